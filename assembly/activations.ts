@@ -1,0 +1,505 @@
+// Element-wise activations over contiguous f32 runs, vectorised with f32x4.
+//
+// One source, two binaries: with `--enable simd` every kernel runs four lanes
+// at a time (tails of n % 4 go through the same vector code via a 16-byte
+// scratch block, so a value's result never depends on its position); without
+// SIMD the `_s` twins run the identical sequence of f32 operations, so both
+// builds give the same bits for the same input.
+//
+// Accuracy (checked by test/kernels/activations.test.ts against float64
+// references): |f(x) - ref| <= 5e-7 + 2^-22 |ref| for every float32 x, with
+// NaN -> NaN, limits at +-Infinity, and the sign of zero kept by the odd
+// functions (tanh, softsign, leaky_relu, elu, selu, gelu, linear).
+//
+// Algorithms (all plain f32, no FMA, so results are reproducible):
+//   exp      Cody-Waite reduction x = n ln2 + r (ln2 split 0.693359375 +
+//            -2.12194440e-4, exact n*hi), Cephes degree-6 polynomial for e^r,
+//            2^n through the exponent field. `exp_fast` clamps x to
+//            [-87.34, 88.72] and scales once (n = 128 gives +Inf, which the
+//            saturating users want); `exp_full` (exponential, softplus) splits
+//            2^n = 2^(n>>1) 2^(n - n>>1) so results reach the denormals and
+//            overflow to +Inf exactly past ln(FLT_MAX).
+//   expm1    same reduction; for n = 0 (|x| <= ln2/2) the polynomial part
+//            r + r^2 P(r) is returned without adding 1, so small |x| keep
+//            full relative accuracy.
+//   tanh     Cephes tanhf on |x|: odd degree-9 polynomial for |x| < 0.625,
+//            else 1 - 2 / (e^{2|x|} + 1); then the sign bit of x is or-ed in
+//            (so tanh(-0) = -0).
+//   sigmoid  1 / (1 + e^{-x}).
+//   log      Cephes logf (frexp, sqrt(1/2) split, degree-9 polynomial); used
+//            by softplus = max(x, 0) + log1p(e^{-|x|}), where log1p(u) =
+//            log(w) + (u - (w - 1)) / w with w = 1 + u (exact correction).
+//   gelu     exact form x Phi(x). Phi(-a) (a = |x|) = t exp(-a^2/2 + P(t)),
+//            t = 1 / (1 + 0.33 a), P of degree 9 fitted (Lawson minimax in
+//            float64, max error 1.7e-8 in the exponent on a in [0, 12.7]);
+//            Phi(x) = 1 - Phi(-x) for x >= 0; Phi(-a) = 0 beyond a = 12.7.
+//
+// Activation ids (shared with src/activations.ts). The host validates ids
+// before calling; an unknown id is treated as linear here.
+export const ACT_LINEAR: i32 = 0;
+export const ACT_TANH: i32 = 1;
+export const ACT_SIGMOID: i32 = 2;
+export const ACT_HARD_SIGMOID: i32 = 3; // Keras 3: relu6(x + 3) / 6
+export const ACT_HARD_SIGMOID_K2: i32 = 4; // Keras 2: clip(0.2x + 0.5, 0, 1)
+export const ACT_RELU: i32 = 5;
+export const ACT_ELU: i32 = 6; // alpha = 1
+export const ACT_SELU: i32 = 7;
+export const ACT_SOFTPLUS: i32 = 8;
+export const ACT_SOFTSIGN: i32 = 9;
+export const ACT_SWISH: i32 = 10; // silu: x * sigmoid(x)
+export const ACT_GELU: i32 = 11; // Keras 3 default approximate=False: 0.5x(1 + erf(x/sqrt2))
+export const ACT_EXPONENTIAL: i32 = 12;
+export const ACT_RELU6: i32 = 13;
+export const ACT_LEAKY_RELU: i32 = 14; // Keras 3 default negative_slope = 0.2
+
+// ---------------------------------------------------------------- constants
+
+const FLT_MAX: f32 = 3.4028234663852886e38;
+const SIGN_MASK: i32 = <i32>0x80000000;
+
+const LOG2E: f32 = 1.44269504088896341;
+const LN2_HI: f32 = 0.693359375; // 9 significant bits: n * LN2_HI is exact
+const LN2_LO: f32 = -2.12194440e-4;
+const EXP_LO: f32 = -87.33654; // ln(FLT_MIN): 2^n stays normal
+const EXP_HI: f32 = 88.72284; // ln(FLT_MAX)
+const EXP_FULL_LO: f32 = -104.0; // below ln(min denormal / 2): result 0
+const EXP_FULL_HI: f32 = 89.0; // above ln(FLT_MAX): result +Inf
+const EXP_P0: f32 = 1.9875691500e-4;
+const EXP_P1: f32 = 1.3981999507e-3;
+const EXP_P2: f32 = 8.3334519073e-3;
+const EXP_P3: f32 = 4.1665795894e-2;
+const EXP_P4: f32 = 1.6666665459e-1;
+const EXP_P5: f32 = 5.0000001201e-1;
+
+const TANH_SMALL: f32 = 0.625;
+const TANH_P0: f32 = -5.70498872745e-3;
+const TANH_P1: f32 = 2.06390887954e-2;
+const TANH_P2: f32 = -5.37397155531e-2;
+const TANH_P3: f32 = 1.33314422036e-1;
+const TANH_P4: f32 = -3.33332819422e-1;
+
+const SQRTHF: f32 = 0.707106781186547524;
+const LOG_P0: f32 = 7.0376836292e-2;
+const LOG_P1: f32 = -1.1514610310e-1;
+const LOG_P2: f32 = 1.1676998740e-1;
+const LOG_P3: f32 = -1.2420140846e-1;
+const LOG_P4: f32 = 1.4249322787e-1;
+const LOG_P5: f32 = -1.6668057665e-1;
+const LOG_P6: f32 = 2.0000714765e-1;
+const LOG_P7: f32 = -2.4999993993e-1;
+const LOG_P8: f32 = 3.3333331174e-1;
+
+const SELU_SCALE: f32 = 1.0507009873554804934193349852946;
+const SELU_SCALE_ALPHA: f32 = 1.7580993408473768599402175208123; // scale * alpha
+const LEAKY_SLOPE: f32 = 0.2;
+const HS2_SLOPE: f32 = 0.2;
+
+// Phi(-a) = t * exp(P(t) - a^2 / 2), t = 1 / (1 + GELU_P a), 0 <= a <= GELU_AMAX.
+const GELU_P: f32 = 0.33;
+const GELU_AMAX: f32 = 12.7;
+const GELU_C0: f32 = -2.0276248455047607;
+const GELU_C1: f32 = 1.0008363723754883;
+const GELU_C2: f32 = 0.37952086329460144;
+const GELU_C3: f32 = 0.20153965055942535;
+const GELU_C4: f32 = -0.43221256136894226;
+const GELU_C5: f32 = 0.9711331725120544;
+const GELU_C6: f32 = -2.0332202911376953;
+const GELU_C7: f32 = 2.027818202972412;
+const GELU_C8: f32 = -0.9595579504966736;
+const GELU_C9: f32 = 0.1786201447248459;
+
+// 16-byte scratch for SIMD tails (n % 4 values run through the vector code).
+const TAIL: usize = memory.data(16, 16);
+
+// ------------------------------------------------------------ scalar (f32)
+// Each `_s` function performs exactly the operations of its `_v` twin below.
+
+// e^r - 1 - r over r^2 ... returns P(r) r^2 + r, i.e. expm1(r) for |r| <= ln2/2.
+// @ts-ignore: decorator
+@inline function expm1_red_s(r: f32): f32 {
+  const z = r * r;
+  let y = EXP_P0 * r + EXP_P1;
+  y = y * r + EXP_P2;
+  y = y * r + EXP_P3;
+  y = y * r + EXP_P4;
+  y = y * r + EXP_P5;
+  return y * z + r;
+}
+
+// e^x for x already within [EXP_LO, EXP_HI] (or NaN); one 2^n scale.
+// @ts-ignore: decorator
+@inline export function exp_fast_s(x: f32): f32 {
+  x = max<f32>(min<f32>(x, EXP_HI), EXP_LO);
+  const fx = nearest<f32>(x * LOG2E);
+  let r = x - fx * LN2_HI;
+  r = r - fx * LN2_LO;
+  const y = expm1_red_s(r) + 1;
+  return y * reinterpret<f32>((<i32>fx + 127) << 23);
+}
+
+// e^x over the whole f32 range: 0 below -104, +Inf above ln(FLT_MAX), denormals between.
+// @ts-ignore: decorator
+@inline export function exp_full_s(x: f32): f32 {
+  x = max<f32>(min<f32>(x, EXP_FULL_HI), EXP_FULL_LO);
+  const fx = nearest<f32>(x * LOG2E);
+  let r = x - fx * LN2_HI;
+  r = r - fx * LN2_LO;
+  const y = expm1_red_s(r) + 1;
+  const n = <i32>fx;
+  const n1 = n >> 1;
+  return (y * reinterpret<f32>((n1 + 127) << 23)) * reinterpret<f32>((n - n1 + 127) << 23);
+}
+
+// e^x - 1 for x <= 0 (x > 0 is clamped to 0: callers select x there).
+// @ts-ignore: decorator
+@inline export function expm1_neg_s(x: f32): f32 {
+  x = max<f32>(min<f32>(x, 0), EXP_LO);
+  const fx = nearest<f32>(x * LOG2E);
+  let r = x - fx * LN2_HI;
+  r = r - fx * LN2_LO;
+  const q = expm1_red_s(r);
+  const big = (q + 1) * reinterpret<f32>((<i32>fx + 127) << 23) - 1;
+  return select<f32>(q, big, fx == 0);
+}
+
+// ln(x) for positive normal x (Cephes logf).
+// @ts-ignore: decorator
+@inline export function log_pos_s(x: f32): f32 {
+  const bits = reinterpret<i32>(x);
+  let e = (bits >>> 23) - 126;
+  let m = reinterpret<f32>((bits & <i32>0x807fffff) | 0x3f000000);
+  const lo = m < SQRTHF;
+  e = e - <i32>lo;
+  m = select<f32>(m + m, m, lo) - 1;
+  const fe = <f32>e;
+  const z = m * m;
+  let y = LOG_P0 * m + LOG_P1;
+  y = y * m + LOG_P2;
+  y = y * m + LOG_P3;
+  y = y * m + LOG_P4;
+  y = y * m + LOG_P5;
+  y = y * m + LOG_P6;
+  y = y * m + LOG_P7;
+  y = y * m + LOG_P8;
+  y = y * m * z;
+  y = y + LN2_LO * fe;
+  y = y + <f32>-0.5 * z;
+  return (m + y) + LN2_HI * fe;
+}
+
+// @ts-ignore: decorator
+@inline export function tanh_s(x: f32): f32 {
+  const a = abs<f32>(x);
+  const e = exp_fast_s(a + a);
+  const big = <f32>1 - <f32>2 / (e + 1);
+  const s = a * a;
+  let p = TANH_P0 * s + TANH_P1;
+  p = p * s + TANH_P2;
+  p = p * s + TANH_P3;
+  p = p * s + TANH_P4;
+  const small = p * s * a + a;
+  const t = select<f32>(small, big, a < TANH_SMALL);
+  return reinterpret<f32>(reinterpret<i32>(t) | (reinterpret<i32>(x) & SIGN_MASK));
+}
+
+// @ts-ignore: decorator
+@inline export function sigmoid_s(x: f32): f32 {
+  return <f32>1 / (<f32>1 + exp_fast_s(-x));
+}
+
+// @ts-ignore: decorator
+@inline function softplus_s(x: f32): f32 {
+  const e = exp_full_s(-abs<f32>(x));
+  const w = <f32>1 + e;
+  const c = (e - (w - 1)) / w;
+  return max<f32>(x, 0) + (log_pos_s(w) + c);
+}
+
+// @ts-ignore: decorator
+@inline function gelu_s(x: f32): f32 {
+  const ax = abs<f32>(x);
+  const a = min<f32>(ax, GELU_AMAX);
+  const t = <f32>1 / (<f32>1 + GELU_P * a);
+  let p = GELU_C9 * t + GELU_C8;
+  p = p * t + GELU_C7;
+  p = p * t + GELU_C6;
+  p = p * t + GELU_C5;
+  p = p * t + GELU_C4;
+  p = p * t + GELU_C3;
+  p = p * t + GELU_C2;
+  p = p * t + GELU_C1;
+  p = p * t + GELU_C0;
+  let q = t * exp_fast_s(p - <f32>0.5 * a * a);
+  q = select<f32>(<f32>0, q, ax > GELU_AMAX);
+  const phi = select<f32>(q, <f32>1 - q, x < 0);
+  return max<f32>(x, -FLT_MAX) * phi;
+}
+
+// f(x) for activation id `kind` (unknown ids: identity; the host validates).
+// @ts-ignore: decorator
+@inline export function act_s(x: f32, kind: i32): f32 {
+  switch (kind) {
+    case ACT_TANH: return tanh_s(x);
+    case ACT_SIGMOID: return sigmoid_s(x);
+    case ACT_HARD_SIGMOID: return min<f32>(max<f32>(x + 3, 0), 6) / 6;
+    case ACT_HARD_SIGMOID_K2: return min<f32>(max<f32>(HS2_SLOPE * x + 0.5, 0), 1);
+    case ACT_RELU: return max<f32>(x, 0);
+    case ACT_ELU: return select<f32>(expm1_neg_s(x), x, x < 0);
+    case ACT_SELU: return select<f32>(SELU_SCALE_ALPHA * expm1_neg_s(x), SELU_SCALE * x, x < 0);
+    case ACT_SOFTPLUS: return softplus_s(x);
+    case ACT_SOFTSIGN: {
+      const c = min<f32>(max<f32>(x, -FLT_MAX), FLT_MAX);
+      return c / (abs<f32>(c) + 1);
+    }
+    case ACT_SWISH: {
+      const c = max<f32>(x, -FLT_MAX);
+      return c * sigmoid_s(c);
+    }
+    case ACT_GELU: return gelu_s(x);
+    case ACT_EXPONENTIAL: return exp_full_s(x);
+    case ACT_RELU6: return min<f32>(max<f32>(x, 0), 6);
+    case ACT_LEAKY_RELU: return max<f32>(x, LEAKY_SLOPE * x);
+    default: return x;
+  }
+}
+
+// ------------------------------------------------------------ SIMD (f32x4)
+// Only compiled into the SIMD build (callers guard with ASC_FEATURE_SIMD).
+
+// @ts-ignore: decorator
+@inline function expm1_red_v(r: v128): v128 {
+  const z = f32x4.mul(r, r);
+  let y = f32x4.add(f32x4.mul(f32x4.splat(EXP_P0), r), f32x4.splat(EXP_P1));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(EXP_P2));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(EXP_P3));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(EXP_P4));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(EXP_P5));
+  return f32x4.add(f32x4.mul(y, z), r);
+}
+
+// @ts-ignore: decorator
+@inline function pow2_v(n: v128): v128 {
+  return i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23);
+}
+
+// @ts-ignore: decorator
+@inline export function exp_fast_v(x: v128): v128 {
+  x = f32x4.max(f32x4.min(x, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
+  const fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(LN2_LO)));
+  const y = f32x4.add(expm1_red_v(r), f32x4.splat(1));
+  return f32x4.mul(y, pow2_v(i32x4.trunc_sat_f32x4_s(fx)));
+}
+
+// @ts-ignore: decorator
+@inline export function exp_full_v(x: v128): v128 {
+  x = f32x4.max(f32x4.min(x, f32x4.splat(EXP_FULL_HI)), f32x4.splat(EXP_FULL_LO));
+  const fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(LN2_LO)));
+  const y = f32x4.add(expm1_red_v(r), f32x4.splat(1));
+  const n = i32x4.trunc_sat_f32x4_s(fx);
+  const n1 = i32x4.shr_s(n, 1);
+  return f32x4.mul(f32x4.mul(y, pow2_v(n1)), pow2_v(i32x4.sub(n, n1)));
+}
+
+// @ts-ignore: decorator
+@inline export function expm1_neg_v(x: v128): v128 {
+  x = f32x4.max(f32x4.min(x, f32x4.splat(0)), f32x4.splat(EXP_LO));
+  const fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(LN2_LO)));
+  const q = expm1_red_v(r);
+  const big = f32x4.sub(
+    f32x4.mul(f32x4.add(q, f32x4.splat(1)), pow2_v(i32x4.trunc_sat_f32x4_s(fx))),
+    f32x4.splat(1),
+  );
+  return v128.bitselect(q, big, f32x4.eq(fx, f32x4.splat(0)));
+}
+
+// @ts-ignore: decorator
+@inline export function log_pos_v(x: v128): v128 {
+  let e = i32x4.sub(i32x4.shr_u(x, 23), i32x4.splat(126));
+  let m = v128.or(v128.and(x, i32x4.splat(<i32>0x807fffff)), i32x4.splat(0x3f000000));
+  const lo = f32x4.lt(m, f32x4.splat(SQRTHF));
+  e = i32x4.add(e, lo); // lo lanes are -1
+  m = f32x4.sub(v128.bitselect(f32x4.add(m, m), m, lo), f32x4.splat(1));
+  const fe = f32x4.convert_i32x4_s(e);
+  const z = f32x4.mul(m, m);
+  let y = f32x4.add(f32x4.mul(f32x4.splat(LOG_P0), m), f32x4.splat(LOG_P1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(LOG_P2));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(LOG_P3));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(LOG_P4));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(LOG_P5));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(LOG_P6));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(LOG_P7));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(LOG_P8));
+  y = f32x4.mul(f32x4.mul(y, m), z);
+  y = f32x4.add(y, f32x4.mul(f32x4.splat(LN2_LO), fe));
+  y = f32x4.add(y, f32x4.mul(f32x4.splat(-0.5), z));
+  return f32x4.add(f32x4.add(m, y), f32x4.mul(f32x4.splat(LN2_HI), fe));
+}
+
+// @ts-ignore: decorator
+@inline export function tanh_v(x: v128): v128 {
+  const a = f32x4.abs(x);
+  const e = exp_fast_v(f32x4.add(a, a));
+  const one = f32x4.splat(1);
+  const big = f32x4.sub(one, f32x4.div(f32x4.splat(2), f32x4.add(e, one)));
+  const s = f32x4.mul(a, a);
+  let p = f32x4.add(f32x4.mul(f32x4.splat(TANH_P0), s), f32x4.splat(TANH_P1));
+  p = f32x4.add(f32x4.mul(p, s), f32x4.splat(TANH_P2));
+  p = f32x4.add(f32x4.mul(p, s), f32x4.splat(TANH_P3));
+  p = f32x4.add(f32x4.mul(p, s), f32x4.splat(TANH_P4));
+  const small = f32x4.add(f32x4.mul(f32x4.mul(p, s), a), a);
+  const t = v128.bitselect(small, big, f32x4.lt(a, f32x4.splat(TANH_SMALL)));
+  return v128.or(t, v128.and(x, i32x4.splat(SIGN_MASK))); // tanh is odd: |x| in, sign of x out
+}
+
+// @ts-ignore: decorator
+@inline export function sigmoid_v(x: v128): v128 {
+  const one = f32x4.splat(1);
+  return f32x4.div(one, f32x4.add(one, exp_fast_v(f32x4.neg(x))));
+}
+
+// @ts-ignore: decorator
+@inline function softplus_v(x: v128): v128 {
+  const e = exp_full_v(f32x4.neg(f32x4.abs(x)));
+  const one = f32x4.splat(1);
+  const w = f32x4.add(one, e);
+  const c = f32x4.div(f32x4.sub(e, f32x4.sub(w, one)), w);
+  return f32x4.add(f32x4.max(x, f32x4.splat(0)), f32x4.add(log_pos_v(w), c));
+}
+
+// @ts-ignore: decorator
+@inline function gelu_v(x: v128): v128 {
+  const ax = f32x4.abs(x);
+  const a = f32x4.min(ax, f32x4.splat(GELU_AMAX));
+  const one = f32x4.splat(1);
+  const t = f32x4.div(one, f32x4.add(one, f32x4.mul(f32x4.splat(GELU_P), a)));
+  let p = f32x4.add(f32x4.mul(f32x4.splat(GELU_C9), t), f32x4.splat(GELU_C8));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(GELU_C7));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(GELU_C6));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(GELU_C5));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(GELU_C4));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(GELU_C3));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(GELU_C2));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(GELU_C1));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(GELU_C0));
+  const arg = f32x4.sub(p, f32x4.mul(f32x4.mul(f32x4.splat(0.5), a), a));
+  let q = f32x4.mul(t, exp_fast_v(arg));
+  q = v128.andnot(q, f32x4.gt(ax, f32x4.splat(GELU_AMAX)));
+  const phi = v128.bitselect(q, f32x4.sub(one, q), f32x4.lt(x, f32x4.splat(0)));
+  return f32x4.mul(f32x4.max(x, f32x4.splat(-FLT_MAX)), phi);
+}
+
+// f(x) lane-wise for activation id `kind` (unknown ids: identity; the host validates).
+// @ts-ignore: decorator
+@inline export function act_v(x: v128, kind: i32): v128 {
+  const zero = f32x4.splat(0);
+  switch (kind) {
+    case ACT_TANH: return tanh_v(x);
+    case ACT_SIGMOID: return sigmoid_v(x);
+    case ACT_HARD_SIGMOID:
+      return f32x4.div(
+        f32x4.min(f32x4.max(f32x4.add(x, f32x4.splat(3)), zero), f32x4.splat(6)),
+        f32x4.splat(6),
+      );
+    case ACT_HARD_SIGMOID_K2:
+      return f32x4.min(
+        f32x4.max(f32x4.add(f32x4.mul(f32x4.splat(HS2_SLOPE), x), f32x4.splat(0.5)), zero),
+        f32x4.splat(1),
+      );
+    case ACT_RELU: return f32x4.max(x, zero);
+    case ACT_ELU: return v128.bitselect(expm1_neg_v(x), x, f32x4.lt(x, zero));
+    case ACT_SELU:
+      return v128.bitselect(
+        f32x4.mul(f32x4.splat(SELU_SCALE_ALPHA), expm1_neg_v(x)),
+        f32x4.mul(f32x4.splat(SELU_SCALE), x),
+        f32x4.lt(x, zero),
+      );
+    case ACT_SOFTPLUS: return softplus_v(x);
+    case ACT_SOFTSIGN: {
+      const c = f32x4.min(f32x4.max(x, f32x4.splat(-FLT_MAX)), f32x4.splat(FLT_MAX));
+      return f32x4.div(c, f32x4.add(f32x4.abs(c), f32x4.splat(1)));
+    }
+    case ACT_SWISH: {
+      const c = f32x4.max(x, f32x4.splat(-FLT_MAX));
+      return f32x4.mul(c, sigmoid_v(c));
+    }
+    case ACT_GELU: return gelu_v(x);
+    case ACT_EXPONENTIAL: return exp_full_v(x);
+    case ACT_RELU6: return f32x4.min(f32x4.max(x, zero), f32x4.splat(6));
+    case ACT_LEAKY_RELU: return f32x4.max(x, f32x4.mul(f32x4.splat(LEAKY_SLOPE), x));
+    default: return x;
+  }
+}
+
+// ------------------------------------------------------------------ drivers
+
+// out[0..n) = f(x[0..n)) for a constant `kind` (inlined per case below, so the
+// switch inside act_v / act_s folds away and the loop is straight-line code).
+// @ts-ignore: decorator
+@inline function map_kind(out: usize, x: usize, n: i32, kind: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    // One copy of the vector body: the main run, then (if n % 4 != 0) one
+    // more pass over TAIL holding the last n % 4 values padded with zeros.
+    const n4 = n & ~3;
+    const rem = n - n4;
+    const tailOut = out + (<usize>n4 << 2);
+    let src = x;
+    let dst = out;
+    let end = <usize>n4 << 2;
+    while (true) {
+      for (let o: usize = 0; o < end; o += 16) {
+        v128.store(dst + o, act_v(v128.load(src + o), kind));
+      }
+      if (rem == 0 || src == TAIL) break;
+      const tailIn = x + (<usize>n4 << 2);
+      v128.store(TAIL, f32x4.splat(0));
+      for (let j = 0; j < rem; j++) store<f32>(TAIL + (<usize>j << 2), load<f32>(tailIn + (<usize>j << 2)));
+      src = TAIL;
+      dst = TAIL;
+      end = 16;
+    }
+    for (let j = 0; j < rem; j++) store<f32>(tailOut + (<usize>j << 2), load<f32>(TAIL + (<usize>j << 2)));
+  } else {
+    for (let i = 0; i < n; i++) {
+      const o = <usize>i << 2;
+      store<f32>(out + o, act_s(load<f32>(x + o), kind));
+    }
+  }
+}
+
+// act_forward — out[0..n) = f(x[0..n)) for activation id `kind`.
+//   out  (n,) f32, 4-byte aligned (16 is best); may equal x, must not
+//        otherwise overlap it
+//   x    (n,) f32, left unchanged unless out == x
+// `kind` is one of the ACT_* ids (validated by the host; unknown = linear).
+export function act_forward(out: usize, x: usize, n: i32, kind: i32): void {
+  switch (kind) {
+    case ACT_TANH: map_kind(out, x, n, ACT_TANH); break;
+    case ACT_SIGMOID: map_kind(out, x, n, ACT_SIGMOID); break;
+    case ACT_HARD_SIGMOID: map_kind(out, x, n, ACT_HARD_SIGMOID); break;
+    case ACT_HARD_SIGMOID_K2: map_kind(out, x, n, ACT_HARD_SIGMOID_K2); break;
+    case ACT_RELU: map_kind(out, x, n, ACT_RELU); break;
+    case ACT_ELU: map_kind(out, x, n, ACT_ELU); break;
+    case ACT_SELU: map_kind(out, x, n, ACT_SELU); break;
+    case ACT_SOFTPLUS: map_kind(out, x, n, ACT_SOFTPLUS); break;
+    case ACT_SOFTSIGN: map_kind(out, x, n, ACT_SOFTSIGN); break;
+    case ACT_SWISH: map_kind(out, x, n, ACT_SWISH); break;
+    case ACT_GELU: map_kind(out, x, n, ACT_GELU); break;
+    case ACT_EXPONENTIAL: map_kind(out, x, n, ACT_EXPONENTIAL); break;
+    case ACT_RELU6: map_kind(out, x, n, ACT_RELU6); break;
+    case ACT_LEAKY_RELU: map_kind(out, x, n, ACT_LEAKY_RELU); break;
+    default: // linear (and unknown ids, which the host rejects)
+      if (out != x && n > 0) memory.copy(out, x, <usize>n << 2);
+  }
+}
+
+// act_inplace — p[0..n) = f(p[0..n)) for activation id `kind`.
+//   p  (n,) f32, 4-byte aligned (16 is best)
+export function act_inplace(p: usize, n: i32, kind: i32): void {
+  act_forward(p, p, n, kind);
+}

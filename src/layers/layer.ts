@@ -1,0 +1,240 @@
+// Base class of every layer: naming, weights held in linear memory (Keras
+// layout), getWeights/setWeights, countParams, dispose.
+import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
+import { type Runtime, getRuntime } from '../wasm/module';
+
+const nameCounts = new Map<string, number>();
+
+/** Keras-style unique names: 'lstm', 'lstm_1', 'lstm_2', ... */
+export function uniqueLayerName(base: string): string {
+  const n = nameCounts.get(base) ?? 0;
+  nameCounts.set(base, n + 1);
+  return n === 0 ? base : `${base}_${n}`;
+}
+
+/** Keras's default layer name for a class name: 'SimpleRNN' -> 'simple_rnn'. */
+export function snakeCaseName(className: string): string {
+  return className
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+    .replace(/([a-z\d])([A-Z])/g, '$1_$2')
+    .toLowerCase();
+}
+
+export type Shape = (number | null)[];
+
+export interface LayerArgs {
+  /** Layer name; default is Keras-style unique snake_case of the class name. */
+  name?: string;
+  /** Whether the weights are trainable (stored; used by training). */
+  trainable?: boolean;
+  /** Only 'float32' is supported. */
+  dtype?: 'float32';
+  /** Input shape without the batch dimension (Sequential's first layer). */
+  inputShape?: Shape;
+  /** Input shape including the batch dimension. */
+  batchInputShape?: Shape;
+  /** Batch size used with inputShape. */
+  batchSize?: number;
+}
+
+export const LAYER_ARG_KEYS = ['name', 'trainable', 'dtype', 'inputShape', 'batchInputShape', 'batchSize'] as const;
+
+/** One weight variable: a Keras-layout region of linear memory. */
+export class LayerWeight {
+  constructor(
+    readonly name: string,
+    readonly shape: readonly number[],
+    readonly ptr: number,
+    readonly size: number,
+    readonly trainable: boolean,
+  ) {}
+}
+
+const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('Symbol.dispose');
+
+// Backstop only: frees the linear-memory regions of layers that were garbage
+// collected without dispose().
+const finalizer =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<{ runtime: Runtime; ptrs: Set<number> }>(({ runtime, ptrs }) => {
+        for (const p of ptrs) runtime.heap.release(p);
+        ptrs.clear();
+      })
+    : undefined;
+
+export abstract class Layer {
+  /** Keras class name, e.g. 'LSTM'. */
+  readonly className: string;
+  readonly name: string;
+  trainable: boolean;
+  built = false;
+  protected disposed = false;
+  protected readonly weightList: LayerWeight[] = [];
+  /** Batch input shape given by options, if any. */
+  readonly batchInputShape: Shape | undefined;
+  private readonly regions = new Set<number>();
+  private registered = false;
+
+  constructor(args: LayerArgs, className: string) {
+    this.className = className;
+    const ctx = className;
+    if (args.name !== undefined && (typeof args.name !== 'string' || args.name === '')) {
+      throw new Error(`${ctx}: option name must be a non-empty string, received ${String(args.name)}.`);
+    }
+    this.name = args.name ?? uniqueLayerName(snakeCaseName(className));
+    if (args.trainable !== undefined && typeof args.trainable !== 'boolean') {
+      throw new Error(`${ctx} '${this.name}': option trainable must be a boolean, received ${String(args.trainable)}.`);
+    }
+    this.trainable = args.trainable ?? true;
+    if (args.dtype !== undefined && args.dtype !== 'float32') {
+      throw new Error(`${ctx} '${this.name}': only dtype 'float32' is supported, received '${String(args.dtype)}'.`);
+    }
+    this.batchInputShape = resolveBatchInputShape(args, `${ctx} '${this.name}'`);
+  }
+
+  /** "LSTM 'lstm_1'" — the prefix of every error this layer throws. */
+  get context(): string {
+    return `${this.className} '${this.name}'`;
+  }
+
+  protected runtime(): Runtime {
+    if (this.disposed) throw new Error(`${this.context}: the layer has been disposed.`);
+    return getRuntime(this.context);
+  }
+
+  /** Allocates a region this layer owns (freed by dispose). */
+  protected allocF32(n: number): number {
+    const rt = this.runtime();
+    const p = rt.heap.allocF32(Math.max(n, 1));
+    this.regions.add(p);
+    if (!this.registered && finalizer) {
+      finalizer.register(this, { runtime: rt, ptrs: this.regions }, this);
+      this.registered = true;
+    }
+    return p;
+  }
+
+  protected freeRegion(ptr: number): void {
+    if (!this.regions.delete(ptr)) return;
+    getRuntime(this.context).heap.release(ptr);
+  }
+
+  /** Creates a weight variable filled with the given values. */
+  protected addWeight(name: string, shape: number[], values: Float32Array, trainable = true): LayerWeight {
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (values.length !== size) throw new Error(`${this.context}: internal: ${name} has ${values.length} values for ${size}.`);
+    const ptr = this.allocF32(size);
+    this.runtime().heap.writeF32(ptr, values);
+    const w = new LayerWeight(name, shape, ptr, size, trainable);
+    this.weightList.push(w);
+    return w;
+  }
+
+  /** Weight variables in Keras get_weights() order. */
+  get weights(): readonly LayerWeight[] {
+    return this.weightList;
+  }
+
+  /** Copies of the weights in Keras get_weights() order and layout. */
+  getWeights(): Tensor[] {
+    const heap = this.runtime().heap;
+    return this.weightList.map((w) => new Tensor(heap.readF32(w.ptr, w.size), w.shape));
+  }
+
+  /**
+   * Sets weights from Keras get_weights() order and layout. Everything is
+   * validated (count, shapes, finite values) before anything is written.
+   */
+  setWeights(weights: readonly TensorLike[]): void {
+    const heap = this.runtime().heap;
+    if (!this.built) {
+      throw new Error(`${this.context}: setWeights called before the layer is built; call build(inputShape) or apply it first.`);
+    }
+    if (!Array.isArray(weights)) {
+      throw new TypeError(`${this.context}: setWeights expects an array of ${this.weightList.length} tensors.`);
+    }
+    if (weights.length !== this.weightList.length) {
+      throw new Error(
+        `${this.context}: setWeights expected ${this.weightList.length} weights ` +
+          `(${this.weightList.map((w) => `${w.name} ${formatShape(w.shape as number[])}`).join(', ')}), received ${weights.length}.`,
+      );
+    }
+    const tensors = weights.map((w, i) => {
+      const t = toTensor(w, `${this.context}: weight ${i} (${this.weightList[i].name})`);
+      const want = this.weightList[i];
+      if (t.shape.length !== want.shape.length || t.shape.some((d, j) => d !== want.shape[j])) {
+        throw new Error(
+          `${this.context}: weight ${i} (${want.name}) must have shape ${formatShape(want.shape as number[])}, received ${formatShape(t.shape as number[])}.`,
+        );
+      }
+      const d = t.data;
+      for (let j = 0; j < d.length; j++) {
+        if (!Number.isFinite(d[j])) {
+          throw new Error(`${this.context}: weight ${i} (${want.name}) has a non-finite value ${d[j]} at flat index ${j}.`);
+        }
+      }
+      return t;
+    });
+    tensors.forEach((t, i) => heap.writeF32(this.weightList[i].ptr, t.data));
+    this.onWeightsChanged();
+  }
+
+  /** Hook: repack derived layouts after weights change. */
+  protected onWeightsChanged(): void {}
+
+  /** Number of scalars in all weights (Keras count_params). */
+  countParams(): number {
+    if (!this.built) {
+      throw new Error(`${this.context}: countParams needs a built layer; call build(inputShape) or apply it first.`);
+    }
+    return this.weightList.reduce((a, w) => a + w.size, 0);
+  }
+
+  /** Frees every region of linear memory this layer owns. Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    if (this.regions.size > 0) {
+      const heap = getRuntime(this.context).heap;
+      for (const p of this.regions) heap.release(p);
+      this.regions.clear();
+    }
+    if (this.registered && finalizer) finalizer.unregister(this);
+    this.weightList.length = 0;
+    this.built = false;
+    this.disposed = true;
+  }
+
+  [disposeSymbol](): void {
+    this.dispose();
+  }
+
+  /** Keras-form config, camelCase keys. */
+  getConfig(): Record<string, unknown> {
+    const cfg: Record<string, unknown> = { name: this.name, trainable: this.trainable, dtype: 'float32' };
+    if (this.batchInputShape) cfg.batchInputShape = [...this.batchInputShape];
+    return cfg;
+  }
+}
+
+function resolveBatchInputShape(args: LayerArgs, ctx: string): Shape | undefined {
+  const checkDims = (s: unknown, what: string): Shape => {
+    if (!Array.isArray(s)) throw new Error(`${ctx}: option ${what} must be an array, received ${String(s)}.`);
+    return s.map((d) => {
+      if (d === null || d === undefined) return null;
+      if (!Number.isInteger(d) || d <= 0) throw new Error(`${ctx}: option ${what} has an invalid dimension ${String(d)}.`);
+      return d as number;
+    });
+  };
+  if (args.batchInputShape !== undefined) {
+    if (args.inputShape !== undefined) throw new Error(`${ctx}: give either inputShape or batchInputShape, not both.`);
+    return checkDims(args.batchInputShape, 'batchInputShape');
+  }
+  if (args.inputShape !== undefined) {
+    if (args.batchSize !== undefined && (!Number.isInteger(args.batchSize) || args.batchSize <= 0)) {
+      throw new Error(`${ctx}: option batchSize must be a positive integer, received ${String(args.batchSize)}.`);
+    }
+    return [args.batchSize ?? null, ...checkDims(args.inputShape, 'inputShape')];
+  }
+  if (args.batchSize !== undefined) throw new Error(`${ctx}: option batchSize needs inputShape.`);
+  return undefined;
+}

@@ -1,0 +1,618 @@
+// SimpleRNN, LSTM and GRU layers with Keras options and semantics.
+// Keras references: keras/src/layers/rnn/{rnn,simple_rnn,lstm,gru}.py.
+// Each apply() is one WASM call for the whole sequence; weights live in
+// linear memory in Keras layout, plus packed copies for the kernels.
+import { type ActivationIdentifier, activationId, resolveActivation } from '../activations';
+import { type Constraint, type ConstraintIdentifier, getConstraint, serializeConstraint } from '../constraints';
+import { type Initializer, type InitializerIdentifier, getInitializer, serializeInitializer } from '../initializers';
+import { type Regularizer, type RegularizerIdentifier, getRegularizer, serializeRegularizer } from '../regularizers';
+import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
+import { LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
+
+// Kernel constants (assembly/rnn.ts).
+const CELL_SIMPLE_RNN = 0;
+const CELL_LSTM = 1;
+const CELL_GRU = 2;
+const RETURN_SEQUENCES = 1;
+const GO_BACKWARDS = 2;
+const HAS_MASK = 4;
+const HAS_BIAS = 8;
+const RESET_AFTER = 16;
+const ZERO_OUTPUT_FOR_MASK = 32;
+
+export interface RNNLayerOptions extends LayerArgs {
+  /** Positive integer, dimensionality of the output space. */
+  units: number;
+  /** Default 'tanh'; null means linear. */
+  activation?: ActivationIdentifier | null;
+  useBias?: boolean;
+  kernelInitializer?: InitializerIdentifier;
+  recurrentInitializer?: InitializerIdentifier;
+  biasInitializer?: InitializerIdentifier;
+  kernelRegularizer?: RegularizerIdentifier | null;
+  recurrentRegularizer?: RegularizerIdentifier | null;
+  biasRegularizer?: RegularizerIdentifier | null;
+  activityRegularizer?: RegularizerIdentifier | null;
+  kernelConstraint?: ConstraintIdentifier | null;
+  recurrentConstraint?: ConstraintIdentifier | null;
+  biasConstraint?: ConstraintIdentifier | null;
+  /** Fraction of the inputs to drop in training; identity at inference. */
+  dropout?: number;
+  /** Fraction of the recurrent state to drop in training; identity at inference. */
+  recurrentDropout?: number;
+  /** Seed for the dropout masks. */
+  seed?: number | null;
+  returnSequences?: boolean;
+  returnState?: boolean;
+  goBackwards?: boolean;
+  stateful?: boolean;
+  /** Accepted for Keras compatibility; the fused kernel gives the same numbers. */
+  unroll?: boolean;
+  /**
+   * Keras base-RNN option (keras/src/layers/rnn/rnn.py): with a mask, masked
+   * steps output zeros instead of repeating the previous output (also for
+   * the last output). Bidirectional sets it when returning sequences.
+   */
+  zeroOutputForMask?: boolean;
+}
+
+export interface LSTMOptions extends RNNLayerOptions {
+  /** Default 'sigmoid'. */
+  recurrentActivation?: ActivationIdentifier | null;
+  /** Adds 1 to the forget-gate bias at initialisation (default true). */
+  unitForgetBias?: boolean;
+  /** Keras 3 option, accepted; no GPU here. */
+  useCudnn?: boolean | 'auto';
+  /** Keras 2 option (1 or 2), accepted; same numbers. */
+  implementation?: number;
+}
+
+export interface GRUOptions extends RNNLayerOptions {
+  /** Default 'sigmoid'. */
+  recurrentActivation?: ActivationIdentifier | null;
+  /** Apply the reset gate after the recurrent matmul (default true, CuDNN-compatible). */
+  resetAfter?: boolean;
+  useCudnn?: boolean | 'auto';
+  implementation?: number;
+}
+
+export type SimpleRNNOptions = RNNLayerOptions;
+
+export interface RNNCallArgs {
+  /** Initial states, each (batch, units); LSTM takes [h, c]. */
+  initialState?: TensorLike | TensorLike[] | null;
+  /** (batch, timesteps) boolean/0-1 mask: false/0 marks a padded step. */
+  mask?: TensorLike | null;
+  /** Training mode (dropout). Without dropout it changes nothing. */
+  training?: boolean;
+}
+
+const BASE_KEYS = [
+  ...LAYER_ARG_KEYS,
+  'units', 'activation', 'useBias', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer',
+  'kernelRegularizer', 'recurrentRegularizer', 'biasRegularizer', 'activityRegularizer',
+  'kernelConstraint', 'recurrentConstraint', 'biasConstraint', 'dropout', 'recurrentDropout', 'seed',
+  'returnSequences', 'returnState', 'goBackwards', 'stateful', 'unroll', 'zeroOutputForMask',
+];
+const GATED_KEYS = [...BASE_KEYS, 'recurrentActivation', 'useCudnn', 'implementation'];
+
+/** Per-shape buffers of one apply(), reused while (batch, timesteps) repeat. */
+interface Workspace {
+  B: number;
+  T: number;
+  x: number;
+  out: number;
+  h: number;
+  c: number;
+  mask: number;
+  scratch: number;
+}
+
+abstract class RecurrentLayer extends Layer {
+  readonly units: number;
+  readonly activation: ActivationIdentifier;
+  readonly recurrentActivation: ActivationIdentifier;
+  readonly useBias: boolean;
+  readonly kernelInitializer: Initializer;
+  readonly recurrentInitializer: Initializer;
+  readonly biasInitializer: Initializer;
+  readonly kernelRegularizer: Regularizer | null;
+  readonly recurrentRegularizer: Regularizer | null;
+  readonly biasRegularizer: Regularizer | null;
+  readonly activityRegularizer: Regularizer | null;
+  readonly kernelConstraint: Constraint | null;
+  readonly recurrentConstraint: Constraint | null;
+  readonly biasConstraint: Constraint | null;
+  readonly dropout: number;
+  readonly recurrentDropout: number;
+  readonly seed: number | null;
+  readonly returnSequences: boolean;
+  readonly returnState: boolean;
+  readonly goBackwards: boolean;
+  readonly stateful: boolean;
+  readonly unroll: boolean;
+  readonly zeroOutputForMask: boolean;
+
+  protected abstract readonly cell: number;
+  protected abstract readonly gates: number;
+  /** Number of state tensors: 2 for LSTM ([h, c]), else 1. */
+  abstract readonly stateCount: number;
+
+  /** Feature size the layer was built for. */
+  protected inputFeatures = 0;
+  protected kernel!: LayerWeight;
+  protected recurrentKernel!: LayerWeight;
+  protected bias: LayerWeight | null = null;
+  // Packed copies for the kernels.
+  protected kernelP = 0;
+  protected rkernelP = 0;
+  protected rkernelHP = 0;
+  private ws: Workspace | null = null;
+  // Stateful layers: the state regions and their batch size.
+  private stateBatch: number | null = null;
+  private statePtrs: number[] = [];
+
+  constructor(options: RNNLayerOptions, className: string, allowed: readonly string[]) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`${className}: expected an options object with at least { units }, received ${String(options)}.`);
+    }
+    super(options, className);
+    const ctx = this.context;
+    for (const key of Object.keys(options)) {
+      if (!allowed.includes(key)) {
+        throw new Error(`${ctx}: unknown option '${key}'. Supported options: ${allowed.join(', ')}.`);
+      }
+    }
+    const o = options as RNNLayerOptions & Partial<LSTMOptions & GRUOptions>;
+    if (!Number.isInteger(o.units) || o.units <= 0) {
+      throw new Error(`${ctx}: option units must be a positive integer, received ${String(o.units)}.`);
+    }
+    this.units = o.units;
+    this.activation = resolveActivation(o.activation === undefined ? 'tanh' : o.activation, `${ctx} option activation`);
+    this.recurrentActivation = resolveActivation(
+      o.recurrentActivation === undefined ? 'sigmoid' : o.recurrentActivation,
+      `${ctx} option recurrentActivation`,
+    );
+    this.useBias = bool(o.useBias, true, ctx, 'useBias');
+    this.kernelInitializer = getInitializer(o.kernelInitializer ?? 'glorot_uniform', `${ctx} option kernelInitializer`);
+    this.recurrentInitializer = getInitializer(o.recurrentInitializer ?? 'orthogonal', `${ctx} option recurrentInitializer`);
+    this.biasInitializer = getInitializer(o.biasInitializer ?? 'zeros', `${ctx} option biasInitializer`);
+    const reg = (v: RegularizerIdentifier | null | undefined, k: string) =>
+      v === undefined || v === null ? null : getRegularizer(v, `${ctx} option ${k}`);
+    this.kernelRegularizer = reg(o.kernelRegularizer, 'kernelRegularizer');
+    this.recurrentRegularizer = reg(o.recurrentRegularizer, 'recurrentRegularizer');
+    this.biasRegularizer = reg(o.biasRegularizer, 'biasRegularizer');
+    this.activityRegularizer = reg(o.activityRegularizer, 'activityRegularizer');
+    const con = (v: ConstraintIdentifier | null | undefined, k: string) =>
+      v === undefined || v === null ? null : getConstraint(v, `${ctx} option ${k}`);
+    this.kernelConstraint = con(o.kernelConstraint, 'kernelConstraint');
+    this.recurrentConstraint = con(o.recurrentConstraint, 'recurrentConstraint');
+    this.biasConstraint = con(o.biasConstraint, 'biasConstraint');
+    this.dropout = rate(o.dropout, ctx, 'dropout');
+    this.recurrentDropout = rate(o.recurrentDropout, ctx, 'recurrentDropout');
+    if (o.seed !== undefined && o.seed !== null && !Number.isInteger(o.seed)) {
+      throw new Error(`${ctx}: option seed must be an integer or null, received ${String(o.seed)}.`);
+    }
+    this.seed = o.seed ?? null;
+    this.returnSequences = bool(o.returnSequences, false, ctx, 'returnSequences');
+    this.returnState = bool(o.returnState, false, ctx, 'returnState');
+    this.goBackwards = bool(o.goBackwards, false, ctx, 'goBackwards');
+    this.stateful = bool(o.stateful, false, ctx, 'stateful');
+    this.unroll = bool(o.unroll, false, ctx, 'unroll');
+    this.zeroOutputForMask = bool(o.zeroOutputForMask, false, ctx, 'zeroOutputForMask');
+    if (o.useCudnn !== undefined && o.useCudnn !== 'auto' && typeof o.useCudnn !== 'boolean') {
+      throw new Error(`${ctx}: option useCudnn must be 'auto' or a boolean, received ${String(o.useCudnn)}.`);
+    }
+    if (o.implementation !== undefined && o.implementation !== 1 && o.implementation !== 2) {
+      throw new Error(`${ctx}: option implementation must be 1 or 2, received ${String(o.implementation)}.`);
+    }
+  }
+
+  /** Builds the weights for an input shape (batch, timesteps, features); batch and timesteps may be null. */
+  build(inputShape: Shape): void {
+    this.runtime();
+    if (this.built) throw new Error(`${this.context}: already built.`);
+    if (!Array.isArray(inputShape) || inputShape.length !== 3) {
+      throw new Error(
+        `${this.context}: expected input of rank 3 (batch, timesteps, features), received shape ${
+          Array.isArray(inputShape) ? formatShape(inputShape) : String(inputShape)
+        }.`,
+      );
+    }
+    const F = inputShape[2];
+    if (!Number.isInteger(F) || (F as number) <= 0) {
+      throw new Error(`${this.context}: the feature dimension of the input must be a positive integer, received shape ${formatShape(inputShape)}.`);
+    }
+    const batch = inputShape[0] ?? this.batchInputShape?.[0] ?? null;
+    if (this.batchInputShape) {
+      const f = this.batchInputShape[this.batchInputShape.length - 1];
+      if (this.batchInputShape.length !== 3 || (f !== null && f !== F)) {
+        throw new Error(
+          `${this.context}: build shape ${formatShape(inputShape)} does not match the declared input shape ${formatShape(this.batchInputShape)}.`,
+        );
+      }
+    }
+    this.inputFeatures = F as number;
+    const U = this.units;
+    const G = this.gates;
+    this.kernel = this.addWeight('kernel', [F as number, G * U], this.kernelInitializer.generate([F as number, G * U]));
+    this.recurrentKernel = this.addWeight('recurrent_kernel', [U, G * U], this.recurrentInitializer.generate([U, G * U]));
+    if (this.useBias) {
+      const shape = this.biasShape();
+      this.bias = this.addWeight('bias', shape, this.initialBias(shape));
+    }
+    this.built = true;
+    this.allocPacked();
+    this.onWeightsChanged();
+    if (this.stateful && batch !== null) this.allocStates(batch);
+  }
+
+  protected biasShape(): number[] {
+    return [this.gates * this.units];
+  }
+
+  protected initialBias(shape: number[]): Float32Array {
+    return this.biasInitializer.generate(shape);
+  }
+
+  private allocPacked(): void {
+    const k = this.runtime().exports;
+    const U = this.units;
+    const N = this.gates * U;
+    this.kernelP = this.allocF32(k.packed_size(this.inputFeatures, N));
+    if (this.cell === CELL_GRU && !(this as unknown as GRU).resetAfter) {
+      this.rkernelP = this.allocF32(k.packed_size(U, 2 * U));
+      this.rkernelHP = this.allocF32(k.packed_size(U, U));
+    } else {
+      this.rkernelP = this.allocF32(k.packed_size(U, N));
+    }
+  }
+
+  protected override onWeightsChanged(): void {
+    const k = this.runtime().exports;
+    const U = this.units;
+    const N = this.gates * U;
+    k.pack_b(this.kernelP, this.kernel.ptr, N, this.inputFeatures, N);
+    if (this.rkernelHP) {
+      k.pack_b(this.rkernelP, this.recurrentKernel.ptr, N, U, 2 * U);
+      k.pack_b(this.rkernelHP, this.recurrentKernel.ptr + 2 * U * 4, N, U, U);
+    } else {
+      k.pack_b(this.rkernelP, this.recurrentKernel.ptr, N, U, N);
+    }
+  }
+
+  private allocStates(batch: number): void {
+    const heap = this.runtime().heap;
+    for (const p of this.statePtrs) this.freeRegion(p);
+    this.statePtrs = [];
+    for (let i = 0; i < this.stateCount; i++) {
+      const p = this.allocF32(batch * this.units);
+      heap.zeroF32(p, batch * this.units);
+      this.statePtrs.push(p);
+    }
+    this.stateBatch = batch;
+  }
+
+  /**
+   * Stateful layers: zeroes the states, or sets them to `states`
+   * (one (batch, units) tensor per state; LSTM: [h, c]).
+   */
+  resetStates(states?: TensorLike | TensorLike[] | null): void {
+    const heap = this.runtime().heap;
+    if (!this.stateful) throw new Error(`${this.context}: resetStates needs a stateful layer (create it with stateful: true).`);
+    if (states === undefined || states === null) {
+      for (const p of this.statePtrs) heap.zeroF32(p, (this.stateBatch ?? 0) * this.units);
+      return;
+    }
+    const list = this.stateList(states, 'resetStates');
+    const B = list[0].shape[0];
+    this.checkStates(list, B, 'resetStates');
+    if (!this.built) throw new Error(`${this.context}: resetStates(states) needs a built layer; call build(inputShape) first.`);
+    if (this.stateBatch === null || this.stateBatch !== B) {
+      if (this.stateBatch !== null) {
+        throw new Error(`${this.context}: resetStates: the layer's batch size is ${this.stateBatch}, received states for batch ${B}.`);
+      }
+      this.allocStates(B);
+    }
+    list.forEach((t, i) => this.runtime().heap.writeF32(this.statePtrs[i], t.data));
+  }
+
+  /** Current states of a stateful layer (copies), or null before the first call. */
+  get states(): Tensor[] | null {
+    if (!this.stateful || this.stateBatch === null) return null;
+    const heap = this.runtime().heap;
+    return this.statePtrs.map((p) => new Tensor(heap.readF32(p, this.stateBatch! * this.units), [this.stateBatch!, this.units]));
+  }
+
+  private stateList(states: TensorLike | TensorLike[], what: string): Tensor[] {
+    // A single tensor is accepted for single-state cells, as in Keras.
+    const arr: TensorLike[] = Array.isArray(states) && isTensorList(states) ? (states as TensorLike[]) : [states as TensorLike];
+    if (arr.length !== this.stateCount) {
+      throw new Error(
+        `${this.context}: ${what} expects ${this.stateCount} state tensor${this.stateCount > 1 ? 's ([h, c])' : ''}, received ${arr.length}.`,
+      );
+    }
+    return arr.map((s, i) => toTensor(s, `${this.context}: ${what} state ${i}`));
+  }
+
+  private checkStates(list: Tensor[], B: number, what: string): void {
+    list.forEach((t, i) => {
+      if (t.rank !== 2 || t.shape[0] !== B || t.shape[1] !== this.units) {
+        throw new Error(
+          `${this.context}: ${what} state ${i} must have shape [${B}, ${this.units}] (batch, units), received ${formatShape(t.shape as number[])}.`,
+        );
+      }
+      for (let j = 0; j < t.data.length; j++) {
+        if (!Number.isFinite(t.data[j])) throw new Error(`${this.context}: ${what} state ${i} has a non-finite value at flat index ${j}.`);
+      }
+    });
+  }
+
+  private workspace(B: number, T: number): Workspace {
+    const ws = this.ws;
+    if (ws && ws.B === B && ws.T === T) return ws;
+    if (ws) for (const p of [ws.x, ws.out, ws.h, ws.c, ws.mask, ws.scratch]) this.freeRegion(p);
+    const k = this.runtime().exports;
+    const U = this.units;
+    const fresh: Workspace = {
+      B,
+      T,
+      x: this.allocF32(B * T * this.inputFeatures),
+      out: this.allocF32(B * T * U),
+      h: this.allocF32(B * U),
+      c: this.allocF32(B * U),
+      mask: this.allocF32(B * T),
+      scratch: this.allocF32(k.rnn_scratch_floats(this.cell, B, T, U)),
+    };
+    this.ws = fresh;
+    return fresh;
+  }
+
+  /**
+   * Runs the layer over a (batch, timesteps, features) input. Returns the
+   * output, or [output, ...states] when returnState (LSTM: [output, h, c]).
+   */
+  apply(inputs: TensorLike, kwargs: RNNCallArgs = {}): Tensor | Tensor[] {
+    const rt = this.runtime();
+    const ctx = this.context;
+    if (kwargs === null || typeof kwargs !== 'object') throw new TypeError(`${ctx}: apply's second argument must be an options object.`);
+    for (const key of Object.keys(kwargs)) {
+      if (key !== 'initialState' && key !== 'mask' && key !== 'training') {
+        throw new Error(`${ctx}: unknown apply option '${key}'; supported: initialState, mask, training.`);
+      }
+    }
+    if (kwargs.training === true && (this.dropout > 0 || this.recurrentDropout > 0)) {
+      throw new Error(
+        `${ctx}: training-mode dropout (dropout ${this.dropout}, recurrentDropout ${this.recurrentDropout}) is not supported by apply(); ` +
+          `dropout is the identity at inference (training: false).`,
+      );
+    }
+    const x = toTensor(inputs, `${ctx}: input`);
+    if (x.rank !== 3) {
+      throw new Error(`${ctx}: expected input of rank 3 (batch, timesteps, features), received shape ${formatShape(x.shape as number[])}.`);
+    }
+    const [B, T, F] = x.shape;
+    if (B < 1 || T < 1) {
+      throw new Error(`${ctx}: input must have at least one sample and one timestep, received shape ${formatShape(x.shape as number[])}.`);
+    }
+    if (x.dtype === 'bool') throw new Error(`${ctx}: input must be numeric (float32 or int32), received dtype 'bool'.`);
+    if (!this.built) this.build([this.stateful ? B : null, null, F]);
+    if (F !== this.inputFeatures) {
+      throw new Error(
+        `${ctx}: expected input with ${this.inputFeatures} features (built for [null, null, ${this.inputFeatures}]), received shape ${formatShape(x.shape as number[])}.`,
+      );
+    }
+    if (this.batchInputShape) {
+      const [bb, bt] = this.batchInputShape;
+      if ((bb !== null && bb !== B) || (bt !== null && bt !== T)) {
+        throw new Error(`${ctx}: expected input shape ${formatShape(this.batchInputShape)}, received ${formatShape(x.shape as number[])}.`);
+      }
+    }
+    if (this.stateful) {
+      if (this.stateBatch === null) this.allocStates(B);
+      else if (this.stateBatch !== B) {
+        throw new Error(
+          `${ctx}: stateful layer was built for batch size ${this.stateBatch}, received input of shape ${formatShape(x.shape as number[])}; ` +
+            `a stateful layer keeps one state per sample index, so the batch size is fixed.`,
+        );
+      }
+    }
+    // Validate everything before writing anything.
+    let maskT: Tensor | null = null;
+    if (kwargs.mask !== undefined && kwargs.mask !== null) {
+      maskT = toTensor(kwargs.mask, `${ctx}: mask`);
+      if (maskT.rank !== 2 || maskT.shape[0] !== B || maskT.shape[1] !== T) {
+        throw new Error(`${ctx}: mask must have shape [${B}, ${T}] (batch, timesteps), received ${formatShape(maskT.shape as number[])}.`);
+      }
+    }
+    let init: Tensor[] | null = null;
+    if (kwargs.initialState !== undefined && kwargs.initialState !== null) {
+      init = this.stateList(kwargs.initialState, 'initialState');
+      this.checkStates(init, B, 'initialState');
+    }
+
+    const U = this.units;
+    const ws = this.workspace(B, T);
+    const heap = rt.heap;
+    heap.writeF32(ws.x, x.data);
+    let h = ws.h;
+    let c = ws.c;
+    if (this.stateful) {
+      h = this.statePtrs[0];
+      c = this.stateCount > 1 ? this.statePtrs[1] : ws.c;
+    }
+    if (init) {
+      heap.writeF32(h, init[0].data);
+      if (this.stateCount > 1) heap.writeF32(c, init[1].data);
+    } else if (!this.stateful) {
+      heap.zeroF32(h, B * U);
+      heap.zeroF32(c, B * U);
+    }
+    let flags = 0;
+    if (this.returnSequences) flags |= RETURN_SEQUENCES;
+    if (this.goBackwards) flags |= GO_BACKWARDS;
+    if (this.bias) flags |= HAS_BIAS;
+    if (maskT) {
+      flags |= HAS_MASK;
+      if (this.zeroOutputForMask) flags |= ZERO_OUTPUT_FOR_MASK;
+      const m = heap.f32(ws.mask, B * T);
+      const md = maskT.data;
+      for (let i = 0; i < md.length; i++) m[i] = md[i] ? 1 : 0;
+    }
+    this.runKernel(ws, h, c, B, T, F, flags);
+
+    const outShape = this.returnSequences ? [B, T, U] : [B, U];
+    const out = new Tensor(heap.readF32(ws.out, this.returnSequences ? B * T * U : B * U), outShape);
+    if (!this.returnState) return out;
+    const states = [new Tensor(heap.readF32(h, B * U), [B, U])];
+    if (this.stateCount > 1) states.push(new Tensor(heap.readF32(c, B * U), [B, U]));
+    return [out, ...states];
+  }
+
+  protected abstract runKernel(ws: Workspace, h: number, c: number, B: number, T: number, F: number, flags: number): void;
+
+  protected get biasPtr(): number {
+    return this.bias ? this.bias.ptr : 0;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    const ser = <T>(v: T | null, f: (v: T) => unknown) => (v === null ? null : f(v));
+    return {
+      ...super.getConfig(),
+      units: this.units,
+      activation: this.activation,
+      useBias: this.useBias,
+      kernelInitializer: serializeInitializer(this.kernelInitializer),
+      recurrentInitializer: serializeInitializer(this.recurrentInitializer),
+      biasInitializer: serializeInitializer(this.biasInitializer),
+      kernelRegularizer: ser(this.kernelRegularizer, serializeRegularizer),
+      recurrentRegularizer: ser(this.recurrentRegularizer, serializeRegularizer),
+      biasRegularizer: ser(this.biasRegularizer, serializeRegularizer),
+      activityRegularizer: ser(this.activityRegularizer, serializeRegularizer),
+      kernelConstraint: ser(this.kernelConstraint, serializeConstraint),
+      recurrentConstraint: ser(this.recurrentConstraint, serializeConstraint),
+      biasConstraint: ser(this.biasConstraint, serializeConstraint),
+      dropout: this.dropout,
+      recurrentDropout: this.recurrentDropout,
+      seed: this.seed,
+      returnSequences: this.returnSequences,
+      returnState: this.returnState,
+      goBackwards: this.goBackwards,
+      stateful: this.stateful,
+      unroll: this.unroll,
+      ...(this.zeroOutputForMask ? { zeroOutputForMask: true } : {}),
+    };
+  }
+}
+
+function isTensorList(v: unknown[]): boolean {
+  // A list of state tensors vs. one tensor given as nested arrays: a nested
+  // (batch, units) array has numbers at depth 2; a list of states has arrays.
+  const first = v[0];
+  if (first instanceof Tensor) return true;
+  if (first && typeof first === 'object' && !Array.isArray(first)) return true; // {data, shape} or typed array
+  if (Array.isArray(first)) return Array.isArray(first[0]);
+  return false;
+}
+
+function bool(v: unknown, dflt: boolean, ctx: string, key: string): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new Error(`${ctx}: option ${key} must be a boolean, received ${String(v)}.`);
+  return v;
+}
+
+function rate(v: unknown, ctx: string, key: string): number {
+  if (v === undefined || v === null) return 0;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) {
+    throw new Error(`${ctx}: option ${key} must be a number in [0, 1], received ${String(v)}.`);
+  }
+  return v;
+}
+
+/** Fully-connected RNN where the output is fed back as the next input (Keras SimpleRNN). */
+export class SimpleRNN extends RecurrentLayer {
+  protected readonly cell = CELL_SIMPLE_RNN;
+  protected readonly gates = 1;
+  readonly stateCount = 1;
+
+  constructor(options: SimpleRNNOptions) {
+    super(options, 'SimpleRNN', BASE_KEYS);
+  }
+
+  protected runKernel(ws: Workspace, h: number, _c: number, B: number, T: number, F: number, flags: number): void {
+    this.runtime().exports.simple_rnn_forward(
+      ws.out, h, ws.x, ws.mask, this.kernelP, this.biasPtr, this.rkernelP, ws.scratch, 0,
+      B, T, F, this.units, flags, activationId(this.activation),
+    );
+  }
+
+}
+
+/** Long Short-Term Memory layer (Hochreiter 1997), Keras LSTM. */
+export class LSTM extends RecurrentLayer {
+  protected readonly cell = CELL_LSTM;
+  protected readonly gates = 4;
+  readonly stateCount = 2;
+  readonly unitForgetBias: boolean;
+
+  constructor(options: LSTMOptions) {
+    super(options, 'LSTM', [...GATED_KEYS, 'unitForgetBias']);
+    this.unitForgetBias = bool(options.unitForgetBias, true, this.context, 'unitForgetBias');
+  }
+
+  // keras/src/layers/rnn/lstm.py: with unit_forget_bias the bias is
+  // [bias_initializer(U), ones(U), bias_initializer(2U)].
+  protected override initialBias(shape: number[]): Float32Array {
+    if (!this.unitForgetBias) return super.initialBias(shape);
+    const U = this.units;
+    const out = new Float32Array(4 * U);
+    out.set(this.biasInitializer.generate([U]), 0);
+    out.fill(1, U, 2 * U);
+    out.set(this.biasInitializer.generate([2 * U]), 2 * U);
+    return out;
+  }
+
+  protected runKernel(ws: Workspace, h: number, c: number, B: number, T: number, F: number, flags: number): void {
+    this.runtime().exports.lstm_forward(
+      ws.out, h, c, ws.x, ws.mask, this.kernelP, this.biasPtr, this.rkernelP, ws.scratch, 0,
+      B, T, F, this.units, flags, activationId(this.activation), activationId(this.recurrentActivation),
+    );
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), recurrentActivation: this.recurrentActivation, unitForgetBias: this.unitForgetBias };
+  }
+}
+
+/** Gated Recurrent Unit (Cho et al. 2014), Keras GRU. */
+export class GRU extends RecurrentLayer {
+  protected readonly cell = CELL_GRU;
+  protected readonly gates = 3;
+  readonly stateCount = 1;
+  readonly resetAfter: boolean;
+
+  constructor(options: GRUOptions) {
+    super(options, 'GRU', [...GATED_KEYS, 'resetAfter']);
+    this.resetAfter = bool(options.resetAfter, true, this.context, 'resetAfter');
+  }
+
+  // keras/src/layers/rnn/gru.py: reset_after uses separate input and
+  // recurrent biases, stored as one (2, 3U) variable.
+  protected override biasShape(): number[] {
+    return this.resetAfter ? [2, 3 * this.units] : [3 * this.units];
+  }
+
+  protected runKernel(ws: Workspace, h: number, _c: number, B: number, T: number, F: number, flags: number): void {
+    const N = 3 * this.units;
+    this.runtime().exports.gru_forward(
+      ws.out, h, ws.x, ws.mask, this.kernelP, this.biasPtr, this.rkernelP, this.rkernelHP,
+      this.bias && this.resetAfter ? this.bias.ptr + N * 4 : 0, ws.scratch, 0,
+      B, T, F, this.units, flags | (this.resetAfter ? RESET_AFTER : 0),
+      activationId(this.activation), activationId(this.recurrentActivation),
+    );
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), recurrentActivation: this.recurrentActivation, resetAfter: this.resetAfter };
+  }
+}

@@ -1,0 +1,201 @@
+// Host tensors: a shape plus a JS-owned typed array. Nothing here touches
+// linear memory; layers copy data in and results out.
+
+export type DType = 'float32' | 'int32' | 'bool';
+export type TypedData = Float32Array | Int32Array | Uint8Array;
+export type NestedArray = number | boolean | NestedArray[];
+
+/** Anything accepted where a Tensor is expected. */
+export type TensorLike =
+  | Tensor
+  | { data: ArrayLike<number>; shape: readonly number[]; dtype?: DType }
+  | NestedArray[]
+  | ArrayLike<number>;
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly data: TypedData;
+
+  constructor(data: TypedData, shape: readonly number[], dtype: DType = dtypeOf(data)) {
+    const size = shapeSize(shape, 'Tensor');
+    if (data.length !== size) {
+      throw new Error(`Tensor: data has ${data.length} values but shape [${shape.join(', ')}] needs ${size}.`);
+    }
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
+    this.data = data;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  /** Nested plain arrays (booleans for dtype 'bool'). */
+  toArray(): NestedArray {
+    const data = this.data;
+    const bool = this.dtype === 'bool';
+    if (this.shape.length === 0) return bool ? data[0] !== 0 : data[0];
+    const build = (dim: number, offset: number): NestedArray[] => {
+      const n = this.shape[dim];
+      const out: NestedArray[] = new Array(n);
+      if (dim === this.shape.length - 1) {
+        for (let i = 0; i < n; i++) out[i] = bool ? data[offset + i] !== 0 : data[offset + i];
+      } else {
+        let stride = 1;
+        for (let d = dim + 1; d < this.shape.length; d++) stride *= this.shape[d];
+        for (let i = 0; i < n; i++) out[i] = build(dim + 1, offset + i * stride);
+      }
+      return out;
+    };
+    return build(0, 0);
+  }
+
+  toString(): string {
+    return `Tensor(${this.dtype}, [${this.shape.join(', ')}])`;
+  }
+}
+
+function dtypeOf(data: TypedData): DType {
+  if (data instanceof Int32Array) return 'int32';
+  if (data instanceof Uint8Array) return 'bool';
+  return 'float32';
+}
+
+export function shapeSize(shape: readonly number[], context: string): number {
+  if (!Array.isArray(shape)) throw new TypeError(`${context}: shape must be an array of integers, received ${String(shape)}.`);
+  let size = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw new Error(`${context}: shape [${shape.join(', ')}] has an invalid dimension ${String(d)}.`);
+    }
+    size *= d;
+  }
+  return size;
+}
+
+function inferShape(values: NestedArray[], context: string): number[] {
+  const shape: number[] = [];
+  let v: NestedArray = values;
+  while (Array.isArray(v)) {
+    shape.push(v.length);
+    if (v.length === 0) break;
+    v = v[0];
+  }
+  // Verify the array is rectangular.
+  const check = (node: NestedArray, dim: number): void => {
+    if (dim === shape.length) {
+      if (Array.isArray(node)) throw new Error(`${context}: ragged nested array (deeper than shape [${shape.join(', ')}]).`);
+      return;
+    }
+    if (!Array.isArray(node) || node.length !== shape[dim]) {
+      throw new Error(`${context}: ragged nested array; expected length ${shape[dim]} at depth ${dim}.`);
+    }
+    for (const child of node) check(child, dim + 1);
+  };
+  check(values, 0);
+  return shape;
+}
+
+function flatten(values: NestedArray, out: number[]): void {
+  if (Array.isArray(values)) for (const v of values) flatten(v, out);
+  else out.push(typeof values === 'boolean' ? (values ? 1 : 0) : values);
+}
+
+function makeData(values: ArrayLike<number>, dtype: DType): TypedData {
+  if (dtype === 'int32') return Int32Array.from(values);
+  if (dtype === 'bool') return Uint8Array.from(values, (v) => (v ? 1 : 0));
+  return Float32Array.from(values);
+}
+
+/**
+ * Creates a Tensor from nested arrays or a flat typed/plain array plus shape.
+ * The data is copied.
+ */
+export function tensor(values: NestedArray | ArrayLike<number>, shape?: readonly number[], dtype: DType = 'float32'): Tensor {
+  if (dtype !== 'float32' && dtype !== 'int32' && dtype !== 'bool') {
+    throw new Error(`tensor: dtype must be 'float32', 'int32' or 'bool', received '${String(dtype)}'.`);
+  }
+  if (typeof values === 'number' || typeof values === 'boolean') {
+    const t = new Tensor(makeData([values ? Number(values) : 0], dtype), [], dtype);
+    return shape ? reshapeCheck(t, shape) : t;
+  }
+  if (Array.isArray(values) && (values.length === 0 || Array.isArray(values[0]) || !shape)) {
+    const inferred = inferShape(values as NestedArray[], 'tensor');
+    const flat: number[] = [];
+    flatten(values as NestedArray, flat);
+    const t = new Tensor(makeData(flat, dtype), inferred, dtype);
+    return shape ? reshapeCheck(t, shape) : t;
+  }
+  const flat = values as ArrayLike<number>;
+  const s = shape ?? [flat.length];
+  return new Tensor(makeData(flat, dtype), s, dtype);
+}
+
+function reshapeCheck(t: Tensor, shape: readonly number[]): Tensor {
+  const size = shapeSize(shape, 'tensor');
+  if (size !== t.size) {
+    throw new Error(`tensor: ${t.size} values cannot take shape [${shape.join(', ')}] (${size} values).`);
+  }
+  return new Tensor(t.data, shape, t.dtype);
+}
+
+/**
+ * Normalises a TensorLike to a Tensor without copying when it already is one.
+ * `context` names the caller in errors, e.g. "LSTM 'lstm': input".
+ */
+export function toTensor(value: TensorLike, context: string): Tensor {
+  if (value instanceof Tensor) return value;
+  if (value === null || value === undefined) throw new TypeError(`${context}: expected a tensor, received ${String(value)}.`);
+  if (typeof value === 'object' && 'data' in value && 'shape' in value && !Array.isArray(value)) {
+    const { data, shape } = value as { data: ArrayLike<number>; shape: readonly number[]; dtype?: DType };
+    const size = shapeSize(shape, context);
+    if (!data || typeof (data as ArrayLike<number>).length !== 'number') {
+      throw new TypeError(`${context}: 'data' must be an array or typed array.`);
+    }
+    if (data.length !== size) {
+      throw new Error(`${context}: data has ${data.length} values but shape [${shape.join(', ')}] needs ${size}.`);
+    }
+    const dtype: DType =
+      (value as { dtype?: DType }).dtype ?? (data instanceof Int32Array ? 'int32' : data instanceof Uint8Array ? 'bool' : 'float32');
+    const typed =
+      dtype === 'float32' && data instanceof Float32Array
+        ? data
+        : dtype === 'int32' && data instanceof Int32Array
+          ? data
+          : dtype === 'bool' && data instanceof Uint8Array
+            ? data
+            : makeData(data, dtype);
+    return new Tensor(typed, shape, dtype);
+  }
+  if (Array.isArray(value)) {
+    try {
+      return tensor(value as NestedArray[]);
+    } catch (e) {
+      throw new Error(`${context}: ${(e as Error).message}`);
+    }
+  }
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    const arr = value as unknown as ArrayLike<number>;
+    return new Tensor(
+      arr instanceof Float32Array || arr instanceof Int32Array || arr instanceof Uint8Array ? arr : Float32Array.from(arr),
+      [arr.length],
+    );
+  }
+  throw new TypeError(`${context}: expected a Tensor, { data, shape } or nested arrays, received ${describe(value)}.`);
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  return typeof value === 'object' ? `an object with keys ${Object.keys(value as object).join(', ') || '(none)'}` : `${typeof value} ${String(value)}`;
+}
+
+export function formatShape(shape: readonly (number | null)[]): string {
+  return `[${shape.map((d) => (d === null ? 'null' : d)).join(', ')}]`;
+}

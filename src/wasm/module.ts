@@ -1,0 +1,137 @@
+// Loads the inlined WebAssembly binary once per realm. One loading path for
+// Node, browsers and Deno: the bytes are base64 strings in the bundle (no fs,
+// no asset URLs, no top-level await). init() picks the SIMD build when the
+// runtime validates SIMD, otherwise the scalar fallback.
+import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from './binary.generated';
+import { Heap } from './heap';
+
+/** The raw exports of the kernel module (pointers are byte offsets). */
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  heap_base(): number;
+  simd_enabled(): number;
+  act_forward(out: number, x: number, n: number, kind: number): void;
+  packed_size(k: number, n: number): number;
+  pack_b(dst: number, src: number, ld: number, k: number, n: number): void;
+  unpack_b(dst: number, src: number, ld: number, k: number, n: number): void;
+  sgemm_acc(c: number, ldc: number, a: number, lda: number, bp: number, m: number, n: number, k: number): void;
+  rnn_scratch_floats(cell: number, B: number, T: number, U: number): number;
+  simple_rnn_forward(
+    out: number, h: number, x: number, mask: number, kernelP: number, bias: number, rkernelP: number,
+    scratch: number, gates: number, B: number, T: number, F: number, U: number, flags: number, act: number,
+  ): void;
+  lstm_forward(
+    out: number, h: number, c: number, x: number, mask: number, kernelP: number, bias: number, rkernelP: number,
+    scratch: number, gates: number, B: number, T: number, F: number, U: number, flags: number, act: number, ract: number,
+  ): void;
+  gru_forward(
+    out: number, h: number, x: number, mask: number, kernelP: number, bias: number, rkernelP: number, rkernelHP: number,
+    rbias: number, scratch: number, gates: number, B: number, T: number, F: number, U: number, flags: number,
+    act: number, ract: number,
+  ): void;
+}
+
+export interface Runtime {
+  readonly exports: KernelExports;
+  readonly heap: Heap;
+  readonly simd: boolean;
+}
+
+export interface InitOptions {
+  /**
+   * `true` requires the SIMD build (throws if the runtime lacks SIMD),
+   * `false` forces the scalar fallback, `undefined` (default) picks SIMD when
+   * `WebAssembly.validate` accepts it.
+   */
+  simd?: boolean;
+}
+
+// Smallest module using a v128 instruction: (func (result v128) v128.const 0).
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 11,
+]);
+
+let runtime: Runtime | undefined;
+let pending: Promise<void> | undefined;
+let pendingSimd: boolean | undefined;
+
+/** True when this runtime's WebAssembly accepts SIMD128 instructions. */
+export function simdSupported(): boolean {
+  return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+}
+
+function decodeBase64(b64: string): Uint8Array {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/**
+ * Instantiates the kernels. Idempotent: later calls return the same promise.
+ * Must finish before layers run.
+ */
+export function init(options: InitOptions = {}): Promise<void> {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`init: expected an options object, received ${String(options)}.`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'simd') throw new Error(`init: unknown option '${key}'; supported options: simd.`);
+  }
+  if (options.simd !== undefined && typeof options.simd !== 'boolean') {
+    throw new TypeError(`init: option simd must be a boolean or undefined, received ${String(options.simd)}.`);
+  }
+  const supported = simdSupported();
+  if (options.simd === true && !supported) {
+    return Promise.reject(new Error('init: simd: true was requested but this WebAssembly runtime does not support SIMD.'));
+  }
+  const useSimd = options.simd ?? supported;
+  if (pending) {
+    if (options.simd !== undefined && pendingSimd !== useSimd) {
+      return Promise.reject(
+        new Error(
+          `init: already initialised with the ${pendingSimd ? 'SIMD' : 'scalar'} build; ` +
+            `cannot switch to ${useSimd ? 'SIMD' : 'scalar'} in the same realm.`,
+        ),
+      );
+    }
+    return pending;
+  }
+  pendingSimd = useSimd;
+  pending = (async () => {
+    const bytes = decodeBase64(useSimd ? SIMD_WASM_BASE64 : SCALAR_WASM_BASE64);
+    const { instance } = await WebAssembly.instantiate(bytes, {
+      env: {
+        abort(_msg: number, _file: number, line: number, column: number) {
+          throw new Error(`rnn-wasm: kernel aborted at ${line}:${column}`);
+        },
+      },
+    });
+    const exports = instance.exports as unknown as KernelExports;
+    runtime = { exports, heap: new Heap(exports.memory, exports.heap_base()), simd: exports.simd_enabled() === 1 };
+  })();
+  pending.catch(() => {
+    pending = undefined;
+    pendingSimd = undefined;
+  });
+  return pending;
+}
+
+/** Whether init() has completed. */
+export function isInitialized(): boolean {
+  return runtime !== undefined;
+}
+
+/** The initialised runtime; throws a clear error before init(). */
+export function getRuntime(context: string): Runtime {
+  if (!runtime) {
+    throw new Error(`${context}: rnn-wasm is not initialised; call \`await init()\` first.`);
+  }
+  return runtime;
+}
+
+/** 'simd' or 'scalar' once initialised, else undefined. */
+export function backend(): 'simd' | 'scalar' | undefined {
+  return runtime ? (runtime.simd ? 'simd' : 'scalar') : undefined;
+}

@@ -1,0 +1,60 @@
+// Loads both compiled binaries (build/rnn.simd.wasm and build/rnn.scalar.wasm)
+// straight from disk so kernel tests exercise each build, independent of the
+// host runtime in src/. A bump allocator is enough here: each test resets it.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type Exports = Record<string, any> & { memory: WebAssembly.Memory };
+
+export class KernelHarness {
+  readonly name: string;
+  readonly exports: Exports;
+  private top = 0;
+  private base = 0;
+
+  constructor(name: 'simd' | 'scalar') {
+    this.name = name;
+    const bytes = readFileSync(join(__dirname, '..', '..', 'build', `rnn.${name}.wasm`));
+    const mod = new WebAssembly.Module(bytes);
+    const inst = new WebAssembly.Instance(mod, {
+      env: {
+        abort() {
+          throw new Error(`wasm abort in ${name} build`);
+        },
+      },
+    });
+    this.exports = inst.exports as Exports;
+    this.base = ((this.exports.heap_base() as number) + 15) & ~15;
+    this.top = this.base;
+  }
+
+  reset(): void {
+    this.top = this.base;
+  }
+
+  /** Allocates n f32 (16-byte aligned) and returns the byte offset. */
+  alloc(n: number): number {
+    const p = this.top;
+    this.top = (p + n * 4 + 15) & ~15;
+    const need = this.top - this.exports.memory.buffer.byteLength;
+    if (need > 0) this.exports.memory.grow(Math.ceil(need / 65536));
+    return p;
+  }
+
+  /** Allocates and fills from values; returns the byte offset. */
+  put(values: ArrayLike<number>): number {
+    const p = this.alloc(values.length);
+    this.f32(p, values.length).set(values);
+    return p;
+  }
+
+  f32(ptr: number, n: number): Float32Array {
+    return new Float32Array(this.exports.memory.buffer, ptr, n);
+  }
+
+  read(ptr: number, n: number): Float32Array {
+    return this.f32(ptr, n).slice();
+  }
+}
+
+export const BUILDS = ['simd', 'scalar'] as const;

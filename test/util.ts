@@ -1,0 +1,29 @@
+// Shared test helpers: deterministic data and comparisons.
+import { expect } from 'vitest';
+
+/** Deterministic uniform values in [-scale, scale) (LCG; independent of the library's PRNG). */
+export function randArray(n: number, seed: number, scale = 1): Float32Array {
+  let s = (seed * 2654435761) >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 32 * 2 - 1) * scale;
+  }
+  return out;
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
+  }
+  return m;
+}
+
+export function expectClose(got: { data: ArrayLike<number>; shape: readonly number[] }, want: { data: ArrayLike<number>; shape: readonly number[] }, tol = 1e-5, what = ''): void {
+  expect([...got.shape], `${what} shape`).toEqual([...want.shape]);
+  const d = maxAbsDiff(got.data, want.data);
+  expect(d, `${what} max abs diff`).toBeLessThanOrEqual(tol);
+}
