@@ -101,7 +101,8 @@ export function init(options: InitOptions = {}): Promise<void> {
   pendingSimd = useSimd;
   pending = (async () => {
     const bytes = decodeBase64(useSimd ? SIMD_WASM_BASE64 : SCALAR_WASM_BASE64);
-    const { instance } = await WebAssembly.instantiate(bytes, {
+    const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+    const instance = await WebAssembly.instantiate(module, {
       env: {
         abort(_msg: number, _file: number, line: number, column: number) {
           throw new Error(`rnn-wasm: kernel aborted at ${line}:${column}`);

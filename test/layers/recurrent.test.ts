@@ -165,7 +165,7 @@ describe('stateful', () => {
       const part = new Float32Array(B * n * F);
       for (let b = 0; b < B; b++) part.set(x.subarray((b * T + t0) * F, (b * T + t1) * F), b * n * F);
       const y = s.apply({ data: part, shape: [B, n, F] }) as Tensor;
-      chunks.push(y.data);
+      chunks.push(y.data as Float32Array);
       expect(y.shape).toEqual([B, n, U]);
     }
     // Reassemble (B, T, U) from the chunks and compare with the whole pass.
