@@ -63,7 +63,7 @@ export interface LSTMOptions extends RNNLayerOptions {
   unitForgetBias?: boolean;
   /** Keras 3 option, accepted; no GPU here. */
   useCudnn?: boolean | 'auto';
-  /** Keras 2 option (1 or 2), accepted; same numbers. */
+  /** Keras 2 option (0, 1 or 2), accepted; same numbers. */
   implementation?: number;
 }
 
@@ -203,8 +203,9 @@ abstract class RecurrentLayer extends Layer {
     if (o.useCudnn !== undefined && o.useCudnn !== 'auto' && typeof o.useCudnn !== 'boolean') {
       throw new Error(`${ctx}: option useCudnn must be 'auto' or a boolean, received ${String(o.useCudnn)}.`);
     }
-    if (o.implementation !== undefined && o.implementation !== 1 && o.implementation !== 2) {
-      throw new Error(`${ctx}: option implementation must be 1 or 2, received ${String(o.implementation)}.`);
+    // Keras 2 accepted implementation 0 too (gru_test.py test_legacy_implementation_argument).
+    if (o.implementation !== undefined && o.implementation !== 0 && o.implementation !== 1 && o.implementation !== 2) {
+      throw new Error(`${ctx}: option implementation must be 0, 1 or 2, received ${String(o.implementation)}.`);
     }
   }
 
