@@ -1,0 +1,71 @@
+// npm run demo — a short tour of rnn-wasm's recurrent layers for a Keras user.
+// Runs on the built package (dist/), like an application would.
+import { init, backend, layers, tensor } from '../dist/index.js';
+
+const fmt = (t) => `shape [${t.shape.join(', ')}]`;
+const row = (arr, n = 4) => `[${Array.from(arr.slice(0, n), (v) => v.toFixed(4)).join(', ')}${arr.length > n ? ', …' : ''}]`;
+
+await init();
+console.log(`rnn-wasm demo — kernels: ${backend()} build\n`);
+
+// A batch of 2 sequences, 5 timesteps, 3 features, as in the Keras RNN guide.
+const x = tensor(
+  Array.from({ length: 2 }, (_, b) => Array.from({ length: 5 }, (_, t) => [0.1 * t, -0.2 * b, 0.05 * (t + b)])),
+);
+console.log(`input x: ${fmt(x)}  (batch, timesteps, features)\n`);
+
+console.log('1. What returnSequences and returnState give back');
+for (const [name, Layer] of [['SimpleRNN', layers.SimpleRNN], ['LSTM', layers.LSTM], ['GRU', layers.GRU]]) {
+  const seed = { className: 'GlorotUniform', config: { seed: 42 } };
+  const opts = { units: 4, kernelInitializer: seed, recurrentInitializer: { className: 'Orthogonal', config: { seed: 7 } } };
+  const last = new Layer(opts);
+  const all = new Layer({ ...opts, returnSequences: true, returnState: true });
+  const y = last.apply(x);
+  all.build([null, null, 3]);
+  all.setWeights(last.getWeights()); // same weights, Keras get_weights() layout
+  const [seq, ...states] = all.apply(x);
+  console.log(`  ${name.padEnd(9)} units=4  params=${last.countParams()}`);
+  console.log(`    default             -> output ${fmt(y)}  first row ${row(y.data)}`);
+  const U = 4, T = 5;
+  let lastDiff = 0;
+  for (let b = 0; b < 2; b++)
+    for (let u = 0; u < U; u++) lastDiff = Math.max(lastDiff, Math.abs(seq.data[(b * T + T - 1) * U + u] - y.data[b * U + u]));
+  console.log(`    returnSequences     -> output ${fmt(seq)}  (last step vs default output: max |diff| ${lastDiff})`);
+  console.log(`    returnState         -> ${states.length} state(s): ${states.map(fmt).join(', ')}${name === 'LSTM' ? '  ([h, c])' : ''}`);
+  last.dispose();
+  all.dispose();
+}
+
+console.log('\n2. Masking: padded steps carry the state over (Keras semantics)');
+const gru = new layers.GRU({ units: 3, kernelInitializer: { className: 'GlorotUniform', config: { seed: 1 } } });
+const mask = [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]]; // sample 0 has 3 real steps then padding
+const masked = gru.apply(x, { mask });
+const short = gru.apply(tensor(x.toArray().map((s) => s.slice(0, 3))));
+console.log(`  masked output of sample 0  ${row(masked.data.slice(0, 3), 3)}`);
+console.log(`  same 3 steps, no padding   ${row(short.data.slice(0, 3), 3)}  (equal)`);
+gru.dispose();
+
+console.log('\n3. A stateful LSTM fed chunk by chunk equals one whole pass');
+const whole = new layers.LSTM({ units: 4, returnSequences: false });
+const y = whole.apply(x);
+const stream = new layers.LSTM({ units: 4, stateful: true });
+stream.build([2, null, 3]);
+stream.setWeights(whole.getWeights());
+let out;
+for (let t = 0; t < 5; t++) out = stream.apply(tensor(x.toArray().map((s) => [s[t]]))); // one step per call
+const diff = Math.max(...Array.from(out.data, (v, i) => Math.abs(v - y.data[i])));
+console.log(`  whole pass  ${row(y.data)}\n  5 x 1 step  ${row(out.data)}  max |diff| = ${diff.toExponential(1)}`);
+stream.resetStates();
+console.log('  stream.resetStates() zeroes the state for the next sequence.');
+whole.dispose();
+stream.dispose();
+
+console.log('\n4. Speed: one LSTM step (batch 1, 64 features, 128 units), as a streaming service would call it');
+const step = new layers.LSTM({ units: 128, stateful: true });
+const one = { data: new Float32Array(64).map(() => Math.random() - 0.5), shape: [1, 1, 64] };
+step.apply(one);
+const n = 20000;
+const t0 = performance.now();
+for (let i = 0; i < n; i++) step.apply(one);
+console.log(`  ${((performance.now() - t0) * 1000 / n).toFixed(1)} µs per step (${n} steps)`);
+step.dispose();
