@@ -1,22 +1,29 @@
 // Element-wise activations over contiguous f32 runs, vectorised with f32x4.
 //
 // One source, two binaries: with `--enable simd` every kernel runs four lanes
-// at a time (tails of n % 4 go through the same vector code via a 16-byte
-// scratch block, so a value's result never depends on its position); without
-// SIMD the `_s` twins run the identical sequence of f32 operations, so both
-// builds give the same bits for the same input.
+// at a time, two vectors per step (tails of n % 8 go through the same vector
+// code via a 32-byte scratch block, so a value's result never depends on its
+// position); without SIMD the `_s` twins run the identical sequence of f32
+// operations, so both builds give the same bits for the same input.
+//
+// For fused loops in other kernels: tanh_v/sigmoid_v/tanh_s/sigmoid_s (and
+// the exp/log helpers) are @inline; act_v/act_s take a runtime `kind` and are
+// real functions (one br_table per call) so that call sites do not inline all
+// fifteen cases. Dispatch on the kind outside hot loops where you can.
 //
 // Accuracy (checked by test/kernels/activations.test.ts against float64
 // references): |f(x) - ref| <= 5e-7 + 2^-22 |ref| for every float32 x, with
 // NaN -> NaN, limits at +-Infinity, and the sign of zero kept by the odd
-// functions (tanh, softsign, leaky_relu, elu, selu, gelu, linear).
+// functions (tanh, softsign, leaky_relu, elu, selu, gelu, swish, linear).
+// Clamps use pmin/pmax semantics (one minps/maxps; NaN in x passes through),
+// so relu(-0) = relu6(-0) = -0.
 //
 // Algorithms (all plain f32, no FMA, so results are reproducible):
 //   exp      Cody-Waite reduction x = n ln2 + r (ln2 split 0.693359375 +
 //            -2.12194440e-4, exact n*hi), Cephes degree-6 polynomial for e^r,
 //            2^n through the exponent field. `exp_fast` clamps x to
 //            [-87.34, 88.72] and scales once (n = 128 gives +Inf, which the
-//            saturating users want); `exp_full` (exponential, softplus) splits
+//            saturating users want); `exp_full` (exponential, softplus, swish) splits
 //            2^n = 2^(n>>1) 2^(n - n>>1) so results reach the denormals and
 //            overflow to +Inf exactly past ln(FLT_MAX).
 //   expm1    same reduction; for n = 0 (|x| <= ln2/2) the polynomial part
@@ -29,10 +36,12 @@
 //   log      Cephes logf (frexp, sqrt(1/2) split, degree-9 polynomial); used
 //            by softplus = max(x, 0) + log1p(e^{-|x|}), where log1p(u) =
 //            log(w) + (u - (w - 1)) / w with w = 1 + u (exact correction).
-//   gelu     exact form x Phi(x). Phi(-a) (a = |x|) = t exp(-a^2/2 + P(t)),
+//   gelu     exact form x Phi(x). Phi(-a) (a = |x|) = t exp(P(t) - a^2/2),
 //            t = 1 / (1 + 0.33 a), P of degree 9 fitted (Lawson minimax in
-//            float64, max error 1.7e-8 in the exponent on a in [0, 12.7]);
-//            Phi(x) = 1 - Phi(-x) for x >= 0; Phi(-a) = 0 beyond a = 12.7.
+//            float64, max error 1.7e-8 in the exponent on a in [0, 13.3]);
+//            a^2/2 is split so its rounding does not reach the result;
+//            Phi(x) = 1 - Phi(-x) for x >= 0; Phi(-a) = 0 beyond a = 13.3.
+//   swish    x e/(1 + e) for x < 0, x/(1 + e) otherwise, e = e^{-|x|}.
 //
 // Activation ids (shared with src/activations.ts). The host validates ids
 // before calling; an unknown id is treated as linear here.
@@ -58,6 +67,10 @@ const FLT_MAX: f32 = 3.4028234663852886e38;
 const SIGN_MASK: i32 = <i32>0x80000000;
 
 const LOG2E: f32 = 1.44269504088896341;
+// v + ROUND_MAGIC rounds v (|v| < 2^22) to an integer, ties to even, kept in the
+// low mantissa bits: bits(v + ROUND_MAGIC) = ROUND_MAGIC_BITS + round(v).
+const ROUND_MAGIC: f32 = 12582912.0; // 1.5 * 2^23
+const ROUND_MAGIC_BITS: i32 = 0x4b400000;
 const LN2_HI: f32 = 0.693359375; // 9 significant bits: n * LN2_HI is exact
 const LN2_LO: f32 = -2.12194440e-4;
 const EXP_LO: f32 = -87.33654; // ln(FLT_MIN): 2^n stays normal
@@ -95,26 +108,46 @@ const LEAKY_SLOPE: f32 = 0.2;
 const HS2_SLOPE: f32 = 0.2;
 
 // Phi(-a) = t * exp(P(t) - a^2 / 2), t = 1 / (1 + GELU_P a), 0 <= a <= GELU_AMAX.
+// Past GELU_AMAX, x Phi(x) is below FLT_MIN (gelu(-13.3) = -1.5e-39).
 const GELU_P: f32 = 0.33;
-const GELU_AMAX: f32 = 12.7;
-const GELU_C0: f32 = -2.0276248455047607;
-const GELU_C1: f32 = 1.0008363723754883;
-const GELU_C2: f32 = 0.37952086329460144;
-const GELU_C3: f32 = 0.20153965055942535;
-const GELU_C4: f32 = -0.43221256136894226;
-const GELU_C5: f32 = 0.9711331725120544;
-const GELU_C6: f32 = -2.0332202911376953;
-const GELU_C7: f32 = 2.027818202972412;
-const GELU_C8: f32 = -0.9595579504966736;
-const GELU_C9: f32 = 0.1786201447248459;
+const GELU_AMAX: f32 = 13.3;
+const GELU_C0: f32 = -2.0276293754577637;
+const GELU_C1: f32 = 1.0009182691574097;
+const GELU_C2: f32 = 0.37887656688690186;
+const GELU_C3: f32 = 0.20438307523727417;
+const GELU_C4: f32 = -0.43999525904655457;
+const GELU_C5: f32 = 0.984871506690979;
+const GELU_C6: f32 = -2.0489025115966797;
+const GELU_C7: f32 = 2.039008617401123;
+const GELU_C8: f32 = -0.964097797870636;
+const GELU_C9: f32 = 0.17941966652870178;
+const HI12_MASK: i32 = <i32>0xfffff000; // keeps 12 significant bits: (a & mask)^2 is exact
 
-// 16-byte scratch for SIMD tails (n % 4 values run through the vector code).
-const TAIL: usize = memory.data(16, 16);
+// 32-byte scratch for SIMD tails (the last n % 8 values run through the vector code).
+const TAIL: usize = memory.data(32, 16);
 
 // ------------------------------------------------------------ scalar (f32)
 // Each `_s` function performs exactly the operations of its `_v` twin below.
 
-// e^r - 1 - r over r^2 ... returns P(r) r^2 + r, i.e. expm1(r) for |r| <= ln2/2.
+// f32x4.pmin / pmax semantics (b < a ? b : a, a < b ? b : a): a single
+// minps/maxps on x86, unlike min/max. With x as `a` a NaN in x passes through.
+// @ts-ignore: decorator
+@inline function pmin_s(a: f32, b: f32): f32 {
+  return select<f32>(b, a, b < a);
+}
+// @ts-ignore: decorator
+@inline function pmax_s(a: f32, b: f32): f32 {
+  return select<f32>(b, a, a < b);
+}
+
+// 2^n as f32 from n, or from bits(n + ROUND_MAGIC): only the low 9 bits of
+// bits + 127 (= n + 127) survive the shift.
+// @ts-ignore: decorator
+@inline function pow2_bits_s(tbits: i32): f32 {
+  return reinterpret<f32>((tbits + 127) << 23);
+}
+
+// P(r) r^2 + r with the Cephes expf polynomial, i.e. expm1(r) for |r| <= ln2/2.
 // @ts-ignore: decorator
 @inline function expm1_red_s(r: f32): f32 {
   const z = r * r;
@@ -126,39 +159,43 @@ const TAIL: usize = memory.data(16, 16);
   return y * z + r;
 }
 
-// e^x for x already within [EXP_LO, EXP_HI] (or NaN); one 2^n scale.
+// e^x with x clamped to [EXP_LO, EXP_HI] and one 2^n scale: ~FLT_MIN at the
+// bottom, +Inf from x ~ 88.38 (n = 128). For saturating users (tanh, sigmoid).
 // @ts-ignore: decorator
 @inline export function exp_fast_s(x: f32): f32 {
-  x = max<f32>(min<f32>(x, EXP_HI), EXP_LO);
-  const fx = nearest<f32>(x * LOG2E);
+  x = pmax_s(pmin_s(x, EXP_HI), EXP_LO);
+  const t = x * LOG2E + ROUND_MAGIC;
+  const fx = t - ROUND_MAGIC; // n = round(x log2e)
   let r = x - fx * LN2_HI;
   r = r - fx * LN2_LO;
   const y = expm1_red_s(r) + 1;
-  return y * reinterpret<f32>((<i32>fx + 127) << 23);
+  return y * pow2_bits_s(reinterpret<i32>(t));
 }
 
 // e^x over the whole f32 range: 0 below -104, +Inf above ln(FLT_MAX), denormals between.
 // @ts-ignore: decorator
 @inline export function exp_full_s(x: f32): f32 {
-  x = max<f32>(min<f32>(x, EXP_FULL_HI), EXP_FULL_LO);
-  const fx = nearest<f32>(x * LOG2E);
+  x = pmax_s(pmin_s(x, EXP_FULL_HI), EXP_FULL_LO);
+  const t = x * LOG2E + ROUND_MAGIC;
+  const fx = t - ROUND_MAGIC;
   let r = x - fx * LN2_HI;
   r = r - fx * LN2_LO;
   const y = expm1_red_s(r) + 1;
-  const n = <i32>fx;
+  const n = reinterpret<i32>(t) - ROUND_MAGIC_BITS;
   const n1 = n >> 1;
-  return (y * reinterpret<f32>((n1 + 127) << 23)) * reinterpret<f32>((n - n1 + 127) << 23);
+  return (y * pow2_bits_s(n1)) * pow2_bits_s(n - n1);
 }
 
 // e^x - 1 for x <= 0 (x > 0 is clamped to 0: callers select x there).
 // @ts-ignore: decorator
 @inline export function expm1_neg_s(x: f32): f32 {
-  x = max<f32>(min<f32>(x, 0), EXP_LO);
-  const fx = nearest<f32>(x * LOG2E);
+  x = pmax_s(pmin_s(x, 0), EXP_LO);
+  const t = x * LOG2E + ROUND_MAGIC;
+  const fx = t - ROUND_MAGIC;
   let r = x - fx * LN2_HI;
   r = r - fx * LN2_LO;
   const q = expm1_red_s(r);
-  const big = (q + 1) * reinterpret<f32>((<i32>fx + 127) << 23) - 1;
+  const big = (q + 1) * pow2_bits_s(reinterpret<i32>(t)) - 1;
   return select<f32>(q, big, fx == 0);
 }
 
@@ -212,13 +249,13 @@ const TAIL: usize = memory.data(16, 16);
   const e = exp_full_s(-abs<f32>(x));
   const w = <f32>1 + e;
   const c = (e - (w - 1)) / w;
-  return max<f32>(x, 0) + (log_pos_s(w) + c);
+  return pmax_s(x, 0) + (log_pos_s(w) + c);
 }
 
 // @ts-ignore: decorator
 @inline function gelu_s(x: f32): f32 {
   const ax = abs<f32>(x);
-  const a = min<f32>(ax, GELU_AMAX);
+  const a = pmin_s(ax, GELU_AMAX);
   const t = <f32>1 / (<f32>1 + GELU_P * a);
   let p = GELU_C9 * t + GELU_C8;
   p = p * t + GELU_C7;
@@ -229,36 +266,54 @@ const TAIL: usize = memory.data(16, 16);
   p = p * t + GELU_C2;
   p = p * t + GELU_C1;
   p = p * t + GELU_C0;
-  let q = t * exp_fast_s(p - <f32>0.5 * a * a);
+  // P - a^2/2 as h + l with h = -ah^2/2 exact (ah = a to 12 bits), so the
+  // rounding of a^2 (a relative error up to 4e-6 in Phi at a = 13) never
+  // enters; the reduction subtracts n ln2 from h exactly, then adds l.
+  const ah = reinterpret<f32>(reinterpret<i32>(a) & HI12_MASK);
+  const h = <f32>-0.5 * (ah * ah);
+  const l = p - <f32>0.5 * ((a - ah) * (a + ah));
+  const u = (h + l) * LOG2E + ROUND_MAGIC;
+  const fx = u - ROUND_MAGIC;
+  let r = (h - fx * LN2_HI) + l;
+  r = r - fx * LN2_LO;
+  const n = reinterpret<i32>(u) - ROUND_MAGIC_BITS;
+  const n1 = n >> 1;
+  let q = t * (((expm1_red_s(r) + 1) * pow2_bits_s(n1)) * pow2_bits_s(n - n1));
   q = select<f32>(<f32>0, q, ax > GELU_AMAX);
   const phi = select<f32>(q, <f32>1 - q, x < 0);
-  return max<f32>(x, -FLT_MAX) * phi;
+  return pmax_s(x, -FLT_MAX) * phi;
 }
 
 // f(x) for activation id `kind` (unknown ids: identity; the host validates).
+export function act_s(x: f32, kind: i32): f32 {
+  return act_s_inline(x, kind);
+}
+
 // @ts-ignore: decorator
-@inline export function act_s(x: f32, kind: i32): f32 {
+@inline function act_s_inline(x: f32, kind: i32): f32 {
   switch (kind) {
     case ACT_TANH: return tanh_s(x);
     case ACT_SIGMOID: return sigmoid_s(x);
-    case ACT_HARD_SIGMOID: return min<f32>(max<f32>(x + 3, 0), 6) / 6;
-    case ACT_HARD_SIGMOID_K2: return min<f32>(max<f32>(HS2_SLOPE * x + 0.5, 0), 1);
-    case ACT_RELU: return max<f32>(x, 0);
+    case ACT_HARD_SIGMOID: return pmin_s(pmax_s(x + 3, 0), 6) / 6;
+    case ACT_HARD_SIGMOID_K2: return pmin_s(pmax_s(HS2_SLOPE * x + 0.5, 0), 1);
+    case ACT_RELU: return pmax_s(x, 0);
     case ACT_ELU: return select<f32>(expm1_neg_s(x), x, x < 0);
     case ACT_SELU: return select<f32>(SELU_SCALE_ALPHA * expm1_neg_s(x), SELU_SCALE * x, x < 0);
     case ACT_SOFTPLUS: return softplus_s(x);
     case ACT_SOFTSIGN: {
-      const c = min<f32>(max<f32>(x, -FLT_MAX), FLT_MAX);
+      const c = pmin_s(pmax_s(x, -FLT_MAX), FLT_MAX);
       return c / (abs<f32>(c) + 1);
     }
     case ACT_SWISH: {
-      const c = max<f32>(x, -FLT_MAX);
-      return c * sigmoid_s(c);
+      // x sigmoid(x), with sigmoid(x) = e / (1 + e) for x < 0 (e = e^-|x|) so
+      // the negative tail keeps its relative accuracy down to the denormals.
+      const e = exp_full_s(-abs<f32>(x));
+      return pmax_s(x, -FLT_MAX) * (select<f32>(e, 1, x < 0) / (<f32>1 + e));
     }
     case ACT_GELU: return gelu_s(x);
     case ACT_EXPONENTIAL: return exp_full_s(x);
-    case ACT_RELU6: return min<f32>(max<f32>(x, 0), 6);
-    case ACT_LEAKY_RELU: return max<f32>(x, LEAKY_SLOPE * x);
+    case ACT_RELU6: return pmin_s(pmax_s(x, 0), 6);
+    case ACT_LEAKY_RELU: return pmax_s(x, LEAKY_SLOPE * x);
     default: return x;
   }
 }
@@ -277,6 +332,7 @@ const TAIL: usize = memory.data(16, 16);
   return f32x4.add(f32x4.mul(y, z), r);
 }
 
+// 2^n from n (or from bits(n + ROUND_MAGIC): only the low 9 bits of n + 127 survive the shift).
 // @ts-ignore: decorator
 @inline function pow2_v(n: v128): v128 {
   return i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23);
@@ -284,35 +340,38 @@ const TAIL: usize = memory.data(16, 16);
 
 // @ts-ignore: decorator
 @inline export function exp_fast_v(x: v128): v128 {
-  x = f32x4.max(f32x4.min(x, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
-  const fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUND_MAGIC));
+  const fx = f32x4.sub(t, f32x4.splat(ROUND_MAGIC));
   let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(LN2_LO)));
   const y = f32x4.add(expm1_red_v(r), f32x4.splat(1));
-  return f32x4.mul(y, pow2_v(i32x4.trunc_sat_f32x4_s(fx)));
+  return f32x4.mul(y, pow2_v(t));
 }
 
 // @ts-ignore: decorator
 @inline export function exp_full_v(x: v128): v128 {
-  x = f32x4.max(f32x4.min(x, f32x4.splat(EXP_FULL_HI)), f32x4.splat(EXP_FULL_LO));
-  const fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(EXP_FULL_HI)), f32x4.splat(EXP_FULL_LO));
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUND_MAGIC));
+  const fx = f32x4.sub(t, f32x4.splat(ROUND_MAGIC));
   let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(LN2_LO)));
   const y = f32x4.add(expm1_red_v(r), f32x4.splat(1));
-  const n = i32x4.trunc_sat_f32x4_s(fx);
+  const n = i32x4.sub(t, i32x4.splat(ROUND_MAGIC_BITS));
   const n1 = i32x4.shr_s(n, 1);
   return f32x4.mul(f32x4.mul(y, pow2_v(n1)), pow2_v(i32x4.sub(n, n1)));
 }
 
 // @ts-ignore: decorator
 @inline export function expm1_neg_v(x: v128): v128 {
-  x = f32x4.max(f32x4.min(x, f32x4.splat(0)), f32x4.splat(EXP_LO));
-  const fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(0)), f32x4.splat(EXP_LO));
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUND_MAGIC));
+  const fx = f32x4.sub(t, f32x4.splat(ROUND_MAGIC));
   let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(LN2_LO)));
   const q = expm1_red_v(r);
   const big = f32x4.sub(
-    f32x4.mul(f32x4.add(q, f32x4.splat(1)), pow2_v(i32x4.trunc_sat_f32x4_s(fx))),
+    f32x4.mul(f32x4.add(q, f32x4.splat(1)), pow2_v(t)),
     f32x4.splat(1),
   );
   return v128.bitselect(q, big, f32x4.eq(fx, f32x4.splat(0)));
@@ -369,13 +428,13 @@ const TAIL: usize = memory.data(16, 16);
   const one = f32x4.splat(1);
   const w = f32x4.add(one, e);
   const c = f32x4.div(f32x4.sub(e, f32x4.sub(w, one)), w);
-  return f32x4.add(f32x4.max(x, f32x4.splat(0)), f32x4.add(log_pos_v(w), c));
+  return f32x4.add(f32x4.pmax(x, f32x4.splat(0)), f32x4.add(log_pos_v(w), c));
 }
 
 // @ts-ignore: decorator
 @inline function gelu_v(x: v128): v128 {
   const ax = f32x4.abs(x);
-  const a = f32x4.min(ax, f32x4.splat(GELU_AMAX));
+  const a = f32x4.pmin(ax, f32x4.splat(GELU_AMAX));
   const one = f32x4.splat(1);
   const t = f32x4.div(one, f32x4.add(one, f32x4.mul(f32x4.splat(GELU_P), a)));
   let p = f32x4.add(f32x4.mul(f32x4.splat(GELU_C9), t), f32x4.splat(GELU_C8));
@@ -387,31 +446,44 @@ const TAIL: usize = memory.data(16, 16);
   p = f32x4.add(f32x4.mul(p, t), f32x4.splat(GELU_C2));
   p = f32x4.add(f32x4.mul(p, t), f32x4.splat(GELU_C1));
   p = f32x4.add(f32x4.mul(p, t), f32x4.splat(GELU_C0));
-  const arg = f32x4.sub(p, f32x4.mul(f32x4.mul(f32x4.splat(0.5), a), a));
-  let q = f32x4.mul(t, exp_fast_v(arg));
+  const ah = v128.and(a, i32x4.splat(HI12_MASK));
+  const h = f32x4.mul(f32x4.splat(-0.5), f32x4.mul(ah, ah));
+  const l = f32x4.sub(p, f32x4.mul(f32x4.splat(0.5), f32x4.mul(f32x4.sub(a, ah), f32x4.add(a, ah))));
+  const u = f32x4.add(f32x4.mul(f32x4.add(h, l), f32x4.splat(LOG2E)), f32x4.splat(ROUND_MAGIC));
+  const fx = f32x4.sub(u, f32x4.splat(ROUND_MAGIC));
+  let r = f32x4.add(f32x4.sub(h, f32x4.mul(fx, f32x4.splat(LN2_HI))), l);
+  r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(LN2_LO)));
+  const n = i32x4.sub(u, i32x4.splat(ROUND_MAGIC_BITS));
+  const n1 = i32x4.shr_s(n, 1);
+  const e = f32x4.mul(f32x4.mul(f32x4.add(expm1_red_v(r), one), pow2_v(n1)), pow2_v(i32x4.sub(n, n1)));
+  let q = f32x4.mul(t, e);
   q = v128.andnot(q, f32x4.gt(ax, f32x4.splat(GELU_AMAX)));
   const phi = v128.bitselect(q, f32x4.sub(one, q), f32x4.lt(x, f32x4.splat(0)));
-  return f32x4.mul(f32x4.max(x, f32x4.splat(-FLT_MAX)), phi);
+  return f32x4.mul(f32x4.pmax(x, f32x4.splat(-FLT_MAX)), phi);
 }
 
 // f(x) lane-wise for activation id `kind` (unknown ids: identity; the host validates).
+export function act_v(x: v128, kind: i32): v128 {
+  return act_v_inline(x, kind);
+}
+
 // @ts-ignore: decorator
-@inline export function act_v(x: v128, kind: i32): v128 {
+@inline function act_v_inline(x: v128, kind: i32): v128 {
   const zero = f32x4.splat(0);
   switch (kind) {
     case ACT_TANH: return tanh_v(x);
     case ACT_SIGMOID: return sigmoid_v(x);
     case ACT_HARD_SIGMOID:
       return f32x4.div(
-        f32x4.min(f32x4.max(f32x4.add(x, f32x4.splat(3)), zero), f32x4.splat(6)),
+        f32x4.pmin(f32x4.pmax(f32x4.add(x, f32x4.splat(3)), zero), f32x4.splat(6)),
         f32x4.splat(6),
       );
     case ACT_HARD_SIGMOID_K2:
-      return f32x4.min(
-        f32x4.max(f32x4.add(f32x4.mul(f32x4.splat(HS2_SLOPE), x), f32x4.splat(0.5)), zero),
+      return f32x4.pmin(
+        f32x4.pmax(f32x4.add(f32x4.mul(f32x4.splat(HS2_SLOPE), x), f32x4.splat(0.5)), zero),
         f32x4.splat(1),
       );
-    case ACT_RELU: return f32x4.max(x, zero);
+    case ACT_RELU: return f32x4.pmax(x, zero);
     case ACT_ELU: return v128.bitselect(expm1_neg_v(x), x, f32x4.lt(x, zero));
     case ACT_SELU:
       return v128.bitselect(
@@ -421,17 +493,19 @@ const TAIL: usize = memory.data(16, 16);
       );
     case ACT_SOFTPLUS: return softplus_v(x);
     case ACT_SOFTSIGN: {
-      const c = f32x4.min(f32x4.max(x, f32x4.splat(-FLT_MAX)), f32x4.splat(FLT_MAX));
+      const c = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-FLT_MAX)), f32x4.splat(FLT_MAX));
       return f32x4.div(c, f32x4.add(f32x4.abs(c), f32x4.splat(1)));
     }
     case ACT_SWISH: {
-      const c = f32x4.max(x, f32x4.splat(-FLT_MAX));
-      return f32x4.mul(c, sigmoid_v(c));
+      const e = exp_full_v(f32x4.neg(f32x4.abs(x)));
+      const one = f32x4.splat(1);
+      const sig = f32x4.div(v128.bitselect(e, one, f32x4.lt(x, zero)), f32x4.add(one, e));
+      return f32x4.mul(f32x4.pmax(x, f32x4.splat(-FLT_MAX)), sig);
     }
     case ACT_GELU: return gelu_v(x);
     case ACT_EXPONENTIAL: return exp_full_v(x);
-    case ACT_RELU6: return f32x4.min(f32x4.max(x, zero), f32x4.splat(6));
-    case ACT_LEAKY_RELU: return f32x4.max(x, f32x4.mul(f32x4.splat(LEAKY_SLOPE), x));
+    case ACT_RELU6: return f32x4.pmin(f32x4.pmax(x, zero), f32x4.splat(6));
+    case ACT_LEAKY_RELU: return f32x4.pmax(x, f32x4.mul(f32x4.splat(LEAKY_SLOPE), x));
     default: return x;
   }
 }
@@ -443,31 +517,38 @@ const TAIL: usize = memory.data(16, 16);
 // @ts-ignore: decorator
 @inline function map_kind(out: usize, x: usize, n: i32, kind: i32): void {
   if (ASC_FEATURE_SIMD) {
-    // One copy of the vector body: the main run, then (if n % 4 != 0) one
-    // more pass over TAIL holding the last n % 4 values padded with zeros.
-    const n4 = n & ~3;
-    const rem = n - n4;
-    const tailOut = out + (<usize>n4 << 2);
+    // Two vectors per iteration (measured ~1.7x faster than one in V8: the
+    // two independent chains overlap and share the materialised constants).
+    // The last n % 8 values make one more pass through the same loop from
+    // TAIL, zero-padded, so the body exists once and every lane is computed
+    // the same way wherever it sits.
+    const n8 = n & ~7;
+    const rem = n - n8;
+    const tailIn = x + (<usize>n8 << 2);
+    const tailOut = out + (<usize>n8 << 2);
     let src = x;
     let dst = out;
-    let end = <usize>n4 << 2;
+    let end = <usize>n8 << 2;
     while (true) {
-      for (let o: usize = 0; o < end; o += 16) {
-        v128.store(dst + o, act_v(v128.load(src + o), kind));
+      for (let o: usize = 0; o < end; o += 32) {
+        const a0 = v128.load(src + o);
+        const a1 = v128.load(src + o, 16);
+        v128.store(dst + o, act_v_inline(a0, kind));
+        v128.store(dst + o, act_v_inline(a1, kind), 16);
       }
       if (rem == 0 || src == TAIL) break;
-      const tailIn = x + (<usize>n4 << 2);
       v128.store(TAIL, f32x4.splat(0));
+      v128.store(TAIL, f32x4.splat(0), 16);
       for (let j = 0; j < rem; j++) store<f32>(TAIL + (<usize>j << 2), load<f32>(tailIn + (<usize>j << 2)));
       src = TAIL;
       dst = TAIL;
-      end = 16;
+      end = 32;
     }
     for (let j = 0; j < rem; j++) store<f32>(tailOut + (<usize>j << 2), load<f32>(TAIL + (<usize>j << 2)));
   } else {
     for (let i = 0; i < n; i++) {
       const o = <usize>i << 2;
-      store<f32>(out + o, act_s(load<f32>(x + o), kind));
+      store<f32>(out + o, act_s_inline(load<f32>(x + o), kind));
     }
   }
 }

@@ -241,9 +241,10 @@ export function resolveIdentifier<T>(
     }
     return lookup(name).create(id.config, context);
   }
+  const a = /^[aeiou]/.test(kind) ? 'an' : 'a';
   throw new Error(
-    `${context}: expected a ${kind} name (e.g. '${registry[0].names[0]}'), a { className, config } object ` +
-      `or a ${kind} instance, received ${describeValue(id)}.`,
+    `${context}: expected ${a} ${kind} name (e.g. '${registry[0].names[0]}'), a { className, config } object ` +
+      `or ${a} ${kind} instance, received ${describeValue(id)}.`,
   );
 }
 

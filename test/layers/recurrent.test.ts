@@ -112,7 +112,7 @@ describe('options that do not change inference numbers', () => {
     const x = X(3, 6, 4);
     const ref = new layers.LSTM({ ...base });
     const y0 = ref.apply(x) as Tensor;
-    for (const extra of [{ dropout: 0.5 }, { recurrentDropout: 0.3 }, { unroll: true }]) {
+    for (const extra of [{ dropout: 0.5 }, { recurrentDropout: 0.3 }, { unroll: true }, { dropout: 0.1, seed: 1234 }]) {
       const l = new layers.LSTM({ ...base, ...extra });
       expect(maxAbsDiff((l.apply(x) as Tensor).data, y0.data)).toBe(0);
       expect((l.apply(x, { training: false }) as Tensor).data).toEqual(y0.data);
@@ -121,6 +121,9 @@ describe('options that do not change inference numbers', () => {
     }
     const d = new layers.GRU({ units: 2, dropout: 0.2 });
     expect(() => d.apply(x, { training: true })).toThrow(/training-mode dropout/);
+    expect(() => new layers.GRU({ units: 2, seed: 1.5 })).toThrow(/option seed must be an integer or null, received 1.5/);
+    // training: true without dropout changes nothing
+    expect((ref.apply(x, { training: true }) as Tensor).data).toEqual(y0.data);
     ref.dispose();
   });
   it('regularizers and constraints are validated and kept in the config', () => {

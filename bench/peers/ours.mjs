@@ -1,0 +1,58 @@
+// rnn-wasm itself, from the built dist/ (npm run build).
+//   await init(); const l = new layers.LSTM({...}); l.build([B,T,F]);
+//   l.setWeights([kernel, recurrentKernel, bias]); l.apply({ data, shape }) -> Tensor
+// Stream step (W1): a stateful layer built for [1,1,F], applied once per step.
+// RNN_WASM_DIST=/path/to/index.js benchmarks another build of the library.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const DIST = process.env.RNN_WASM_DIST
+  ? pathToFileURL(path.resolve(process.env.RNN_WASM_DIST))
+  : new URL('../../dist/index.js', import.meta.url);
+let lib = null;
+
+export const ours = {
+  id: 'ours',
+  label: 'rnn-wasm',
+  supportsGruResetAfter: true,
+  streamMode: 'stateful layer (build [1,1,F]), apply once per step',
+
+  async init() {
+    const file = fileURLToPath(DIST);
+    if (!fs.existsSync(file)) {
+      throw new Error(`${file} not found — run \`npm run build\` first (ours skipped)`);
+    }
+    lib = await import(DIST.href);
+    await lib.init();
+    let version = '?';
+    try {
+      version = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+    } catch { /* ignore */ }
+    const where = process.env.RNN_WASM_DIST ? process.env.RNN_WASM_DIST : 'dist/';
+    return { version: `rnn-wasm ${version} (${where})` };
+  },
+
+  async prepare(spec) {
+    const { cell, B, T, F, U, weights, resetAfter, stream } = spec;
+    const opts = { units: U, activation: 'tanh' };
+    if (cell !== 'SimpleRNN') opts.recurrentActivation = 'sigmoid';
+    if (cell === 'GRU') opts.resetAfter = resetAfter;
+    if (stream) opts.stateful = true;
+    const layer = new lib.layers[cell](opts);
+    layer.build(stream ? [B, 1, F] : [B, T, F]);
+    layer.setWeights([weights.kernel, weights.recurrentKernel, weights.bias]);
+    const x = { data: spec.x, shape: [B, T, F] };
+    const steps = stream
+      ? Array.from({ length: T }, (_, t) => ({ data: spec.x.slice(t * F, (t + 1) * F), shape: [1, 1, F] }))
+      : null;
+    const out = (y) => (Array.isArray(y) ? y[0] : y).data;
+    return {
+      async: false,
+      run: () => out(layer.apply(x)),
+      step: (k) => out(layer.apply(steps[k])),
+      reset: () => layer.resetStates(),
+      dispose: () => layer.dispose(),
+    };
+  },
+};
