@@ -27,7 +27,7 @@ import {
   prefix,
   readConfig,
   resolveIdentifier,
-} from './initializers';
+} from './config';
 
 export interface Regularizer {
   readonly className: string;
