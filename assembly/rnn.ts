@@ -155,11 +155,6 @@ function gru_update(h: usize, z: usize, hh: usize, n: i32): void {
   }
 }
 
-// Copies the xw rows of timestep t for every batch row into z (B, N).
-function gather_step(z: usize, xw: usize, t: i32, B: i32, T: i32, N: i32): void {
-  for (let b = 0; b < B; b++) memory.copy(f32p(z, b * N), f32p(xw, (b * T + t) * N), <usize>N << 2);
-}
-
 // simple_rnn_forward — h_t = act(x_t·kernel + bias + h_{t-1}·rkernel)
 export function simple_rnn_forward(
   out: usize, h: usize, x: usize, mask: usize, kernelP: usize, bias: usize, rkernelP: usize,
@@ -167,21 +162,22 @@ export function simple_rnn_forward(
 ): void {
   const N = U;
   const xw = scratch;
-  const z = xw + (<usize>r4(B * T * N) << 2);
-  const prev = z + (<usize>r4(B * N) << 2);
+  const prev = xw + (<usize>r4(B * T * N) << 2) + (<usize>r4(B * N) << 2);
   const back = (flags & GO_BACKWARDS) != 0;
   project_inputs(xw, x, kernelP, bias, (flags & HAS_BIAS) != 0, B * T, F, N);
   if (flags & HAS_MASK) memory.fill(prev, 0, (<usize>B * U) << 2);
   for (let s = 0; s < T; s++) {
     const t = back ? T - 1 - s : s;
-    gather_step(z, xw, t, B, T, N);
-    sgemm_acc(z, N, h, U, rkernelP, B, N, U);
-    act_inplace(z, B * N, act);
-    if (gates) memory.copy(f32p(gates, s * B * N), z, (<usize>B * N) << 2);
+    // The step's xw rows (stride T*N) take the recurrent product in place.
+    const z = f32p(xw, t * N);
+    sgemm_acc(z, T * N, h, U, rkernelP, B, N, U);
     for (let b = 0; b < B; b++) {
+      const zb = f32p(z, b * T * N);
+      act_inplace(zb, N, act);
+      if (gates) memory.copy(f32p(gates, (s * B + b) * N), zb, <usize>N << 2);
       const hb = f32p(h, b * U);
       const valid = is_valid(mask, b, t, T, flags);
-      if (valid) memory.copy(hb, f32p(z, b * N), <usize>U << 2);
+      if (valid) memory.copy(hb, zb, <usize>U << 2);
       emit(out, prev, hb, b, s, T, U, valid, flags);
     }
   }
@@ -197,8 +193,7 @@ export function lstm_forward(
 ): void {
   const N = 4 * U;
   const xw = scratch;
-  const z = xw + (<usize>r4(B * T * N) << 2);
-  const prev = z + (<usize>r4(B * N) << 2);
+  const prev = xw + (<usize>r4(B * T * N) << 2) + (<usize>r4(B * N) << 2);
   const tmp = prev + (<usize>r4(B * U) << 2); // (U) activation(c) of one row
   const back = (flags & GO_BACKWARDS) != 0;
   const ub = <usize>U << 2;
@@ -206,10 +201,11 @@ export function lstm_forward(
   if (flags & HAS_MASK) memory.fill(prev, 0, (<usize>B * U) << 2);
   for (let s = 0; s < T; s++) {
     const t = back ? T - 1 - s : s;
-    gather_step(z, xw, t, B, T, N);
-    sgemm_acc(z, N, h, U, rkernelP, B, N, U);
+    // The step's xw rows (stride T*N) take the recurrent product in place.
+    const z = f32p(xw, t * N);
+    sgemm_acc(z, T * N, h, U, rkernelP, B, N, U);
     for (let b = 0; b < B; b++) {
-      const zb = f32p(z, b * N);
+      const zb = f32p(z, b * T * N);
       act_inplace(zb, 2 * U, ract); // i, f
       act_inplace(zb + 2 * ub, U, act); // c candidate
       act_inplace(zb + 3 * ub, U, ract); // o
@@ -222,8 +218,8 @@ export function lstm_forward(
         vmul(hb, zb + 3 * ub, tmp, U);
       }
       emit(out, prev, hb, b, s, T, U, valid, flags);
+      if (gates) memory.copy(f32p(gates, (s * B + b) * N), zb, <usize>N << 2);
     }
-    if (gates) memory.copy(f32p(gates, s * B * N), z, (<usize>B * N) << 2);
   }
   finish(out, prev, h, B, U, flags);
 }
