@@ -44,7 +44,9 @@ function gate_count(cell: i32): i32 {
   return cell == CELL_LSTM ? 4 : cell == CELL_GRU ? 3 : 1;
 }
 
-// Floats of scratch a forward call needs, each region rounded to 4 floats.
+// Floats of scratch a forward call needs, each region rounded to 4 floats:
+// xw (B*T, G*U) | GRU's recurrent part m (B, G*U; unused by SimpleRNN and LSTM,
+// which accumulate into xw in place) | prev output (B, U) | two (B, U) temps.
 export function rnn_scratch_floats(cell: i32, B: i32, T: i32, U: i32): i32 {
   const N = gate_count(cell) * U;
   return r4(B * T * N) + r4(B * N) + 3 * r4(B * U);

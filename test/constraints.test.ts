@@ -16,27 +16,13 @@ import {
   serializeConstraint,
 } from '../src/constraints';
 import { Random } from '../src/random';
+import { expectError } from './util';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 const CTX = "LSTM 'lstm_1' option kernelConstraint";
-
-function expectError(fn: () => unknown, ...fragments: (string | RegExp)[]) {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected an Error to be thrown').toBeInstanceOf(Error);
-  const msg = (err as Error).message;
-  for (const f of fragments) {
-    if (typeof f === 'string') expect(msg).toContain(f);
-    else expect(msg).toMatch(f);
-  }
-}
 
 function applied(c: Constraint, values: ArrayLike<number>, shape: number[]): Float32Array {
   const w = Float32Array.from(values);

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Random, seedFromEnvironment } from '../src/random';
+import { expectError } from './util';
 import {
   type Initializer,
   GlorotUniform,
@@ -46,21 +47,6 @@ function tfValues(init: { apply(shape: number[]): tf.Tensor }, shape: number[]):
 }
 
 /** expect(fn).toThrow for every fragment, plus the context. */
-function expectError(fn: () => unknown, ...fragments: (string | RegExp)[]) {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected an Error to be thrown').toBeInstanceOf(Error);
-  const msg = (err as Error).message;
-  for (const f of fragments) {
-    if (typeof f === 'string') expect(msg).toContain(f);
-    else expect(msg).toMatch(f);
-  }
-}
-
 /** Index of the first element that differs (-1: identical; -2: lengths differ). Cheap to report on failure. */
 function firstDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) return -2;

@@ -15,27 +15,13 @@ import {
   serializeRegularizer,
 } from '../src/regularizers';
 import { Random } from '../src/random';
+import { expectError } from './util';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 const CTX = "Dense 'dense_1' option kernelRegularizer";
-
-function expectError(fn: () => unknown, ...fragments: (string | RegExp)[]) {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected an Error to be thrown').toBeInstanceOf(Error);
-  const msg = (err as Error).message;
-  for (const f of fragments) {
-    if (typeof f === 'string') expect(msg).toContain(f);
-    else expect(msg).toMatch(f);
-  }
-}
 
 function randomValues(n: number, seed: number, scale = 1): Float32Array {
   const r = new Random(seed);

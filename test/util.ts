@@ -27,3 +27,19 @@ export function expectClose(got: { data: ArrayLike<number>; shape: readonly numb
   const d = maxAbsDiff(got.data, want.data);
   expect(d, `${what} max abs diff`).toBeLessThanOrEqual(tol);
 }
+
+/** Asserts fn throws an Error whose message contains every string fragment and matches every RegExp. */
+export function expectError(fn: () => unknown, ...fragments: (string | RegExp)[]) {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err, 'expected an Error to be thrown').toBeInstanceOf(Error);
+  const msg = (err as Error).message;
+  for (const f of fragments) {
+    if (typeof f === 'string') expect(msg).toContain(f);
+    else expect(msg).toMatch(f);
+  }
+}
