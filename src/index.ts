@@ -6,3 +6,11 @@ export * as layers from './layers/index';
 export * as initializers from './initializers';
 export * as regularizers from './regularizers';
 export * as constraints from './constraints';
+export { Input, InputLayer, type InputOptions } from './layers/input_layer';
+export { SymbolicTensor } from './engine/symbolic';
+export { Model, type ModelOptions, type PredictOptions } from './models/model';
+export { Sequential, type SequentialOptions } from './models/sequential';
+export {
+  Tokenizer, tokenizerFromJson, textToWordSequence, padSequences, DEFAULT_FILTERS,
+  type TokenizerOptions, type TokenizerConfig, type TextToWordSequenceOptions, type PadSequencesOptions, type MatrixMode,
+} from './preprocessing/index';

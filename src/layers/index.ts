@@ -1,4 +1,5 @@
-export { Layer, LayerWeight, type LayerArgs, type Shape } from './layer';
+export { Layer, LayerWeight, type LayerArgs, type Shape, type CallOptions } from './layer';
+export { InputLayer } from './input_layer';
 export {
   SimpleRNN, LSTM, GRU,
   type RNNLayerOptions, type SimpleRNNOptions, type LSTMOptions, type GRUOptions, type RNNCallArgs,

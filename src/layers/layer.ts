@@ -1,5 +1,6 @@
 // Base class of every layer: naming, weights held in linear memory (Keras
 // layout), getWeights/setWeights, countParams, dispose.
+import { Node, SymbolicTensor, containsSymbolic } from '../engine/symbolic';
 import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
 import { type Runtime, getRuntime } from '../wasm/module';
 
@@ -62,9 +63,20 @@ const finalizer =
       })
     : undefined;
 
+/** Options of a layer call: masks, training flag and layer-specific tensors (e.g. initialState). */
+export interface CallOptions {
+  mask?: TensorLike | null | (TensorLike | null)[];
+  training?: boolean;
+  [key: string]: unknown;
+}
+
 export abstract class Layer {
   /** Keras class name, e.g. 'LSTM'. */
   readonly className: string;
+  /** Whether the layer consumes (and may propagate) a mask, as Keras's supports_masking. */
+  supportsMasking = false;
+  /** Graph nodes where this layer was applied to symbolic tensors. */
+  readonly inboundNodes: Node[] = [];
   readonly name: string;
   trainable: boolean;
   built = false;
@@ -90,6 +102,89 @@ export abstract class Layer {
       throw new Error(`${ctx} '${this.name}': only dtype 'float32' is supported, received '${String(args.dtype)}'.`);
     }
     this.batchInputShape = resolveBatchInputShape(args, `${ctx} '${this.name}'`);
+  }
+
+  /**
+   * Applies the layer. With Tensors (or TensorLikes) it computes now and
+   * returns Tensors; with SymbolicTensors (from Input() or other layers) it
+   * records a graph node for a functional Model and returns SymbolicTensors.
+   */
+  apply(inputs: SymbolicTensor | SymbolicTensor[], options?: CallOptions): SymbolicTensor | SymbolicTensor[];
+  apply(inputs: TensorLike | TensorLike[], options?: CallOptions): Tensor | Tensor[];
+  apply(inputs: unknown, options: CallOptions = {}): unknown {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`${this.context}: apply's second argument must be an options object.`);
+    }
+    const symbolicOption = Object.values(options).some((v) => containsSymbolic(v));
+    if (containsSymbolic(inputs) || symbolicOption) return this.applySymbolic(inputs, options);
+    return this.call(inputs as TensorLike | TensorLike[], options);
+  }
+
+  /** Eager computation (Keras's call): validates, builds lazily, runs. */
+  abstract call(inputs: TensorLike | TensorLike[], options?: CallOptions): Tensor | Tensor[];
+
+  /** Creates the weights for an input shape (or shapes). */
+  abstract build(inputShape: Shape | Shape[]): void;
+
+  /** Output shape(s) for an input shape (or shapes); null dims stay unknown. */
+  abstract computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[];
+
+  /**
+   * Output masks of an eager call, one per output: by default a layer that
+   * supports masking passes its (first) input's mask through, others drop it.
+   */
+  computeMask(inputs: Tensor[], masks: (Tensor | null)[], outputCount: number): (Tensor | null)[] {
+    const out: (Tensor | null)[] = new Array(outputCount).fill(null);
+    if (this.supportsMasking) out[0] = masks[0] ?? null;
+    return out;
+  }
+
+  /** Symbolic counterpart of computeMask: whether each output carries a mask. */
+  outputMaskFlags(inputHasMask: boolean[], outputCount: number): boolean[] {
+    const out: boolean[] = new Array(outputCount).fill(false);
+    if (this.supportsMasking) out[0] = inputHasMask[0] ?? false;
+    return out;
+  }
+
+  private applySymbolic(inputs: unknown, options: CallOptions): SymbolicTensor | SymbolicTensor[] {
+    const ctx = this.context;
+    const isList = Array.isArray(inputs);
+    const list = (isList ? inputs : [inputs]) as unknown[];
+    if (list.length === 0 || !list.every((t) => t instanceof SymbolicTensor)) {
+      throw new Error(
+        `${ctx}: cannot mix symbolic tensors (from Input()) with concrete tensors in one call; ` +
+          `received ${list.map((t) => (t instanceof SymbolicTensor ? 'SymbolicTensor' : describeKind(t))).join(', ')}.`,
+      );
+    }
+    const syms = list as SymbolicTensor[];
+    const optionTensors: Record<string, SymbolicTensor | SymbolicTensor[]> = {};
+    const plain: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(options)) {
+      if (k === 'mask' && v !== undefined && v !== null) {
+        throw new Error(`${ctx}: in a functional model masks flow with the tensors (Embedding maskZero, Masking); do not pass mask explicitly.`);
+      }
+      if (containsSymbolic(v)) {
+        const arr = Array.isArray(v) ? v : [v];
+        if (!arr.every((t) => t instanceof SymbolicTensor)) {
+          throw new Error(`${ctx}: option ${k} mixes symbolic and concrete tensors.`);
+        }
+        optionTensors[k] = v as SymbolicTensor | SymbolicTensor[];
+      } else if (v !== undefined) plain[k] = v;
+    }
+    const inShape = isList ? syms.map((t) => t.shape) : syms[0].shape;
+    if (!this.built) this.build(inShape);
+    const outShape = this.computeOutputShape(inShape);
+    const multi = Array.isArray(outShape[0]);
+    const shapes = (multi ? outShape : [outShape]) as Shape[];
+    const flags = this.outputMaskFlags(syms.map((t) => t.hasMask), shapes.length);
+    const node = new Node(this, syms, isList, optionTensors, plain);
+    shapes.forEach((shape, i) => {
+      node.outputs.push(
+        new SymbolicTensor(shape, 'float32', node, i, flags[i], shapes.length > 1 ? `${this.name}/output_${i}` : this.name),
+      );
+    });
+    this.inboundNodes.push(node);
+    return multi ? node.outputs : node.outputs[0];
   }
 
   /** "LSTM 'lstm_1'" — the prefix of every error this layer throws. */
@@ -146,7 +241,15 @@ export abstract class Layer {
    * validated (count, shapes, finite values) before anything is written.
    */
   setWeights(weights: readonly TensorLike[]): void {
-    const heap = this.runtime().heap;
+    this.writeWeights(this.validateWeights(weights));
+  }
+
+  /**
+   * Checks weights for setWeights (count, shapes, finite values) and returns
+   * them as Tensors, writing nothing. Models validate every layer first.
+   */
+  validateWeights(weights: readonly TensorLike[]): Tensor[] {
+    this.runtime();
     if (!this.built) {
       throw new Error(`${this.context}: setWeights called before the layer is built; call build(inputShape) or apply it first.`);
     }
@@ -159,7 +262,7 @@ export abstract class Layer {
           `(${this.weightList.map((w) => `${w.name} ${formatShape(w.shape as number[])}`).join(', ')}), received ${weights.length}.`,
       );
     }
-    const tensors = weights.map((w, i) => {
+    return weights.map((w, i) => {
       const t = toTensor(w, `${this.context}: weight ${i} (${this.weightList[i].name})`);
       const want = this.weightList[i];
       if (t.shape.length !== want.shape.length || t.shape.some((d, j) => d !== want.shape[j])) {
@@ -175,6 +278,11 @@ export abstract class Layer {
       }
       return t;
     });
+  }
+
+  /** Writes weights already checked by validateWeights. */
+  writeWeights(tensors: readonly Tensor[]): void {
+    const heap = this.runtime().heap;
     tensors.forEach((t, i) => heap.writeF32(this.weightList[i].ptr, t.data));
     this.onWeightsChanged();
   }
@@ -214,6 +322,12 @@ export abstract class Layer {
     if (this.batchInputShape) cfg.batchInputShape = [...this.batchInputShape];
     return cfg;
   }
+}
+
+function describeKind(v: unknown): string {
+  if (v instanceof Tensor) return 'Tensor';
+  if (Array.isArray(v)) return 'array';
+  return v === null ? 'null' : typeof v;
 }
 
 function resolveBatchInputShape(args: LayerArgs, ctx: string): Shape | undefined {

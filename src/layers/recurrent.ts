@@ -6,8 +6,9 @@ import { type ActivationIdentifier, activationId, resolveActivation } from '../a
 import { type Constraint, type ConstraintIdentifier, getConstraint, serializeConstraint } from '../constraints';
 import { type Initializer, type InitializerIdentifier, getInitializer, serializeInitializer } from '../initializers';
 import { type Regularizer, type RegularizerIdentifier, getRegularizer, serializeRegularizer } from '../regularizers';
+import type { SymbolicTensor } from '../engine/symbolic';
 import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
-import { LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
+import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
 
 // Kernel constants (assembly/rnn.ts).
 const CELL_SIMPLE_RNN = 0;
@@ -78,7 +79,7 @@ export interface GRUOptions extends RNNLayerOptions {
 
 export type SimpleRNNOptions = RNNLayerOptions;
 
-export interface RNNCallArgs {
+export interface RNNCallArgs extends CallOptions {
   /** Initial states, each (batch, units); LSTM takes [h, c]. */
   initialState?: TensorLike | TensorLike[] | null;
   /** (batch, timesteps) boolean/0-1 mask: false/0 marks a padded step. */
@@ -160,6 +161,7 @@ abstract class RecurrentLayer extends Layer {
       throw new TypeError(`${className}: expected an options object with at least { units }, received ${String(options)}.`);
     }
     super(options, className);
+    this.supportsMasking = true;
     const ctx = this.context;
     for (const key of Object.keys(options)) {
       if (!allowed.includes(key)) {
@@ -215,26 +217,27 @@ abstract class RecurrentLayer extends Layer {
   }
 
   /** Builds the weights for an input shape (batch, timesteps, features); batch and timesteps may be null. */
-  build(inputShape: Shape): void {
+  build(inputShape: Shape | Shape[]): void {
     this.runtime();
     if (this.built) throw new Error(`${this.context}: already built.`);
-    if (!Array.isArray(inputShape) || inputShape.length !== 3) {
+    if (!Array.isArray(inputShape) || inputShape.length !== 3 || Array.isArray(inputShape[0])) {
       throw new Error(
         `${this.context}: expected input of rank 3 (batch, timesteps, features), received shape ${
-          Array.isArray(inputShape) ? formatShape(inputShape) : String(inputShape)
+          Array.isArray(inputShape) ? JSON.stringify(inputShape).replace(/,/g, ', ') : String(inputShape)
         }.`,
       );
     }
-    const F = inputShape[2];
+    const shape = inputShape as Shape;
+    const F = shape[2];
     if (!Number.isInteger(F) || (F as number) <= 0) {
-      throw new Error(`${this.context}: the feature dimension of the input must be a positive integer, received shape ${formatShape(inputShape)}.`);
+      throw new Error(`${this.context}: the feature dimension of the input must be a positive integer, received shape ${formatShape(shape)}.`);
     }
-    const batch = inputShape[0] ?? this.batchInputShape?.[0] ?? null;
+    const batch = shape[0] ?? this.batchInputShape?.[0] ?? null;
     if (this.batchInputShape) {
       const f = this.batchInputShape[this.batchInputShape.length - 1];
       if (this.batchInputShape.length !== 3 || (f !== null && f !== F)) {
         throw new Error(
-          `${this.context}: build shape ${formatShape(inputShape)} does not match the declared input shape ${formatShape(this.batchInputShape)}.`,
+          `${this.context}: build shape ${formatShape(shape)} does not match the declared input shape ${formatShape(this.batchInputShape)}.`,
         );
       }
     }
@@ -374,11 +377,43 @@ abstract class RecurrentLayer extends Layer {
     return fresh;
   }
 
+  /** (batch, timesteps, units) or (batch, units), then one (batch, units) per state with returnState. */
+  computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    if (s.length !== 3) {
+      throw new Error(`${this.context}: expected input of rank 3 (batch, timesteps, features), received shape ${formatShape(s)}.`);
+    }
+    const out: Shape = this.returnSequences ? [s[0], s[1], this.units] : [s[0], this.units];
+    if (!this.returnState) return out;
+    return [out, ...Array.from({ length: this.stateCount }, (): Shape => [s[0], this.units])];
+  }
+
+  // keras/src/layers/rnn/rnn.py compute_mask: the sequence output keeps the
+  // input mask only with return_sequences; states never carry one.
+  override computeMask(_inputs: Tensor[], masks: (Tensor | null)[], outputCount: number): (Tensor | null)[] {
+    const out: (Tensor | null)[] = new Array(outputCount).fill(null);
+    if (this.returnSequences) out[0] = masks[0] ?? null;
+    return out;
+  }
+
+  override outputMaskFlags(inputHasMask: boolean[], outputCount: number): boolean[] {
+    const out: boolean[] = new Array(outputCount).fill(false);
+    if (this.returnSequences) out[0] = inputHasMask[0] ?? false;
+    return out;
+  }
+
   /**
    * Runs the layer over a (batch, timesteps, features) input. Returns the
    * output, or [output, ...states] when returnState (LSTM: [output, h, c]).
    */
-  apply(inputs: TensorLike, kwargs: RNNCallArgs = {}): Tensor | Tensor[] {
+  override apply(inputs: SymbolicTensor | SymbolicTensor[], kwargs?: RNNCallArgs): SymbolicTensor | SymbolicTensor[];
+  override apply(inputs: TensorLike | TensorLike[], kwargs?: RNNCallArgs): Tensor | Tensor[];
+  override apply(inputs: unknown, kwargs: RNNCallArgs = {}): unknown {
+    return super.apply(inputs as TensorLike, kwargs);
+  }
+
+  /** Eager call; see apply. */
+  call(inputs: TensorLike | TensorLike[], kwargs: RNNCallArgs = {}): Tensor | Tensor[] {
     const rt = this.runtime();
     const ctx = this.context;
     if (kwargs === null || typeof kwargs !== 'object') throw new TypeError(`${ctx}: apply's second argument must be an options object.`);
@@ -393,7 +428,9 @@ abstract class RecurrentLayer extends Layer {
           `dropout is the identity at inference (training: false).`,
       );
     }
-    const x = toTensor(inputs, `${ctx}: input`);
+    // A one-element list of tensors (as a model passes it) is the tensor itself.
+    const single = Array.isArray(inputs) && inputs.length === 1 && (inputs[0] instanceof Tensor || isTensorObject(inputs[0]));
+    const x = toTensor((single ? (inputs as TensorLike[])[0] : inputs) as TensorLike, `${ctx}: input`);
     if (x.rank !== 3) {
       throw new Error(`${ctx}: expected input of rank 3 (batch, timesteps, features), received shape ${formatShape(x.shape as number[])}.`);
     }
@@ -509,6 +546,10 @@ abstract class RecurrentLayer extends Layer {
       ...(this.zeroOutputForMask ? { zeroOutputForMask: true } : {}),
     };
   }
+}
+
+function isTensorObject(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && 'data' in v && 'shape' in v;
 }
 
 function isTensorList(v: unknown[]): boolean {

@@ -1,0 +1,335 @@
+// Functional Model: a graph of layer applications from Input()s to outputs,
+// run eagerly node by node with Keras mask propagation.
+// Keras reference: keras/src/models/functional.py, keras/src/models/model.py.
+import { Node, SymbolicTensor } from '../engine/symbolic';
+import { InputLayer } from '../layers/input_layer';
+import { type CallOptions, Layer, type Shape } from '../layers/layer';
+import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
+import { type PrintFn, printSummary } from './summary';
+
+export interface ModelOptions {
+  inputs: SymbolicTensor | SymbolicTensor[];
+  outputs: SymbolicTensor | SymbolicTensor[];
+  name?: string;
+  trainable?: boolean;
+}
+
+export interface PredictOptions {
+  /** Samples per call (default 32, as Keras); the last batch may be smaller. */
+  batchSize?: number;
+}
+
+interface Stateful {
+  stateful: boolean;
+  resetStates(): void;
+}
+
+export class Model extends Layer {
+  /** Model inputs and outputs (symbolic). */
+  inputs: SymbolicTensor[] = [];
+  outputs: SymbolicTensor[] = [];
+  /** Nodes in execution order. */
+  protected nodes: Node[] = [];
+  protected graphLayers: Layer[] = [];
+  protected singleInput = true;
+  protected singleOutput = true;
+
+  constructor(options: ModelOptions, className = 'Functional') {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`Model: expected { inputs, outputs }, received ${String(options)}.`);
+    }
+    for (const k of Object.keys(options)) {
+      if (!['inputs', 'outputs', 'name', 'trainable'].includes(k)) {
+        throw new Error(`Model: unknown option '${k}'; supported: inputs, outputs, name, trainable.`);
+      }
+    }
+    super({ name: options.name, trainable: options.trainable }, className === 'Functional' ? 'Functional' : className);
+    if (className === 'Functional') this.initGraph(options.inputs, options.outputs);
+  }
+
+  /** Sets up the graph from symbolic inputs to outputs (topological order). */
+  protected initGraph(inputs: SymbolicTensor | SymbolicTensor[], outputs: SymbolicTensor | SymbolicTensor[]): void {
+    const ctx = this.context;
+    this.singleInput = !Array.isArray(inputs);
+    this.singleOutput = !Array.isArray(outputs);
+    const ins = (Array.isArray(inputs) ? inputs : [inputs]) as unknown[];
+    const outs = (Array.isArray(outputs) ? outputs : [outputs]) as unknown[];
+    ins.forEach((t, i) => {
+      if (!(t instanceof SymbolicTensor) || !(t.node.layer instanceof InputLayer)) {
+        throw new Error(`${ctx}: inputs[${i}] must be a tensor returned by Input(), received ${String(t)}.`);
+      }
+    });
+    outs.forEach((t, i) => {
+      if (!(t instanceof SymbolicTensor)) {
+        throw new Error(`${ctx}: outputs[${i}] must be a symbolic tensor (a layer applied to Input()), received ${String(t)}.`);
+      }
+    });
+    if (ins.length === 0 || outs.length === 0) throw new Error(`${ctx}: a model needs at least one input and one output.`);
+    const inputSet = new Set(ins as SymbolicTensor[]);
+    // Depth-first from the outputs; a node runs after every node it reads from.
+    const order: Node[] = [];
+    const state = new Map<Node, 'visiting' | 'done'>();
+    const visit = (node: Node, via: SymbolicTensor): void => {
+      const st = state.get(node);
+      if (st === 'done') return;
+      if (st === 'visiting') throw new Error(`${ctx}: the graph has a cycle through layer '${node.layer.name}'.`);
+      if (node.layer instanceof InputLayer && !inputSet.has(node.outputs[0])) {
+        throw new Error(
+          `${ctx}: graph disconnected: ${via.toString()} depends on input '${node.layer.name}', which is not in the model's inputs.`,
+        );
+      }
+      state.set(node, 'visiting');
+      for (const t of node.inbound) visit(t.node, t);
+      state.set(node, 'done');
+      order.push(node);
+    };
+    for (const t of outs as SymbolicTensor[]) visit(t.node, t);
+    for (const t of ins as SymbolicTensor[]) if (!state.has(t.node)) order.unshift(t.node);
+    this.inputs = ins as SymbolicTensor[];
+    this.outputs = outs as SymbolicTensor[];
+    this.nodes = order;
+    const seen = new Set<Layer>();
+    this.graphLayers = [];
+    // Keras lists input layers first, then layers in execution order.
+    for (const t of this.inputs) if (!seen.has(t.node.layer)) (seen.add(t.node.layer), this.graphLayers.push(t.node.layer));
+    for (const n of order) if (!seen.has(n.layer)) (seen.add(n.layer), this.graphLayers.push(n.layer));
+    this.built = true;
+  }
+
+  /** Layers of the model (Keras `model.layers`); a shared layer appears once. */
+  get layers(): Layer[] {
+    return [...this.graphLayers];
+  }
+
+  /** A layer by name or by index into `layers`. */
+  getLayer(nameOrIndex: string | number): Layer {
+    const list = this.layers;
+    if (typeof nameOrIndex === 'number') {
+      if (!Number.isInteger(nameOrIndex) || nameOrIndex < 0 || nameOrIndex >= list.length) {
+        throw new Error(`${this.context}: getLayer index ${nameOrIndex} is out of range; the model has ${list.length} layers.`);
+      }
+      return list[nameOrIndex];
+    }
+    const found = list.find((l) => l.name === nameOrIndex);
+    if (!found) {
+      throw new Error(`${this.context}: no layer named '${nameOrIndex}'; layers: ${list.map((l) => `'${l.name}'`).join(', ')}.`);
+    }
+    return found;
+  }
+
+  build(): void {
+    // A functional model is built by construction.
+  }
+
+  computeOutputShape(): Shape | Shape[] {
+    const shapes = this.outputs.map((t) => [...t.shape]);
+    return this.singleOutput ? shapes[0] : shapes;
+  }
+
+  /**
+   * Runs the graph on concrete inputs (one per model input) and returns the
+   * outputs and their masks.
+   */
+  protected runGraph(inputs: Tensor[], training: boolean): { outputs: Tensor[]; masks: (Tensor | null)[] } {
+    const values = new Map<number, Tensor>();
+    const masks = new Map<number, Tensor | null>();
+    this.inputs.forEach((s, i) => {
+      values.set(s.id, (s.node.layer as InputLayer).call(inputs[i]));
+      masks.set(s.id, null);
+    });
+    const get = (s: SymbolicTensor): Tensor => {
+      const v = values.get(s.id);
+      if (!v) throw new Error(`${this.context}: internal: no value for ${s.toString()}.`);
+      return v;
+    };
+    for (const node of this.nodes) {
+      if (node.layer instanceof InputLayer) continue;
+      const ins = node.inputs.map(get);
+      const inMasks = node.inputs.map((s) => masks.get(s.id) ?? null);
+      const opts: CallOptions = { ...node.options };
+      for (const [k, v] of Object.entries(node.optionTensors)) opts[k] = Array.isArray(v) ? v.map(get) : get(v);
+      if (training) opts.training = true;
+      if (node.layer.supportsMasking && inMasks.some((m) => m !== null)) opts.mask = node.inputsIsList ? inMasks : inMasks[0];
+      const res = node.layer.call(node.inputsIsList ? ins : ins[0], opts);
+      const outs = Array.isArray(res) ? res : [res];
+      if (outs.length !== node.outputs.length) {
+        throw new Error(`${node.layer.context}: internal: returned ${outs.length} outputs, the graph expected ${node.outputs.length}.`);
+      }
+      const outMasks = node.layer.computeMask(ins, inMasks, outs.length);
+      node.outputs.forEach((s, i) => {
+        values.set(s.id, outs[i]);
+        masks.set(s.id, outMasks[i] ?? null);
+      });
+    }
+    return { outputs: this.outputs.map(get), masks: this.outputs.map((s) => masks.get(s.id) ?? null) };
+  }
+
+  /** Eager call of the whole model (also used when the model is nested in another). */
+  call(inputs: TensorLike | TensorLike[], options: CallOptions = {}): Tensor | Tensor[] {
+    this.runtime();
+    const list = this.normalizeInputs(inputs);
+    const { outputs } = this.runGraph(list, options.training === true);
+    return this.singleOutput ? outputs[0] : outputs;
+  }
+
+  protected normalizeInputs(inputs: TensorLike | TensorLike[]): Tensor[] {
+    const ctx = this.context;
+    const n = this.inputs.length;
+    let list: TensorLike[];
+    if (n === 1) {
+      // A one-element list is accepted for a single-input model, as in Keras.
+      const isWrapped =
+        Array.isArray(inputs) && inputs.length === 1 && (inputs[0] instanceof Tensor || (typeof inputs[0] === 'object' && inputs[0] !== null && 'shape' in (inputs[0] as object)));
+      list = [isWrapped ? (inputs as TensorLike[])[0] : (inputs as TensorLike)];
+    } else {
+      if (!Array.isArray(inputs) || inputs.length !== n) {
+        throw new Error(
+          `${ctx}: expected a list of ${n} input tensors (${this.inputs.map((s) => `'${s.node.layer.name}'`).join(', ')}), received ${
+            Array.isArray(inputs) ? `a list of ${inputs.length}` : 'one tensor'
+          }.`,
+        );
+      }
+      list = inputs as TensorLike[];
+    }
+    return list.map((x, i) => toTensor(x, `${ctx}: input ${i} ('${this.inputs[i].node.layer.name}')`));
+  }
+
+  /**
+   * Runs the model on inputs of any batch size, `batchSize` samples per call,
+   * and returns the outputs (an array for multi-output models), as Keras predict.
+   */
+  predict(inputs: TensorLike | TensorLike[], options: PredictOptions = {}): Tensor | Tensor[] {
+    const ctx = this.context;
+    for (const k of Object.keys(options)) {
+      if (k !== 'batchSize') throw new Error(`${ctx}: unknown predict option '${k}'; supported: batchSize.`);
+    }
+    const batchSize = options.batchSize ?? 32;
+    if (!Number.isInteger(batchSize) || batchSize <= 0) {
+      throw new Error(`${ctx}: predict batchSize must be a positive integer, received ${String(batchSize)}.`);
+    }
+    this.runtime();
+    const list = this.normalizeInputs(inputs);
+    const n = list[0].rank > 0 ? list[0].shape[0] : 0;
+    list.forEach((t, i) => {
+      if (t.rank === 0 || t.shape[0] !== n) {
+        throw new Error(
+          `${ctx}: all inputs must have the same number of samples; input 0 has ${n}, input ${i} has shape ${formatShape(t.shape as number[])}.`,
+        );
+      }
+    });
+    if (n === 0) throw new Error(`${ctx}: predict needs at least one sample.`);
+    const chunks: Tensor[][] = [];
+    for (let start = 0; start < n; start += batchSize) {
+      const end = Math.min(n, start + batchSize);
+      const batch = start === 0 && end === n ? list : list.map((t) => sliceBatch(t, start, end));
+      chunks.push(this.runGraph(batch, false).outputs);
+    }
+    const outs = chunks[0].map((_, j) => concatBatch(chunks.map((c) => c[j])));
+    return this.singleOutput ? outs[0] : outs;
+  }
+
+  /** All weights of all layers, in layer order (Keras model.get_weights()). */
+  override getWeights(): Tensor[] {
+    return this.graphLayers.flatMap((l) => l.getWeights());
+  }
+
+  /** Sets all weights in get_weights() order; everything is validated before anything is written. */
+  override setWeights(weights: readonly TensorLike[]): void {
+    const ctx = this.context;
+    if (!Array.isArray(weights)) throw new TypeError(`${ctx}: setWeights expects an array of tensors.`);
+    const counts = this.graphLayers.map((l) => l.weights.length);
+    const total = counts.reduce((a, b) => a + b, 0);
+    if (weights.length !== total) {
+      throw new Error(`${ctx}: setWeights expected ${total} weights (${this.graphLayers.filter((_, i) => counts[i] > 0).map((l, i) => `${l.name}: ${counts[i]}`).join(', ')}), received ${weights.length}.`);
+    }
+    let at = 0;
+    const checked = this.graphLayers.map((l, i) => {
+      const part = weights.slice(at, at + counts[i]);
+      at += counts[i];
+      return counts[i] > 0 ? l.validateWeights(part) : [];
+    });
+    this.graphLayers.forEach((l, i) => {
+      if (counts[i] > 0) l.writeWeights(checked[i]);
+    });
+  }
+
+  override get weights() {
+    return this.graphLayers.flatMap((l) => [...l.weights]);
+  }
+
+  override validateWeights(weights: readonly TensorLike[]): Tensor[] {
+    const counts = this.graphLayers.map((l) => l.weights.length);
+    let at = 0;
+    return this.graphLayers.flatMap((l, i) => {
+      const part = weights.slice(at, at + counts[i]);
+      at += counts[i];
+      return counts[i] > 0 ? l.validateWeights(part) : [];
+    });
+  }
+
+  override writeWeights(tensors: readonly Tensor[]): void {
+    let at = 0;
+    for (const l of this.graphLayers) {
+      const c = l.weights.length;
+      if (c > 0) l.writeWeights(tensors.slice(at, at + c));
+      at += c;
+    }
+  }
+
+  /** Total number of weights (shared layers counted once). */
+  override countParams(): number {
+    return this.graphLayers.reduce((a, l) => a + (l.built ? l.countParams() : 0), 0);
+  }
+
+  /** Zeroes the states of every stateful layer. */
+  resetStates(): void {
+    for (const l of this.graphLayers) {
+      const s = l as unknown as Partial<Stateful>;
+      if (s.stateful === true && typeof s.resetStates === 'function') s.resetStates();
+      else if (l instanceof Model) l.resetStates();
+    }
+  }
+
+  /** Prints a Keras-style summary table (to console.log unless printFn is given). */
+  summary(printFn?: PrintFn): void {
+    printSummary(this, printFn);
+  }
+
+  /** Nodes in execution order (used by summary). */
+  get executionNodes(): readonly Node[] {
+    return this.nodes;
+  }
+
+  /** Frees every layer's memory. */
+  override dispose(): void {
+    if (this.disposed) return;
+    for (const l of this.graphLayers) l.dispose();
+    super.dispose();
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { name: this.name, trainable: this.trainable, layers: this.graphLayers.map((l) => ({ className: l.className, config: l.getConfig() })) };
+  }
+}
+
+/** Rows [start, end) of the first axis. */
+function sliceBatch(t: Tensor, start: number, end: number): Tensor {
+  const row = t.size / t.shape[0];
+  const data = t.data.slice(start * row, end * row) as typeof t.data;
+  return new Tensor(data, [end - start, ...t.shape.slice(1)], t.dtype);
+}
+
+/** Concatenates tensors along the first axis. */
+function concatBatch(parts: Tensor[]): Tensor {
+  if (parts.length === 1) return parts[0];
+  const n = parts.reduce((a, t) => a + t.shape[0], 0);
+  const size = parts.reduce((a, t) => a + t.size, 0);
+  const first = parts[0];
+  const data = new (first.data.constructor as new (n: number) => typeof first.data)(size);
+  let at = 0;
+  for (const p of parts) {
+    data.set(p.data, at);
+    at += p.size;
+  }
+  return new Tensor(data, [n, ...first.shape.slice(1)], first.dtype);
+}

@@ -1,0 +1,161 @@
+// Sequential: a linear stack of layers, as keras.Sequential. Its graph is
+// built as soon as the input shape is known (a first layer with inputShape /
+// batchInputShape, or an Input() given first); otherwise on the first call,
+// from the input's shape with an unknown batch dimension.
+// Keras reference: keras/src/models/sequential.py.
+import { SymbolicTensor } from '../engine/symbolic';
+import { Input, InputLayer } from '../layers/input_layer';
+import { type CallOptions, Layer, type Shape } from '../layers/layer';
+import { type Tensor, type TensorLike, toTensor } from '../tensor';
+import { Model, type PredictOptions } from './model';
+import { type PrintFn, printSummary } from './summary';
+
+export interface SequentialOptions {
+  layers?: (Layer | SymbolicTensor)[];
+  name?: string;
+  trainable?: boolean;
+}
+
+export class Sequential extends Model {
+  private stack: Layer[] = [];
+  private inputBatchShape: Shape | null = null;
+
+  constructor(options: SequentialOptions = {}) {
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw new TypeError(`Sequential: expected an options object such as { layers: [...] }, received ${Array.isArray(options) ? 'an array' : String(options)}.`);
+    }
+    for (const k of Object.keys(options)) {
+      if (!['layers', 'name', 'trainable'].includes(k)) {
+        throw new Error(`Sequential: unknown option '${k}'; supported: layers, name, trainable.`);
+      }
+    }
+    super({ inputs: [], outputs: [], name: options.name, trainable: options.trainable } as never, 'Sequential');
+    this.built = false;
+    const list = options.layers ?? [];
+    if (!Array.isArray(list)) throw new TypeError(`${this.context}: option layers must be an array of layers.`);
+    list.forEach((l) => this.add(l));
+  }
+
+  /** Layers in order (Keras: the InputLayer is not listed). */
+  override get layers(): Layer[] {
+    return [...this.stack];
+  }
+
+  /** Appends a layer (or, first, an Input() to fix the input shape). */
+  add(layer: Layer | SymbolicTensor): void {
+    const ctx = this.context;
+    if (layer instanceof SymbolicTensor) {
+      if (!(layer.node.layer instanceof InputLayer)) {
+        throw new Error(`${ctx}: add() takes layers, or Input() as the first element; received ${layer.toString()}.`);
+      }
+      if (this.stack.length > 0 || this.inputBatchShape) {
+        throw new Error(`${ctx}: an Input() can only be the first element of a Sequential model.`);
+      }
+      this.inputBatchShape = [...layer.shape];
+      this.rebuild();
+      return;
+    }
+    if (!(layer instanceof Layer)) throw new TypeError(`${ctx}: add() expects a Layer, received ${String(layer)}.`);
+    if (layer instanceof InputLayer) {
+      if (this.stack.length > 0 || this.inputBatchShape) throw new Error(`${ctx}: an InputLayer can only come first.`);
+      this.inputBatchShape = [...layer.batchShape];
+      this.rebuild();
+      return;
+    }
+    if (this.stack.includes(layer)) throw new Error(`${ctx}: layer '${layer.name}' is already in this model.`);
+    if (this.stack.some((l) => l.name === layer.name)) {
+      throw new Error(`${ctx}: all layers must have unique names; '${layer.name}' is already used.`);
+    }
+    if (this.stack.length === 0 && !this.inputBatchShape && layer.batchInputShape) this.inputBatchShape = [...layer.batchInputShape];
+    this.stack.push(layer);
+    try {
+      this.rebuild();
+    } catch (e) {
+      this.stack.pop();
+      this.rebuild();
+      throw e;
+    }
+  }
+
+  /** Removes the last layer. */
+  pop(): Layer {
+    const l = this.stack.pop();
+    if (!l) throw new Error(`${this.context}: pop() on a model with no layers.`);
+    this.rebuild();
+    return l;
+  }
+
+  private rebuild(): void {
+    if (!this.inputBatchShape || this.stack.length === 0) {
+      this.built = false;
+      return;
+    }
+    let x: SymbolicTensor | SymbolicTensor[] = Input({ batchShape: this.inputBatchShape });
+    const input = x as SymbolicTensor;
+    for (const l of this.stack) {
+      if (Array.isArray(x)) {
+        throw new Error(
+          `${this.context}: layer '${l.name}' follows a layer with several outputs; Sequential models need single-output layers (use the functional Model).`,
+        );
+      }
+      x = l.apply(x);
+    }
+    if (Array.isArray(x)) {
+      throw new Error(`${this.context}: the last layer has several outputs; Sequential models need single-output layers (use the functional Model).`);
+    }
+    this.initGraph(input, x);
+    this.graphLayers = this.graphLayers.filter((l) => !(l instanceof InputLayer));
+  }
+
+  /** Builds the graph for inputs of the given shape (batch dimension first, may be null). */
+  override build(inputShape?: Shape | Shape[]): void {
+    if (this.built) return;
+    if (this.stack.length === 0) throw new Error(`${this.context}: cannot build a Sequential model with no layers.`);
+    if (!Array.isArray(inputShape) || Array.isArray(inputShape[0])) {
+      throw new Error(`${this.context}: build(inputShape) needs one input shape, e.g. [null, 10, 8].`);
+    }
+    this.inputBatchShape = [...(inputShape as Shape)];
+    this.rebuild();
+  }
+
+  private ensureBuilt(inputs: TensorLike | TensorLike[]): void {
+    if (this.built) return;
+    if (this.stack.length === 0) throw new Error(`${this.context}: the model has no layers.`);
+    const t: Tensor = toTensor(inputs as TensorLike, `${this.context}: input`);
+    // Keras builds a deferred Sequential with an unknown batch dimension.
+    this.build([null, ...t.shape.slice(1)]);
+  }
+
+  override call(inputs: TensorLike | TensorLike[], options: CallOptions = {}): Tensor | Tensor[] {
+    this.ensureBuilt(inputs);
+    return super.call(inputs, options);
+  }
+
+  override predict(inputs: TensorLike | TensorLike[], options: PredictOptions = {}): Tensor | Tensor[] {
+    this.ensureBuilt(inputs);
+    return super.predict(inputs, options);
+  }
+
+  override countParams(): number {
+    return this.stack.reduce((a, l) => a + (l.built ? l.countParams() : 0), 0);
+  }
+
+  override summary(printFn?: PrintFn): void {
+    if (!this.built) {
+      const print = printFn ?? ((s: string) => console.log(s));
+      print(`Model: "${this.name}"`);
+      for (const l of this.stack) print(`  ${l.name} (${l.className}): unbuilt`);
+      print(' The model is not built yet: give the first layer inputShape, start with Input(), call build(), or predict once.');
+      return;
+    }
+    printSummary(this, printFn, { hideInputLayers: true });
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      name: this.name,
+      trainable: this.trainable,
+      layers: this.stack.map((l) => ({ className: l.className, config: l.getConfig() })),
+    };
+  }
+}

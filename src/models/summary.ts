@@ -1,0 +1,113 @@
+// Keras-style model.summary(), after keras/src/utils/summary_utils.py:
+// a table of layers with output shapes and parameter counts, a "Connected
+// to" column when the graph is not a simple chain, and totals with byte sizes.
+import { SymbolicTensor } from '../engine/symbolic';
+import { InputLayer } from '../layers/input_layer';
+import type { Layer, Shape } from '../layers/layer';
+import type { Model } from './model';
+
+export type PrintFn = (line: string) => void;
+
+/** Python's repr of a shape tuple: (None, 3, 2), (5,), (). */
+export function formatPythonShape(shape: Shape): string {
+  const dims = shape.map((d) => (d === null ? 'None' : String(d)));
+  if (dims.length === 1) return `(${dims[0]},)`;
+  return `(${dims.join(', ')})`;
+}
+
+/** keras/src/utils/summary_utils.py readable_memory_size. */
+export function readableMemorySize(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+  let size = bytes;
+  for (const unit of units) {
+    if (size / 1024 < 1) return `${size.toFixed(2)} ${unit}`;
+    size /= 1024;
+  }
+  return `${size.toFixed(2)} ${units[units.length - 1]}`;
+}
+
+const thousands = (n: number): string => n.toLocaleString('en-US');
+
+interface Row {
+  name: string;
+  shape: string;
+  params: string;
+  connected: string[];
+}
+
+function layerParams(layer: Layer): number {
+  return layer.built ? layer.weights.reduce((a, w) => a + w.size, 0) : 0;
+}
+
+function trainableParams(layer: Layer): number {
+  if (!layer.built || !layer.trainable) return 0;
+  return layer.weights.reduce((a, w) => a + (w.trainable ? w.size : 0), 0);
+}
+
+/** The rows and the footer of a summary, as lines. */
+export function summaryLines(model: Model, options: { hideInputLayers?: boolean; unbuilt?: boolean } = {}): string[] {
+  const nodes = model.executionNodes;
+  const layers = model.layers;
+  const rows: Row[] = [];
+  // Whether the graph is a simple chain (no "Connected to" column).
+  const consumers = new Map<number, number>();
+  let chain = true;
+  for (const n of nodes) {
+    if (n.layer instanceof InputLayer) continue;
+    if (n.inbound.length !== 1) chain = false;
+    for (const t of n.inbound) consumers.set(t.id, (consumers.get(t.id) ?? 0) + 1);
+  }
+  if ([...consumers.values()].some((c) => c > 1) || model.inputs.length > 1 || model.outputs.length > 1) chain = false;
+  const layerNodeCount = new Map<Layer, number>();
+  for (const n of nodes) layerNodeCount.set(n.layer, (layerNodeCount.get(n.layer) ?? 0) + 1);
+  if ([...layerNodeCount.values()].some((c) => c > 1)) chain = false;
+
+  const ref = (t: SymbolicTensor): string => `${t.node.layer.name}[${t.node.layer.inboundNodes.indexOf(t.node)}][${t.index}]`;
+  for (const layer of layers) {
+    if (options.hideInputLayers && layer instanceof InputLayer) continue;
+    const own = nodes.filter((n) => n.layer === layer);
+    const shapes = own.length > 0 ? own[0].outputs.map((o) => formatPythonShape(o.shape)) : ['?'];
+    rows.push({
+      name: `${layer.name} (${layer.className})`,
+      shape: options.unbuilt ? '?' : shapes.length === 1 ? shapes[0] : `[${shapes.join(', ')}]`,
+      params: options.unbuilt && !layer.built ? '0 (unbuilt)' : thousands(layerParams(layer)),
+      connected: own.flatMap((n) => n.inbound.map(ref)),
+    });
+  }
+  const headers = chain ? ['Layer (type)', 'Output Shape', 'Param #'] : ['Layer (type)', 'Output Shape', 'Param #', 'Connected to'];
+  const cells = rows.map((r) => (chain ? [[r.name], [r.shape], [r.params]] : [[r.name], [r.shape], [r.params], r.connected.length ? r.connected : ['-']]));
+  const minWidths = chain ? [31, 22, 13] : [29, 20, 11, 19];
+  const widths = headers.map((h, c) =>
+    Math.max(minWidths[c], h.length, ...cells.map((row) => Math.max(...row[c].map((s) => s.length)))),
+  );
+  const rightAligned = (c: number) => c === 2;
+  const pad = (s: string, c: number) => (rightAligned(c) ? s.padStart(widths[c]) : s.padEnd(widths[c]));
+  const line = (l: string, m: string, r: string, fill: string) => l + widths.map((w) => fill.repeat(w + 2)).join(m) + r;
+
+  const out: string[] = [];
+  out.push(`Model: "${model.name}"`);
+  out.push(line('┏', '┳', '┓', '━'));
+  out.push('┃' + headers.map((h, c) => ' ' + pad(h, c) + ' ').join('┃') + '┃');
+  out.push(line('┡', '╇', '┩', '━'));
+  cells.forEach((row, i) => {
+    const height = Math.max(...row.map((c) => c.length));
+    for (let k = 0; k < height; k++) out.push('│' + row.map((col, c) => ' ' + pad(col[k] ?? '', c) + ' ').join('│') + '│');
+    if (i < cells.length - 1) out.push(line('├', '┼', '┤', '─'));
+  });
+  out.push(line('└', '┴', '┘', '─'));
+  const total = layers.reduce((a, l) => a + layerParams(l), 0);
+  const trainable = layers.reduce((a, l) => a + trainableParams(l), 0);
+  const nonTrainable = total - trainable;
+  out.push(` Total params: ${thousands(total)} (${readableMemorySize(total * 4)})`);
+  out.push(` Trainable params: ${thousands(trainable)} (${readableMemorySize(trainable * 4)})`);
+  out.push(` Non-trainable params: ${thousands(nonTrainable)} (${readableMemorySize(nonTrainable * 4)})`);
+  return out;
+}
+
+export function printSummary(model: Model, printFn?: PrintFn, options?: { hideInputLayers?: boolean; unbuilt?: boolean }): void {
+  if (printFn !== undefined && typeof printFn !== 'function') {
+    throw new TypeError(`${model.context}: summary(printFn) expects a function, received ${typeof printFn}.`);
+  }
+  const print = printFn ?? ((s: string) => console.log(s));
+  for (const l of summaryLines(model, options)) print(l);
+}
