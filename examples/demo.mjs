@@ -1,6 +1,6 @@
 // npm run demo — a short tour of rnn-wasm's recurrent layers for a Keras user.
 // Runs on the built package (dist/), like an application would.
-import { init, backend, layers, tensor } from '../dist/index.js';
+import { init, backend, layers, tensor, Tokenizer, padSequences, Sequential, Input, Model } from '../dist/index.js';
 
 const fmt = (t) => `shape [${t.shape.join(', ')}]`;
 const row = (arr, n = 4) => `[${Array.from(arr.slice(0, n), (v) => v.toFixed(4)).join(', ')}${arr.length > n ? ', …' : ''}]`;
@@ -60,7 +60,32 @@ console.log('  stream.resetStates() zeroes the state for the next sequence.');
 whole.dispose();
 stream.dispose();
 
-console.log('\n4. Speed: one LSTM step (batch 1, 64 features, 128 units), as a streaming service would call it');
+console.log('\n4. Text to padded id sequences, as keras.preprocessing / keras.utils');
+const texts = ['The cat sat on the mat.', 'The dog ate my homework!', 'A cat and a dog.'];
+const tok = new Tokenizer({ numWords: 20, oovToken: '<OOV>' });
+tok.fitOnTexts(texts);
+const seqs = tok.textsToSequences([...texts, 'The bird sat.']);
+console.log(`  wordIndex (first 6): ${[...tok.wordIndex].slice(0, 6).map(([w, i]) => `${w}=${i}`).join(' ')}`);
+console.log(`  'The bird sat.' -> [${seqs[3].join(', ')}]  (bird is out of vocabulary)`);
+const padded = padSequences(seqs, { maxlen: 6 });
+console.log(`  padSequences(maxlen 6) -> shape [${padded.shape.join(', ')}], first row [${Array.from(padded.data.slice(0, 6)).join(', ')}]`);
+
+console.log('\n5. Models and summary(), as in Keras');
+const model = new Sequential({ layers: [
+  new layers.LSTM({ units: 16, returnSequences: true, inputShape: [null, 3] }),
+  new layers.GRU({ units: 8 }),
+] });
+model.summary((line) => console.log('  ' + line));
+const preds = model.predict(x, { batchSize: 1 });
+console.log(`  predict(x, { batchSize: 1 }) -> shape [${preds.shape.join(', ')}]`);
+const inp = Input({ batchShape: [1, 3, 2] });
+const [out2, state2] = new layers.SimpleRNN({ units: 5, returnState: true }).apply(inp);
+const fm = new Model({ inputs: inp, outputs: [out2, state2] });
+fm.summary((line) => console.log('  ' + line));
+model.dispose();
+fm.dispose();
+
+console.log('\n6. Speed: one LSTM step (batch 1, 64 features, 128 units), as a streaming service would call it');
 const step = new layers.LSTM({ units: 128, stateful: true });
 const one = { data: new Float32Array(64).map(() => Math.random() - 0.5), shape: [1, 1, 64] };
 step.apply(one);
