@@ -5,6 +5,18 @@
 export { act_forward } from './activations';
 export { packed_size, pack_b, unpack_b, sgemm_acc } from './gemm';
 export { rnn_scratch_floats, simple_rnn_forward, lstm_forward, gru_forward } from './rnn';
+export { dense_forward } from './dense';
+export { embedding_forward, embedding_mask } from './embedding';
+export { conv1d_output_length, conv1d_pad_left, conv1d_scratch_floats, conv1d_forward } from './conv1d';
+export {
+  pool1d_output_length, pool1d_pad_left, max_pool1d_forward, avg_pool1d_forward,
+  global_avg_pool1d_forward, global_max_pool1d_forward,
+} from './pooling';
+export { batch_norm_scratch_floats, batch_norm_forward, layer_norm_forward } from './normalization';
+export {
+  softmax_forward, softmax_masked_forward, log_softmax_forward,
+  add_forward, subtract_forward, multiply_forward, average_forward, maximum_forward, minimum_forward,
+} from './elementwise';
 
 // First byte the host allocator may hand out (after static data).
 export function heap_base(): usize {

@@ -70,14 +70,18 @@ console.log(`  'The bird sat.' -> [${seqs[3].join(', ')}]  (bird is out of vocab
 const padded = padSequences(seqs, { maxlen: 6 });
 console.log(`  padSequences(maxlen 6) -> shape [${padded.shape.join(', ')}], first row [${Array.from(padded.data.slice(0, 6)).join(', ')}]`);
 
-console.log('\n5. Models and summary(), as in Keras');
+console.log('\n5. Models and summary(), as in Keras: Embedding(maskZero) -> LSTM -> Dense on those sequences');
 const model = new Sequential({ layers: [
-  new layers.LSTM({ units: 16, returnSequences: true, inputShape: [null, 3] }),
-  new layers.GRU({ units: 8 }),
+  new layers.Embedding({ inputDim: 20, outputDim: 8, maskZero: true, inputShape: [6] }),
+  new layers.LSTM({ units: 16 }),
+  new layers.Dense({ units: 1, activation: 'sigmoid' }),
 ] });
 model.summary((line) => console.log('  ' + line));
-const preds = model.predict(x, { batchSize: 1 });
-console.log(`  predict(x, { batchSize: 1 }) -> shape [${preds.shape.join(', ')}]`);
+const preds = model.predict(padded, { batchSize: 2 });
+console.log(`  predict(padded, { batchSize: 2 }) -> shape [${preds.shape.join(', ')}]: ${row(preds.data)} (untrained weights)`);
+const post = model.predict(padSequences(seqs, { maxlen: 6, padding: 'post' }));
+const sideDiff = Math.max(...Array.from(post.data, (v, i) => Math.abs(v - preds.data[i])));
+console.log(`  same texts padded 'post' instead of 'pre': max |diff| = ${sideDiff.toExponential(1)} (the mask hides the padding)`);
 const inp = Input({ batchShape: [1, 3, 2] });
 const [out2, state2] = new layers.SimpleRNN({ units: 5, returnState: true }).apply(inp);
 const fm = new Model({ inputs: inp, outputs: [out2, state2] });

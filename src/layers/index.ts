@@ -4,3 +4,8 @@ export {
   SimpleRNN, LSTM, GRU,
   type RNNLayerOptions, type SimpleRNNOptions, type LSTMOptions, type GRUOptions, type RNNCallArgs,
 } from './recurrent';
+export {
+  Embedding, Dense, Activation, Masking, Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout,
+  type EmbeddingOptions, type DenseOptions, type DenseActivation, type ActivationOptions, type MaskingOptions,
+  type DropoutOptions, type GaussianNoiseOptions, type GaussianDropoutOptions,
+} from './core';

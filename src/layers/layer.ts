@@ -85,6 +85,7 @@ export abstract class Layer {
   /** Batch input shape given by options, if any. */
   readonly batchInputShape: Shape | undefined;
   private readonly regions = new Set<number>();
+  private readonly scratch = new Map<string, { ptr: number; floats: number }>();
   private registered = false;
 
   constructor(args: LayerArgs, className: string) {
@@ -209,6 +210,19 @@ export abstract class Layer {
     return p;
   }
 
+  /**
+   * A named per-layer region of at least `floats` floats, reused across calls
+   * (grown, never shrunk), so repeated calls keep memory flat.
+   */
+  protected region(key: string, floats: number): number {
+    const r = this.scratch.get(key);
+    if (r && r.floats >= floats) return r.ptr;
+    if (r) this.freeRegion(r.ptr);
+    const ptr = this.allocF32(Math.max(floats, 4));
+    this.scratch.set(key, { ptr, floats: Math.max(floats, 4) });
+    return ptr;
+  }
+
   protected freeRegion(ptr: number): void {
     if (!this.regions.delete(ptr)) return;
     getRuntime(this.context).heap.release(ptr);
@@ -306,6 +320,7 @@ export abstract class Layer {
       for (const p of this.regions) heap.release(p);
       this.regions.clear();
     }
+    this.scratch.clear();
     if (this.registered && finalizer) finalizer.unregister(this);
     this.weightList.length = 0;
     this.built = false;

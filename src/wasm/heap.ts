@@ -20,12 +20,14 @@ export class Heap {
   private readonly used = new Map<number, number>();
   private end: number; // end of the managed range (bytes)
   private view: Float32Array;
+  private viewI32: Int32Array;
 
   constructor(memory: WebAssembly.Memory, heapBase: number) {
     this.memory = memory;
     this.base = align(heapBase);
     this.end = memory.buffer.byteLength;
     this.view = new Float32Array(memory.buffer);
+    this.viewI32 = new Int32Array(memory.buffer);
     if (this.end > this.base) this.free.push({ ptr: this.base, size: this.end - this.base });
   }
 
@@ -75,6 +77,21 @@ export class Heap {
     // A grown memory has a new buffer and detaches the old view.
     if (this.view.buffer !== this.memory.buffer) this.view = new Float32Array(this.memory.buffer);
     return this.view;
+  }
+
+  private allI32(): Int32Array {
+    if (this.viewI32.buffer !== this.memory.buffer) this.viewI32 = new Int32Array(this.memory.buffer);
+    return this.viewI32;
+  }
+
+  /** Copies int32 values into linear memory at ptr. */
+  writeI32(ptr: number, values: ArrayLike<number>): void {
+    this.allI32().set(values, ptr >>> 2);
+  }
+
+  /** Reads one int32 at ptr. */
+  readI32(ptr: number): number {
+    return this.allI32()[ptr >>> 2];
   }
 
   /** A view of n floats at ptr; valid until the next allocation. */

@@ -29,6 +29,50 @@ export interface KernelExports {
     rbias: number, scratch: number, gates: number, B: number, T: number, F: number, U: number, flags: number,
     act: number, ract: number,
   ): void;
+  dense_forward(
+    out: number, x: number, kernelP: number, bias: number, rows: number, inF: number, units: number,
+    hasBias: number, act: number,
+  ): void;
+  embedding_forward(
+    out: number, ids: number, table: number, n: number, inputDim: number, outputDim: number, errIndexOut: number,
+  ): number;
+  embedding_mask(maskOut: number, ids: number, n: number): void;
+  conv1d_output_length(L: number, K: number, strides: number, dilation: number, padding: number): number;
+  conv1d_pad_left(L: number, K: number, strides: number, dilation: number, padding: number): number;
+  conv1d_scratch_floats(
+    B: number, L: number, Cin: number, K: number, strides: number, dilation: number, padding: number,
+  ): number;
+  conv1d_forward(
+    out: number, x: number, kernelP: number, bias: number, scratch: number, B: number, L: number, Cin: number,
+    Cout: number, K: number, strides: number, dilation: number, padding: number, hasBias: number, act: number,
+  ): void;
+  pool1d_output_length(L: number, pool: number, strides: number, padding: number): number;
+  pool1d_pad_left(L: number, pool: number, strides: number, padding: number): number;
+  max_pool1d_forward(
+    out: number, x: number, B: number, L: number, C: number, pool: number, strides: number, padding: number,
+  ): void;
+  avg_pool1d_forward(
+    out: number, x: number, B: number, L: number, C: number, pool: number, strides: number, padding: number,
+  ): void;
+  global_avg_pool1d_forward(out: number, x: number, mask: number, B: number, L: number, C: number): void;
+  global_max_pool1d_forward(out: number, x: number, B: number, L: number, C: number): void;
+  batch_norm_scratch_floats(C: number): number;
+  batch_norm_forward(
+    out: number, x: number, mean: number, variance: number, gamma: number, beta: number, scratch: number,
+    outer: number, C: number, inner: number, epsilon: number, flags: number,
+  ): void;
+  layer_norm_forward(
+    out: number, x: number, gamma: number, beta: number, rows: number, n: number, epsilon: number, flags: number,
+  ): void;
+  softmax_forward(out: number, x: number, rows: number, n: number): void;
+  softmax_masked_forward(out: number, x: number, mask: number, rows: number, n: number): void;
+  log_softmax_forward(out: number, x: number, rows: number, n: number): void;
+  add_forward(out: number, ptrs: number, k: number, n: number): void;
+  subtract_forward(out: number, a: number, b: number, n: number): void;
+  multiply_forward(out: number, ptrs: number, k: number, n: number): void;
+  average_forward(out: number, ptrs: number, k: number, n: number): void;
+  maximum_forward(out: number, ptrs: number, k: number, n: number): void;
+  minimum_forward(out: number, ptrs: number, k: number, n: number): void;
 }
 
 export interface Runtime {

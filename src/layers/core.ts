@@ -1,0 +1,609 @@
+// Core layers around RNNs: Embedding, Dense, Activation, Masking and the
+// regularisation layers that are the identity at inference (Dropout,
+// SpatialDropout1D, GaussianNoise, GaussianDropout).
+// Keras references: keras/src/layers/core/{embedding,dense}.py,
+// keras/src/layers/activations/activation.py, keras/src/layers/core/masking.py,
+// keras/src/layers/regularization/*.py.
+import { type ActivationIdentifier, activationId, resolveActivation } from '../activations';
+import { type Constraint, type ConstraintIdentifier, getConstraint, serializeConstraint } from '../constraints';
+import { type Initializer, type InitializerIdentifier, getInitializer, serializeInitializer } from '../initializers';
+import { Random, seedFromEnvironment } from '../random';
+import { type Regularizer, type RegularizerIdentifier, getRegularizer, serializeRegularizer } from '../regularizers';
+import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
+import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
+
+/** Activation names for Dense and Activation: the element-wise ones plus softmax/log_softmax. */
+export type DenseActivation = ActivationIdentifier | 'softmax' | 'log_softmax';
+
+const SOFTMAX = -1;
+const LOG_SOFTMAX = -2;
+
+function resolveDenseActivation(v: unknown, ctx: string): { name: DenseActivation; id: number } {
+  if (v === 'softmax') return { name: 'softmax', id: SOFTMAX };
+  if (v === 'log_softmax') return { name: 'log_softmax', id: LOG_SOFTMAX };
+  try {
+    const name = resolveActivation(v, ctx);
+    return { name, id: activationId(name) };
+  } catch (e) {
+    throw new Error(`${(e as Error).message.replace(/ \(or null for linear\)\.$/, '')}, 'softmax', 'log_softmax' (or null for linear).`);
+  }
+}
+
+function checkKeys(options: object, allowed: readonly string[], ctx: string): void {
+  for (const k of Object.keys(options)) {
+    if (!allowed.includes(k)) throw new Error(`${ctx}: unknown option '${k}'. Supported options: ${allowed.join(', ')}.`);
+  }
+}
+
+function checkCallKeys(options: object, ctx: string, allowed: readonly string[] = ['mask', 'training']): void {
+  for (const k of Object.keys(options)) {
+    if (!allowed.includes(k)) throw new Error(`${ctx}: unknown apply option '${k}'; supported: ${allowed.join(', ')}.`);
+  }
+}
+
+function single(inputs: TensorLike | TensorLike[], ctx: string): Tensor {
+  const wrapped = Array.isArray(inputs) && inputs.length === 1 && (inputs[0] instanceof Tensor || (typeof inputs[0] === 'object' && inputs[0] !== null && 'shape' in (inputs[0] as object)));
+  return toTensor((wrapped ? (inputs as TensorLike[])[0] : inputs) as TensorLike, `${ctx}: input`);
+}
+
+function positiveInt(v: unknown, ctx: string, key: string): number {
+  if (!Number.isInteger(v) || (v as number) <= 0) throw new Error(`${ctx}: option ${key} must be a positive integer, received ${String(v)}.`);
+  return v as number;
+}
+
+function optBool(v: unknown, dflt: boolean, ctx: string, key: string): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new Error(`${ctx}: option ${key} must be a boolean, received ${String(v)}.`);
+  return v;
+}
+
+function ser<T>(v: T | null, f: (v: T) => unknown): unknown {
+  return v === null ? null : f(v);
+}
+
+// ---------------------------------------------------------------------------
+// Embedding
+// ---------------------------------------------------------------------------
+
+export interface EmbeddingOptions extends LayerArgs {
+  inputDim: number;
+  outputDim: number;
+  /** Default 'uniform' (RandomUniform(-0.05, 0.05)), as Keras. */
+  embeddingsInitializer?: InitializerIdentifier;
+  embeddingsRegularizer?: RegularizerIdentifier | null;
+  activityRegularizer?: RegularizerIdentifier | null;
+  embeddingsConstraint?: ConstraintIdentifier | null;
+  /** Id 0 is padding: the layer emits a mask (ids != 0). */
+  maskZero?: boolean;
+  /** Keras 2 option (length of input sequences), accepted and kept in the config. */
+  inputLength?: number | null;
+}
+
+/** Turns positive integer ids into dense vectors (Keras Embedding). */
+export class Embedding extends Layer {
+  readonly inputDim: number;
+  readonly outputDim: number;
+  readonly maskZero: boolean;
+  readonly inputLength: number | null;
+  readonly embeddingsInitializer: Initializer;
+  readonly embeddingsRegularizer: Regularizer | null;
+  readonly activityRegularizer: Regularizer | null;
+  readonly embeddingsConstraint: Constraint | null;
+  private embeddings!: LayerWeight;
+
+  constructor(options: EmbeddingOptions) {
+    if (options === null || typeof options !== 'object') throw new TypeError(`Embedding: expected an options object with inputDim and outputDim.`);
+    super(options, 'Embedding');
+    const ctx = this.context;
+    checkKeys(options, [...LAYER_ARG_KEYS, 'inputDim', 'outputDim', 'embeddingsInitializer', 'embeddingsRegularizer', 'activityRegularizer', 'embeddingsConstraint', 'maskZero', 'inputLength'], ctx);
+    this.inputDim = positiveInt(options.inputDim, ctx, 'inputDim');
+    this.outputDim = positiveInt(options.outputDim, ctx, 'outputDim');
+    this.maskZero = optBool(options.maskZero, false, ctx, 'maskZero');
+    if (options.inputLength !== undefined && options.inputLength !== null) positiveInt(options.inputLength, ctx, 'inputLength');
+    this.inputLength = options.inputLength ?? null;
+    this.embeddingsInitializer = getInitializer(options.embeddingsInitializer ?? 'uniform', `${ctx} option embeddingsInitializer`);
+    this.embeddingsRegularizer = getRegularizer(options.embeddingsRegularizer, `${ctx} option embeddingsRegularizer`);
+    this.activityRegularizer = getRegularizer(options.activityRegularizer, `${ctx} option activityRegularizer`);
+    this.embeddingsConstraint = getConstraint(options.embeddingsConstraint, `${ctx} option embeddingsConstraint`);
+  }
+
+  build(): void {
+    this.runtime();
+    if (this.built) return;
+    const shape = [this.inputDim, this.outputDim];
+    this.embeddings = this.addWeight('embeddings', shape, this.embeddingsInitializer.generate(shape));
+    this.built = true;
+  }
+
+  computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    return [...s, this.outputDim];
+  }
+
+  override computeMask(inputs: Tensor[], _masks: (Tensor | null)[], outputCount: number): (Tensor | null)[] {
+    const out: (Tensor | null)[] = new Array(outputCount).fill(null);
+    if (this.maskZero) out[0] = new Tensor(Uint8Array.from(inputs[0].data, (v) => (v !== 0 ? 1 : 0)), inputs[0].shape, 'bool');
+    return out;
+  }
+
+  override outputMaskFlags(_in: boolean[], outputCount: number): boolean[] {
+    const out = new Array(outputCount).fill(false);
+    out[0] = this.maskZero;
+    return out;
+  }
+
+  /** Looks up each id; ids must be integers in [0, inputDim). */
+  call(inputs: TensorLike | TensorLike[], options: CallOptions = {}): Tensor {
+    const ctx = this.context;
+    const rt = this.runtime();
+    checkCallKeys(options, ctx);
+    const x = single(inputs, ctx);
+    if (!this.built) this.build();
+    const n = x.size;
+    const ids = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = x.data[i];
+      // Keras casts the input to int32 (truncation toward zero).
+      if (!Number.isFinite(v)) throw new Error(`${ctx}: input id at flat index ${i} is ${v}; ids must be integers in [0, ${this.inputDim}).`);
+      ids[i] = Math.trunc(v);
+    }
+    const idsPtr = this.region('ids', n + 1);
+    const outPtr = this.region('out', n * this.outputDim);
+    rt.heap.writeI32(idsPtr, ids);
+    const errPtr = idsPtr + n * 4;
+    const code = rt.exports.embedding_forward(outPtr, idsPtr, this.embeddings.ptr, n, this.inputDim, this.outputDim, errPtr);
+    if (code !== 0) {
+      const at = rt.heap.readI32(errPtr);
+      throw new Error(
+        `${ctx}: input id ${ids[at]} at flat index ${at} (input shape ${formatShape(x.shape as number[])}) is out of range; ` +
+          `ids must be in [0, ${this.inputDim}) (inputDim ${this.inputDim}).`,
+      );
+    }
+    return new Tensor(rt.heap.readF32(outPtr, n * this.outputDim), [...x.shape, this.outputDim]);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(),
+      inputDim: this.inputDim,
+      outputDim: this.outputDim,
+      embeddingsInitializer: serializeInitializer(this.embeddingsInitializer),
+      embeddingsRegularizer: ser(this.embeddingsRegularizer, serializeRegularizer),
+      activityRegularizer: ser(this.activityRegularizer, serializeRegularizer),
+      embeddingsConstraint: ser(this.embeddingsConstraint, serializeConstraint),
+      maskZero: this.maskZero,
+      ...(this.inputLength !== null ? { inputLength: this.inputLength } : {}),
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Dense
+// ---------------------------------------------------------------------------
+
+export interface DenseOptions extends LayerArgs {
+  units: number;
+  /** Default null (linear). Element-wise Keras activations, 'softmax' or 'log_softmax'. */
+  activation?: DenseActivation | null;
+  useBias?: boolean;
+  kernelInitializer?: InitializerIdentifier;
+  biasInitializer?: InitializerIdentifier;
+  kernelRegularizer?: RegularizerIdentifier | null;
+  biasRegularizer?: RegularizerIdentifier | null;
+  activityRegularizer?: RegularizerIdentifier | null;
+  kernelConstraint?: ConstraintIdentifier | null;
+  biasConstraint?: ConstraintIdentifier | null;
+}
+
+/** Densely connected layer on the last axis (Keras Dense). */
+export class Dense extends Layer {
+  readonly units: number;
+  readonly activation: DenseActivation;
+  private readonly actId: number;
+  readonly useBias: boolean;
+  readonly kernelInitializer: Initializer;
+  readonly biasInitializer: Initializer;
+  readonly kernelRegularizer: Regularizer | null;
+  readonly biasRegularizer: Regularizer | null;
+  readonly activityRegularizer: Regularizer | null;
+  readonly kernelConstraint: Constraint | null;
+  readonly biasConstraint: Constraint | null;
+  private inputFeatures = 0;
+  private kernel!: LayerWeight;
+  private bias: LayerWeight | null = null;
+  private kernelP = 0;
+
+  constructor(options: DenseOptions) {
+    if (options === null || typeof options !== 'object') throw new TypeError(`Dense: expected an options object with units.`);
+    super(options, 'Dense');
+    const ctx = this.context;
+    this.supportsMasking = true;
+    checkKeys(options, [...LAYER_ARG_KEYS, 'units', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint'], ctx);
+    this.units = positiveInt(options.units, ctx, 'units');
+    const act = resolveDenseActivation(options.activation === undefined ? null : options.activation, `${ctx} option activation`);
+    this.activation = act.name;
+    this.actId = act.id;
+    this.useBias = optBool(options.useBias, true, ctx, 'useBias');
+    this.kernelInitializer = getInitializer(options.kernelInitializer ?? 'glorot_uniform', `${ctx} option kernelInitializer`);
+    this.biasInitializer = getInitializer(options.biasInitializer ?? 'zeros', `${ctx} option biasInitializer`);
+    this.kernelRegularizer = getRegularizer(options.kernelRegularizer, `${ctx} option kernelRegularizer`);
+    this.biasRegularizer = getRegularizer(options.biasRegularizer, `${ctx} option biasRegularizer`);
+    this.activityRegularizer = getRegularizer(options.activityRegularizer, `${ctx} option activityRegularizer`);
+    this.kernelConstraint = getConstraint(options.kernelConstraint, `${ctx} option kernelConstraint`);
+    this.biasConstraint = getConstraint(options.biasConstraint, `${ctx} option biasConstraint`);
+  }
+
+  build(inputShape: Shape | Shape[]): void {
+    const rt = this.runtime();
+    if (this.built) throw new Error(`${this.context}: already built.`);
+    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const F = s[s.length - 1];
+    if (s.length < 2 || !Number.isInteger(F) || (F as number) <= 0) {
+      throw new Error(`${this.context}: expected an input of rank >= 2 with a known last dimension, received shape ${formatShape(s)}.`);
+    }
+    this.inputFeatures = F as number;
+    this.kernel = this.addWeight('kernel', [F as number, this.units], this.kernelInitializer.generate([F as number, this.units]));
+    if (this.useBias) this.bias = this.addWeight('bias', [this.units], this.biasInitializer.generate([this.units]));
+    this.kernelP = this.allocF32(rt.exports.packed_size(this.inputFeatures, this.units));
+    this.built = true;
+    this.onWeightsChanged();
+  }
+
+  protected override onWeightsChanged(): void {
+    this.runtime().exports.pack_b(this.kernelP, this.kernel.ptr, this.units, this.inputFeatures, this.units);
+  }
+
+  computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    return [...s.slice(0, -1), this.units];
+  }
+
+  call(inputs: TensorLike | TensorLike[], options: CallOptions = {}): Tensor {
+    const ctx = this.context;
+    const rt = this.runtime();
+    checkCallKeys(options, ctx);
+    const x = single(inputs, ctx);
+    if (x.rank < 2) throw new Error(`${ctx}: expected input of rank >= 2 (batch, ..., features), received shape ${formatShape(x.shape as number[])}.`);
+    if (x.dtype === 'bool') throw new Error(`${ctx}: input must be numeric, received dtype 'bool'.`);
+    if (!this.built) this.build([null, ...x.shape.slice(1)]);
+    const F = x.shape[x.rank - 1];
+    if (F !== this.inputFeatures) {
+      throw new Error(`${ctx}: expected input with last dimension ${this.inputFeatures}, received shape ${formatShape(x.shape as number[])}.`);
+    }
+    const rows = x.size / F;
+    const U = this.units;
+    const xPtr = this.region('x', x.size);
+    const outPtr = this.region('out', rows * U);
+    rt.heap.writeF32(xPtr, x.data);
+    const k = rt.exports;
+    k.dense_forward(outPtr, xPtr, this.kernelP, this.bias ? this.bias.ptr : 0, rows, F, U, this.bias ? 1 : 0, this.actId < 0 ? 0 : this.actId);
+    if (this.actId === SOFTMAX) k.softmax_forward(outPtr, outPtr, rows, U);
+    else if (this.actId === LOG_SOFTMAX) k.log_softmax_forward(outPtr, outPtr, rows, U);
+    return new Tensor(rt.heap.readF32(outPtr, rows * U), [...x.shape.slice(0, -1), U]);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(),
+      units: this.units,
+      activation: this.activation,
+      useBias: this.useBias,
+      kernelInitializer: serializeInitializer(this.kernelInitializer),
+      biasInitializer: serializeInitializer(this.biasInitializer),
+      kernelRegularizer: ser(this.kernelRegularizer, serializeRegularizer),
+      biasRegularizer: ser(this.biasRegularizer, serializeRegularizer),
+      activityRegularizer: ser(this.activityRegularizer, serializeRegularizer),
+      kernelConstraint: ser(this.kernelConstraint, serializeConstraint),
+      biasConstraint: ser(this.biasConstraint, serializeConstraint),
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Layers without weights
+// ---------------------------------------------------------------------------
+
+/** Shape-preserving layers without weights: mask passes through. */
+abstract class ElementwiseLayer extends Layer {
+  constructor(args: LayerArgs, className: string) {
+    super(args, className);
+    this.supportsMasking = true;
+  }
+
+  build(): void {
+    this.runtime();
+    this.built = true;
+  }
+
+  computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    return [...((Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape)];
+  }
+}
+
+export interface ActivationOptions extends LayerArgs {
+  activation: DenseActivation | null;
+}
+
+/** Applies an activation function (Keras Activation). */
+export class Activation extends ElementwiseLayer {
+  readonly activation: DenseActivation;
+  private readonly actId: number;
+
+  constructor(options: ActivationOptions) {
+    if (options === null || typeof options !== 'object') throw new TypeError(`Activation: expected { activation }.`);
+    super(options, 'Activation');
+    checkKeys(options, [...LAYER_ARG_KEYS, 'activation'], this.context);
+    if (!('activation' in options)) throw new Error(`${this.context}: option activation is required.`);
+    const a = resolveDenseActivation(options.activation, `${this.context} option activation`);
+    this.activation = a.name;
+    this.actId = a.id;
+  }
+
+  call(inputs: TensorLike | TensorLike[], options: CallOptions = {}): Tensor {
+    const ctx = this.context;
+    const rt = this.runtime();
+    checkCallKeys(options, ctx);
+    const x = single(inputs, ctx);
+    if (x.rank < 1) throw new Error(`${ctx}: expected an input of rank >= 1, received a scalar.`);
+    if (!this.built) this.build();
+    const p = this.region('x', x.size);
+    rt.heap.writeF32(p, x.data);
+    const n = x.shape[x.rank - 1];
+    const rows = n === 0 ? 0 : x.size / n;
+    if (this.actId === SOFTMAX) rt.exports.softmax_forward(p, p, rows, n);
+    else if (this.actId === LOG_SOFTMAX) rt.exports.log_softmax_forward(p, p, rows, n);
+    else rt.exports.act_forward(p, p, x.size, this.actId);
+    return new Tensor(rt.heap.readF32(p, x.size), x.shape);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), activation: this.activation };
+  }
+}
+
+export interface MaskingOptions extends LayerArgs {
+  /** Timesteps whose features all equal this value are masked (default 0). */
+  maskValue?: number;
+}
+
+/**
+ * Masks timesteps whose features all equal maskValue and zeroes them
+ * (keras/src/layers/core/masking.py: outputs = inputs * any(inputs != mask_value, -1)).
+ */
+export class Masking extends ElementwiseLayer {
+  readonly maskValue: number;
+
+  constructor(options: MaskingOptions = {}) {
+    super(options, 'Masking');
+    checkKeys(options, [...LAYER_ARG_KEYS, 'maskValue'], this.context);
+    const v = options.maskValue ?? 0;
+    if (typeof v !== 'number' || Number.isNaN(v)) throw new Error(`${this.context}: option maskValue must be a number, received ${String(v)}.`);
+    this.maskValue = v;
+  }
+
+  private stepMask(x: Tensor): Uint8Array {
+    const n = x.shape[x.rank - 1];
+    const steps = n === 0 ? 0 : x.size / n;
+    const m = new Uint8Array(steps);
+    for (let s = 0; s < steps; s++) {
+      for (let j = 0; j < n; j++) {
+        if (x.data[s * n + j] !== this.maskValue) {
+          m[s] = 1;
+          break;
+        }
+      }
+    }
+    return m;
+  }
+
+  call(inputs: TensorLike | TensorLike[], options: CallOptions = {}): Tensor {
+    const ctx = this.context;
+    checkCallKeys(options, ctx);
+    const x = single(inputs, ctx);
+    if (x.rank < 2) throw new Error(`${ctx}: expected an input of rank >= 2, received shape ${formatShape(x.shape as number[])}.`);
+    if (!this.built) this.build();
+    const n = x.shape[x.rank - 1];
+    const m = this.stepMask(x);
+    const out = Float32Array.from(x.data);
+    for (let s = 0; s < m.length; s++) if (!m[s]) out.fill(0, s * n, (s + 1) * n);
+    return new Tensor(out, x.shape);
+  }
+
+  override computeMask(inputs: Tensor[], _m: (Tensor | null)[], outputCount: number): (Tensor | null)[] {
+    const out: (Tensor | null)[] = new Array(outputCount).fill(null);
+    out[0] = new Tensor(this.stepMask(inputs[0]), inputs[0].shape.slice(0, -1), 'bool');
+    return out;
+  }
+
+  override outputMaskFlags(_in: boolean[], outputCount: number): boolean[] {
+    const out = new Array(outputCount).fill(false);
+    out[0] = true;
+    return out;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), maskValue: this.maskValue };
+  }
+}
+
+interface NoiseState {
+  random: Random;
+}
+
+function rateOption(v: unknown, ctx: string, key: string, maxExclusive = true): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (maxExclusive ? v >= 1 : false)) {
+    throw new Error(`${ctx}: option ${key} must be a number in [0, 1), received ${String(v)}.`);
+  }
+  return v;
+}
+
+/**
+ * Base of the regularisation layers: the identity at inference
+ * (training false or absent); with training: true they draw their noise.
+ */
+abstract class NoiseLayer extends ElementwiseLayer {
+  readonly seed: number | null;
+  protected readonly state: NoiseState;
+
+  constructor(args: LayerArgs & { seed?: number | null }, className: string) {
+    super(args, className);
+    if (args.seed !== undefined && args.seed !== null && !Number.isInteger(args.seed)) {
+      throw new Error(`${this.context}: option seed must be an integer or null, received ${String(args.seed)}.`);
+    }
+    this.seed = args.seed ?? null;
+    this.state = { random: new Random(this.seed ?? seedFromEnvironment()) };
+  }
+
+  call(inputs: TensorLike | TensorLike[], options: CallOptions = {}): Tensor {
+    const ctx = this.context;
+    checkCallKeys(options, ctx);
+    const x = single(inputs, ctx);
+    if (!this.built) this.build();
+    if (options.training !== true) return x;
+    return new Tensor(this.noise(x), x.shape);
+  }
+
+  protected abstract noise(x: Tensor): Float32Array;
+}
+
+export interface DropoutOptions extends LayerArgs {
+  /** Fraction of the inputs to drop, in [0, 1). */
+  rate: number;
+  /** Keras noise_shape: 1 where the dropout mask is shared along that axis; null = input dim. */
+  noiseShape?: (number | null)[] | null;
+  seed?: number | null;
+}
+
+/** Dropout: identity at inference; in training zeroes inputs with probability rate and scales by 1/(1-rate). */
+export class Dropout extends NoiseLayer {
+  readonly rate: number;
+  readonly noiseShape: (number | null)[] | null;
+
+  constructor(options: DropoutOptions, className = 'Dropout') {
+    if (options === null || typeof options !== 'object') throw new TypeError(`${className}: expected { rate }.`);
+    super(options, className);
+    checkKeys(options, [...LAYER_ARG_KEYS, 'rate', 'noiseShape', 'seed'], this.context);
+    this.rate = rateOption(options.rate, this.context, 'rate');
+    if (options.noiseShape !== undefined && options.noiseShape !== null) {
+      if (!Array.isArray(options.noiseShape) || options.noiseShape.some((d) => d !== null && (!Number.isInteger(d) || d < 1))) {
+        throw new Error(`${this.context}: option noiseShape must be an array of positive integers or null, received ${String(options.noiseShape)}.`);
+      }
+    }
+    this.noiseShape = options.noiseShape ?? null;
+  }
+
+  /** The mask's shape for an input shape (noiseShape with nulls filled in). */
+  protected maskShape(shape: readonly number[]): number[] {
+    if (!this.noiseShape) return [...shape];
+    if (this.noiseShape.length !== shape.length) {
+      throw new Error(`${this.context}: noiseShape ${formatShape(this.noiseShape)} does not match input rank ${shape.length}.`);
+    }
+    return this.noiseShape.map((d, i) => {
+      if (d !== null && d !== 1 && d !== shape[i]) {
+        throw new Error(`${this.context}: noiseShape ${formatShape(this.noiseShape!)} is not broadcastable to input shape ${formatShape(shape as number[])}.`);
+      }
+      return d ?? shape[i];
+    });
+  }
+
+  protected noise(x: Tensor): Float32Array {
+    const out = Float32Array.from(x.data);
+    if (this.rate === 0) return out;
+    const ms = this.maskShape(x.shape);
+    const keepScale = 1 / (1 - this.rate);
+    const maskSize = ms.reduce((a, b) => a * b, 1);
+    const mask = new Float32Array(maskSize);
+    for (let i = 0; i < maskSize; i++) mask[i] = this.state.random.uniform() >= this.rate ? keepScale : 0;
+    // Broadcast the mask over the input.
+    const strides = ms.map((_, i) => ms.slice(i + 1).reduce((a, b) => a * b, 1));
+    const dims = x.shape;
+    const idx = new Array(dims.length).fill(0);
+    for (let f = 0; f < out.length; f++) {
+      let m = 0;
+      for (let d = 0; d < dims.length; d++) m += (ms[d] === 1 ? 0 : idx[d]) * strides[d];
+      out[f] *= mask[m];
+      for (let d = dims.length - 1; d >= 0; d--) {
+        if (++idx[d] < dims[d]) break;
+        idx[d] = 0;
+      }
+    }
+    return out;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), rate: this.rate, noiseShape: this.noiseShape, seed: this.seed };
+  }
+}
+
+/** Drops whole feature channels of (batch, timesteps, channels) inputs (Keras SpatialDropout1D). */
+export class SpatialDropout1D extends Dropout {
+  constructor(options: Omit<DropoutOptions, 'noiseShape'>) {
+    super(options as DropoutOptions, 'SpatialDropout1D');
+  }
+
+  protected override maskShape(shape: readonly number[]): number[] {
+    if (shape.length !== 3) {
+      throw new Error(`${this.context}: expected input of rank 3 (batch, timesteps, channels), received shape ${formatShape(shape as number[])}.`);
+    }
+    return [shape[0], 1, shape[2]];
+  }
+}
+
+export interface GaussianNoiseOptions extends LayerArgs {
+  stddev: number;
+  seed?: number | null;
+}
+
+/** Adds zero-centred Gaussian noise in training; identity at inference. */
+export class GaussianNoise extends NoiseLayer {
+  readonly stddev: number;
+
+  constructor(options: GaussianNoiseOptions) {
+    if (options === null || typeof options !== 'object') throw new TypeError(`GaussianNoise: expected { stddev }.`);
+    super(options, 'GaussianNoise');
+    checkKeys(options, [...LAYER_ARG_KEYS, 'stddev', 'seed'], this.context);
+    if (typeof options.stddev !== 'number' || !Number.isFinite(options.stddev) || options.stddev < 0) {
+      throw new Error(`${this.context}: option stddev must be a non-negative number, received ${String(options.stddev)}.`);
+    }
+    this.stddev = options.stddev;
+  }
+
+  protected noise(x: Tensor): Float32Array {
+    const out = Float32Array.from(x.data);
+    for (let i = 0; i < out.length; i++) out[i] += this.stddev * this.state.random.normal();
+    return out;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), stddev: this.stddev, seed: this.seed };
+  }
+}
+
+export interface GaussianDropoutOptions extends LayerArgs {
+  rate: number;
+  seed?: number | null;
+}
+
+/** Multiplies by Gaussian noise of mean 1 and stddev sqrt(rate/(1-rate)) in training; identity at inference. */
+export class GaussianDropout extends NoiseLayer {
+  readonly rate: number;
+
+  constructor(options: GaussianDropoutOptions) {
+    if (options === null || typeof options !== 'object') throw new TypeError(`GaussianDropout: expected { rate }.`);
+    super(options, 'GaussianDropout');
+    checkKeys(options, [...LAYER_ARG_KEYS, 'rate', 'seed'], this.context);
+    this.rate = rateOption(options.rate, this.context, 'rate');
+  }
+
+  protected noise(x: Tensor): Float32Array {
+    const out = Float32Array.from(x.data);
+    const sd = Math.sqrt(this.rate / (1 - this.rate));
+    for (let i = 0; i < out.length; i++) out[i] *= 1 + sd * this.state.random.normal();
+    return out;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), rate: this.rate, seed: this.seed };
+  }
+}
+
