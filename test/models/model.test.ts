@@ -58,6 +58,29 @@ describe('summary (Keras tables)', () => {
     m.dispose();
   });
 
+  it('Embedding(10000, 32) -> SimpleRNN(32): 322,080 params; three more SimpleRNN(32): 328,320 (Keras RNN guide)', () => {
+    const m = new Sequential({
+      layers: [new layers.Embedding({ inputDim: 10000, outputDim: 32, inputShape: [null] }), new layers.SimpleRNN({ units: 32 })],
+    });
+    const text = lines(m);
+    expect(text.find((l) => l.includes('(Embedding)'))).toMatch(/│ \(None, None, 32\)\s+│\s+320,000 │$/);
+    expect(text.find((l) => l.includes('(SimpleRNN)'))).toMatch(/│ \(None, 32\)\s+│\s+2,080 │$/);
+    expect(text.slice(-3)[0]).toBe(' Total params: 322,080 (1.23 MB)');
+    m.dispose();
+    const stacked = new Sequential({
+      layers: [
+        new layers.Embedding({ inputDim: 10000, outputDim: 32, inputShape: [null] }),
+        new layers.SimpleRNN({ units: 32, returnSequences: true }),
+        new layers.SimpleRNN({ units: 32, returnSequences: true }),
+        new layers.SimpleRNN({ units: 32, returnSequences: true }),
+        new layers.SimpleRNN({ units: 32 }),
+      ],
+    });
+    expect(stacked.countParams()).toBe(328320);
+    expect(lines(stacked).slice(-3)[0]).toBe(' Total params: 328,320 (1.25 MB)');
+    stacked.dispose();
+  });
+
   it('prints to console.log by default and rejects a non-function printer', () => {
     const m = new Sequential({ layers: [new layers.GRU({ units: 2, inputShape: [3, 1] })] });
     const logs: string[] = [];
