@@ -9,3 +9,4 @@ export {
   type EmbeddingOptions, type DenseOptions, type DenseActivation, type ActivationOptions, type MaskingOptions,
   type DropoutOptions, type GaussianNoiseOptions, type GaussianDropoutOptions,
 } from './core';
+export { Bidirectional, TimeDistributed, type BidirectionalOptions, type TimeDistributedOptions, type MergeMode } from './wrappers';
