@@ -10,3 +10,7 @@ export {
   type DropoutOptions, type GaussianNoiseOptions, type GaussianDropoutOptions,
 } from './core';
 export { Bidirectional, TimeDistributed, type BidirectionalOptions, type TimeDistributedOptions, type MergeMode } from './wrappers';
+export {
+  SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, RNN,
+  type SimpleRNNCellOptions, type LSTMCellOptions, type GRUCellOptions, type StackedRNNCellsOptions, type RNNOptions, type Cell,
+} from './cells';

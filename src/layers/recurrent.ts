@@ -264,6 +264,34 @@ abstract class RecurrentLayer extends Layer {
     return this.biasInitializer.generate(shape);
   }
 
+  /**
+   * Uses another built layer's weights and packed copies (same cell type and
+   * options) instead of owning any: RNN({ cell }) runs fused layers on the
+   * cell's weights. The owner frees them; this layer only frees its own
+   * workspace and states.
+   */
+  adoptWeights(owner: RecurrentLayer): void {
+    if (this.built) throw new Error(`${this.context}: adoptWeights needs an unbuilt layer.`);
+    if (!owner.built || owner.cell !== this.cell || owner.units !== this.units) {
+      throw new Error(`${this.context}: internal: cannot adopt the weights of ${owner.context}.`);
+    }
+    this.runtime();
+    this.inputFeatures = owner.inputFeatures;
+    this.kernel = owner.kernel;
+    this.recurrentKernel = owner.recurrentKernel;
+    this.bias = owner.bias;
+    this.kernelP = owner.kernelP;
+    this.rkernelP = owner.rkernelP;
+    this.rkernelHP = owner.rkernelHP;
+    this.weightList.push(...owner.weightList);
+    this.built = true;
+  }
+
+  /** Feature size the layer was built for (0 before build). */
+  get inputSize(): number {
+    return this.inputFeatures;
+  }
+
   private allocPacked(): void {
     const k = this.runtime().exports;
     const U = this.units;

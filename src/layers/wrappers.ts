@@ -24,8 +24,8 @@ function single(inputs: TensorLike | TensorLike[], ctx: string): Tensor {
   return toTensor((wrapped ? (inputs as TensorLike[])[0] : inputs) as TensorLike, `${ctx}: input`);
 }
 
-/** Weights of several inner layers seen as one list (forward then backward). */
-abstract class Wrapper extends Layer {
+/** Weights of several inner layers seen as one list (forward then backward). Internal base class. */
+export abstract class Wrapper extends Layer {
   protected abstract inner(): Layer[];
 
   override get weights(): readonly LayerWeight[] {
