@@ -89,7 +89,18 @@ fm.summary((line) => console.log('  ' + line));
 model.dispose();
 fm.dispose();
 
-console.log('\n6. Speed: one LSTM step (batch 1, 64 features, 128 units), as a streaming service would call it');
+console.log('\n6. A Bidirectional LSTM tagger: one label distribution per token');
+const tagger = new Sequential({ layers: [
+  new layers.Embedding({ inputDim: 20, outputDim: 8, maskZero: true, inputShape: [6] }),
+  new layers.Bidirectional({ layer: new layers.LSTM({ units: 8, returnSequences: true }) }),
+  new layers.TimeDistributed({ layer: new layers.Dense({ units: 3, activation: 'softmax' }) }),
+] });
+tagger.summary((line) => console.log('  ' + line));
+const tags = tagger.predict(padSequences(seqs, { maxlen: 6, padding: 'post' }));
+console.log(`  output shape [${tags.shape.join(', ')}]; first token of 'The cat sat on the mat.': ${row(tags.data.slice(0, 3), 3)} (sums to 1)`);
+tagger.dispose();
+
+console.log('\n7. Speed: one LSTM step (batch 1, 64 features, 128 units), as a streaming service would call it');
 const step = new layers.LSTM({ units: 128, stateful: true });
 const one = { data: new Float32Array(64).map(() => Math.random() - 0.5), shape: [1, 1, 64] };
 step.apply(one);
