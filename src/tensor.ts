@@ -199,3 +199,13 @@ export function describe(value: unknown): string {
 export function formatShape(shape: readonly (number | null)[]): string {
   return `[${shape.map((d) => (d === null ? 'null' : d)).join(', ')}]`;
 }
+
+/**
+ * The one input tensor of a layer call: a one-element list of tensors (as
+ * models pass it) is unwrapped; nested number arrays stay a single tensor.
+ */
+export function singleInput(inputs: TensorLike | TensorLike[], context: string): Tensor {
+  const first = Array.isArray(inputs) && inputs.length === 1 ? (inputs as unknown[])[0] : undefined;
+  const wrapped = first instanceof Tensor || (typeof first === 'object' && first !== null && !Array.isArray(first) && 'shape' in first);
+  return toTensor((wrapped ? first : inputs) as TensorLike, `${context}: input`);
+}

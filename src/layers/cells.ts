@@ -8,7 +8,7 @@
 // [output, ...newStates]. RNN({ cell }) runs the whole sequence with fused
 // layers that use the cell's own weight regions, so a cell stepped by hand and
 // the RNN over it give the same numbers as the matching layer.
-import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
+import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type Shape } from './layer';
 import { GRU, type GRUOptions, LSTM, type LSTMOptions, type RNNCallArgs, SimpleRNN, type SimpleRNNOptions } from './recurrent';
 import { Wrapper } from './wrappers';
@@ -326,8 +326,7 @@ export class RNN extends Wrapper {
     for (const k of Object.keys(options)) {
       if (!['initialState', 'mask', 'training'].includes(k)) throw new Error(`${ctx}: unknown apply option '${k}'; supported: initialState, mask, training.`);
     }
-    const wrapped = Array.isArray(inputs) && inputs.length === 1 && (inputs[0] instanceof Tensor || (typeof inputs[0] === 'object' && inputs[0] !== null && 'shape' in (inputs[0] as object)));
-    const x = toTensor((wrapped ? (inputs as TensorLike[])[0] : inputs) as TensorLike, `${ctx}: input`);
+    const x = singleInput(inputs, ctx);
     if (x.rank !== 3) throw new Error(`${ctx}: expected input of rank 3 (batch, timesteps, features), received shape ${formatShape(x.shape as number[])}.`);
     if (!this.built) this.build([this.stateful ? x.shape[0] : null, null, x.shape[2]]);
     const total = this.cells.reduce((a, c) => a + c.stateSize.length, 0);

@@ -9,7 +9,7 @@ import { type Constraint, type ConstraintIdentifier, getConstraint, serializeCon
 import { type Initializer, type InitializerIdentifier, getInitializer, serializeInitializer } from '../initializers';
 import { Random, seedFromEnvironment } from '../random';
 import { type Regularizer, type RegularizerIdentifier, getRegularizer, serializeRegularizer } from '../regularizers';
-import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
+import { Tensor, type TensorLike, formatShape, singleInput as single } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
 
 /** Activation names for Dense and Activation: the element-wise ones plus softmax/log_softmax. */
@@ -39,11 +39,6 @@ function checkCallKeys(options: object, ctx: string, allowed: readonly string[] 
   for (const k of Object.keys(options)) {
     if (!allowed.includes(k)) throw new Error(`${ctx}: unknown apply option '${k}'; supported: ${allowed.join(', ')}.`);
   }
-}
-
-function single(inputs: TensorLike | TensorLike[], ctx: string): Tensor {
-  const wrapped = Array.isArray(inputs) && inputs.length === 1 && (inputs[0] instanceof Tensor || (typeof inputs[0] === 'object' && inputs[0] !== null && 'shape' in (inputs[0] as object)));
-  return toTensor((wrapped ? (inputs as TensorLike[])[0] : inputs) as TensorLike, `${ctx}: input`);
 }
 
 function positiveInt(v: unknown, ctx: string, key: string): number {

@@ -7,7 +7,7 @@ import { type Constraint, type ConstraintIdentifier, getConstraint, serializeCon
 import { type Initializer, type InitializerIdentifier, getInitializer, serializeInitializer } from '../initializers';
 import { type Regularizer, type RegularizerIdentifier, getRegularizer, serializeRegularizer } from '../regularizers';
 import type { SymbolicTensor } from '../engine/symbolic';
-import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
+import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
 
 // Kernel constants (assembly/rnn.ts).
@@ -456,9 +456,7 @@ abstract class RecurrentLayer extends Layer {
           `dropout is the identity at inference (training: false).`,
       );
     }
-    // A one-element list of tensors (as a model passes it) is the tensor itself.
-    const single = Array.isArray(inputs) && inputs.length === 1 && (inputs[0] instanceof Tensor || isTensorObject(inputs[0]));
-    const x = toTensor((single ? (inputs as TensorLike[])[0] : inputs) as TensorLike, `${ctx}: input`);
+    const x = singleInput(inputs, ctx);
     if (x.rank !== 3) {
       throw new Error(`${ctx}: expected input of rank 3 (batch, timesteps, features), received shape ${formatShape(x.shape as number[])}.`);
     }
@@ -574,10 +572,6 @@ abstract class RecurrentLayer extends Layer {
       ...(this.zeroOutputForMask ? { zeroOutputForMask: true } : {}),
     };
   }
-}
-
-function isTensorObject(v: unknown): boolean {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && 'data' in v && 'shape' in v;
 }
 
 function isTensorList(v: unknown[]): boolean {

@@ -1,7 +1,7 @@
 // Layer wrappers: Bidirectional and TimeDistributed.
 // Keras references: keras/src/layers/rnn/bidirectional.py,
 // keras/src/layers/rnn/time_distributed.py.
-import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
+import { Tensor, type TensorLike, formatShape, singleInput as single } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
 import { GRU, LSTM, type RNNCallArgs, SimpleRNN } from './recurrent';
 
@@ -17,11 +17,6 @@ function recreate(layer: RecurrentLayer, overrides: Record<string, unknown>): Re
   if (layer instanceof LSTM) return new LSTM(config as never);
   if (layer instanceof GRU) return new GRU(config as never);
   return new SimpleRNN(config as never);
-}
-
-function single(inputs: TensorLike | TensorLike[], ctx: string): Tensor {
-  const wrapped = Array.isArray(inputs) && inputs.length === 1 && (inputs[0] instanceof Tensor || (typeof inputs[0] === 'object' && inputs[0] !== null && 'shape' in (inputs[0] as object)));
-  return toTensor((wrapped ? (inputs as TensorLike[])[0] : inputs) as TensorLike, `${ctx}: input`);
 }
 
 /** Weights of several inner layers seen as one list (forward then backward). Internal base class. */

@@ -4,7 +4,7 @@
 import { Node, SymbolicTensor } from '../engine/symbolic';
 import { InputLayer } from '../layers/input_layer';
 import { type CallOptions, Layer, type Shape } from '../layers/layer';
-import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
+import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../tensor';
 import { type PrintFn, printSummary } from './summary';
 
 export interface ModelOptions {
@@ -175,23 +175,16 @@ export class Model extends Layer {
   protected normalizeInputs(inputs: TensorLike | TensorLike[]): Tensor[] {
     const ctx = this.context;
     const n = this.inputs.length;
-    let list: TensorLike[];
-    if (n === 1) {
-      // A one-element list is accepted for a single-input model, as in Keras.
-      const isWrapped =
-        Array.isArray(inputs) && inputs.length === 1 && (inputs[0] instanceof Tensor || (typeof inputs[0] === 'object' && inputs[0] !== null && 'shape' in (inputs[0] as object)));
-      list = [isWrapped ? (inputs as TensorLike[])[0] : (inputs as TensorLike)];
-    } else {
-      if (!Array.isArray(inputs) || inputs.length !== n) {
-        throw new Error(
-          `${ctx}: expected a list of ${n} input tensors (${this.inputs.map((s) => `'${s.node.layer.name}'`).join(', ')}), received ${
-            Array.isArray(inputs) ? `a list of ${inputs.length}` : 'one tensor'
-          }.`,
-        );
-      }
-      list = inputs as TensorLike[];
+    // A one-element list is accepted for a single-input model, as in Keras.
+    if (n === 1) return [singleInput(inputs, ctx)];
+    if (!Array.isArray(inputs) || inputs.length !== n) {
+      throw new Error(
+        `${ctx}: expected a list of ${n} input tensors (${this.inputs.map((s) => `'${s.node.layer.name}'`).join(', ')}), received ${
+          Array.isArray(inputs) ? `a list of ${inputs.length}` : 'one tensor'
+        }.`,
+      );
     }
-    return list.map((x, i) => toTensor(x, `${ctx}: input ${i} ('${this.inputs[i].node.layer.name}')`));
+    return (inputs as TensorLike[]).map((x, i) => toTensor(x, `${ctx}: input ${i} ('${this.inputs[i].node.layer.name}')`));
   }
 
   /**
