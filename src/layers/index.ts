@@ -14,3 +14,19 @@ export {
   SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, RNN,
   type SimpleRNNCellOptions, type LSTMCellOptions, type GRUCellOptions, type StackedRNNCellsOptions, type RNNOptions, type Cell,
 } from './cells';
+export {
+  Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
+  type Conv1DOptions, type Conv1DPadding, type Pooling1DOptions, type GlobalPooling1DOptions,
+} from './convolutional';
+export {
+  BatchNormalization, LayerNormalization,
+  type BatchNormalizationOptions, type LayerNormalizationOptions,
+} from './normalization';
+export {
+  Flatten, Reshape, RepeatVector, Permute,
+  type FlattenOptions, type ReshapeOptions, type RepeatVectorOptions, type PermuteOptions,
+} from './reshaping';
+export {
+  Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum,
+  type ConcatenateOptions, type MergeOptions,
+} from './merging';

@@ -13,11 +13,16 @@ export function uniqueLayerName(base: string): string {
   return n === 0 ? base : `${base}_${n}`;
 }
 
-/** Keras's default layer name for a class name: 'SimpleRNN' -> 'simple_rnn'. */
+/**
+ * Keras's default layer name for a class name, as keras/src/utils/naming.py
+ * to_snake_case: 'SimpleRNN' -> 'simple_rnn', 'LSTMCell' -> 'lstm_cell',
+ * 'Conv1D' -> 'conv1d' (a digit does not start a word).
+ */
 export function snakeCaseName(className: string): string {
   return className
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
-    .replace(/([a-z\d])([A-Z])/g, '$1_$2')
+    .replace(/\W+/g, '')
+    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
     .toLowerCase();
 }
 

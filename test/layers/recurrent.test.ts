@@ -2,6 +2,7 @@
 // defaults, options, config, parameter counts, stateful streams, errors.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Tensor, init, layers, tensor } from '../../src/index';
+import { snakeCaseName } from '../../src/layers/layer';
 import { expectClose, maxAbsDiff, randArray } from '../util';
 
 beforeAll(async () => {
@@ -29,6 +30,14 @@ describe('defaults and config (Keras 3)', () => {
     g.build([null, null, 5]);
     expect(g.getWeights().map((w) => w.shape)).toEqual([[5, 9], [3, 9], [2, 9]]);
     g.dispose();
+  });
+  it('default names follow Keras to_snake_case (keras/src/utils/naming.py)', () => {
+    const cases: [string, string][] = [
+      ['SimpleRNN', 'simple_rnn'], ['LSTM', 'lstm'], ['LSTMCell', 'lstm_cell'], ['StackedRNNCells', 'stacked_rnn_cells'],
+      ['Conv1D', 'conv1d'], ['GlobalAveragePooling1D', 'global_average_pooling1d'], ['InputLayer', 'input_layer'],
+      ['SpatialDropout1D', 'spatial_dropout1d'], ['BatchNormalization', 'batch_normalization'],
+    ];
+    for (const [cls, want] of cases) expect(snakeCaseName(cls)).toBe(want);
   });
   it('names are unique Keras-style', () => {
     const a = new layers.SimpleRNN({ units: 1 });

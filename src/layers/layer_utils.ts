@@ -1,0 +1,163 @@
+// Option and input helpers shared by the convolutional, pooling,
+// normalization, reshaping and merging layers (same conventions as core.ts:
+// every error starts with the layer's context, "Conv1D 'conv1d_2'").
+import { type ActivationIdentifier, activationId, resolveActivation } from '../activations';
+import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
+import type { Shape } from './layer';
+
+/** Activations of layers whose output's last axis is a feature axis: element-wise ones plus softmax/log_softmax. */
+export type FeatureActivation = ActivationIdentifier | 'softmax' | 'log_softmax';
+
+export const SOFTMAX_ID = -1;
+export const LOG_SOFTMAX_ID = -2;
+
+export function resolveFeatureActivation(v: unknown, ctx: string): { name: FeatureActivation; id: number } {
+  if (v === 'softmax') return { name: 'softmax', id: SOFTMAX_ID };
+  if (v === 'log_softmax') return { name: 'log_softmax', id: LOG_SOFTMAX_ID };
+  try {
+    const name = resolveActivation(v, ctx);
+    return { name, id: activationId(name) };
+  } catch (e) {
+    throw new Error(`${(e as Error).message.replace(/ \(or null for linear\)\.$/, '')}, 'softmax', 'log_softmax' (or null for linear).`);
+  }
+}
+
+export function checkKeys(options: object, allowed: readonly string[], ctx: string): void {
+  for (const k of Object.keys(options)) {
+    if (!allowed.includes(k)) throw new Error(`${ctx}: unknown option '${k}'. Supported options: ${allowed.join(', ')}.`);
+  }
+}
+
+export function checkCallKeys(options: object, ctx: string, allowed: readonly string[] = ['mask', 'training']): void {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${ctx}: apply options must be an object.`);
+  for (const k of Object.keys(options)) {
+    if (!allowed.includes(k)) throw new Error(`${ctx}: unknown apply option '${k}'; supported: ${allowed.join(', ')}.`);
+  }
+}
+
+function looksLikeTensor(v: unknown): boolean {
+  return v instanceof Tensor || (typeof v === 'object' && v !== null && !Array.isArray(v) && 'shape' in (v as object));
+}
+
+/** Rejects a non-null mask for layers that, as in Keras 3, do not support masking (they drop it in a model). */
+export function rejectMask(options: { mask?: unknown }, ctx: string): void {
+  if (options.mask !== undefined && options.mask !== null) {
+    throw new Error(`${ctx}: this layer does not support masking (Keras drops the mask here); do not pass mask.`);
+  }
+}
+
+/** The inputs of a multi-input layer: a list of tensors (the list itself is never read as one nested array). */
+export function inputList(inputs: TensorLike | TensorLike[], ctx: string, min: number): Tensor[] {
+  if (!Array.isArray(inputs) || looksLikeTensor(inputs) || inputs.length < min || !inputs.every((t) => typeof t === 'object' && t !== null)) {
+    const got = Array.isArray(inputs) ? `a list of ${inputs.length}${inputs.every((t) => typeof t === 'object' && t !== null) ? '' : ' (not all tensors)'}` : 'a single tensor';
+    throw new Error(`${ctx}: expected a list of at least ${min} input tensors, received ${got}.`);
+  }
+  return (inputs as TensorLike[]).map((t, i) => toTensor(t, `${ctx}: input ${i}`));
+}
+
+export function positiveInt(v: unknown, ctx: string, key: string): number {
+  if (!Number.isInteger(v) || (v as number) <= 0) throw new Error(`${ctx}: option ${key} must be a positive integer, received ${fmt(v)}.`);
+  return v as number;
+}
+
+export function optBool(v: unknown, dflt: boolean, ctx: string, key: string): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new Error(`${ctx}: option ${key} must be a boolean, received ${fmt(v)}.`);
+  return v;
+}
+
+export function optNumber(v: unknown, dflt: number, ctx: string, key: string, check: (n: number) => boolean, what: string): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || !check(v)) throw new Error(`${ctx}: option ${key} must be ${what}, received ${fmt(v)}.`);
+  return v;
+}
+
+/** Keras standardize_tuple for 1-D layers: an integer or a list of one integer. */
+export function intTuple1(v: unknown, ctx: string, key: string): number {
+  const x = Array.isArray(v) ? (v.length === 1 ? v[0] : undefined) : v;
+  if (!Number.isInteger(x) || (x as number) <= 0) {
+    throw new Error(`${ctx}: option ${key} must be a positive integer or a list of one positive integer, received ${fmt(v)}.`);
+  }
+  return x as number;
+}
+
+/** Keras padding strings are case-insensitive ('VALID' == 'valid'). */
+export function paddingOption<P extends string>(v: unknown, dflt: P, allowed: readonly P[], ctx: string): P {
+  if (v === undefined) return dflt;
+  const s = typeof v === 'string' ? v.toLowerCase() : v;
+  if (!allowed.includes(s as P)) {
+    throw new Error(`${ctx}: option padding must be one of ${allowed.map((p) => `'${p}'`).join(', ')}, received ${fmt(v)}.`);
+  }
+  return s as P;
+}
+
+/** Only channels_last is implemented by the 1-D kernels. */
+export function channelsLastOnly(v: unknown, ctx: string): 'channels_last' {
+  if (v === undefined || v === null || v === 'channels_last') return 'channels_last';
+  if (v === 'channels_first') {
+    throw new Error(
+      `${ctx}: dataFormat 'channels_first' is not supported; only 'channels_last' (batch, steps, channels). ` +
+        `Transpose the input with a Permute({ dims: [2, 1] }) layer first.`,
+    );
+  }
+  throw new Error(`${ctx}: option dataFormat must be 'channels_last' or 'channels_first', received ${fmt(v)}.`);
+}
+
+export function ser<T>(v: T | null, f: (v: T) => unknown): unknown {
+  return v === null ? null : f(v);
+}
+
+export function fmt(v: unknown): string {
+  if (typeof v === 'string') return `'${v}'`;
+  if (Array.isArray(v)) return `[${v.map(fmt).join(', ')}]`;
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'an object';
+  return String(v);
+}
+
+/** The first shape of a Shape | Shape[] argument. */
+export function firstShape(inputShape: Shape | Shape[]): Shape {
+  return (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+}
+
+/** True when inputShape is a list of shapes (multi-input layers). */
+export function isShapeList(inputShape: Shape | Shape[]): inputShape is Shape[] {
+  return inputShape.length > 0 && inputShape.every((s) => Array.isArray(s));
+}
+
+export function size(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Row-major strides of a shape. */
+export function strides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
+  return s;
+}
+
+/**
+ * A (batch, ...) mask given to a layer call, checked against the shape it
+ * must have. Returns it as a 0/1 Uint8Array (nonzero = keep), or null.
+ */
+export function maskData(mask: unknown, want: readonly number[], ctx: string, what = 'mask'): Uint8Array | null {
+  if (mask === undefined || mask === null) return null;
+  const m = toTensor(mask as TensorLike, `${ctx}: ${what}`);
+  if (m.rank !== want.length || m.shape.some((d, i) => d !== want[i])) {
+    throw new Error(`${ctx}: ${what} must have shape ${formatShape(want as number[])}, received ${formatShape(m.shape as number[])}.`);
+  }
+  return Uint8Array.from(m.data, (v) => (v !== 0 ? 1 : 0));
+}
+
+/** A new typed array of the same kind as `like`. */
+export function sameKind(like: Tensor['data'], n: number): Tensor['data'] {
+  const C = like.constructor as new (n: number) => Tensor['data'];
+  return new C(n);
+}
+
