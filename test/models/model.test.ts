@@ -195,6 +195,24 @@ describe('functional Model vs TensorFlow.js', () => {
   });
 });
 
+describe('nested models', () => {
+  it('a Sequential used as a layer of a functional model', () => {
+    const inner = new Sequential({ layers: [new layers.GRU({ units: 4, returnSequences: true, inputShape: [null, 3] }), new layers.LSTM({ units: 2 })] });
+    const inp = Input({ shape: [5, 3] });
+    const out = new layers.Dense({ units: 1 }).apply(inner.apply(inp) as never);
+    const m = new Model({ inputs: inp, outputs: out as never });
+    expect(m.layers.map((l) => l.className)).toEqual(['InputLayer', 'Sequential', 'Dense']);
+    expect(m.countParams()).toBe(inner.countParams() + 3);
+    expect(m.getWeights()).toHaveLength(inner.getWeights().length + 2);
+    const x = X([3, 5, 3], 12);
+    const direct = (m.layers[2] as InstanceType<typeof layers.Dense>).apply(inner.predict(x)) as Tensor;
+    expect(Array.from((m.predict(x) as Tensor).data)).toEqual(Array.from(direct.data));
+    const rows = lines(m);
+    expect(rows.find((r) => r.includes('(Sequential)'))).toMatch(/│ \(None, 2\)\s+│\s+[\d,]+ │/);
+    m.dispose();
+  });
+});
+
 describe('model weights and state', () => {
   it('setWeights validates every layer before writing anything', () => {
     const m = new Sequential({ layers: [new layers.LSTM({ units: 3, returnSequences: true, inputShape: [2, 2] }), new layers.GRU({ units: 2 })] });
