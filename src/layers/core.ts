@@ -4,57 +4,21 @@
 // Keras references: keras/src/layers/core/{embedding,dense}.py,
 // keras/src/layers/activations/activation.py, keras/src/layers/core/masking.py,
 // keras/src/layers/regularization/*.py.
-import { type ActivationIdentifier, activationId, resolveActivation } from '../activations';
 import { type Constraint, type ConstraintIdentifier, getConstraint, serializeConstraint } from '../constraints';
 import { type Initializer, type InitializerIdentifier, getInitializer, serializeInitializer } from '../initializers';
 import { Random, seedFromEnvironment } from '../random';
 import { type Regularizer, type RegularizerIdentifier, getRegularizer, serializeRegularizer } from '../regularizers';
 import { Tensor, type TensorLike, formatShape, singleInput as single } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
+import {
+  type FeatureActivation, LOG_SOFTMAX_ID, SOFTMAX_ID, checkCallKeys, checkKeys, optBool, positiveInt, resolveFeatureActivation, ser,
+} from './layer_utils';
 
 /** Activation names for Dense and Activation: the element-wise ones plus softmax/log_softmax. */
-export type DenseActivation = ActivationIdentifier | 'softmax' | 'log_softmax';
-
-const SOFTMAX = -1;
-const LOG_SOFTMAX = -2;
-
-function resolveDenseActivation(v: unknown, ctx: string): { name: DenseActivation; id: number } {
-  if (v === 'softmax') return { name: 'softmax', id: SOFTMAX };
-  if (v === 'log_softmax') return { name: 'log_softmax', id: LOG_SOFTMAX };
-  try {
-    const name = resolveActivation(v, ctx);
-    return { name, id: activationId(name) };
-  } catch (e) {
-    throw new Error(`${(e as Error).message.replace(/ \(or null for linear\)\.$/, '')}, 'softmax', 'log_softmax' (or null for linear).`);
-  }
-}
-
-function checkKeys(options: object, allowed: readonly string[], ctx: string): void {
-  for (const k of Object.keys(options)) {
-    if (!allowed.includes(k)) throw new Error(`${ctx}: unknown option '${k}'. Supported options: ${allowed.join(', ')}.`);
-  }
-}
-
-function checkCallKeys(options: object, ctx: string, allowed: readonly string[] = ['mask', 'training']): void {
-  for (const k of Object.keys(options)) {
-    if (!allowed.includes(k)) throw new Error(`${ctx}: unknown apply option '${k}'; supported: ${allowed.join(', ')}.`);
-  }
-}
-
-function positiveInt(v: unknown, ctx: string, key: string): number {
-  if (!Number.isInteger(v) || (v as number) <= 0) throw new Error(`${ctx}: option ${key} must be a positive integer, received ${String(v)}.`);
-  return v as number;
-}
-
-function optBool(v: unknown, dflt: boolean, ctx: string, key: string): boolean {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new Error(`${ctx}: option ${key} must be a boolean, received ${String(v)}.`);
-  return v;
-}
-
-function ser<T>(v: T | null, f: (v: T) => unknown): unknown {
-  return v === null ? null : f(v);
-}
+export type DenseActivation = FeatureActivation;
+const SOFTMAX = SOFTMAX_ID;
+const LOG_SOFTMAX = LOG_SOFTMAX_ID;
+const resolveDenseActivation = resolveFeatureActivation;
 
 // ---------------------------------------------------------------------------
 // Embedding
