@@ -14,3 +14,4 @@ export {
   Tokenizer, tokenizerFromJson, textToWordSequence, padSequences, DEFAULT_FILTERS,
   type TokenizerOptions, type TokenizerConfig, type TextToWordSequenceOptions, type PadSequencesOptions, type MatrixMode,
 } from './preprocessing/index';
+export { loadModel, ModelLoadError, UnsupportedModelError, type LoadModelOptions, type ModelSource } from './io/index';

@@ -1,0 +1,597 @@
+// Keras model configs (Keras 2 / tf.keras and Keras 3, as stored in .keras
+// archives and legacy .h5 files) -> this library's layers and models.
+// Keras references: keras/src/models/functional.py (functional_from_config,
+// process_node), keras/src/legacy/saving/legacy_h5_format.py.
+import { ACTIVATION_NAMES } from '../activations';
+import { snakeToCamel, toSnakeCase, describeValue } from '../config';
+import { getConstraint } from '../constraints';
+import type { SymbolicTensor } from '../engine/symbolic';
+import { getInitializer } from '../initializers';
+import { Input } from '../layers/input_layer';
+import * as L from '../layers/index';
+import type { Layer } from '../layers/layer';
+import { Model } from '../models/model';
+import { Sequential } from '../models/sequential';
+import { getRegularizer } from '../regularizers';
+import type { DType } from '../tensor';
+import { ModelLoadError, UnsupportedModelError } from './errors';
+import type { StoredWeight } from './h5';
+
+/** Where the weights of one top-level layer are, as the file format names them. */
+export interface WeightSource {
+  /**
+   * The stored weights of a top-level layer in Keras get_weights() order,
+   * or null when the file has no entry for the layer at all.
+   * `ordinal` counts earlier layers of the same class in the config's layer list.
+   */
+  weightsFor(name: string, className: string, ordinal: number): StoredWeight[] | null;
+}
+
+export interface BuildOptions {
+  /** Label of the file for error messages. */
+  file: string;
+  /** keras_version of the file ('2.2.4', '2.15.0', '3.8.0'); decides hard_sigmoid and GRU defaults. */
+  kerasVersion: string;
+  /** Largest number of weight values accepted for the whole model (default 2^28, 1 GiB of float32). */
+  maxWeights?: number;
+}
+
+type Json = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const own = (o: Json, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+/** Keras 1.x / 2.x files (including tf.keras 2.x .keras zips): their hard_sigmoid is clip(0.2x+0.5, 0, 1). */
+export function isKeras2(version: string): boolean {
+  return /^[12]\./.test(version) || version === '';
+}
+
+const RECURRENT = ['SimpleRNN', 'LSTM', 'GRU'];
+const FEATURE_ACTIVATION = ['Dense', 'Activation', 'Conv1D'];
+
+const INIT_REG_CON = /(Initializer|Regularizer|Constraint)$/;
+
+/** Accepted options (camelCase) per Keras class, beyond name/trainable. */
+const RNN_KEYS = [
+  'units', 'activation', 'useBias', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer',
+  'kernelRegularizer', 'recurrentRegularizer', 'biasRegularizer', 'activityRegularizer',
+  'kernelConstraint', 'recurrentConstraint', 'biasConstraint', 'dropout', 'recurrentDropout', 'seed',
+  'returnSequences', 'returnState', 'goBackwards', 'stateful', 'unroll', 'zeroOutputForMask',
+];
+const SPECS: Record<string, { keys: string[]; make: (o: Json) => Layer }> = {
+  SimpleRNN: { keys: RNN_KEYS, make: (o) => new L.SimpleRNN(o as never) },
+  LSTM: { keys: [...RNN_KEYS, 'recurrentActivation', 'unitForgetBias', 'useCudnn', 'implementation'], make: (o) => new L.LSTM(o as never) },
+  GRU: { keys: [...RNN_KEYS, 'recurrentActivation', 'resetAfter', 'useCudnn', 'implementation'], make: (o) => new L.GRU(o as never) },
+  Embedding: {
+    keys: ['inputDim', 'outputDim', 'embeddingsInitializer', 'embeddingsRegularizer', 'activityRegularizer', 'embeddingsConstraint', 'maskZero', 'inputLength'],
+    make: (o) => new L.Embedding(o as never),
+  },
+  Dense: {
+    keys: ['units', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint'],
+    make: (o) => new L.Dense(o as never),
+  },
+  Activation: { keys: ['activation'], make: (o) => new L.Activation(o as never) },
+  Masking: { keys: ['maskValue'], make: (o) => new L.Masking(o as never) },
+  Dropout: { keys: ['rate', 'noiseShape', 'seed'], make: (o) => new L.Dropout(o as never) },
+  SpatialDropout1D: { keys: ['rate', 'noiseShape', 'seed'], make: (o) => new L.SpatialDropout1D(o as never) },
+  GaussianNoise: { keys: ['stddev', 'seed'], make: (o) => new L.GaussianNoise(o as never) },
+  GaussianDropout: { keys: ['rate', 'seed'], make: (o) => new L.GaussianDropout(o as never) },
+  Conv1D: {
+    keys: ['filters', 'kernelSize', 'strides', 'padding', 'dataFormat', 'dilationRate', 'groups', 'activation', 'useBias',
+      'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint'],
+    make: (o) => new L.Conv1D(o as never),
+  },
+  MaxPooling1D: { keys: ['poolSize', 'strides', 'padding', 'dataFormat'], make: (o) => new L.MaxPooling1D(o as never) },
+  AveragePooling1D: { keys: ['poolSize', 'strides', 'padding', 'dataFormat'], make: (o) => new L.AveragePooling1D(o as never) },
+  GlobalAveragePooling1D: { keys: ['dataFormat', 'keepdims'], make: (o) => new L.GlobalAveragePooling1D(o as never) },
+  GlobalMaxPooling1D: { keys: ['dataFormat', 'keepdims'], make: (o) => new L.GlobalMaxPooling1D(o as never) },
+  BatchNormalization: {
+    keys: ['axis', 'momentum', 'epsilon', 'center', 'scale', 'betaInitializer', 'gammaInitializer', 'movingMeanInitializer',
+      'movingVarianceInitializer', 'betaRegularizer', 'gammaRegularizer', 'betaConstraint', 'gammaConstraint', 'synchronized'],
+    make: (o) => new L.BatchNormalization(o as never),
+  },
+  LayerNormalization: {
+    keys: ['axis', 'epsilon', 'center', 'scale', 'rmsScaling', 'betaInitializer', 'gammaInitializer', 'betaRegularizer',
+      'gammaRegularizer', 'betaConstraint', 'gammaConstraint'],
+    make: (o) => new L.LayerNormalization(o as never),
+  },
+  Flatten: { keys: ['dataFormat'], make: (o) => new L.Flatten(o as never) },
+  Reshape: { keys: ['targetShape'], make: (o) => new L.Reshape(o as never) },
+  RepeatVector: { keys: ['n'], make: (o) => new L.RepeatVector(o as never) },
+  Permute: { keys: ['dims'], make: (o) => new L.Permute(o as never) },
+  Concatenate: { keys: ['axis'], make: (o) => new L.Concatenate(o as never) },
+  Add: { keys: [], make: (o) => new L.Add(o as never) },
+  Subtract: { keys: [], make: (o) => new L.Subtract(o as never) },
+  Multiply: { keys: [], make: (o) => new L.Multiply(o as never) },
+  Average: { keys: [], make: (o) => new L.Average(o as never) },
+  Maximum: { keys: [], make: (o) => new L.Maximum(o as never) },
+  Minimum: { keys: [], make: (o) => new L.Minimum(o as never) },
+  Bidirectional: { keys: ['layer', 'mergeMode', 'backwardLayer'], make: (o) => new L.Bidirectional(o as never) },
+  TimeDistributed: { keys: ['layer'], make: (o) => new L.TimeDistributed(o as never) },
+};
+
+/** Keras 2 class-name spellings of the same layers. */
+const CLASS_ALIASES: Record<string, string> = {
+  Convolution1D: 'Conv1D',
+  MaxPool1D: 'MaxPooling1D',
+  AvgPool1D: 'AveragePooling1D',
+  GlobalAvgPool1D: 'GlobalAveragePooling1D',
+  GlobalMaxPool1D: 'GlobalMaxPooling1D',
+};
+
+/** Keys with no inference meaning that are dropped when they hold their harmless value. */
+function droppable(className: string, key: string, value: unknown): boolean {
+  switch (key) {
+    case 'dtype': // 'float32' or a DTypePolicy object; weights are read as float32 regardless
+    case 'batchInputShape': // used for the model input, not the layer
+    case 'batchShape':
+    case 'inputShape':
+    case 'batchSize':
+    case 'buildConfig':
+      return true;
+    case 'inputDim':
+    case 'inputLength':
+      return className !== 'Embedding'; // Keras 1/2 shape hints on non-Embedding layers
+    case 'timeMajor':
+      return value === false || value === null;
+    case 'quantizationConfig':
+    case 'loraRank':
+      return value === null || value === undefined;
+    case 'loraAlpha':
+      return true; // only meaningful with loraRank (rejected when set)
+    case 'renorm':
+      return value === false;
+    case 'renormClipping':
+    case 'renormMomentum':
+      return true;
+    case 'virtualBatchSize':
+    case 'adjustment':
+      return value === null;
+    case 'fused':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** A Keras serialized object ({class_name, config, module, registered_name, shared_object_id}) -> { className, config }. */
+function cleanIdentifier(v: unknown): unknown {
+  if (!isObj(v)) return v;
+  const className = v.class_name ?? v.className;
+  if (typeof className !== 'string') return v;
+  const cfg = isObj(v.config) ? { ...v.config } : {};
+  // Keras 3 may store a nested seed or dtype; drop the Keras-3-only extras our registry may not know.
+  return { className, config: cfg };
+}
+
+interface Converted {
+  className: string;
+  name: string;
+  options: Json;
+  /** Batch input shape declared on the layer (Keras 2 batch_input_shape). */
+  batchInputShape?: (number | null)[];
+  /** Minimum number of weight values the config implies (0 when it depends on inputs). */
+  minWeights: number;
+}
+
+export class ConfigReader {
+  readonly items: string[] = [];
+  readonly keras2: boolean;
+  constructor(readonly opts: BuildOptions) {
+    this.keras2 = isKeras2(opts.kerasVersion);
+  }
+
+  private unsupported(msg: string): void {
+    if (!this.items.includes(msg)) this.items.push(msg);
+  }
+
+  /** One layer entry ({class_name, config}) -> options for our constructor; problems go to `items`. */
+  convert(entry: unknown, where: string): Converted | null {
+    if (!isObj(entry) || typeof entry.class_name !== 'string' || !isObj(entry.config)) {
+      this.unsupported(`${where}: a layer entry must be {class_name, config}, received ${describeValue(entry)}`);
+      return null;
+    }
+    const className = CLASS_ALIASES[entry.class_name] ?? entry.class_name;
+    const cfg = entry.config;
+    const name = typeof cfg.name === 'string' && cfg.name !== '' ? cfg.name : typeof entry.name === 'string' ? entry.name : '';
+    const label = `${className}${name ? ` '${name}'` : ''}`;
+    const spec = own(SPECS, className) ? SPECS[className] : undefined;
+    if (!spec) {
+      this.unsupported(`layer class '${entry.class_name}'${name ? ` (layer '${name}')` : ''}`);
+      return null;
+    }
+    const options: Json = {};
+    if (name) options.name = name;
+    let batchInputShape: (number | null)[] | undefined;
+    for (const key of Object.keys(cfg)) {
+      const value = cfg[key];
+      const camel = snakeToCamel(key);
+      if (camel === 'name') continue;
+      if (camel === 'trainable') {
+        if (typeof value === 'boolean') options.trainable = value;
+        continue;
+      }
+      if ((camel === 'batchInputShape' || camel === 'batchShape') && Array.isArray(value)) batchInputShape = value as (number | null)[];
+      if (droppable(className, camel, value)) continue;
+      if (!spec.keys.includes(camel)) {
+        this.unsupported(`${label}: option '${key}' = ${describeValue(value)}`);
+        continue;
+      }
+      if (camel === 'layer' || camel === 'backwardLayer') {
+        if (value === null || value === undefined) continue;
+        const inner = this.convert(value, `${label} ${key}`);
+        if (!inner) continue;
+        const layer = this.construct(inner);
+        if (layer) options[camel] = layer;
+        continue;
+      }
+      if (camel === 'activation' || camel === 'recurrentActivation') {
+        const act = this.activation(value, className, label, key);
+        if (act !== undefined) options[camel] = act;
+        continue;
+      }
+      if (INIT_REG_CON.test(camel)) {
+        if (value === null) continue;
+        const id = cleanIdentifier(value);
+        // Initializers, regularizers and constraints act only in training: keep the ones we know, drop the rest.
+        try {
+          if (camel.endsWith('Initializer')) getInitializer(id as never, label);
+          else if (camel.endsWith('Regularizer')) getRegularizer(id as never, label);
+          else getConstraint(id as never, label);
+          options[camel] = id;
+        } catch {
+          /* training-only setting we do not know: no effect on loaded weights or outputs */
+        }
+        continue;
+      }
+      if ((camel === 'seed' || camel === 'noiseShape') && value === null) continue;
+      options[camel] = value;
+    }
+    if (className === 'GRU' && !own(cfg, 'reset_after')) {
+      // Keras 2.0/2.1 had no reset_after: their GRU applies the reset gate before the matmul.
+      options.resetAfter = false;
+    }
+    return { className, name, options, batchInputShape, minWeights: this.minWeights(className, options) };
+  }
+
+  private activation(value: unknown, className: string, label: string, key: string): unknown {
+    if (value === null || value === undefined) return value;
+    let v: unknown = value;
+    if (isObj(v)) v = v.class_name ?? v.className; // Keras 3 may serialize a built-in activation as an object
+    if (typeof v !== 'string') {
+      this.unsupported(`${label}: ${key} ${describeValue(value)}`);
+      return undefined;
+    }
+    if (v === 'hard_sigmoid' && this.keras2) return 'hard_sigmoid_keras2';
+    if (v === 'softmax' || v === 'log_softmax') {
+      if (FEATURE_ACTIVATION.includes(className)) return v;
+    } else if ((ACTIVATION_NAMES as readonly string[]).includes(v)) {
+      return v;
+    }
+    this.unsupported(`${label}: ${key} '${v}'`);
+    return undefined;
+  }
+
+  /** The smallest number of weight values a layer's config implies; guards allocation against absurd configs. */
+  private minWeights(className: string, o: Json): number {
+    const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);
+    const inner = (v: unknown): number => (typeof v === 'object' && v !== null && 'countParams' in v ? this.minOfLayer(v as Layer) : 0);
+    switch (className) {
+      case 'SimpleRNN': return n(o.units) * n(o.units);
+      case 'LSTM': return 4 * n(o.units) * n(o.units);
+      case 'GRU': return 3 * n(o.units) * n(o.units);
+      case 'Dense': return n(o.units);
+      case 'Embedding': return n(o.inputDim) * n(o.outputDim);
+      case 'Conv1D': return n(o.filters) * (Array.isArray(o.kernelSize) ? n(o.kernelSize[0]) : n(o.kernelSize));
+      case 'Bidirectional': return 2 * inner(o.layer);
+      case 'TimeDistributed': return inner(o.layer);
+      default: return 0;
+    }
+  }
+
+  private minOfLayer(l: Layer): number {
+    const c = l.getConfig();
+    return this.minWeights(l.className, c as Json);
+  }
+
+  /** Constructs a converted layer (no memory is allocated before build); errors go to `items`. */
+  construct(c: Converted): Layer | null {
+    const spec = SPECS[c.className];
+    try {
+      return spec.make(c.options);
+    } catch (e) {
+      this.unsupported(`${c.className}${c.name ? ` '${c.name}'` : ''}: ${(e as Error).message}`);
+      return null;
+    }
+  }
+}
+
+/** Keras 2 bare-list Sequential, {layers: [...]} or Functional config -> our model, with weights assigned. */
+export function buildModel(modelConfig: unknown, source: WeightSource, opts: BuildOptions): Model {
+  const file = opts.file;
+  if (!isObj(modelConfig) || typeof modelConfig.class_name !== 'string') {
+    throw new ModelLoadError(file, `the model config must be {class_name, config}, received ${describeValue(modelConfig)}.`);
+  }
+  const cls = modelConfig.class_name;
+  const cfg = modelConfig.config;
+  const layerList = Array.isArray(cfg) ? cfg : isObj(cfg) && Array.isArray(cfg.layers) ? cfg.layers : null;
+  if (!layerList) throw new ModelLoadError(file, `the ${cls} config has no layer list.`);
+  const modelName = isObj(cfg) && typeof cfg.name === 'string' ? cfg.name : undefined;
+  const reader = new ConfigReader(opts);
+  const maxWeights = opts.maxWeights ?? 2 ** 28;
+
+  // 1. Convert every layer entry and find its stored weights; collect every problem.
+  interface Entry {
+    raw: Json;
+    conv: Converted | null;
+    isInput: boolean;
+    layer: Layer | null;
+    stored: StoredWeight[] | null;
+  }
+  const ordinals = new Map<string, number>();
+  const entries: Entry[] = [];
+  let totalStored = 0;
+  let stateful = false;
+  layerList.forEach((raw: unknown, i: number) => {
+    const where = `layer ${i}`;
+    if (!isObj(raw)) {
+      reader.items.push(`${where}: not an object`);
+      return;
+    }
+    const className = typeof raw.class_name === 'string' ? (CLASS_ALIASES[raw.class_name] ?? raw.class_name) : '';
+    const ord = ordinals.get(toSnakeCase(className)) ?? 0;
+    ordinals.set(toSnakeCase(className), ord + 1);
+    if (className === 'InputLayer') {
+      entries.push({ raw, conv: null, isInput: true, layer: null, stored: null });
+      return;
+    }
+    if (className === 'Sequential' || className === 'Functional' || className === 'Model') {
+      reader.items.push(`nested model '${String(isObj(raw.config) ? raw.config.name : raw.name)}' (${className}) inside a model`);
+      entries.push({ raw, conv: null, isInput: false, layer: null, stored: null });
+      return;
+    }
+    const conv = reader.convert(raw, where);
+    let stored: StoredWeight[] | null = null;
+    if (conv) {
+      if (conv.options.stateful === true) stateful = true;
+      stored = source.weightsFor(conv.name, conv.className, ord);
+      const present = (stored ?? []).reduce((a, w) => a + w.shape.reduce((p, d) => p * d, 1), 0);
+      totalStored += present;
+      if (conv.minWeights > present) {
+        reader.items.push(
+          `${conv.className} '${conv.name}': the config implies at least ${conv.minWeights} weight values but the file holds ${present} for this layer` +
+            (stored === null ? ' (no weights entry)' : ''),
+        );
+      }
+    }
+    entries.push({ raw, conv, isInput: false, layer: null, stored });
+  });
+  if (totalStored > maxWeights) {
+    throw new ModelLoadError(file, `the weights hold ${totalStored} values, more than the limit of ${maxWeights} (option maxWeights).`);
+  }
+  if (reader.items.length > 0) throw new UnsupportedModelError(file, reader.items);
+  for (const e of entries) if (e.conv) e.layer = reader.construct(e.conv);
+  if (reader.items.length > 0) throw new UnsupportedModelError(file, reader.items);
+
+  // 2. The graph.
+  const inputFor = (raw: Json): SymbolicTensor => {
+    const c = isObj(raw.config) ? raw.config : {};
+    const shape = (c.batch_shape ?? c.batch_input_shape) as unknown;
+    if (!Array.isArray(shape)) throw new ModelLoadError(file, `InputLayer '${String(c.name)}' has no batch_shape / batch_input_shape.`);
+    return Input({ batchShape: inputShape(shape, stateful, file), dtype: inputDtype(c.dtype), name: typeof c.name === 'string' ? c.name : undefined });
+  };
+  let model: Model;
+  try {
+    if (cls === 'Sequential') {
+      const stack: (Layer | SymbolicTensor)[] = [];
+      const first = entries[0];
+      if (first && first.isInput) stack.push(inputFor(first.raw));
+      else if (first?.conv?.batchInputShape) stack.push(Input({ batchShape: inputShape(first.conv.batchInputShape, stateful, file), dtype: embeddingDtype(first.conv) }));
+      else if (isObj(cfg) && Array.isArray(cfg.build_input_shape)) stack.push(Input({ batchShape: inputShape(cfg.build_input_shape, stateful, file), dtype: embeddingDtype(first?.conv) }));
+      for (const e of entries) if (e.layer) stack.push(e.layer);
+      model = new Sequential({ layers: stack, name: modelName });
+    } else if (cls === 'Functional' || cls === 'Model') {
+      model = buildFunctional(entries.map((e) => ({ raw: e.raw, layer: e.layer })), cfg as Json, inputFor, file, modelName);
+    } else {
+      throw new UnsupportedModelError(file, [`model class '${cls}'`]);
+    }
+  } catch (e) {
+    for (const x of entries) x.layer?.dispose();
+    if (e instanceof ModelLoadError) throw e;
+    throw new ModelLoadError(file, `cannot build the model from its config: ${(e as Error).message}`, { cause: e });
+  }
+
+  // 3. Weights: every shape checked before any value is read or written.
+  try {
+    const problems: string[] = [];
+    const plan: { layer: Layer; stored: StoredWeight[] }[] = [];
+    for (const e of entries) {
+      if (!e.layer) continue;
+      const want = e.layer.weights;
+      const got = e.stored ?? [];
+      if (want.length !== got.length) {
+        problems.push(`layer '${e.layer.name}' (${e.layer.className}) expects ${want.length} weights [${want.map((w) => fmt(w.shape)).join(', ')}], the file has ${got.length} [${got.map((w) => fmt(w.shape)).join(', ')}]`);
+        continue;
+      }
+      want.forEach((w, i) => {
+        const s = got[i].shape;
+        const same = s.length === w.shape.length && s.every((d, k) => d === w.shape[k]);
+        if (!same) problems.push(`layer '${e.layer!.name}' weight ${i} (${w.name}) should be ${fmt(w.shape)}, the file has ${fmt(s)} at '${got[i].path}'`);
+      });
+      plan.push({ layer: e.layer, stored: got });
+    }
+    if (problems.length > 0) throw new ModelLoadError(file, `weights do not match the config:\n  - ${problems.join('\n  - ')}`);
+    for (const p of plan) {
+      if (p.stored.length === 0) continue;
+      p.layer.setWeights(p.stored.map((w) => ({ data: w.read(), shape: w.shape })));
+    }
+  } catch (e) {
+    model.dispose();
+    if (e instanceof ModelLoadError) throw e;
+    throw new ModelLoadError(file, `cannot set the weights: ${(e as Error).message}`, { cause: e });
+  }
+  return model;
+}
+
+const fmt = (s: readonly number[]): string => `[${s.join(', ')}]`;
+
+function inputShape(shape: unknown[], stateful: boolean, file: string): (number | null)[] {
+  const out = shape.map((d) => {
+    if (d === null) return null;
+    if (typeof d !== 'number' || !Number.isInteger(d) || d <= 0 || d > 2 ** 31 - 1) {
+      throw new ModelLoadError(file, `input shape ${describeValue(shape)} has an invalid dimension ${describeValue(d)}.`);
+    }
+    return d;
+  });
+  // A batch size fixed at training time (InputLayer batch_shape [8, ...]) does not bind inference,
+  // except for stateful models, whose states are per sample index.
+  if (!stateful && out.length > 0) out[0] = null;
+  return out;
+}
+
+function inputDtype(d: unknown): DType {
+  const name = isObj(d) ? (isObj(d.config) ? d.config.name : undefined) : d;
+  if (typeof name === 'string' && /^u?int/.test(name)) return 'int32';
+  if (name === 'bool') return 'bool';
+  return 'float32';
+}
+
+function embeddingDtype(c: Converted | null | undefined): DType {
+  return c?.className === 'Embedding' ? 'int32' : 'float32';
+}
+
+/** A reference to a tensor: [layer name, node index, tensor index]. */
+type Ref = [string, number, number];
+
+function parseRef(v: unknown): Ref | null {
+  if (Array.isArray(v) && typeof v[0] === 'string' && typeof v[1] === 'number' && typeof v[2] === 'number') return [v[0], v[1], v[2]];
+  if (isObj(v) && v.class_name === '__keras_tensor__' && isObj(v.config)) return parseRef(v.config.keras_history);
+  return null;
+}
+
+/** One call of a layer: positional inputs (single or list) and tensor call options. */
+interface Call {
+  inputs: Ref[];
+  inputsIsList: boolean;
+  initialState: Ref[];
+}
+
+function parseNode(node: unknown, layerName: string, isRecurrent: boolean, file: string): Call {
+  const bad = (): never => {
+    throw new ModelLoadError(file, `layer '${layerName}' has an inbound node that cannot be read: ${describeValue(node)}.`);
+  };
+  if (Array.isArray(node)) {
+    // Keras 2: [[name, nodeIndex, tensorIndex, kwargs], ...]
+    const refs = node.map((r) => parseRef(r) ?? bad());
+    const kwargs = node.map((r) => (Array.isArray(r) && isObj(r[3]) ? r[3] : {}));
+    let initialState: Ref[] = [];
+    for (const k of kwargs) {
+      if (Array.isArray(k.initial_state)) initialState = k.initial_state.map((r) => parseRef(r) ?? bad());
+    }
+    if (isRecurrent && refs.length > 1) return { inputs: [refs[0]], inputsIsList: false, initialState: refs.slice(1) };
+    return { inputs: refs, inputsIsList: refs.length > 1, initialState };
+  }
+  if (isObj(node)) {
+    // Keras 3: {args: [tensor | [tensors]], kwargs: {initial_state, mask, training}}
+    const args = Array.isArray(node.args) ? node.args : bad();
+    const first = args[0];
+    let inputs: Ref[];
+    let inputsIsList = false;
+    if (Array.isArray(first) && first.length > 0 && typeof first[0] !== 'string') {
+      inputs = first.map((r) => parseRef(r) ?? bad());
+      inputsIsList = true;
+    } else {
+      const r = parseRef(first);
+      inputs = r ? [r] : bad();
+    }
+    const kwargs = isObj(node.kwargs) ? node.kwargs : {};
+    let initialState: Ref[] = [];
+    for (const [k, v] of Object.entries(kwargs)) {
+      if (k === 'initial_state' && Array.isArray(v)) initialState = v.map((r) => parseRef(r) ?? bad());
+      else if (k === 'initial_state' && parseRef(v)) initialState = [parseRef(v)!];
+      else if (k === 'training' || (k === 'mask' && v === null) || (k === 'initial_state' && v === null)) continue;
+      else throw new UnsupportedModelError(file, [`layer '${layerName}': call argument '${k}' = ${describeValue(v)}`]);
+    }
+    // Keras 3 may pass a recurrent layer's states positionally after the input.
+    if (isRecurrent && args.length > 1) {
+      for (const a of args.slice(1)) {
+        if (Array.isArray(a)) initialState.push(...a.map((r) => parseRef(r) ?? bad()));
+        else if (parseRef(a)) initialState.push(parseRef(a)!);
+      }
+    }
+    return { inputs, inputsIsList, initialState };
+  }
+  return bad();
+}
+
+function refList(v: unknown): Ref[] {
+  const single = parseRef(v);
+  if (single) return [single];
+  if (Array.isArray(v)) return v.map((r) => parseRef(r)).filter((r): r is Ref => r !== null);
+  return [];
+}
+
+function buildFunctional(
+  entries: { raw: Json; layer: Layer | null }[],
+  cfg: Json,
+  inputFor: (raw: Json) => SymbolicTensor,
+  file: string,
+  name: string | undefined,
+): Model {
+  // Outputs of each processed node: `${layer}|${nodeIndex}` -> tensors.
+  const produced = new Map<string, SymbolicTensor[]>();
+  interface Pending {
+    layerName: string;
+    layer: Layer;
+    nodeIndex: number;
+    call: Call;
+  }
+  const pending: Pending[] = [];
+  for (const { raw, layer } of entries) {
+    const c = isObj(raw.config) ? raw.config : {};
+    const lname = typeof raw.name === 'string' ? raw.name : String(c.name);
+    if (raw.class_name === 'InputLayer') {
+      produced.set(`${lname}|0`, [inputFor(raw)]);
+      continue;
+    }
+    if (!layer) continue;
+    const nodes = Array.isArray(raw.inbound_nodes) ? raw.inbound_nodes : [];
+    const rec = RECURRENT.includes(layer.className) || layer.className === 'Bidirectional';
+    nodes.forEach((n, k) => pending.push({ layerName: lname, layer, nodeIndex: k, call: parseNode(n, lname, rec, file) }));
+  }
+  const lookup = (r: Ref): SymbolicTensor | undefined => produced.get(`${r[0]}|${r[1]}`)?.[r[2]];
+  let progress = true;
+  while (pending.length > 0 && progress) {
+    progress = false;
+    for (let i = 0; i < pending.length; i++) {
+      const p = pending[i];
+      if (p.nodeIndex > 0 && !produced.has(`${p.layerName}|${p.nodeIndex - 1}`)) continue;
+      const ins = p.call.inputs.map(lookup);
+      const states = p.call.initialState.map(lookup);
+      if (ins.some((t) => !t) || states.some((t) => !t)) continue;
+      const x = p.call.inputsIsList ? (ins as SymbolicTensor[]) : ins[0]!;
+      const out = states.length > 0 ? p.layer.apply(x, { initialState: states as SymbolicTensor[] }) : p.layer.apply(x);
+      produced.set(`${p.layerName}|${p.nodeIndex}`, Array.isArray(out) ? out : [out]);
+      pending.splice(i, 1);
+      i--;
+      progress = true;
+    }
+  }
+  if (pending.length > 0) {
+    const p = pending[0];
+    const missing = [...p.call.inputs, ...p.call.initialState].filter((r) => !lookup(r)).map((r) => `${r[0]}[${r[1]}][${r[2]}]`);
+    throw new ModelLoadError(file, `the graph cannot be built: layer '${p.layerName}' reads ${missing.join(', ')}, which no layer produces.`);
+  }
+  const resolve = (v: unknown, what: string): SymbolicTensor | SymbolicTensor[] => {
+    const refs = refList(v);
+    if (refs.length === 0) throw new ModelLoadError(file, `the model config has no ${what}.`);
+    const ts = refs.map((r) => {
+      const t = lookup(r);
+      if (!t) throw new ModelLoadError(file, `model ${what} ${r[0]}[${r[1]}][${r[2]}] is not produced by any layer.`);
+      return t;
+    });
+    // Keras 2 lists even one input as [[name, 0, 0]]; Keras 3 stores a single one as [name, 0, 0].
+    return ts.length === 1 ? ts[0] : ts;
+  };
+  return new Model({ inputs: resolve(cfg.input_layers, 'input_layers'), outputs: resolve(cfg.output_layers, 'output_layers'), name });
+}

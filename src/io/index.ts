@@ -1,0 +1,59 @@
+// loadModel: Keras 3 `.keras` archives and legacy Keras 2 / tf.keras `.h5`
+// full-model files, from a path (Node, Deno), bytes, or a Blob/File.
+// The HDF5 (h5wasm) and zip (fflate) libraries are imported lazily.
+import type { Model } from '../models/model';
+import { ModelLoadError } from './errors';
+import { loadKerasZip } from './keras_zip';
+import { loadLegacyH5 } from './legacy_h5';
+
+export { ModelLoadError, UnsupportedModelError } from './errors';
+
+export type ModelSource = string | Uint8Array | ArrayBuffer | Blob;
+
+export interface LoadModelOptions {
+  /** File label used in error messages when loading bytes (default 'model bytes' / the File's name). */
+  name?: string;
+  /** Largest number of weight values accepted (default 2^28, 1 GiB of float32). */
+  maxWeights?: number;
+  /** Largest total uncompressed size of the .keras members read (default 2 GiB). */
+  maxUncompressedBytes?: number;
+}
+
+async function readPath(path: string): Promise<Uint8Array> {
+  const deno = (globalThis as { Deno?: { readFile(p: string): Promise<Uint8Array> } }).Deno;
+  try {
+    if (deno) return await deno.readFile(path);
+    const fs = await import('node:fs/promises');
+    return new Uint8Array(await fs.readFile(path));
+  } catch (e) {
+    throw new ModelLoadError(path, `cannot read the file (${(e as Error).message}).`, { cause: e });
+  }
+}
+
+async function toBytes(source: ModelSource, options: LoadModelOptions): Promise<{ bytes: Uint8Array; file: string }> {
+  if (typeof source === 'string') return { bytes: await readPath(source), file: source };
+  if (source instanceof Uint8Array) return { bytes: source, file: options.name ?? 'model bytes' };
+  if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), file: options.name ?? 'model bytes' };
+  if (typeof Blob !== 'undefined' && source instanceof Blob) {
+    const name = options.name ?? ((source as { name?: unknown }).name as string | undefined) ?? 'model blob';
+    return { bytes: new Uint8Array(await source.arrayBuffer()), file: name };
+  }
+  throw new TypeError(`loadModel: expected a path, a Uint8Array, an ArrayBuffer or a Blob/File, received ${source === null ? 'null' : typeof source}.`);
+}
+
+/**
+ * Loads a Keras model: a Keras 3 `.keras` archive (also tf.keras 2.13+) or a
+ * legacy `.h5` full-model file (Keras 2, tf.keras, Keras 3 `save('x.h5')`).
+ * The format is detected from the bytes. Nothing is left allocated on failure.
+ */
+export async function loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<Model> {
+  const { bytes, file } = await toBytes(source, options);
+  if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b) return loadKerasZip(bytes, file, options);
+  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x48 && bytes[2] === 0x44 && bytes[3] === 0x46) return loadLegacyH5(bytes, file, options);
+  if (bytes.length === 0) throw new ModelLoadError(file, 'the file is empty.');
+  const head = new TextDecoder().decode(bytes.subarray(0, 64)).trimStart();
+  if (head.startsWith('{')) {
+    throw new ModelLoadError(file, 'this looks like a JSON file (a TensorFlow.js model.json?); loading tfjs layers-models is not supported yet.');
+  }
+  throw new ModelLoadError(file, 'not a Keras model file: expected a .keras zip archive or an HDF5 (.h5) file.');
+}

@@ -1,0 +1,132 @@
+// Keras 3 `.keras` archives (also written by tf.keras 2.13-2.15): a zip with
+// config.json, metadata.json and model.weights.h5 (weights under
+// layers/<snake_case class name>[_<n>]/..., numbered vars/0..n).
+// Keras reference: keras/src/saving/saving_lib.py.
+import type * as H5 from 'h5wasm';
+import { type BuildOptions, type WeightSource, buildModel } from './config';
+import { ModelLoadError, parseJsonSafe } from './errors';
+import { H5Reader, type StoredWeight } from './h5';
+import type { Model } from '../models/model';
+import { toSnakeCase } from '../config';
+
+export interface ZipLimits {
+  /** Largest total uncompressed size of the members read (default 2 GiB). */
+  maxUncompressedBytes?: number;
+}
+
+const WANTED = ['config.json', 'metadata.json', 'model.weights.h5'];
+
+/** Reads the three members of a .keras archive, refusing path traversal names and decompression bombs. */
+export async function readKerasZip(bytes: Uint8Array, file: string, limits: ZipLimits = {}): Promise<Record<string, Uint8Array>> {
+  const fflate = await import('fflate');
+  const max = limits.maxUncompressedBytes ?? 2 ** 31;
+  let declared = 0;
+  const problems: string[] = [];
+  let out: Record<string, Uint8Array>;
+  try {
+    out = fflate.unzipSync(bytes, {
+      filter: (f) => {
+        const n = f.name.replace(/\\/g, '/');
+        if (n.split('/').includes('..') || n.startsWith('/')) problems.push(`member '${f.name}' has an unsafe path`);
+        if (!WANTED.includes(n)) return false;
+        declared += f.originalSize;
+        if (f.originalSize > max || declared > max) {
+          problems.push(`member '${f.name}' declares ${f.originalSize} bytes uncompressed, over the limit of ${max}`);
+          return false;
+        }
+        // Deflate expands at most ~1032x: a larger declared ratio is a lie or a bomb.
+        if (f.size > 0 && f.originalSize / f.size > 1100 && f.originalSize > 1 << 20) {
+          problems.push(`member '${f.name}' has a compression ratio of ${Math.round(f.originalSize / f.size)}:1 (decompression bomb?)`);
+          return false;
+        }
+        return true;
+      },
+    });
+  } catch (e) {
+    throw new ModelLoadError(file, `not a readable .keras zip archive (${(e as Error).message}).`, { cause: e });
+  }
+  if (problems.length > 0) throw new ModelLoadError(file, `refusing the archive: ${problems.join('; ')}.`);
+  // Normalise Windows separators in member names.
+  const norm: Record<string, Uint8Array> = Object.create(null) as Record<string, Uint8Array>;
+  for (const [k, v] of Object.entries(out)) norm[k.replace(/\\/g, '/')] = v;
+  for (const m of ['config.json', 'model.weights.h5']) {
+    if (!norm[m]) throw new ModelLoadError(file, `the .keras archive has no ${m}.`);
+  }
+  return norm;
+}
+
+function numericKeys(keys: string[]): string[] {
+  return keys.filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b));
+}
+
+/** Weights of one saved object group in Keras 3 order: its vars, then the children that hold a layer's weights. */
+function collect(h5: H5Reader, g: H5.Group, className: string): StoredWeight[] {
+  const out: StoredWeight[] = [];
+  const child = (name: string): H5.Group | null => {
+    const keys = h5.keys(g);
+    const hit = keys.find((k) => k === name || k.replace(/\\/g, '/') === name);
+    if (hit === undefined) return null;
+    const e = g.get(hit);
+    return h5.isGroup(e) ? e : null;
+  };
+  const vars = child('vars');
+  if (vars) {
+    for (const k of numericKeys(h5.keys(vars))) {
+      const e = vars.get(k);
+      if (!h5.isDataset(e)) throw new ModelLoadError(h5.label, `'${vars.path}/${k}' is not a dataset.`);
+      out.push(h5.weight(e));
+    }
+  }
+  if (className === 'Bidirectional') {
+    for (const side of ['forward_layer', 'backward_layer']) {
+      const s = child(side);
+      if (s) out.push(...collect(h5, s, 'RNN'));
+    }
+  } else if (className === 'TimeDistributed') {
+    const s = child('layer');
+    if (s) out.push(...collect(h5, s, ''));
+  } else {
+    const cell = child('cell');
+    if (cell) out.push(...collect(h5, cell, ''));
+  }
+  return out;
+}
+
+/** Weight source of a Keras 3 model.weights.h5: layers/<class>[_n] matched by class and order, as Keras saves them. */
+export function kerasWeightsSource(h5: H5Reader): WeightSource {
+  const layers = h5.group('layers');
+  const names = layers ? h5.keys(layers) : [];
+  return {
+    weightsFor(name, className, ordinal) {
+      if (!layers) return null;
+      const base = toSnakeCase(className);
+      const key = ordinal === 0 ? base : `${base}_${ordinal}`;
+      let hit = names.find((k) => k === key);
+      // Older writers (tf.keras) may use the layer's own name.
+      if (hit === undefined) hit = names.find((k) => k === name);
+      if (hit === undefined) return null;
+      const g = layers.get(hit);
+      if (!h5.isGroup(g)) return null;
+      return collect(h5, g, className);
+    },
+  };
+}
+
+export async function loadKerasZip(bytes: Uint8Array, file: string, options: { maxWeights?: number } & ZipLimits): Promise<Model> {
+  const members = await readKerasZip(bytes, file, options);
+  const config = parseJsonSafe(new TextDecoder().decode(members['config.json']), file, 'config.json');
+  let kerasVersion = '3';
+  if (members['metadata.json']) {
+    const meta = parseJsonSafe(new TextDecoder().decode(members['metadata.json']), file, 'metadata.json');
+    if (meta && typeof meta === 'object' && typeof (meta as { keras_version?: unknown }).keras_version === 'string') {
+      kerasVersion = (meta as { keras_version: string }).keras_version;
+    }
+  }
+  const h5 = await H5Reader.open(members['model.weights.h5'], `${file} (model.weights.h5)`);
+  try {
+    const opts: BuildOptions = { file, kerasVersion, maxWeights: options.maxWeights };
+    return buildModel(config, kerasWeightsSource(h5), opts);
+  } finally {
+    h5.close();
+  }
+}

@@ -1,0 +1,46 @@
+// Legacy Keras 2 / tf.keras (and Keras 3 `save('x.h5')`) full-model HDF5
+// files: a `model_config` attribute (JSON) and a `model_weights` group with
+// one group per layer whose `weight_names` attribute gives the order.
+// Keras reference: keras/src/legacy/saving/legacy_h5_format.py.
+import { type WeightSource, buildModel } from './config';
+import { ModelLoadError, parseJsonSafe } from './errors';
+import { H5Reader, type StoredWeight, attrString, attrStrings } from './h5';
+import type { Model } from '../models/model';
+
+export function legacyWeightsSource(h5: H5Reader): WeightSource {
+  const root = h5.group('model_weights') ?? h5.group('');
+  const names = root ? h5.keys(root) : [];
+  return {
+    weightsFor(name): StoredWeight[] | null {
+      if (!root) return null;
+      const hit = names.find((k) => k === name) ?? names.find((k) => k.replace(/\\/g, '/') === name);
+      if (hit === undefined) return null;
+      const g = root.get(hit);
+      if (!h5.isGroup(g)) return null;
+      const wn = attrStrings(h5.attr(g, 'weight_names'));
+      if (wn === undefined) throw new ModelLoadError(h5.label, `layer group '${g.path}' has no readable weight_names attribute.`);
+      return wn.map((w) => {
+        let e = h5.get(`${g.path}/${w}`);
+        if (!h5.isDataset(e) && w.includes('\\')) e = h5.get(`${g.path}/${w.replace(/\\/g, '/')}`);
+        if (!h5.isDataset(e)) throw new ModelLoadError(h5.label, `weight '${w}' listed in '${g.path}' weight_names is missing.`);
+        return h5.weight(e);
+      });
+    },
+  };
+}
+
+export async function loadLegacyH5(bytes: Uint8Array, file: string, options: { maxWeights?: number }): Promise<Model> {
+  const h5 = await H5Reader.open(bytes, file);
+  try {
+    const raw = attrString(h5.attr(h5.file, 'model_config'));
+    if (raw === undefined) {
+      throw new ModelLoadError(file, `the HDF5 file has no model_config attribute: it holds weights only (save the full model with model.save()).`);
+    }
+    const config = parseJsonSafe(raw, file, 'the model_config attribute');
+    const mw = h5.group('model_weights');
+    const version = attrString(h5.attr(h5.file, 'keras_version')) ?? (mw ? attrString(h5.attr(mw, 'keras_version')) : undefined) ?? '';
+    return buildModel(config, legacyWeightsSource(h5), { file, kerasVersion: version, maxWeights: options.maxWeights });
+  } finally {
+    h5.close();
+  }
+}

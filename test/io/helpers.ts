@@ -1,0 +1,125 @@
+// Writers of Keras-format files for the io tests: Keras 3 `.keras` archives
+// and legacy `.h5` full-model files, built with h5wasm (write mode) and fflate
+// from models made with this library.
+import * as h5wasm from 'h5wasm';
+import { strToU8, zipSync } from 'fflate';
+import { snakeCaseName } from '../../src/layers/layer';
+import type { Layer } from '../../src/layers/layer';
+import type { Tensor } from '../../src/tensor';
+
+let counter = 0;
+
+type H5Group = h5wasm.Group;
+
+/** Writes an HDF5 file with h5wasm and returns its bytes. */
+export async function writeH5(fill: (f: h5wasm.File) => void): Promise<Uint8Array> {
+  const mod = await h5wasm.ready;
+  const FS = mod.FS as unknown as { readFile(p: string): Uint8Array; unlink(p: string): void };
+  const name = `/io-test-${counter++}.h5`;
+  const f = new h5wasm.File(name, 'w');
+  try {
+    fill(f);
+  } finally {
+    f.close();
+  }
+  const bytes = FS.readFile(name);
+  FS.unlink(name);
+  return new Uint8Array(bytes);
+}
+
+const snake = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** Our camelCase config values -> Keras's snake_case JSON ({className, config} -> {class_name, config}). */
+export function toKeras(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(toKeras);
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if (typeof o.className === 'string' && 'config' in o) return { class_name: o.className, config: toKeras(o.config) };
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(o)) out[snake(k)] = toKeras(x);
+    return out;
+  }
+  return v;
+}
+
+export function layerEntry(l: Layer, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { class_name: l.className, config: toKeras(l.getConfig()), ...extra };
+}
+
+function writeVars(g: H5Group, ws: Tensor[]): void {
+  const vars = g.create_group('vars');
+  ws.forEach((w, i) => vars.create_dataset({ name: String(i), data: w.data as Float32Array, shape: [...w.shape] }));
+}
+
+const RECURRENT = ['SimpleRNN', 'LSTM', 'GRU'];
+
+/** One layer's group in a Keras 3 model.weights.h5 (layers/<class>[_n]/...). */
+function writeKeras3Layer(g: H5Group, l: Layer): void {
+  const ws = l.getWeights();
+  if (l.className === 'Bidirectional') {
+    const half = ws.length / 2;
+    for (const [side, part] of [['forward_layer', ws.slice(0, half)], ['backward_layer', ws.slice(half)]] as const) {
+      const s = g.create_group(side);
+      s.create_group('vars');
+      writeVars(s.create_group('cell'), part);
+    }
+    g.create_group('vars');
+  } else if (l.className === 'TimeDistributed') {
+    writeVars(g.create_group('layer'), ws);
+    g.create_group('vars');
+  } else if (RECURRENT.includes(l.className)) {
+    writeVars(g.create_group('cell'), ws);
+    g.create_group('vars');
+  } else {
+    writeVars(g, ws);
+  }
+}
+
+/** A Keras 3 .keras archive for layers listed in config order (InputLayers are skipped in the weights). */
+export async function kerasArchive(
+  config: unknown,
+  weightLayers: Layer[],
+  opts: { kerasVersion?: string; extraMembers?: Record<string, Uint8Array>; skip?: string[] } = {},
+): Promise<Uint8Array> {
+  const weights = await writeH5((f) => {
+    const layers = f.create_group('layers');
+    const counts = new Map<string, number>();
+    for (const l of weightLayers) {
+      const base = snakeCaseName(l.className);
+      const n = counts.get(base) ?? 0;
+      counts.set(base, n + 1);
+      writeKeras3Layer(layers.create_group(n === 0 ? base : `${base}_${n}`), l);
+    }
+    f.create_group('optimizer').create_group('vars');
+    f.create_group('vars');
+  });
+  const members: Record<string, Uint8Array> = {
+    'metadata.json': strToU8(JSON.stringify({ keras_version: opts.kerasVersion ?? '3.8.0', date_saved: '2025-01-01@00:00:00' })),
+    'config.json': strToU8(typeof config === 'string' ? config : JSON.stringify(config)),
+    'model.weights.h5': weights,
+    ...(opts.extraMembers ?? {}),
+  };
+  for (const s of opts.skip ?? []) delete members[s];
+  return zipSync(members);
+}
+
+/** A legacy full-model .h5 (model_config + model_weights/<layer>/<layer>/<w>:0 with weight_names). */
+export async function legacyH5(config: unknown, weightLayers: Layer[], kerasVersion = '2.2.4'): Promise<Uint8Array> {
+  return writeH5((f) => {
+    f.create_attribute('model_config', typeof config === 'string' ? config : JSON.stringify(config));
+    f.create_attribute('keras_version', kerasVersion);
+    f.create_attribute('backend', 'tensorflow');
+    const mw = f.create_group('model_weights');
+    mw.create_attribute('layer_names', weightLayers.map((l) => l.name));
+    mw.create_attribute('keras_version', kerasVersion);
+    for (const l of weightLayers) {
+      const g = mw.create_group(l.name);
+      const ws = l.getWeights();
+      const names = ws.map((_, i) => `${l.name}/w${i}:0`);
+      if (names.length > 0) g.create_attribute('weight_names', names);
+      else g.create_attribute('weight_names', new Float64Array(0) as never);
+      const inner = g.create_group(l.name);
+      ws.forEach((w, i) => inner.create_dataset({ name: `w${i}:0`, data: w.data as Float32Array, shape: [...w.shape] }));
+    }
+  });
+}
