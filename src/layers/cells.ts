@@ -10,7 +10,7 @@
 // the RNN over it give the same numbers as the matching layer.
 import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type Shape } from './layer';
-import { GRU, type GRUOptions, LSTM, type LSTMOptions, type RNNCallArgs, SimpleRNN, type SimpleRNNOptions } from './recurrent';
+import { GRU, type GRUOptions, LSTM, type LSTMOptions, type RNNCallArgs, SimpleRNN, type SimpleRNNOptions, rnnOutputMasks } from './recurrent';
 import { Wrapper } from './wrappers';
 
 type Fused = SimpleRNN | LSTM | GRU;
@@ -308,15 +308,11 @@ export class RNN extends Wrapper {
   }
 
   override computeMask(_inputs: Tensor[], masks: (Tensor | null)[], outputCount: number): (Tensor | null)[] {
-    const out: (Tensor | null)[] = new Array(outputCount).fill(null);
-    if (this.returnSequences) out[0] = masks[0] ?? null;
-    return out;
+    return rnnOutputMasks(this.returnSequences, masks, outputCount, null);
   }
 
   override outputMaskFlags(inputHasMask: boolean[], outputCount: number): boolean[] {
-    const out: boolean[] = new Array(outputCount).fill(false);
-    if (this.returnSequences) out[0] = inputHasMask[0] ?? false;
-    return out;
+    return rnnOutputMasks(this.returnSequences, inputHasMask, outputCount, false) as boolean[];
   }
 
   /** Runs the cell over the sequence; initialState is every cell's states in order. */

@@ -416,18 +416,12 @@ abstract class RecurrentLayer extends Layer {
     return [out, ...Array.from({ length: this.stateCount }, (): Shape => [s[0], this.units])];
   }
 
-  // keras/src/layers/rnn/rnn.py compute_mask: the sequence output keeps the
-  // input mask only with return_sequences; states never carry one.
   override computeMask(_inputs: Tensor[], masks: (Tensor | null)[], outputCount: number): (Tensor | null)[] {
-    const out: (Tensor | null)[] = new Array(outputCount).fill(null);
-    if (this.returnSequences) out[0] = masks[0] ?? null;
-    return out;
+    return rnnOutputMasks(this.returnSequences, masks, outputCount, null);
   }
 
   override outputMaskFlags(inputHasMask: boolean[], outputCount: number): boolean[] {
-    const out: boolean[] = new Array(outputCount).fill(false);
-    if (this.returnSequences) out[0] = inputHasMask[0] ?? false;
-    return out;
+    return rnnOutputMasks(this.returnSequences, inputHasMask, outputCount, false) as boolean[];
   }
 
   /**
@@ -572,6 +566,17 @@ abstract class RecurrentLayer extends Layer {
       ...(this.zeroOutputForMask ? { zeroOutputForMask: true } : {}),
     };
   }
+}
+
+/**
+ * keras/src/layers/rnn/rnn.py compute_mask: the sequence output keeps the
+ * input mask only with return_sequences; states never carry one. Works on
+ * mask tensors (eager) and on has-mask flags (symbolic).
+ */
+export function rnnOutputMasks<M>(returnSequences: boolean, inputMasks: (M | null)[], outputCount: number, none: M | null): (M | null)[] {
+  const out: (M | null)[] = new Array(outputCount).fill(none);
+  if (returnSequences) out[0] = inputMasks[0] ?? none;
+  return out;
 }
 
 function isTensorList(v: unknown[]): boolean {
