@@ -5,10 +5,17 @@ import type { Model } from '../models/model';
 import { ModelLoadError } from './errors';
 import { loadKerasZip } from './keras_zip';
 import { loadLegacyH5 } from './legacy_h5';
+import { type TfjsModelSource, isTfjsSource, loadTfjsFromMemory, loadTfjsFromPath } from './tfjs';
 
 export { ModelLoadError, UnsupportedModelError } from './errors';
 
-export type ModelSource = string | Uint8Array | ArrayBuffer | Blob;
+export type { TfjsModelSource } from './tfjs';
+
+/**
+ * A path (Node, Deno; a path ending in `.json` is a tfjs model.json whose shards are read beside it),
+ * bytes, a Blob/File, or a tfjs layers-model in memory (`{ modelJson, weights }`).
+ */
+export type ModelSource = string | Uint8Array | ArrayBuffer | Blob | TfjsModelSource;
 
 export interface LoadModelOptions {
   /** File label used in error messages when loading bytes (default 'model bytes' / the File's name). */
@@ -43,17 +50,30 @@ async function toBytes(source: ModelSource, options: LoadModelOptions): Promise<
 
 /**
  * Loads a Keras model: a Keras 3 `.keras` archive (also tf.keras 2.13+) or a
- * legacy `.h5` full-model file (Keras 2, tf.keras, Keras 3 `save('x.h5')`).
+ * legacy `.h5` full-model file (Keras 2, tf.keras, Keras 3 `save('x.h5')`), or a
+ * TensorFlow.js layers-model (model.json + .bin shards, quantized weights included).
  * The format is detected from the bytes. Nothing is left allocated on failure.
  */
 export async function loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<Model> {
-  const { bytes, file } = await toBytes(source, options);
+  if (options === null || typeof options !== 'object') throw new TypeError(`loadModel: options must be an object, received ${String(options)}.`);
+  for (const k of Object.keys(options)) {
+    if (!['name', 'maxWeights', 'maxUncompressedBytes'].includes(k)) {
+      throw new Error(`loadModel: unknown option '${k}'; supported: name, maxWeights, maxUncompressedBytes.`);
+    }
+  }
+  for (const k of ['maxWeights', 'maxUncompressedBytes'] as const) {
+    const v = options[k];
+    if (v !== undefined && (!Number.isFinite(v) || v <= 0)) throw new Error(`loadModel: option ${k} must be a positive number, received ${String(v)}.`);
+  }
+  if (isTfjsSource(source)) return loadTfjsFromMemory(source, options.name ?? 'tfjs model.json', options);
+  if (typeof source === 'string' && /\.json$/i.test(source)) return loadTfjsFromPath(source, readPath, options);
+  const { bytes, file } = await toBytes(source as Exclude<ModelSource, TfjsModelSource>, options);
   if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b) return loadKerasZip(bytes, file, options);
   if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x48 && bytes[2] === 0x44 && bytes[3] === 0x46) return loadLegacyH5(bytes, file, options);
   if (bytes.length === 0) throw new ModelLoadError(file, 'the file is empty.');
   const head = new TextDecoder().decode(bytes.subarray(0, 64)).trimStart();
   if (head.startsWith('{')) {
-    throw new ModelLoadError(file, 'this looks like a JSON file (a TensorFlow.js model.json?); loading tfjs layers-models is not supported yet.');
+    throw new ModelLoadError(file, 'this looks like a JSON file (a tfjs model.json?); pass it with its weight shards as loadModel({ modelJson, weights }), or load it by a path ending in .json.');
   }
   throw new ModelLoadError(file, 'not a Keras model file: expected a .keras zip archive or an HDF5 (.h5) file.');
 }

@@ -314,3 +314,10 @@ describe('loadModel: hostile and broken files', () => {
     });
   });
 });
+
+describe('loadModel options', () => {
+  it('rejects unknown or invalid options before reading anything', async () => {
+    await expect(loadModel(new Uint8Array([1]), { nmae: 'x' } as never)).rejects.toThrow(/loadModel: unknown option 'nmae'; supported: name, maxWeights, maxUncompressedBytes/);
+    await expect(loadModel(new Uint8Array([1]), { maxWeights: -1 })).rejects.toThrow(/option maxWeights must be a positive number, received -1/);
+  });
+});
