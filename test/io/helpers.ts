@@ -2,6 +2,8 @@
 // and legacy `.h5` full-model files, built with h5wasm (write mode) and fflate
 // from models made with this library.
 import * as h5wasm from 'h5wasm';
+import { expect } from 'vitest';
+import { ModelLoadError } from '../../src/io/errors';
 import { strToU8, zipSync } from 'fflate';
 import { snakeCaseName } from '../../src/layers/layer';
 import type { Layer } from '../../src/layers/layer';
@@ -122,4 +124,20 @@ export async function legacyH5(config: unknown, weightLayers: Layer[], kerasVers
       ws.forEach((w, i) => inner.create_dataset({ name: `w${i}:0`, data: w.data as Float32Array, shape: [...w.shape] }));
     }
   });
+}
+
+/** Awaits p and asserts it rejects with a ModelLoadError whose message has every fragment. */
+export async function expectLoadError(p: Promise<unknown>, ...fragments: (string | RegExp)[]): Promise<Error> {
+  let err: unknown;
+  try {
+    await p;
+  } catch (e) {
+    err = e;
+  }
+  expect(err, 'expected loadModel to reject').toBeInstanceOf(ModelLoadError);
+  for (const f of fragments) {
+    if (typeof f === 'string') expect((err as Error).message).toContain(f);
+    else expect((err as Error).message).toMatch(f);
+  }
+  return err as Error;
 }

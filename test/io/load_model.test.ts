@@ -6,7 +6,7 @@ import { Input, Model, ModelLoadError, Sequential, Tensor, UnsupportedModelError
 import type { Layer } from '../../src/layers/layer';
 import type { SymbolicTensor } from '../../src/engine/symbolic';
 import { randArray } from '../util';
-import { kerasArchive, layerEntry, legacyH5, toKeras } from './helpers';
+import { expectLoadError, kerasArchive, layerEntry, legacyH5, toKeras } from './helpers';
 
 beforeAll(async () => {
   await init();
@@ -31,21 +31,6 @@ function expectSame(a: Tensor | Tensor[], b: Tensor | Tensor[]): void {
     expect([...x.shape]).toEqual([...ys[i].shape]);
     expect(Array.from(x.data)).toEqual(Array.from(ys[i].data));
   });
-}
-
-async function expectLoadError(p: Promise<unknown>, ...fragments: (string | RegExp)[]): Promise<Error> {
-  let err: unknown;
-  try {
-    await p;
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected loadModel to reject').toBeInstanceOf(ModelLoadError);
-  for (const f of fragments) {
-    if (typeof f === 'string') expect((err as Error).message).toContain(f);
-    else expect((err as Error).message).toMatch(f);
-  }
-  return err as Error;
 }
 
 /** Sequential Embedding(maskZero) -> Bidirectional(LSTM) -> GRU -> TimeDistributed-free Dense(softmax). */

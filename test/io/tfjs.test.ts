@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model, ModelLoadError, Sequential, Tensor, init, loadModel } from '../../src/index';
 import { decodeTfjsWeight } from '../../src/io/tfjs';
+import { expectLoadError } from './helpers';
 
 beforeAll(async () => {
   await init();
@@ -72,21 +73,6 @@ function expectClose(ours: Tensor | Tensor[], theirs: tf.Tensor | tf.Tensor[], t
     for (let k = 0; k < y.length; k++) worst = Math.max(worst, Math.abs(x.data[k] - y[k]));
     expect(worst).toBeLessThan(tol);
   });
-}
-
-async function expectLoadError(p: Promise<unknown>, ...fragments: (string | RegExp)[]): Promise<Error> {
-  let err: unknown;
-  try {
-    await p;
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected loadModel to reject').toBeInstanceOf(ModelLoadError);
-  for (const f of fragments) {
-    if (typeof f === 'string') expect((err as Error).message).toContain(f);
-    else expect((err as Error).message).toMatch(f);
-  }
-  return err as Error;
 }
 
 function seqModel(): tf.LayersModel {

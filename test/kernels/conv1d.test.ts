@@ -7,21 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { randArray } from '../util';
 import { REF } from './f64ref';
-import { BUILDS, KernelHarness } from './harness';
+import { BUILDS, KernelHarness, guarded, expectGuard } from './harness';
 
-const SENTINEL = 1234.5;
 const PAD = { valid: 0, same: 1, causal: 2 } as const;
 type Padding = keyof typeof PAD;
-
-function guarded(k: KernelHarness, n: number): number {
-  const p = k.alloc(n + 4);
-  k.f32(p, n + 4).fill(SENTINEL);
-  return p;
-}
-
-function expectGuard(k: KernelHarness, p: number, n: number, what: string) {
-  expect(Array.from(k.read(p + n * 4, 4)), `floats past ${what}`).toEqual([SENTINEL, SENTINEL, SENTINEL, SENTINEL]);
-}
 
 function reference(x: Float32Array, W: Float32Array, bias: Float32Array | null, B: number, L: number, Cin: number, Cout: number,
   K: number, s: number, d: number, padding: Padding, act: number) {

@@ -4,19 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { randArray } from '../util';
 import { REF } from './f64ref';
-import { BUILDS, KernelHarness } from './harness';
+import { BUILDS, KernelHarness, guarded, expectGuard } from './harness';
 
-const SENTINEL = 1234.5;
-
-function guarded(k: KernelHarness, n: number): number {
-  const p = k.alloc(n + 4);
-  k.f32(p, n + 4).fill(SENTINEL);
-  return p;
-}
-
-function expectGuard(k: KernelHarness, p: number, n: number) {
-  expect(Array.from(k.read(p + n * 4, 4)), 'floats past the output').toEqual([SENTINEL, SENTINEL, SENTINEL, SENTINEL]);
-}
 
 function expectNear(got: ArrayLike<number>, want: ArrayLike<number>, tol: number) {
   expect(got.length).toBe(want.length);

@@ -4,20 +4,9 @@
 // against a float32 emulation, bit for bit, on both builds.
 import { describe, expect, it } from 'vitest';
 import { randArray } from '../util';
-import { BUILDS, KernelHarness } from './harness';
+import { BUILDS, KernelHarness, guarded, expectGuard } from './harness';
 
-const SENTINEL = 1234.5;
 const fr = Math.fround;
-
-function guarded(k: KernelHarness, n: number): number {
-  const p = k.alloc(n + 4);
-  k.f32(p, n + 4).fill(SENTINEL);
-  return p;
-}
-
-function expectGuard(k: KernelHarness, p: number, n: number) {
-  expect(Array.from(k.read(p + n * 4, 4)), 'floats past the output').toEqual([SENTINEL, SENTINEL, SENTINEL, SENTINEL]);
-}
 
 function putI32(k: KernelHarness, values: ArrayLike<number>): number {
   const p = k.alloc(Math.max(values.length, 1));

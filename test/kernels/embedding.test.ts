@@ -4,15 +4,8 @@
 // nothing but the error position.
 import { describe, expect, it } from 'vitest';
 import { randArray } from '../util';
-import { BUILDS, KernelHarness } from './harness';
+import { BUILDS, KernelHarness, guarded, SENTINEL } from './harness';
 
-const SENTINEL = 1234.5;
-
-function guarded(k: KernelHarness, n: number): number {
-  const p = k.alloc(n + 4);
-  k.f32(p, n + 4).fill(SENTINEL);
-  return p;
-}
 
 function putI32(k: KernelHarness, values: ArrayLike<number>): number {
   const p = k.alloc(Math.max(values.length, 1));

@@ -2,6 +2,7 @@
 // straight from disk so kernel tests exercise each build, independent of the
 // host runtime in src/. A bump allocator is enough here: each test resets it.
 import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
 import { join } from 'node:path';
 
 export type Exports = Record<string, any> & { memory: WebAssembly.Memory };
@@ -58,3 +59,18 @@ export class KernelHarness {
 }
 
 export const BUILDS = ['simd', 'scalar'] as const;
+
+/** Value written around kernel outputs to catch writes past the end. */
+export const SENTINEL = 1234.5;
+
+/** Allocates n floats plus 4 guard floats, all set to SENTINEL. */
+export function guarded(k: KernelHarness, n: number): number {
+  const p = k.alloc(n + 4);
+  k.f32(p, n + 4).fill(SENTINEL);
+  return p;
+}
+
+/** Asserts the 4 guard floats after an n-float output are untouched. */
+export function expectGuard(k: KernelHarness, p: number, n: number, what = 'the output'): void {
+  expect(Array.from(k.read(p + n * 4, 4)), `floats past ${what}`).toEqual([SENTINEL, SENTINEL, SENTINEL, SENTINEL]);
+}

@@ -9,22 +9,11 @@
 //    for these inputs in any order).
 import { describe, expect, it } from 'vitest';
 import { randArray } from '../util';
-import { BUILDS, KernelHarness } from './harness';
+import { BUILDS, KernelHarness, guarded, expectGuard } from './harness';
 
-const SENTINEL = 1234.5;
 const SCALE = 1, CENTER = 2, RMS_SCALING = 4, RMS_NORM = 8;
 const fr = Math.fround;
 const rsqrt32 = (v: number) => fr(1 / fr(Math.sqrt(v)));
-
-function guarded(k: KernelHarness, n: number): number {
-  const p = k.alloc(n + 4);
-  k.f32(p, n + 4).fill(SENTINEL);
-  return p;
-}
-
-function expectGuard(k: KernelHarness, p: number, n: number) {
-  expect(Array.from(k.read(p + n * 4, 4)), 'floats past the output').toEqual([SENTINEL, SENTINEL, SENTINEL, SENTINEL]);
-}
 
 function expectNear(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string) {
   expect(got.length).toBe(want.length);

@@ -5,21 +5,10 @@
 // GlobalMaxPooling1D (no mask).
 import { describe, expect, it } from 'vitest';
 import { randArray } from '../util';
-import { BUILDS, KernelHarness } from './harness';
+import { BUILDS, KernelHarness, guarded, expectGuard } from './harness';
 
-const SENTINEL = 1234.5;
 const PAD = { valid: 0, same: 1 } as const;
 type Padding = keyof typeof PAD;
-
-function guarded(k: KernelHarness, n: number): number {
-  const p = k.alloc(n + 4);
-  k.f32(p, n + 4).fill(SENTINEL);
-  return p;
-}
-
-function expectGuard(k: KernelHarness, p: number, n: number) {
-  expect(Array.from(k.read(p + n * 4, 4)), 'floats past the output').toEqual([SENTINEL, SENTINEL, SENTINEL, SENTINEL]);
-}
 
 function expectNear(got: ArrayLike<number>, want: ArrayLike<number>, tol: number) {
   expect(got.length).toBe(want.length);
