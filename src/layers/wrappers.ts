@@ -1,7 +1,7 @@
 // Layer wrappers: Bidirectional and TimeDistributed.
 // Keras references: keras/src/layers/rnn/bidirectional.py,
 // keras/src/layers/rnn/time_distributed.py.
-import { Tensor, type TensorLike, formatShape, singleInput as single } from '../tensor';
+import { Tensor, type TensorLike, formatShape, singleInput as single, toTensor } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
 import { GRU, LSTM, type RNNCallArgs, SimpleRNN } from './recurrent';
 
@@ -321,8 +321,20 @@ export class TimeDistributed extends Wrapper {
     if (!this.built) this.build([null, ...x.shape.slice(1)]);
     const [B, T] = x.shape;
     const folded = new Tensor(x.data, [B * T, ...x.shape.slice(2)], x.dtype);
-    const { mask: _mask, ...rest } = options;
-    const y = this.layer.call(folded, rest);
+    const { mask, ...rest } = options;
+    // keras/src/layers/rnn/time_distributed.py: the mask (batch, time, ...)
+    // is sliced per timestep and given to the wrapped layer when its call
+    // takes a mask; folding time into the batch does the same for all steps
+    // at once (e.g. TimeDistributed(LSTM) over (batch, words, chars)).
+    const innerOptions: CallOptions = rest;
+    if (mask !== undefined && mask !== null) {
+      const m = toTensor(mask as TensorLike, `${ctx}: mask`);
+      if (m.rank < 2 || m.shape[0] !== B || m.shape[1] !== T) {
+        throw new Error(`${ctx}: mask must have shape [${B}, ${T}, ...] (batch, time, ...), received ${formatShape(m.shape as number[])}.`);
+      }
+      if (this.layer.supportsMasking && m.rank > 2) innerOptions.mask = new Tensor(m.data, [B * T, ...m.shape.slice(2)], m.dtype);
+    }
+    const y = this.layer.call(folded, innerOptions);
     if (Array.isArray(y)) throw new Error(`${ctx}: the wrapped layer must return a single tensor.`);
     return new Tensor(y.data, [B, T, ...y.shape.slice(1)], y.dtype);
   }

@@ -129,4 +129,23 @@ describe('TimeDistributed', () => {
     expect(() => new layers.TimeDistributed({ layer: new layers.Dense({ units: 2 }) }).apply(X([2, 3], 1))).toThrow(/expected input of rank >= 3/);
     m.dispose();
   });
+
+  it('passes a (batch, time, ...) mask to the wrapped layer per timestep (char-level LSTM over words)', () => {
+    const B = 2, W = 3, C = 4, F = 5;
+    const td = new layers.TimeDistributed({ layer: new layers.LSTM({ units: 3 }) });
+    const x = X([B, W, C, F], 21);
+    const mask = Array.from({ length: B }, (_, b) => Array.from({ length: W }, (_, w) => Array.from({ length: C }, (_, c) => (c < ((b + w) % C) + 1 ? 1 : 0))));
+    const y = td.apply(x, { mask }) as Tensor;
+    expect(y.shape).toEqual([B, W, 3]);
+    const lstm = td.layer as InstanceType<typeof layers.LSTM>;
+    for (let b = 0; b < B; b++)
+      for (let w = 0; w < W; w++) {
+        const len = ((b + w) % C) + 1;
+        const word = { data: x.data.slice(((b * W + w) * C) * F, ((b * W + w) * C + len) * F), shape: [1, len, F] };
+        const want = lstm.apply(word) as Tensor; // the unpadded characters alone
+        expect(maxAbsDiff(y.data.slice((b * W + w) * 3, (b * W + w + 1) * 3), want.data)).toBeLessThan(1e-6);
+      }
+    expect(() => td.apply(x, { mask: [[1, 1, 1]] })).toThrow(/mask must have shape \[2, 3, \.\.\.\]/);
+    td.dispose();
+  });
 });
