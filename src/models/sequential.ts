@@ -86,6 +86,13 @@ export class Sequential extends Model {
   }
 
   private rebuild(): void {
+    // Drop the previous graph's nodes from the layers, so repeated add()/pop()
+    // do not accumulate stale nodes (which would also shift node indices).
+    for (const n of this.nodes) {
+      const i = n.layer.inboundNodes.indexOf(n);
+      if (i >= 0) n.layer.inboundNodes.splice(i, 1);
+    }
+    this.nodes = [];
     if (!this.inputBatchShape || this.stack.length === 0) {
       this.built = false;
       return;

@@ -133,7 +133,11 @@ describe('Sequential vs TensorFlow.js', () => {
     expect(y.shape).toEqual([4, 2]);
     expect(m.built).toBe(true);
     expect(m.layers.map((l) => l.className)).toEqual(['GRU', 'LSTM']);
+    // add() rebuilt the graph; each layer keeps only the current graph's node
+    expect(m.layers.map((l) => l.inboundNodes.length)).toEqual([1, 1]);
     const popped = m.pop();
+    expect(popped.inboundNodes).toHaveLength(0);
+    expect(m.layers[0].inboundNodes).toHaveLength(1);
     expect(popped.className).toBe('LSTM');
     expect((m.predict(X([4, 5, 6], 1)) as Tensor).shape).toEqual([4, 5, 3]);
     popped.dispose();
