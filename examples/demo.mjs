@@ -97,7 +97,8 @@ const tagger = new Sequential({ layers: [
 ] });
 tagger.summary((line) => console.log('  ' + line));
 const tags = tagger.predict(padSequences(seqs, { maxlen: 6, padding: 'post' }));
-console.log(`  output shape [${tags.shape.join(', ')}]; first token of 'The cat sat on the mat.': ${row(tags.data.slice(0, 3), 3)} (sums to 1)`);
+const first = tags.data.slice(0, 3);
+console.log(`  output shape [${tags.shape.join(', ')}]; first token of 'The cat sat on the mat.': ${row(first, 3)} (sum ${first.reduce((a, b) => a + b, 0).toFixed(6)})`);
 tagger.dispose();
 
 console.log('\n7. Speed: one LSTM step (batch 1, 64 features, 128 units), as a streaming service would call it');
