@@ -176,6 +176,7 @@ export class Dense extends Layer {
     if (options === null || typeof options !== 'object') throw new TypeError(`Dense: expected an options object with units.`);
     super(options, 'Dense');
     const ctx = this.context;
+    // keras/src/layers/core/dense.py sets supports_masking = True: a mask passes through.
     this.supportsMasking = true;
     checkKeys(options, [...LAYER_ARG_KEYS, 'units', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint'], ctx);
     this.units = positiveInt(options.units, ctx, 'units');
