@@ -25,6 +25,9 @@ function refGemm(c: Float32Array, ldc: number, a: Float32Array, lda: number, b: 
 
 const SIZES: [number, number, number][] = [
   [1, 1, 1], [1, 8, 1], [3, 7, 5], [4, 8, 4], [5, 17, 33], [17, 33, 5], [33, 5, 17], [64, 128, 64], [1, 512, 128], [7, 9, 300],
+  // Packed-A blocking: several row blocks (mc = 4096/k rows), k chunked past
+  // 1024 (with a short last chunk), and 4-row groups plus leftover rows.
+  [70, 20, 100], [6, 11, 1024], [9, 13, 2500], [12, 24, 1025],
 ];
 
 for (const build of BUILDS) {

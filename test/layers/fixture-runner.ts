@@ -33,7 +33,9 @@ function decode(a: Arr): { data: Float32Array; shape: number[] } {
 }
 
 const dir = join(__dirname, '..', 'fixtures');
-const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+// The layer fixtures written by scripts/gen_fixtures.py (torch_*.json) and the
+// ported Keras goldens; other fixture files (e.g. cudnn_rnn.json) have their own tests.
+const files = readdirSync(dir).filter((f) => /^(torch_.*|keras_golden)\.json$/.test(f)).sort();
 
 /**
  * Defines one suite per fixture file on the given build. Used by
