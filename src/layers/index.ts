@@ -2,7 +2,7 @@ export { Layer, LayerWeight, type LayerArgs, type Shape, type CallOptions } from
 export { InputLayer } from './input_layer';
 export {
   SimpleRNN, LSTM, GRU,
-  type RNNLayerOptions, type SimpleRNNOptions, type LSTMOptions, type GRUOptions, type RNNCallArgs,
+  type RNNLayerOptions, type SimpleRNNOptions, type LSTMOptions, type GRUOptions, type RNNCallArgs, type RNNTrace, type RNNTraceArgs,
 } from './recurrent';
 export {
   Embedding, Dense, Activation, Masking, Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout,

@@ -88,6 +88,26 @@ export interface RNNCallArgs extends CallOptions {
   training?: boolean;
 }
 
+/** Options of trace(): the same inputs as apply(), without training. */
+export interface RNNTraceArgs {
+  /** Initial states, each (batch, units); LSTM takes [h, c]. */
+  initialState?: TensorLike | TensorLike[] | null;
+  /** (batch, timesteps) boolean/0-1 mask: false/0 marks a padded step. */
+  mask?: TensorLike | null;
+}
+
+/** What trace() returns for one recurrent layer. */
+export interface RNNTrace {
+  /** (batch, timesteps, units): the output at every step, in processing order (returnSequences's output). */
+  outputs: Tensor;
+  /** Final states, each (batch, units): [h], or [h, c] for LSTM. */
+  states: Tensor[];
+  /** (batch, timesteps, gates * units): post-activation gates per step, blocks in `gateNames` order. */
+  gates: Tensor;
+  /** Gate blocks along the last axis of `gates`: ['i', 'f', 'c', 'o'] (LSTM), ['z', 'r', 'h'] (GRU), ['h'] (SimpleRNN). */
+  gateNames: string[];
+}
+
 const BASE_KEYS = [
   ...LAYER_ARG_KEYS,
   'units', 'activation', 'useBias', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer',
@@ -152,6 +172,8 @@ abstract class RecurrentLayer extends Layer {
   protected rkernelP = 0;
   protected rkernelHP = 0;
   private ws: Workspace | null = null;
+  /** (T, B, G*U) region the kernel writes the gates into, set only by trace() on its twin; 0 = none. */
+  protected traceGates = 0;
   // Stateful layers: the state regions and their batch size.
   private stateBatch: number | null = null;
   private statePtrs: number[] = [];
@@ -532,6 +554,57 @@ abstract class RecurrentLayer extends Layer {
     return [out, ...states];
   }
 
+  /** Gate blocks of the kernel's gate columns, in Keras's weight order. */
+  abstract readonly gateNames: readonly string[];
+
+  /**
+   * Runs the layer like apply() and also returns what happens inside it at
+   * every timestep: the output sequence (B, T, U), the final states and the
+   * post-activation gates (B, T, G*U) in Keras's column order (`gateNames`:
+   * LSTM i|f|c|o, GRU z|r|h, SimpleRNN h). For inspection and visualisation;
+   * apply() stays the fast path.
+   *
+   * The result does not depend on returnSequences/returnState. Time runs in
+   * processing order, as Keras returns sequences (reversed for goBackwards).
+   * Gates are recorded at masked steps too, computed from the carried state;
+   * the state itself does not move there (keras/src/backend/tensorflow/rnn.py).
+   * A stateful layer starts from its current states and does not advance them.
+   */
+  trace(inputs: TensorLike | TensorLike[], kwargs: RNNTraceArgs = {}): RNNTrace {
+    const ctx = `${this.context}: trace`;
+    if (kwargs === null || typeof kwargs !== 'object') throw new TypeError(`${ctx}: the second argument must be an options object.`);
+    for (const key of Object.keys(kwargs)) {
+      if (key !== 'initialState' && key !== 'mask') throw new Error(`${ctx}: unknown option '${key}'; supported: initialState, mask.`);
+    }
+    const x = singleInput(inputs, this.context);
+    if (x.rank !== 3) {
+      throw new Error(`${this.context}: expected input of rank 3 (batch, timesteps, features), received shape ${formatShape(x.shape as number[])}.`);
+    }
+    if (!this.built) this.build([null, null, x.shape[2]]);
+    const initialState = kwargs.initialState ?? (this.stateful ? this.states : null);
+    // A twin on the same weights (adoptWeights, as RNN({ cell }) does) with
+    // returnSequences and returnState, so apply()'s code path and its
+    // validation run unchanged; the twin owns only its workspace and gates.
+    const Ctor = this.constructor as new (options: RNNLayerOptions) => RecurrentLayer;
+    const twin = new Ctor({ ...this.getConfig(), name: this.name, returnSequences: true, returnState: true, stateful: false } as RNNLayerOptions);
+    try {
+      twin.adoptWeights(this);
+      const [B, T] = x.shape;
+      const N = this.gates * this.units;
+      if (B > 0 && T > 0) twin.traceGates = twin.allocF32(T * B * N);
+      const [outputs, ...states] = twin.call(x, { initialState, mask: kwargs.mask ?? null }) as Tensor[];
+      // The kernel writes gates as (T, B, N); return them batch-major like the outputs.
+      const raw = this.runtime().heap.readF32(twin.traceGates, T * B * N);
+      const gates = new Float32Array(B * T * N);
+      for (let s = 0; s < T; s++) {
+        for (let b = 0; b < B; b++) gates.set(raw.subarray((s * B + b) * N, (s * B + b + 1) * N), (b * T + s) * N);
+      }
+      return { outputs, states, gates: new Tensor(gates, [B, T, N]), gateNames: [...this.gateNames] };
+    } finally {
+      twin.dispose();
+    }
+  }
+
   protected abstract runKernel(ws: Workspace, h: number, c: number, B: number, T: number, F: number, flags: number): void;
 
   protected get biasPtr(): number {
@@ -608,6 +681,7 @@ export class SimpleRNN extends RecurrentLayer {
   protected readonly cell = CELL_SIMPLE_RNN;
   protected readonly gates = 1;
   readonly stateCount = 1;
+  readonly gateNames: readonly string[] = ['h'];
 
   constructor(options: SimpleRNNOptions) {
     super(options, 'SimpleRNN', BASE_KEYS);
@@ -615,7 +689,7 @@ export class SimpleRNN extends RecurrentLayer {
 
   protected runKernel(ws: Workspace, h: number, _c: number, B: number, T: number, F: number, flags: number): void {
     this.runtime().exports.simple_rnn_forward(
-      ws.out, h, ws.x, ws.mask, this.kernelP, this.biasPtr, this.rkernelP, ws.scratch, 0,
+      ws.out, h, ws.x, ws.mask, this.kernelP, this.biasPtr, this.rkernelP, ws.scratch, this.traceGates,
       B, T, F, this.units, flags, this.actId,
     );
   }
@@ -627,6 +701,7 @@ export class LSTM extends RecurrentLayer {
   protected readonly cell = CELL_LSTM;
   protected readonly gates = 4;
   readonly stateCount = 2;
+  readonly gateNames: readonly string[] = ['i', 'f', 'c', 'o'];
   readonly unitForgetBias: boolean;
 
   constructor(options: LSTMOptions) {
@@ -648,7 +723,7 @@ export class LSTM extends RecurrentLayer {
 
   protected runKernel(ws: Workspace, h: number, c: number, B: number, T: number, F: number, flags: number): void {
     this.runtime().exports.lstm_forward(
-      ws.out, h, c, ws.x, ws.mask, this.kernelP, this.biasPtr, this.rkernelP, ws.scratch, 0,
+      ws.out, h, c, ws.x, ws.mask, this.kernelP, this.biasPtr, this.rkernelP, ws.scratch, this.traceGates,
       B, T, F, this.units, flags, this.actId, this.ractId,
     );
   }
@@ -663,6 +738,7 @@ export class GRU extends RecurrentLayer {
   protected readonly cell = CELL_GRU;
   protected readonly gates = 3;
   readonly stateCount = 1;
+  readonly gateNames: readonly string[] = ['z', 'r', 'h'];
   readonly resetAfter: boolean;
 
   constructor(options: GRUOptions) {
@@ -680,7 +756,7 @@ export class GRU extends RecurrentLayer {
     const N = 3 * this.units;
     this.runtime().exports.gru_forward(
       ws.out, h, ws.x, ws.mask, this.kernelP, this.biasPtr, this.rkernelP, this.rkernelHP,
-      this.bias && this.resetAfter ? this.bias.ptr + N * 4 : 0, ws.scratch, 0,
+      this.bias && this.resetAfter ? this.bias.ptr + N * 4 : 0, ws.scratch, this.traceGates,
       B, T, F, this.units, flags | (this.resetAfter ? RESET_AFTER : 0),
       this.actId, this.ractId,
     );
