@@ -16,6 +16,7 @@
 //                     but only for a full run; a subset run writes only with --out)
 //   --no-write        never write the report
 //   --check-only      run the correctness checks, no timing
+//   --only-size       only bench/size.mjs (download size, start-up): replace its section in RESULTS.md (or --out)
 //
 // Per case (workload × cell): every peer is prepared outside the timed region
 // (weights set, input converted to the peer's own format), its output is
@@ -34,6 +35,7 @@ import {
 import { ours } from './peers/ours.mjs';
 import { tfjsCpu, tfjsWasm } from './peers/tfjs.mjs';
 import { ortNode, ortWeb } from './peers/ort.mjs';
+import { sizeAndStartup } from './size.mjs';
 
 const require = createRequire(import.meta.url);
 const Benchmark = require('benchmark');
@@ -60,8 +62,9 @@ function parseArgs(argv) {
     else if (k === '--out') a.out = v();
     else if (k === '--no-write') a.write = false;
     else if (k === '--check-only') a.checkOnly = true;
+    else if (k === '--only-size') a.onlySize = true;
     else if (k === '--help' || k === '-h') {
-      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 24).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 25).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
       process.exit(0);
     } else throw new Error(`unknown option ${k} (try --help)`);
   }
@@ -126,8 +129,26 @@ function benchRun(name, fn, isAsync, maxTime) {
 
 // ---------------------------------------------------------------- main
 
+/** md with its "## Size and start-up" section replaced by (or, when absent, followed by) `section`. */
+function withSizeSection(md, section) {
+  const start = md.indexOf('## Size and start-up');
+  if (start < 0) return md.trim() ? `${md.trimEnd()}\n\n${section}` : section;
+  const next = md.indexOf('\n## ', start + 1);
+  return `${md.slice(0, start)}${section.trimEnd()}\n${next < 0 ? '' : md.slice(next)}`;
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
+  if (args.onlySize) {
+    const file = args.out ?? path.join(HERE, 'RESULTS.md');
+    const section = await sizeAndStartup();
+    console.log(section);
+    if (args.write) {
+      fs.writeFileSync(file, withSizeSection(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '', section));
+      console.log(`wrote ${path.relative(process.cwd(), file)}`);
+    }
+    return;
+  }
   const allCases = cases();
   const selectedCases = args.workloads
     ? allCases.filter((c) => args.workloads.some((w) => w === c.workload || w === c.id))
@@ -179,7 +200,14 @@ async function main() {
   console.log(`\n${renderStdoutTable(results)}`);
   console.log(`total ${elapsed.toFixed(0)} s`);
   if (outFile) {
-    const md = renderMarkdown({ results, machine, peers, skipped, args, startedAt, elapsed, fullRun });
+    let md = renderMarkdown({ results, machine, peers, skipped, args, startedAt, elapsed, fullRun });
+    if (fullRun) {
+      try {
+        md = withSizeSection(md, await sizeAndStartup());
+      } catch (e) {
+        console.log(`size and start-up: SKIPPED: ${e.message ?? e}`);
+      }
+    }
     fs.writeFileSync(outFile, md);
     console.log(`wrote ${path.relative(process.cwd(), outFile)}`);
   } else if (args.write) {

@@ -1,0 +1,86 @@
+// Size budget of the core bundle: what `import ... from 'rnn-wasm'` downloads.
+// Bundled here from src/index.ts with esbuild, the way tsup builds
+// dist/index.js (ESM with code splitting, platform neutral, es2022; h5wasm and
+// fflate external), so the test needs no dist/ and cannot measure a stale one.
+// The core is the entry and the chunks it imports statically; chunks behind
+// import() (model saving) load later and are not counted. Each file minified
+// and gzipped at level 9. bench/size.mjs reports the same figure for dist/.
+import { build, type Metafile } from 'esbuild';
+import { gzipSync } from 'node:zlib';
+import { join, relative, sep } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * Budget for min + gzip of the core, in bytes. On 2026-11-22 it measures
+ * ~72 KB: ~53 KB of JavaScript (tensors, 40-odd layers with Keras options and
+ * validation, Sequential/functional models and summary(), Tokenizer, the
+ * .keras/.h5/model.json parsers) and ~19 KB of base64 wasm (SIMD build ~31 KB
+ * raw, scalar build ~13 KB raw). The budget leaves ~18% headroom
+ * for features to come; growing past it means looking at what grew (a
+ * dependency bundled by accident, a third kernel build inlined, a table...)
+ * before raising it. For scale: TensorFlow.js core + layers + wasm backend is
+ * ~330 KB min + gzip, onnxruntime-web's wasm EP ~3.5 MB (bench/RESULTS.md).
+ */
+const CORE_BUDGET = 86 * 1024;
+
+const ROOT = join(__dirname, '..');
+let core: Uint8Array[]; // the entry and its static imports, minified
+let metafile: Metafile;
+
+beforeAll(async () => {
+  const res = await build({
+    entryPoints: [join(ROOT, 'src', 'index.ts')],
+    bundle: true,
+    splitting: true,
+    minify: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    external: ['h5wasm', 'fflate', 'node:*'],
+    metafile: true,
+    write: false,
+    outdir: join(ROOT, 'build', 'size-test'),
+    logLevel: 'silent',
+  });
+  metafile = res.metafile;
+  const outputs = metafile.outputs;
+  const rel = (p: string): string => relative(ROOT, p).split(sep).join('/');
+  const entry = Object.keys(outputs).find((o) => outputs[o].entryPoint);
+  if (!entry) throw new Error(`size test: esbuild produced no entry output (outputs: ${Object.keys(outputs).join(', ')})`);
+  const eager = new Set<string>();
+  const visit = (o: string): void => {
+    if (eager.has(o)) return;
+    eager.add(o);
+    for (const i of outputs[o].imports) if (!i.external && i.kind === 'import-statement') visit(i.path);
+  };
+  visit(entry);
+  core = res.outputFiles.filter((f) => eager.has(rel(f.path))).map((f) => f.contents);
+  expect(core.length).toBe(eager.size);
+});
+
+describe('core bundle size', () => {
+  it(`stays within the budget (${CORE_BUDGET / 1024} KB min + gzip)`, () => {
+    const gz = core.reduce((s, f) => s + gzipSync(f, { level: 9 }).length, 0); // fetched file by file
+    expect(gz, `core bundle is ${(gz / 1024).toFixed(1)} KB min+gzip`).toBeLessThanOrEqual(CORE_BUDGET);
+    expect(gz, 'sanity: the kernels and layers are in it').toBeGreaterThan(20 * 1024);
+  });
+
+  it('inlines both kernel builds and no code from node_modules (the core has no runtime dependencies)', () => {
+    const inputs = Object.keys(metafile.inputs);
+    expect(inputs.filter((p) => p.includes('node_modules'))).toEqual([]);
+    expect(inputs.some((p) => p.endsWith('binary.generated.ts')), 'the generated wasm module').toBe(true);
+  });
+
+  it('reaches h5wasm, fflate and node: modules only through lazy import()', () => {
+    const external = Object.values(metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external));
+    const byPath = new Map<string, Set<string>>();
+    for (const i of external) byPath.set(i.path, (byPath.get(i.path) ?? new Set()).add(i.kind));
+    // Only these, and only dynamic: a static import would load them for every user (and
+    // break browsers for node: modules).
+    for (const [path, kinds] of byPath) {
+      expect(['h5wasm', 'fflate'].includes(path) || path.startsWith('node:'), `unexpected external import '${path}'`).toBe(true);
+      expect([...kinds], `'${path}' imported as`).toEqual(['dynamic-import']);
+    }
+    expect(byPath.has('h5wasm') && byPath.has('fflate'), 'loadModel imports both lazily').toBe(true);
+  });
+});
