@@ -14,6 +14,7 @@ import { Model } from '../models/model';
 import { Sequential } from '../models/sequential';
 import { getRegularizer } from '../regularizers';
 import type { DType } from '../tensor';
+import { CUDNN_CLASSES, type RnnTarget, convertCudnnWeights } from './cudnn';
 import { ModelLoadError, UnsupportedModelError } from './errors';
 import type { StoredWeight } from './h5';
 
@@ -24,7 +25,18 @@ export interface WeightSource {
    * or null when the file has no entry for the layer at all.
    * `ordinal` counts earlier layers of the same class in the config's layer list.
    */
-  weightsFor(name: string, className: string, ordinal: number): StoredWeight[] | null;
+  weightsFor(name: string, className: string, ordinal: number, layout?: WeightLayout): StoredWeight[] | null;
+  /**
+   * The weights of a model nested as a layer (same arguments), or null when the
+   * file has no entry for it. Formats that cannot hold nested models omit it.
+   */
+  nested?(name: string, className: string, ordinal: number): WeightSource | null;
+}
+
+/** Structure a format may need to find a layer's weights. */
+export interface WeightLayout {
+  /** Class names of a StackedRNNCells' cells, in order (RNN layers over stacked cells). */
+  cells?: string[];
 }
 
 export interface BuildOptions {
@@ -58,7 +70,15 @@ const RNN_KEYS = [
   'kernelConstraint', 'recurrentConstraint', 'biasConstraint', 'dropout', 'recurrentDropout', 'seed',
   'returnSequences', 'returnState', 'goBackwards', 'stateful', 'unroll', 'zeroOutputForMask',
 ];
+const SEQUENCE_KEYS = ['returnSequences', 'returnState', 'goBackwards', 'stateful', 'unroll', 'zeroOutputForMask'];
+const CELL_KEYS = RNN_KEYS.filter((k) => !SEQUENCE_KEYS.includes(k));
 const SPECS: Record<string, { keys: string[]; make: (o: Json) => Layer }> = {
+  // Cells and the generic RNN (keras/src/layers/rnn/rnn.py, stacked_rnn_cells.py): `cell` / `cells` hold nested layer configs.
+  SimpleRNNCell: { keys: CELL_KEYS, make: (o) => new L.SimpleRNNCell(o as never) },
+  LSTMCell: { keys: [...CELL_KEYS, 'recurrentActivation', 'unitForgetBias', 'implementation'], make: (o) => new L.LSTMCell(o as never) },
+  GRUCell: { keys: [...CELL_KEYS, 'recurrentActivation', 'resetAfter', 'implementation'], make: (o) => new L.GRUCell(o as never) },
+  StackedRNNCells: { keys: ['cells'], make: (o) => new L.StackedRNNCells(o as never) },
+  RNN: { keys: ['cell', ...SEQUENCE_KEYS], make: (o) => new L.RNN(o as never) },
   SimpleRNN: { keys: RNN_KEYS, make: (o) => new L.SimpleRNN(o as never) },
   LSTM: { keys: [...RNN_KEYS, 'recurrentActivation', 'unitForgetBias', 'useCudnn', 'implementation'], make: (o) => new L.LSTM(o as never) },
   GRU: { keys: [...RNN_KEYS, 'recurrentActivation', 'resetAfter', 'useCudnn', 'implementation'], make: (o) => new L.GRU(o as never) },
@@ -191,8 +211,14 @@ export class ConfigReader {
       this.unsupported(`${where}: a layer entry must be {class_name, config}, received ${describeValue(entry)}`);
       return null;
     }
-    const className = CLASS_ALIASES[entry.class_name] ?? entry.class_name;
-    const cfg = entry.config;
+    let className = CLASS_ALIASES[entry.class_name] ?? entry.class_name;
+    let cfg = entry.config;
+    if (own(CUDNN_CLASSES, className)) {
+      // Keras 2 CuDNNLSTM / CuDNNGRU: the same computation as LSTM / GRU(reset_after) with these options (io/cudnn.ts).
+      const c = CUDNN_CLASSES[className];
+      cfg = { ...cfg, ...c.extra };
+      className = c.target;
+    }
     const name = typeof cfg.name === 'string' && cfg.name !== '' ? cfg.name : typeof entry.name === 'string' ? entry.name : '';
     const label = `${className}${name ? ` '${name}'` : ''}`;
     const spec = own(SPECS, className) ? SPECS[className] : undefined;
@@ -217,8 +243,24 @@ export class ConfigReader {
         this.unsupported(`${label}: option '${key}' = ${describeValue(value)}`);
         continue;
       }
-      if (camel === 'layer' || camel === 'backwardLayer') {
+      if (camel === 'cells') {
+        if (!Array.isArray(value)) {
+          this.unsupported(`${label}: option 'cells' must be a list of cell configs, received ${describeValue(value)}`);
+          continue;
+        }
+        const cells = value.map((v, i) => this.convert(v, `${label} cells[${i}]`)).map((c) => (c ? this.construct(c) : null));
+        if (cells.every((c) => c !== null)) options.cells = cells;
+        continue;
+      }
+      if (camel === 'layer' || camel === 'backwardLayer' || camel === 'cell') {
         if (value === null || value === undefined) continue;
+        if (camel === 'cell' && Array.isArray(value)) {
+          // A list of cells is a StackedRNNCells (keras/src/layers/rnn/rnn.py RNN.__init__).
+          const stacked = this.convert({ class_name: 'StackedRNNCells', config: { cells: value } }, `${label} cell`);
+          const layer = stacked ? this.construct(stacked) : null;
+          if (layer) options.cell = layer;
+          continue;
+        }
         const inner = this.convert(value, `${label} ${key}`);
         if (!inner) continue;
         const layer = this.construct(inner);
@@ -247,7 +289,7 @@ export class ConfigReader {
       if ((camel === 'seed' || camel === 'noiseShape') && value === null) continue;
       options[camel] = value;
     }
-    if (className === 'GRU' && !own(cfg, 'reset_after')) {
+    if ((className === 'GRU' || className === 'GRUCell') && !own(cfg, 'reset_after')) {
       // Keras 2.0/2.1 had no reset_after: their GRU applies the reset gate before the matmul.
       options.resetAfter = false;
     }
@@ -283,6 +325,11 @@ export class ConfigReader {
       case 'Dense': return n(o.units);
       case 'Embedding': return n(o.inputDim) * n(o.outputDim);
       case 'Conv1D': return n(o.filters) * (Array.isArray(o.kernelSize) ? n(o.kernelSize[0]) : n(o.kernelSize));
+      case 'SimpleRNNCell': return n(o.units) * n(o.units);
+      case 'LSTMCell': return 4 * n(o.units) * n(o.units);
+      case 'GRUCell': return 3 * n(o.units) * n(o.units);
+      case 'StackedRNNCells': return Array.isArray(o.cells) ? o.cells.reduce((a: number, c) => a + inner(c), 0) : 0;
+      case 'RNN': return inner(o.cell);
       case 'Bidirectional': return 2 * inner(o.layer);
       case 'TimeDistributed': return inner(o.layer);
       default: return 0;
@@ -290,6 +337,11 @@ export class ConfigReader {
   }
 
   private minOfLayer(l: Layer): number {
+    // Wrappers' getConfig() serializes their inner layers; read the live ones instead.
+    const cells = (l as { cells?: unknown }).cells;
+    if (Array.isArray(cells)) return cells.reduce((a: number, c: Layer) => a + this.minOfLayer(c), 0);
+    const cell = (l as { cell?: unknown }).cell;
+    if (l.className === 'RNN' && typeof cell === 'object' && cell !== null) return this.minOfLayer(cell as Layer);
     const c = l.getConfig();
     return this.minWeights(l.className, c as Json);
   }
@@ -327,11 +379,15 @@ export function buildModel(modelConfig: unknown, source: WeightSource, opts: Bui
     isInput: boolean;
     layer: Layer | null;
     stored: StoredWeight[] | null;
+    /** A nested model, built (weights set) by a recursive buildModel. */
+    nested?: boolean;
   }
   const ordinals = new Map<string, number>();
   const entries: Entry[] = [];
   let totalStored = 0;
   let stateful = false;
+  /** State values per sample of the stateful layers (their state regions are allocated per batch index). */
+  let statefulUnits = 0;
   layerList.forEach((raw: unknown, i: number) => {
     const where = `layer ${i}`;
     if (!isObj(raw)) {
@@ -346,15 +402,22 @@ export function buildModel(modelConfig: unknown, source: WeightSource, opts: Bui
       return;
     }
     if (className === 'Sequential' || className === 'Functional' || className === 'Model') {
-      reader.items.push(`nested model '${String(isObj(raw.config) ? raw.config.name : raw.name)}' (${className}) inside a model`);
-      entries.push({ raw, conv: null, isInput: false, layer: null, stored: null });
+      const sub = buildNested(raw, className, ord, source, { ...opts, maxWeights: Math.max(1, maxWeights - totalStored) }, reader.items, entries);
+      if (sub) totalStored += sub.countParams();
+      entries.push({ raw, conv: null, isInput: false, layer: sub, stored: null, nested: true });
       return;
     }
     const conv = reader.convert(raw, where);
+    callProblems(raw, reader.items);
     let stored: StoredWeight[] | null = null;
     if (conv) {
-      if (conv.options.stateful === true) stateful = true;
-      stored = source.weightsFor(conv.name, conv.className, ord);
+      if (conv.options.stateful === true) {
+        stateful = true;
+        const u = typeof conv.options.units === 'number' && conv.options.units > 0 ? conv.options.units : 0;
+        statefulUnits += conv.className === 'LSTM' ? 2 * u : u;
+      }
+      stored = source.weightsFor(conv.name, conv.className, ord, weightLayout(conv));
+      if (stored) stored = convertCudnnWeights(rnnTarget(conv), stored, file, `${conv.className} '${conv.name}'`);
       const present = (stored ?? []).reduce((a, w) => a + w.shape.reduce((p, d) => p * d, 1), 0);
       totalStored += present;
       if (conv.minWeights > present) {
@@ -366,19 +429,33 @@ export function buildModel(modelConfig: unknown, source: WeightSource, opts: Bui
     }
     entries.push({ raw, conv, isInput: false, layer: null, stored });
   });
+  const fail = (err: Error): never => {
+    for (const e of entries) e.layer?.dispose();
+    throw err;
+  };
   if (totalStored > maxWeights) {
-    throw new ModelLoadError(file, `the weights hold ${totalStored} values, more than the limit of ${maxWeights} (option maxWeights).`);
+    fail(new ModelLoadError(file, `the weights hold ${totalStored} values, more than the limit of ${maxWeights} (option maxWeights).`));
   }
-  if (reader.items.length > 0) throw new UnsupportedModelError(file, reader.items);
+  if (reader.items.length > 0) fail(new UnsupportedModelError(file, reader.items));
   for (const e of entries) if (e.conv) e.layer = reader.construct(e.conv);
-  if (reader.items.length > 0) throw new UnsupportedModelError(file, reader.items);
+  if (reader.items.length > 0) fail(new UnsupportedModelError(file, reader.items));
+
+  // A stateful model keeps states for its fixed batch size: cap batch x state size like the weights.
+  const batchShape = (shape: unknown[]): (number | null)[] => {
+    const out = inputShape(shape, stateful, file);
+    if (stateful && typeof out[0] === 'number' && out[0] * Math.max(1, statefulUnits) > maxWeights) {
+      // Thrown inside step 2, whose catch disposes the layers.
+      throw new ModelLoadError(file, `the stateful model declares a batch size of ${out[0]}, whose states would hold ${out[0] * statefulUnits} values, more than the limit of ${maxWeights} (option maxWeights).`);
+    }
+    return out;
+  };
 
   // 2. The graph.
   const inputFor = (raw: Json): SymbolicTensor => {
     const c = isObj(raw.config) ? raw.config : {};
     const shape = (c.batch_shape ?? c.batch_input_shape) as unknown;
     if (!Array.isArray(shape)) throw new ModelLoadError(file, `InputLayer '${String(c.name)}' has no batch_shape / batch_input_shape.`);
-    return Input({ batchShape: inputShape(shape, stateful, file), dtype: inputDtype(c.dtype), name: typeof c.name === 'string' ? c.name : undefined });
+    return Input({ batchShape: batchShape(shape), dtype: inputDtype(c.dtype), name: typeof c.name === 'string' ? c.name : undefined });
   };
   let model: Model;
   try {
@@ -386,8 +463,12 @@ export function buildModel(modelConfig: unknown, source: WeightSource, opts: Bui
       const stack: (Layer | SymbolicTensor)[] = [];
       const first = entries[0];
       if (first && first.isInput) stack.push(inputFor(first.raw));
-      else if (first?.conv?.batchInputShape) stack.push(Input({ batchShape: inputShape(first.conv.batchInputShape, stateful, file), dtype: embeddingDtype(first.conv) }));
-      else if (isObj(cfg) && Array.isArray(cfg.build_input_shape)) stack.push(Input({ batchShape: inputShape(cfg.build_input_shape, stateful, file), dtype: embeddingDtype(first?.conv) }));
+      else if (first?.conv?.batchInputShape) stack.push(Input({ batchShape: batchShape(first.conv.batchInputShape), dtype: embeddingDtype(first.conv) }));
+      else if (first?.nested && first.layer instanceof Model && first.layer.inputs.length === 1) {
+        // A nested model first: the outer Sequential takes its input (Keras 2 Sequential([inner, ...])).
+        const t = first.layer.inputs[0];
+        stack.push(Input({ batchShape: [...t.shape], dtype: t.dtype }));
+      } else if (isObj(cfg) && Array.isArray(cfg.build_input_shape)) stack.push(Input({ batchShape: batchShape(cfg.build_input_shape), dtype: embeddingDtype(first?.conv) }));
       for (const e of entries) if (e.layer) stack.push(e.layer);
       model = new Sequential({ layers: stack, name: modelName });
     } else if (cls === 'Functional' || cls === 'Model') {
@@ -406,7 +487,7 @@ export function buildModel(modelConfig: unknown, source: WeightSource, opts: Bui
     const problems: string[] = [];
     const plan: { layer: Layer; stored: StoredWeight[] }[] = [];
     for (const e of entries) {
-      if (!e.layer) continue;
+      if (!e.layer || e.nested) continue;
       const want = e.layer.weights;
       const got = e.stored ?? [];
       if (want.length !== got.length) {
@@ -434,6 +515,51 @@ export function buildModel(modelConfig: unknown, source: WeightSource, opts: Bui
 }
 
 const fmt = (s: readonly number[]): string => `[${s.join(', ')}]`;
+
+/**
+ * A model used as a layer (Keras 2 and 3 configs nest the whole {class_name, config}):
+ * built recursively with the weights the format keeps for it. Its unsupported
+ * items join the outer list; other errors dispose what was built and propagate.
+ */
+function buildNested(raw: Json, className: string, ordinal: number, source: WeightSource, opts: BuildOptions, items: string[], built: { layer: Layer | null }[]): Model | null {
+  const c = isObj(raw.config) ? raw.config : {};
+  const name = typeof c.name === 'string' ? c.name : typeof raw.name === 'string' ? raw.name : '';
+  const label = `nested model '${name}' (${className})`;
+  if (!source.nested) {
+    items.push(`${label}: this file format cannot hold nested models`);
+    return null;
+  }
+  const sub = source.nested(name, className, ordinal) ?? { weightsFor: () => null };
+  try {
+    return buildModel({ class_name: className, config: raw.config }, sub, opts);
+  } catch (e) {
+    if (e instanceof UnsupportedModelError) {
+      items.push(...e.items.map((i) => `in ${label}: ${i}`));
+      return null;
+    }
+    for (const b of built) b.layer?.dispose();
+    if (e instanceof ModelLoadError) throw new ModelLoadError(opts.file, `in ${label}: ${e.message.slice(e.file.length + 2)}`, { cause: e });
+    throw e;
+  }
+}
+
+/** Extra structure a format needs to find a layer's weights (the cells of an RNN over StackedRNNCells). */
+function weightLayout(c: Converted): WeightLayout | undefined {
+  const cell = c.options.cell;
+  if (c.className === 'RNN' && cell instanceof L.StackedRNNCells) return { cells: cell.cells.map((x) => x.className) };
+  return undefined;
+}
+
+/** What io/cudnn.ts needs to know about a converted layer (its class, GRU resetAfter, wrapped layers). */
+function rnnTarget(c: Converted): RnnTarget {
+  const ofLayer = (l: unknown): RnnTarget => {
+    const x = l as { className?: unknown; resetAfter?: unknown } | null;
+    return { className: typeof x?.className === 'string' ? x.className : '', resetAfter: x?.resetAfter === false ? false : undefined };
+  };
+  if (c.className === 'Bidirectional') return { className: c.className, children: [ofLayer(c.options.layer), ofLayer(c.options.backwardLayer ?? c.options.layer)] };
+  if (c.className === 'TimeDistributed') return { className: c.className, children: [ofLayer(c.options.layer)] };
+  return { className: c.className, resetAfter: c.options.resetAfter === false ? false : undefined };
+}
 
 function inputShape(shape: unknown[], stateful: boolean, file: string): (number | null)[] {
   const out = shape.map((d) => {
@@ -522,6 +648,20 @@ function parseNode(node: unknown, layerName: string, isRecurrent: boolean, file:
     return { inputs, inputsIsList, initialState };
   }
   return bad();
+}
+
+/** Keras 3 call arguments parseNode refuses, listed up front so they join the other unsupported items. */
+function callProblems(raw: Json, items: string[]): void {
+  if (!Array.isArray(raw.inbound_nodes)) return;
+  const name = typeof raw.name === 'string' ? raw.name : isObj(raw.config) ? String(raw.config.name) : '?';
+  for (const node of raw.inbound_nodes) {
+    if (!isObj(node) || !isObj(node.kwargs)) continue;
+    for (const [k, v] of Object.entries(node.kwargs)) {
+      const ok = k === 'training' || (k === 'mask' && v === null) || k === 'initial_state';
+      const msg = `layer '${name}': call argument '${k}' = ${describeValue(v)}`;
+      if (!ok && !items.includes(msg)) items.push(msg);
+    }
+  }
 }
 
 function refList(v: unknown): Ref[] {

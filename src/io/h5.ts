@@ -25,6 +25,19 @@ export function loadH5wasm(): Promise<H5Module> {
 
 let fileCounter = 0;
 
+/**
+ * Set when h5wasm trapped (a WebAssembly RuntimeError such as "memory access out of
+ * bounds") on a corrupt file. HDF5's C state in the module may then be broken:
+ * later calls were seen to fail at library initialisation or to loop forever,
+ * and the module cannot be re-instantiated. So HDF5 reading is refused from then on.
+ */
+let fault: string | null = null;
+
+/** Records a WebAssembly trap from h5wasm (see `fault`). */
+function noteFault(e: unknown): void {
+  if (fault === null && typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError) fault = e.message;
+}
+
 /** The useful part of an HDF5 error stack: its last '#NNN ...: message' and 'minor:' lines. */
 export function h5ErrorText(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
@@ -59,7 +72,12 @@ export class H5Reader {
       // The superblock may also sit at 512, 1024, ... (user block); let HDF5 decide unless the file is tiny.
       if (bytes.length < 512) throw new ModelLoadError(label, `not an ${what} (no HDF5 signature; ${bytes.length} bytes).`);
     }
+    const bad = checkGlobalHeaps(bytes);
+    if (bad) throw new ModelLoadError(label, `cannot open the ${what}: ${bad}`);
     const h5 = await loadH5wasm();
+    if (fault !== null) {
+      throw new ModelLoadError(label, `cannot read HDF5 files any more in this process: the HDF5 library (h5wasm) crashed on an earlier corrupt file (${fault}); restart the process or reload the page.`);
+    }
     const FS = h5.FS as unknown as { writeFile(p: string, d: Uint8Array): void; unlink(p: string): void };
     const fsName = `/rnn-wasm-${Date.now().toString(36)}-${fileCounter++}.h5`;
     FS.writeFile(fsName, bytes);
@@ -67,6 +85,7 @@ export class H5Reader {
     try {
       file = new h5.File(fsName, 'r');
     } catch (e) {
+      noteFault(e);
       try { FS.unlink(fsName); } catch { /* already gone */ }
       throw new ModelLoadError(label, `cannot open the ${what}: ${h5ErrorText(e)}`, { cause: e });
     }
@@ -77,8 +96,19 @@ export class H5Reader {
   get(path: string): H5.Entity | null {
     try {
       return this.file.get(path);
-    } catch {
+    } catch (e) {
+      noteFault(e);
       return null;
+    }
+  }
+
+  /** A member of a group (null when absent); a ModelLoadError naming it when HDF5 cannot read it. */
+  member(g: H5.Group, name: string): H5.Entity | null {
+    try {
+      return g.get(name);
+    } catch (e) {
+      noteFault(e);
+      throw new ModelLoadError(this.label, `cannot read '${g.path === '/' ? '' : g.path}/${name}': ${h5ErrorText(e)}`, { cause: e });
     }
   }
 
@@ -102,6 +132,7 @@ export class H5Reader {
       if (!Object.prototype.hasOwnProperty.call(attrs, name)) return undefined;
       return attrs[name].value;
     } catch (e) {
+      noteFault(e);
       throw new ModelLoadError(this.label, `cannot read attribute '${name}' of '${obj.path}': ${h5ErrorText(e)}`, { cause: e });
     }
   }
@@ -111,6 +142,7 @@ export class H5Reader {
     try {
       return g.keys();
     } catch (e) {
+      noteFault(e);
       throw new ModelLoadError(this.label, `cannot list group '${g.path}': ${h5ErrorText(e)}`, { cause: e });
     }
   }
@@ -124,6 +156,7 @@ export class H5Reader {
       shape = ds.shape ?? [];
       dtype = ds.dtype;
     } catch (e) {
+      noteFault(e);
       throw new ModelLoadError(label, `cannot read dataset '${ds.path}': ${h5ErrorText(e)}`, { cause: e });
     }
     if (typeof dtype !== 'string' || !/^[<>]?[fd]$/.test(dtype)) {
@@ -137,6 +170,7 @@ export class H5Reader {
         try {
           v = ds.value;
         } catch (e) {
+          noteFault(e);
           throw new ModelLoadError(label, `cannot read weight '${ds.path}': ${h5ErrorText(e)}`, { cause: e });
         }
         if (v instanceof Float32Array) return v;
@@ -150,11 +184,51 @@ export class H5Reader {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    try { this.file.close(); } catch { /* ignore */ }
+    try { this.file.close(); } catch (e) { noteFault(e); }
     try {
       (this.h5.FS as unknown as { unlink(p: string): void }).unlink(this.fsName);
     } catch { /* ignore */ }
   }
+}
+
+const GCOL = [0x47, 0x43, 0x4f, 0x4c]; // 'GCOL'
+
+/**
+ * Structural check of every HDF5 global heap collection (where variable-length
+ * strings such as model_config and weight_names live) before HDF5 reads the file:
+ * the HDF5 library (2.0, inside h5wasm) loops forever on a collection whose
+ * object sizes overrun the next objects, which a process cannot interrupt.
+ * Layout (HDF5 File Format Specification, "Global Heap"): 'GCOL', version 1,
+ * 3 reserved bytes, collection size (8 bytes, including this header), then objects
+ * of [index u16, refcount u16, reserved u32, size u64, data padded to 8 bytes];
+ * index 0 is the free space, which covers exactly the rest of the collection.
+ * Returns a description of the first problem, or null.
+ */
+export function checkGlobalHeaps(bytes: Uint8Array): string | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const u64 = (p: number): number => view.getUint32(p, true) + view.getUint32(p + 4, true) * 2 ** 32;
+  for (let i = bytes.indexOf(GCOL[0]); i >= 0 && i + 16 <= bytes.length; i = bytes.indexOf(GCOL[0], i + 1)) {
+    if (bytes[i + 1] !== GCOL[1] || bytes[i + 2] !== GCOL[2] || bytes[i + 3] !== GCOL[3]) continue;
+    if (bytes[i + 4] !== 1) continue;
+    const size = u64(i + 8);
+    // HDF5 writes collections of at least 4096 bytes (H5HG_MINSIZE).
+    if (size < 4096) return `the global heap collection at byte ${i} is corrupt (size ${size}).`;
+    if (i + size > bytes.length) return `the global heap collection at byte ${i} runs past the end of the file (${size} bytes; truncated file?).`;
+    const end = i + size;
+    let p = i + 16;
+    while (end - p >= 16) {
+      const idx = view.getUint16(p, true);
+      const objSize = u64(p + 8);
+      if (idx === 0) {
+        if (objSize !== end - p) return `the global heap collection at byte ${i} is corrupt (free space of ${objSize} bytes at byte ${p}, expected ${end - p}).`;
+        break;
+      }
+      const need = 16 + Math.ceil(objSize / 8) * 8;
+      if (p + need > end) return `the global heap collection at byte ${i} is corrupt (object ${idx} of ${objSize} bytes at byte ${p} overruns the collection).`;
+      p += need;
+    }
+  }
+  return null;
 }
 
 /** Decodes an attribute that holds a string (bytes or string). */

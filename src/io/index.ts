@@ -1,8 +1,9 @@
 // loadModel: Keras 3 `.keras` archives and legacy Keras 2 / tf.keras `.h5`
-// full-model files, from a path (Node, Deno), bytes, or a Blob/File.
+// full-model files, from a path (Node, Deno), a URL (fetch), bytes, or a Blob/File.
 // The HDF5 (h5wasm) and zip (fflate) libraries are imported lazily.
 import type { Model } from '../models/model';
 import { ModelLoadError } from './errors';
+import { type FetchSettings, checkFetchOptions, fetchBytes, isJsonUrl, isUrlSource, shardUrl } from './fetch';
 import { loadKerasZip } from './keras_zip';
 import { loadLegacyH5 } from './legacy_h5';
 import { type TfjsModelSource, isTfjsSource, loadTfjsFromMemory, loadTfjsFromPath } from './tfjs';
@@ -10,14 +11,16 @@ import { type TfjsModelSource, isTfjsSource, loadTfjsFromMemory, loadTfjsFromPat
 export { ModelLoadError, UnsupportedModelError } from './errors';
 
 export type { TfjsModelSource } from './tfjs';
+export type { FetchLike } from './fetch';
 
 /**
  * A path (Node, Deno; a path ending in `.json` is a tfjs model.json whose shards are read beside it),
+ * a URL (a `URL` or an 'http://' / 'https://' string, fetched; `.json` URLs are tfjs model.json files),
  * bytes, a Blob/File, or a tfjs layers-model in memory (`{ modelJson, weights }`).
  */
-export type ModelSource = string | Uint8Array | ArrayBuffer | Blob | TfjsModelSource;
+export type ModelSource = string | URL | Uint8Array | ArrayBuffer | Blob | TfjsModelSource;
 
-export interface LoadModelOptions {
+export interface LoadModelOptions extends FetchSettings {
   /** File label used in error messages when loading bytes (default 'model bytes' / the File's name). */
   name?: string;
   /** Largest number of weight values accepted (default 2^28, 1 GiB of float32). */
@@ -25,6 +28,8 @@ export interface LoadModelOptions {
   /** Largest total uncompressed size of the .keras members read (default 2 GiB). */
   maxUncompressedBytes?: number;
 }
+
+const OPTION_KEYS = ['name', 'maxWeights', 'maxUncompressedBytes', 'fetch', 'fetchOptions'];
 
 async function readPath(path: string): Promise<Uint8Array> {
   const deno = (globalThis as { Deno?: { readFile(p: string): Promise<Uint8Array> } }).Deno;
@@ -37,7 +42,7 @@ async function readPath(path: string): Promise<Uint8Array> {
   }
 }
 
-async function toBytes(source: ModelSource, options: LoadModelOptions): Promise<{ bytes: Uint8Array; file: string }> {
+async function toBytes(source: Exclude<ModelSource, TfjsModelSource | URL>, options: LoadModelOptions): Promise<{ bytes: Uint8Array; file: string }> {
   if (typeof source === 'string') return { bytes: await readPath(source), file: source };
   if (source instanceof Uint8Array) return { bytes: source, file: options.name ?? 'model bytes' };
   if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), file: options.name ?? 'model bytes' };
@@ -45,7 +50,7 @@ async function toBytes(source: ModelSource, options: LoadModelOptions): Promise<
     const name = options.name ?? ((source as { name?: unknown }).name as string | undefined) ?? 'model blob';
     return { bytes: new Uint8Array(await source.arrayBuffer()), file: name };
   }
-  throw new TypeError(`loadModel: expected a path, a Uint8Array, an ArrayBuffer or a Blob/File, received ${source === null ? 'null' : typeof source}.`);
+  throw new TypeError(`loadModel: expected a path, a URL, a Uint8Array, an ArrayBuffer, a Blob/File or { modelJson, weights }, received ${source === null ? 'null' : typeof source}.`);
 }
 
 /**
@@ -57,17 +62,27 @@ async function toBytes(source: ModelSource, options: LoadModelOptions): Promise<
 export async function loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<Model> {
   if (options === null || typeof options !== 'object') throw new TypeError(`loadModel: options must be an object, received ${String(options)}.`);
   for (const k of Object.keys(options)) {
-    if (!['name', 'maxWeights', 'maxUncompressedBytes'].includes(k)) {
-      throw new Error(`loadModel: unknown option '${k}'; supported: name, maxWeights, maxUncompressedBytes.`);
-    }
+    if (!OPTION_KEYS.includes(k)) throw new Error(`loadModel: unknown option '${k}'; supported: ${OPTION_KEYS.join(', ')}.`);
   }
+  if (options.name !== undefined && typeof options.name !== 'string') throw new Error(`loadModel: option name must be a string, received ${typeof options.name}.`);
+  checkFetchOptions(options);
   for (const k of ['maxWeights', 'maxUncompressedBytes'] as const) {
     const v = options[k];
     if (v !== undefined && (!Number.isFinite(v) || v <= 0)) throw new Error(`loadModel: option ${k} must be a positive number, received ${String(v)}.`);
   }
   if (isTfjsSource(source)) return loadTfjsFromMemory(source, options.name ?? 'tfjs model.json', options);
+  if (isUrlSource(source)) {
+    const url = typeof source === 'string' ? source : source.href;
+    if (isJsonUrl(url)) return loadTfjsFromPath(url, (u) => fetchBytes(u, options), options, (n) => shardUrl(url, n));
+    return loadBytes(await fetchBytes(url, options), url, options);
+  }
   if (typeof source === 'string' && /\.json$/i.test(source)) return loadTfjsFromPath(source, readPath, options);
-  const { bytes, file } = await toBytes(source as Exclude<ModelSource, TfjsModelSource>, options);
+  const { bytes, file } = await toBytes(source as Exclude<ModelSource, TfjsModelSource | URL>, options);
+  return loadBytes(bytes, file, options);
+}
+
+/** Loads a model file's bytes, sniffing the format from its first bytes. */
+async function loadBytes(bytes: Uint8Array, file: string, options: LoadModelOptions): Promise<Model> {
   if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b) return loadKerasZip(bytes, file, options);
   if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x48 && bytes[2] === 0x44 && bytes[3] === 0x46) return loadLegacyH5(bytes, file, options);
   if (bytes.length === 0) throw new ModelLoadError(file, 'the file is empty.');

@@ -3,7 +3,7 @@
 // layers/<snake_case class name>[_<n>]/..., numbered vars/0..n).
 // Keras reference: keras/src/saving/saving_lib.py.
 import type * as H5 from 'h5wasm';
-import { type BuildOptions, type WeightSource, buildModel } from './config';
+import { type BuildOptions, type WeightLayout, type WeightSource, buildModel } from './config';
 import { ModelLoadError, parseJsonSafe } from './errors';
 import { H5Reader, type StoredWeight } from './h5';
 import type { Model } from '../models/model';
@@ -27,7 +27,8 @@ export async function readKerasZip(bytes: Uint8Array, file: string, limits: ZipL
     out = fflate.unzipSync(bytes, {
       filter: (f) => {
         const n = f.name.replace(/\\/g, '/');
-        if (n.split('/').includes('..') || n.startsWith('/')) problems.push(`member '${f.name}' has an unsafe path`);
+        // '..' segments, absolute and drive-letter paths, NUL bytes: never extracted, but a sign of a hostile archive.
+        if (n.split('/').includes('..') || n.startsWith('/') || /^[a-zA-Z]:/.test(n) || n.includes('\0')) problems.push(`member '${f.name}' has an unsafe path`);
         if (!WANTED.includes(n)) return false;
         declared += f.originalSize;
         if (f.originalSize > max || declared > max) {
@@ -59,20 +60,35 @@ function numericKeys(keys: string[]): string[] {
   return keys.filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b));
 }
 
+/**
+ * Keras 3 names the members of a saved list by class and a per-class counter
+ * (keras/src/saving/saving_lib.py _save_container_state): [LSTMCell, GRUCell, LSTMCell]
+ * -> lstm_cell, gru_cell, lstm_cell_1.
+ */
+export function containerNames(classNames: string[]): string[] {
+  const used = new Map<string, number>();
+  return classNames.map((c) => {
+    const base = toSnakeCase(c);
+    const n = used.get(base);
+    used.set(base, n === undefined ? 0 : n + 1);
+    return n === undefined ? base : `${base}_${n + 1}`;
+  });
+}
+
 /** Weights of one saved object group in Keras 3 order: its vars, then the children that hold a layer's weights. */
-function collect(h5: H5Reader, g: H5.Group, className: string): StoredWeight[] {
+function collect(h5: H5Reader, g: H5.Group, className: string, layout: WeightLayout = {}): StoredWeight[] {
   const out: StoredWeight[] = [];
   const child = (name: string): H5.Group | null => {
     const keys = h5.keys(g);
     const hit = keys.find((k) => k === name || k.replace(/\\/g, '/') === name);
     if (hit === undefined) return null;
-    const e = g.get(hit);
+    const e = h5.member(g, hit);
     return h5.isGroup(e) ? e : null;
   };
   const vars = child('vars');
   if (vars) {
     for (const k of numericKeys(h5.keys(vars))) {
-      const e = vars.get(k);
+      const e = h5.member(vars, k);
       if (!h5.isDataset(e)) throw new ModelLoadError(h5.label, `'${vars.path}/${k}' is not a dataset.`);
       out.push(h5.weight(e));
     }
@@ -87,27 +103,47 @@ function collect(h5: H5Reader, g: H5.Group, className: string): StoredWeight[] {
     if (s) out.push(...collect(h5, s, ''));
   } else {
     const cell = child('cell');
-    if (cell) out.push(...collect(h5, cell, ''));
+    if (cell) out.push(...collect(h5, cell, '', layout));
+    // StackedRNNCells: cells/<class>[_n], named as containerNames() gives them.
+    const cells = child('cells');
+    if (cells && layout.cells) {
+      for (const name of containerNames(layout.cells)) {
+        const e = h5.keys(cells).includes(name) ? h5.member(cells, name) : null;
+        if (!h5.isGroup(e)) throw new ModelLoadError(h5.label, `'${cells.path}' has no group '${name}' for a cell of the StackedRNNCells.`);
+        out.push(...collect(h5, e, ''));
+      }
+    }
   }
   return out;
 }
 
-/** Weight source of a Keras 3 model.weights.h5: layers/<class>[_n] matched by class and order, as Keras saves them. */
-export function kerasWeightsSource(h5: H5Reader): WeightSource {
-  const layers = h5.group('layers');
+/**
+ * Weight source of a Keras 3 model.weights.h5: layers/<class>[_n] matched by class and order, as Keras saves them.
+ * A nested model's layers are under its own group's `layers` (saving_lib walks model.layers recursively).
+ */
+export function kerasWeightsSource(h5: H5Reader, layers: H5.Group | null = h5.group('layers')): WeightSource {
   const names = layers ? h5.keys(layers) : [];
+  const groupOf = (name: string, className: string, ordinal: number): H5.Group | null => {
+    if (!layers) return null;
+    const base = toSnakeCase(className);
+    const key = ordinal === 0 ? base : `${base}_${ordinal}`;
+    let hit = names.find((k) => k === key);
+    // Older writers (tf.keras) may use the layer's own name.
+    if (hit === undefined) hit = names.find((k) => k === name);
+    if (hit === undefined) return null;
+    const g = h5.member(layers, hit);
+    return h5.isGroup(g) ? g : null;
+  };
   return {
-    weightsFor(name, className, ordinal) {
-      if (!layers) return null;
-      const base = toSnakeCase(className);
-      const key = ordinal === 0 ? base : `${base}_${ordinal}`;
-      let hit = names.find((k) => k === key);
-      // Older writers (tf.keras) may use the layer's own name.
-      if (hit === undefined) hit = names.find((k) => k === name);
-      if (hit === undefined) return null;
-      const g = layers.get(hit);
-      if (!h5.isGroup(g)) return null;
-      return collect(h5, g, className);
+    weightsFor(name, className, ordinal, layout) {
+      const g = groupOf(name, className, ordinal);
+      return g ? collect(h5, g, className, layout) : null;
+    },
+    nested(name, className, ordinal) {
+      const g = groupOf(name, className, ordinal);
+      if (!g) return null;
+      const inner = h5.keys(g).includes('layers') ? h5.member(g, 'layers') : null;
+      return kerasWeightsSource(h5, h5.isGroup(inner) ? inner : null);
     },
   };
 }

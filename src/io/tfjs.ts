@@ -317,19 +317,29 @@ function safeShardPath(p: string, file: string): string {
   return p;
 }
 
-/** `loadModel('path/to/model.json')`: reads the shards named in `paths`, relative to the model.json. */
-export async function loadTfjsFromPath(path: string, readFile: (p: string) => Promise<Uint8Array>, options: TfjsLoadOptions): Promise<Model> {
+/**
+ * `loadModel('path/to/model.json')` (or a URL): reads the shards named in `paths`, relative to the model.json.
+ * `shardLocation` maps a shard name to what `readFile` reads (default: the model.json's folder + name).
+ */
+export async function loadTfjsFromPath(
+  path: string,
+  readFile: (p: string) => Promise<Uint8Array>,
+  options: TfjsLoadOptions,
+  shardLocation?: (name: string) => string,
+): Promise<Model> {
   const json = parseModelJson(await readFile(path), path);
   const groups = manifestOf(json, path);
   const cut = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
   const dir = cut >= 0 ? path.slice(0, cut + 1) : '';
+  const locate = shardLocation ?? ((n: string) => dir + n);
   const names = groups.flatMap((g) => g.paths.map((p) => safeShardPath(p, path)));
   const shards: Uint8Array[] = [];
   for (const n of names) {
     try {
-      shards.push(await readFile(dir + n));
+      shards.push(await readFile(locate(n)));
     } catch (e) {
-      throw new ModelLoadError(path, `cannot read the weight shard '${n}' (${(e as Error).message}).`, { cause: e });
+      const msg = e instanceof ModelLoadError ? e.message.slice(e.file.length + 2) : (e as Error).message;
+      throw new ModelLoadError(path, `cannot read the weight shard '${n}' (${msg}).`, { cause: e });
     }
   }
   return buildTfjs(json, shards, path, options);
