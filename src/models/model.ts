@@ -6,6 +6,7 @@ import { InputLayer } from '../layers/input_layer';
 import { type CallOptions, Layer, type Shape } from '../layers/layer';
 import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../tensor';
 import { type PrintFn, printSummary } from './summary';
+import type { SaveOptions, TfjsArtifacts, WeightsSource } from '../io/save';
 
 export interface ModelOptions {
   inputs: SymbolicTensor | SymbolicTensor[];
@@ -286,6 +287,46 @@ export class Model extends Layer {
   /** Prints a Keras-style summary table (to console.log unless printFn is given). */
   summary(printFn?: PrintFn): void {
     printSummary(this, printFn);
+  }
+
+  /**
+   * Saves the model as Keras does: `await model.save('m.keras')` writes a Keras 3
+   * archive; `await model.save('dir/model.json', { format: 'tfjs' })` (or a directory)
+   * a TensorFlow.js layers-model. Without a target (browsers) it returns the
+   * `.keras` bytes, or `{ modelJson, weights }` with `{ format: 'tfjs' }`.
+   * io code (h5wasm, fflate) is imported only here.
+   */
+  save(target: string, options?: SaveOptions): Promise<void>;
+  save(target?: undefined, options?: SaveOptions & { format?: 'keras' }): Promise<Uint8Array>;
+  save(target: undefined, options: SaveOptions & { format: 'tfjs' }): Promise<TfjsArtifacts>;
+  async save(target?: string, options?: SaveOptions): Promise<void | Uint8Array | TfjsArtifacts> {
+    return (await import('../io/save')).saveModel(this, target, options);
+  }
+
+  /** The bytes of a Keras 3 `.keras` archive of this model. */
+  async toKerasBytes(): Promise<Uint8Array> {
+    return (await import('../io/save')).toKerasBytes(this);
+  }
+
+  /** This model as a TensorFlow.js layers-model in memory (what loadModel and tf.io.fromMemory take). */
+  async toTfjs(options: { shardSizeBytes?: number } = {}): Promise<TfjsArtifacts> {
+    return (await import('../io/save')).saveModel(this, undefined, { ...options, format: 'tfjs' }) as Promise<TfjsArtifacts>;
+  }
+
+  /** Writes a Keras 3 `.weights.h5` file (Keras save_weights), or returns its bytes without a path. */
+  saveWeights(target: string): Promise<void>;
+  saveWeights(): Promise<Uint8Array>;
+  async saveWeights(target?: string): Promise<void | Uint8Array> {
+    return (await import('../io/save')).saveWeights(this, target);
+  }
+
+  /**
+   * Loads weights (Keras load_weights): a Keras 3 `.weights.h5` or `.keras`, matched by
+   * structure, or a legacy Keras 2 weights `.h5`, matched by layer order. On any mismatch
+   * it throws and the model keeps its weights.
+   */
+  async loadWeights(source: WeightsSource): Promise<void> {
+    return (await import('../io/save')).loadWeights(this, source);
   }
 
   /** Nodes in execution order (used by summary). */
