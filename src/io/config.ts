@@ -299,7 +299,20 @@ export class ConfigReader {
   private activation(value: unknown, className: string, label: string, key: string): unknown {
     if (value === null || value === undefined) return value;
     let v: unknown = value;
-    if (isObj(v)) v = v.class_name ?? v.className; // Keras 3 may serialize a built-in activation as an object
+    if (isObj(v) && v.class_name === 'function') {
+      // A function object (keras/src/saving/serialization_lib.py serialize_with_public_fn):
+      // Keras 2's hard_sigmoid as written by our .keras writer (io/serialize.ts), or a
+      // public Keras function ({module: 'keras.activations', config: 'tanh'}).
+      if (v.registered_name === 'rnn_wasm>hard_sigmoid_keras2') return 'hard_sigmoid_keras2';
+      const mod = v.module;
+      v = typeof mod === 'string' && (mod === 'keras' || mod.startsWith('keras.')) && typeof v.config === 'string' ? v.config : undefined;
+      if (v === undefined) {
+        this.unsupported(`${label}: ${key} ${describeValue(value)} (a custom function)`);
+        return undefined;
+      }
+    } else if (isObj(v)) {
+      v = v.class_name ?? v.className; // Keras 3 may serialize a built-in activation as an object
+    }
     if (typeof v !== 'string') {
       this.unsupported(`${label}: ${key} ${describeValue(value)}`);
       return undefined;

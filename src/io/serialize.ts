@@ -107,6 +107,18 @@ function kindOf(key: string): 'initializer' | 'regularizer' | 'constraint' {
 }
 
 /** The config dict of one layer in Keras 3 form (snake_case, serialized objects, DTypePolicy). */
+/**
+ * Keras 2's hard_sigmoid as a Keras 3 registered custom function, the form
+ * `keras.saving.register_keras_serializable(package='rnn_wasm')` produces for
+ * `def hard_sigmoid_keras2(x)`. io/config.ts reads it back.
+ */
+export const HARD_SIGMOID_KERAS2_FN = {
+  module: 'rnn_wasm',
+  class_name: 'function',
+  config: 'hard_sigmoid_keras2',
+  registered_name: 'rnn_wasm>hard_sigmoid_keras2',
+} as const;
+
 function k3LayerConfig(layer: Layer, problems: Problems): Json {
   const cfg = layer.getConfig();
   const out: Json = {};
@@ -123,12 +135,12 @@ function k3LayerConfig(layer: Layer, problems: Problems): Json {
       continue;
     }
     if ((k === 'activation' || k === 'recurrentActivation') && v === 'hard_sigmoid_keras2') {
-      // Keras 3's hard_sigmoid is relu6(x + 3) / 6, not Keras 2's clip(0.2x + 0.5, 0, 1):
-      // no Keras 3 built-in computes the Keras 2 function (keras/src/activations/activations.py).
-      problems.add(
-        `${layer.context}: ${camelToSnake(k)} is Keras 2's hard_sigmoid (clip(0.2x + 0.5, 0, 1)), which Keras 3 cannot express; ` +
-          `save with { format: 'tfjs' }, whose hard_sigmoid is the Keras 2 one`,
-      );
+      // Keras 3's hard_sigmoid is relu6(x + 3) / 6, not Keras 2's clip(0.2x + 0.5, 0, 1), and no
+      // Keras 3 built-in computes the Keras 2 function (keras/src/activations/activations.py). So it
+      // is written as Keras 3 writes a registered custom function (serialization_lib.py
+      // serialize_with_public_fn): Keras 3 loads it once the user registers
+      // `rnn_wasm>hard_sigmoid_keras2` (README), instead of silently changing the numbers.
+      out[camelToSnake(k)] = { ...HARD_SIGMOID_KERAS2_FN };
       continue;
     }
     out[camelToSnake(k)] = v;

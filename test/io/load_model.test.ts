@@ -306,3 +306,45 @@ describe('loadModel options', () => {
     await expect(loadModel(new Uint8Array([1]), { maxWeights: -1 })).rejects.toThrow(/option maxWeights must be a positive number, received -1/);
   });
 });
+
+describe('loadModel: activations written as Keras 3 function objects', () => {
+  // keras/src/saving/serialization_lib.py serialize_with_public_fn: public Keras functions carry
+  // module 'keras.activations'; registered custom functions their package>name.
+  function denseArchive(activation: unknown): Promise<Uint8Array> {
+    const dense = new layers.Dense({ units: 3, inputShape: [4] });
+    dense.build([null, 4]);
+    dense.setWeights([{ data: randArray(12, 41), shape: [4, 3] }, { data: randArray(3, 42), shape: [3] }]);
+    const entry = layerEntry(dense) as { config: Record<string, unknown> };
+    entry.config.activation = activation;
+    const config = {
+      module: 'keras', class_name: 'Sequential', registered_name: null,
+      config: {
+        name: 'seq', trainable: true,
+        layers: [{ module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, 4], dtype: 'float32', sparse: false, name: 'input_layer' } }, entry],
+      },
+    };
+    return kerasArchive(config, [dense]);
+  }
+  const x = new Tensor(randArray(8, 43), [2, 4]);
+
+  it("reads {module: 'keras.activations', class_name: 'function', config: 'tanh'} as tanh", async () => {
+    const asFn = await loadModel(await denseArchive({ module: 'keras.activations', class_name: 'function', config: 'tanh', registered_name: 'tanh' }));
+    const asStr = await loadModel(await denseArchive('tanh'));
+    expectSame(asFn.predict(x), asStr.predict(x));
+    expect((asFn.layers[0].getConfig() as { activation: string }).activation).toBe('tanh');
+    asFn.dispose();
+    asStr.dispose();
+  });
+
+  it("reads rnn_wasm>hard_sigmoid_keras2 (our writer's Keras 2 hard_sigmoid) as Keras 2's formula", async () => {
+    const m = await loadModel(await denseArchive({ module: 'rnn_wasm', class_name: 'function', config: 'hard_sigmoid_keras2', registered_name: 'rnn_wasm>hard_sigmoid_keras2' }));
+    expect((m.layers[0].getConfig() as { activation: string }).activation).toBe('hard_sigmoid_keras2');
+    m.dispose();
+  });
+
+  it('names an unknown custom function in the unsupported-items error', async () => {
+    const bytes = await denseArchive({ module: '__main__', class_name: 'function', config: 'my_act', registered_name: 'Custom>my_act' });
+    const err = await expectLoadError(loadModel(bytes), 'activation', 'Custom>my_act', 'custom function');
+    expect(err).toBeInstanceOf(UnsupportedModelError);
+  });
+});

@@ -213,11 +213,20 @@ describe('round trips: load -> save -> load gives identical weights and outputs'
     m.dispose();
   });
 
-  it('a Keras-2 hard_sigmoid model saves to tfjs but not to .keras (Keras 3 has no such activation)', async () => {
+  it('a Keras-2 hard_sigmoid model saves to tfjs (its hard_sigmoid) and to .keras as a registered custom function', async () => {
     const m = new Sequential({ layers: [new L.LSTM({ units: 2, recurrentActivation: 'hard_sigmoid_keras2' as never, inputShape: [3, 2] })] });
     randomize(m, 14);
-    await roundTrip(m, input([2, 3, 2], 15), ['tfjs']);
-    await expectUnsupported(m.save(), "LSTM 'lstm", "Keras 2's hard_sigmoid", "format: 'tfjs'");
+    await roundTrip(m, input([2, 3, 2], 15), ['keras', 'tfjs']);
+    // Keras 3 has no built-in for clip(0.2x + 0.5, 0, 1): written the way Keras 3 writes a function
+    // registered with register_keras_serializable(package='rnn_wasm') (serialization_lib.py).
+    const cfg = JSON.parse(strFromU8(unzipSync(await m.save())['config.json']));
+    const lstm = cfg.config.layers.find((l: { class_name: string }) => l.class_name === 'LSTM');
+    expect(lstm.config.recurrent_activation).toEqual({
+      module: 'rnn_wasm', class_name: 'function', config: 'hard_sigmoid_keras2', registered_name: 'rnn_wasm>hard_sigmoid_keras2',
+    });
+    expect(lstm.config.activation).toBe('tanh');
+    const tfjs = await m.toTfjs();
+    expect(JSON.stringify(tfjs.modelJson)).toContain('"recurrent_activation":"hard_sigmoid"');
     m.dispose();
   });
 });
