@@ -202,6 +202,15 @@ function k3Tensor(index: GraphIndex, t: SymbolicTensor): Json {
   return { class_name: '__keras_tensor__', config: { shape: [...t.shape], dtype: t.dtype, keras_history: index.history(t) } };
 }
 
+/** The model's graph index, or null (and a problem) when the model is not built yet. */
+function graphIndexOf(model: Model, problems: Problems): GraphIndex | null {
+  if (!model.built) {
+    problems.add(`model '${model.name}' is not built (its input shape is unknown): give the first layer inputShape, start with Input(), or call build()/predict() first`);
+    return null;
+  }
+  return new GraphIndex(model);
+}
+
 /** One call of a layer: {args, kwargs} as keras/src/ops/node.py serializes it (Keras 3). */
 function k3Node(index: GraphIndex, node: Node): Json {
   const args = node.inputsIsList ? [node.inputs.map((t) => k3Tensor(index, t))] : [k3Tensor(index, node.inputs[0])];
@@ -214,11 +223,8 @@ function k3Node(index: GraphIndex, node: Node): Json {
 
 /** A Sequential or Functional model in Keras 3 form (the whole config.json, or a nested model's entry). */
 export function k3Model(model: Model, problems: Problems): Json {
-  if (!model.built) {
-    problems.add(`model '${model.name}' is not built (its input shape is unknown): give the first layer inputShape, start with Input(), or call build()/predict() first`);
-    return {};
-  }
-  const index = new GraphIndex(model);
+  const index = graphIndexOf(model, problems);
+  if (!index) return {};
   if (model instanceof Sequential) {
     const input = model.inputs[0].node.layer as InputLayer;
     const layers = [k3InputLayer(input), ...model.layers.map((l) => k3Layer(l, problems, firstInputShape(index, l)))];
@@ -345,11 +351,8 @@ function k2Layer(layer: Layer, problems: Problems): Json {
  * ([[layer, node, tensor, kwargs], ...], RNN initial states appended after the input).
  */
 export function k2Topology(model: Model, problems: Problems): Json {
-  if (!model.built) {
-    problems.add(`model '${model.name}' is not built (its input shape is unknown): give the first layer inputShape, start with Input(), or call build()/predict() first`);
-    return {};
-  }
-  const index = new GraphIndex(model);
+  const index = graphIndexOf(model, problems);
+  if (!index) return {};
   if (model instanceof Sequential) {
     const input = model.inputs[0].node.layer as InputLayer;
     const layers = model.layers.map((l, i) => {
