@@ -190,6 +190,11 @@ describe('TypeScript consumers', () => {
     expect(r.out).toMatch(/node_modules\/rnn-wasm\/dist\/index\.d\.cts/);
   });
 
+  it('node16 with no DOM lib checks our declarations too (skipLibCheck: false): they need no WebAssembly/DOM types', () => {
+    const r = tsc({ ...nodeOptions, skipLibCheck: false }, { 'esm.mts': consumer, 'cjs.cts': consumer });
+    expect(r.ok, r.out).toBe(true);
+  });
+
   it('node16 rejects a misuse of the declarations (the check is real)', () => {
     const r = tsc(nodeOptions, { 'bad.mts': misuse });
     expect(r.ok).toBe(false);

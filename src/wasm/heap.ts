@@ -8,13 +8,23 @@
 const ALIGN = 16;
 const PAGE = 65536;
 
+/**
+ * The part of a WebAssembly.Memory the host uses. Declared here rather than
+ * as `WebAssembly.Memory` so the published .d.ts needs no WebAssembly lib
+ * types (a consumer compiling with `lib: ["ES2022"]` has none).
+ */
+export interface LinearMemory {
+  readonly buffer: ArrayBuffer;
+  grow(delta: number): number;
+}
+
 interface Block {
   ptr: number;
   size: number;
 }
 
 export class Heap {
-  readonly memory: WebAssembly.Memory;
+  readonly memory: LinearMemory;
   private readonly base: number;
   private free: Block[] = [];
   private readonly used = new Map<number, number>();
@@ -22,7 +32,7 @@ export class Heap {
   private view: Float32Array;
   private viewI32: Int32Array;
 
-  constructor(memory: WebAssembly.Memory, heapBase: number) {
+  constructor(memory: LinearMemory, heapBase: number) {
     this.memory = memory;
     this.base = align(heapBase);
     this.end = memory.buffer.byteLength;

@@ -3,11 +3,11 @@
 // no asset URLs, no top-level await). init() picks the SIMD build when the
 // runtime validates SIMD, otherwise the scalar fallback.
 import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from './binary.generated';
-import { Heap } from './heap';
+import { Heap, type LinearMemory } from './heap';
 
 /** The raw exports of the kernel module (pointers are byte offsets). */
 export interface KernelExports {
-  memory: WebAssembly.Memory;
+  memory: LinearMemory;
   heap_base(): number;
   simd_enabled(): number;
   act_forward(out: number, x: number, n: number, kind: number): void;
