@@ -33,8 +33,8 @@ let fileCounter = 0;
  */
 let fault: string | null = null;
 
-/** Records a WebAssembly trap from h5wasm (see `fault`). */
-function noteFault(e: unknown): void {
+/** Records a WebAssembly trap inside h5wasm: after one, HDF5 reads are refused (see `fault`). */
+export function noteFault(e: unknown): void {
   if (fault === null && typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError) fault = e.message;
 }
 

@@ -12,7 +12,7 @@ import type { Layer, LayerWeight } from '../layers/layer';
 import { Model } from '../models/model';
 import { Tensor, formatShape } from '../tensor';
 import { ModelLoadError } from './errors';
-import { H5Reader, attrString, attrStrings, h5ErrorText, loadH5wasm } from './h5';
+import { H5Reader, attrString, attrStrings, h5ErrorText, loadH5wasm, noteFault } from './h5';
 
 /** One saveable object of the Keras 3 walk: its group path and the variables it stores itself. */
 export interface SaveableEntry {
@@ -183,7 +183,7 @@ function keras3Plan(model: Model, h5: H5Reader, problems: string[]): Assignment[
     const shapes: number[][] = [];
     const vals: Float32Array[] = [];
     e.weights.forEach((w, i) => {
-      const ds = vars!.get(keys[i]);
+      const ds = h5.member(vars!, keys[i]);
       if (!h5.isDataset(ds)) {
         problems.push(`${what}: '${vars!.path}/${keys[i]}' is not a dataset`);
         return;
@@ -301,6 +301,12 @@ export async function loadWeightsH5(model: Model, bytes: Uint8Array, file: strin
   try {
     const legacy = h5.attr(h5.file, 'layer_names') !== undefined || (h5.group('model_weights') !== null && h5.group('layers') === null);
     plan = legacy ? legacyPlan(model, h5, problems) : keras3Plan(model, h5, problems);
+  } catch (e) {
+    // HDF5 reads go through H5Reader (ModelLoadError); anything else h5wasm throws on a
+    // corrupt file still names the file here rather than escaping as a raw library error.
+    if (e instanceof ModelLoadError) throw e;
+    noteFault(e);
+    throw new ModelLoadError(file, `cannot read the weights: ${h5ErrorText(e)}`, { cause: e });
   } finally {
     h5.close();
   }
