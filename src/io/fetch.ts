@@ -14,7 +14,11 @@ export interface FetchSettings {
   fetch?: FetchLike;
   /** RequestInit given to every request (headers, credentials, signal, ...). */
   fetchOptions?: RequestInit;
+  /** Largest response body read from one URL, in bytes (default 2 GiB); a larger one is refused while it streams. */
+  maxDownloadBytes?: number;
 }
+
+const DEFAULT_MAX_DOWNLOAD = 2 ** 31;
 
 /** True for URL objects and strings that start with http:// or https://. */
 export function isUrlSource(source: unknown): source is URL | string {
@@ -58,9 +62,42 @@ export async function fetchBytes(url: string, settings: FetchSettings, label = u
   if (!res.ok) {
     throw new ModelLoadError(label, `fetching ${url} failed: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`);
   }
+  const cap = settings.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD;
+  const tooBig = (n: number) => new ModelLoadError(label, `the response from ${url} is larger than maxDownloadBytes (${cap} bytes${n > 0 ? `; it declares or sent ${n}` : ''}).`);
+  const declared = Number(res.headers?.get?.('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > cap) throw tooBig(declared);
   try {
-    return new Uint8Array(await res.arrayBuffer());
+    // Stream and count, so a server that sends more than it declares (or declares
+    // nothing) cannot make us buffer an unbounded body.
+    const body = res.body;
+    if (!body || typeof body.getReader !== 'function') {
+      const whole = new Uint8Array(await res.arrayBuffer());
+      if (whole.length > cap) throw tooBig(whole.length);
+      return whole;
+    }
+    const reader = body.getReader();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > cap) {
+        await reader.cancel().catch(() => undefined);
+        throw tooBig(total);
+      }
+      chunks.push(value);
+    }
+    if (chunks.length === 1) return chunks[0];
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
   } catch (e) {
+    if (e instanceof ModelLoadError) throw e;
     throw new ModelLoadError(label, `cannot read the body of ${url} (${(e as Error)?.message ?? String(e)}).`, { cause: e });
   }
 }

@@ -29,7 +29,7 @@ export interface LoadModelOptions extends FetchSettings {
   maxUncompressedBytes?: number;
 }
 
-const OPTION_KEYS = ['name', 'maxWeights', 'maxUncompressedBytes', 'fetch', 'fetchOptions'];
+const OPTION_KEYS = ['name', 'maxWeights', 'maxUncompressedBytes', 'maxDownloadBytes', 'fetch', 'fetchOptions'];
 
 async function readPath(path: string): Promise<Uint8Array> {
   const deno = (globalThis as { Deno?: { readFile(p: string): Promise<Uint8Array> } }).Deno;
@@ -66,7 +66,7 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
   }
   if (options.name !== undefined && typeof options.name !== 'string') throw new Error(`loadModel: option name must be a string, received ${typeof options.name}.`);
   checkFetchOptions(options);
-  for (const k of ['maxWeights', 'maxUncompressedBytes'] as const) {
+  for (const k of ['maxWeights', 'maxUncompressedBytes', 'maxDownloadBytes'] as const) {
     const v = options[k];
     if (v !== undefined && (!Number.isFinite(v) || v <= 0)) throw new Error(`loadModel: option ${k} must be a positive number, received ${String(v)}.`);
   }

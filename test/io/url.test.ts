@@ -133,6 +133,27 @@ describe('loadModel from URLs', () => {
     await expectLoadError(loadModel('https://example.invalid/x.bin', { fetch: text }), 'https://example.invalid/x.bin', 'not a Keras model file');
   });
 
+  it('refuses a body larger than maxDownloadBytes: by its Content-Length, and while streaming one that declares nothing', async () => {
+    const declared = (() => Promise.resolve(new Response(new Uint8Array(16), { headers: { 'content-length': '5000000000' } }))) as never;
+    await expectLoadError(loadModel('https://example.invalid/big.keras', { fetch: declared }), 'https://example.invalid/big.keras', 'larger than maxDownloadBytes', '5000000000');
+    // An endless stream with no length: cut at the cap, and the stream is cancelled.
+    let pulled = 0;
+    let cancelled = false;
+    const endless = (() => Promise.resolve(new Response(new ReadableStream<Uint8Array>({
+      pull(c) { pulled++; c.enqueue(new Uint8Array(64 * 1024)); },
+      cancel() { cancelled = true; },
+    })))) as never;
+    await expectLoadError(loadModel('https://example.invalid/endless.h5', { fetch: endless, maxDownloadBytes: 1 << 20 }), 'endless.h5', 'larger than maxDownloadBytes (1048576 bytes');
+    expect(pulled).toBeLessThan(40);
+    expect(cancelled).toBe(true);
+    // Under the cap the same path delivers the bytes to the format checks.
+    const small = (() => Promise.resolve(new Response(new ReadableStream<Uint8Array>({
+      start(c) { c.enqueue(new Uint8Array([1, 2, 3])); c.enqueue(new Uint8Array([4])); c.close(); },
+    })))) as never;
+    await expectLoadError(loadModel('https://example.invalid/tiny.keras', { fetch: small, maxDownloadBytes: 100 }), 'tiny.keras', 'not a Keras model file');
+    await expect(loadModel('https://example.invalid/m.keras', { maxDownloadBytes: -1 })).rejects.toThrow(/maxDownloadBytes must be a positive number/);
+  });
+
   it('validates the fetch options', async () => {
     await expect(loadModel('https://example.invalid/m.keras', { fetch: 'curl' as never })).rejects.toThrow(/option fetch must be a function.*received "curl"/);
     await expect(loadModel('https://example.invalid/m.keras', { fetchOptions: 5 as never })).rejects.toThrow(/option fetchOptions must be a RequestInit object, received 5/);
