@@ -115,7 +115,8 @@ function kindOf(key: string): 'initializer' | 'regularizer' | 'constraint' {
 export const HARD_SIGMOID_KERAS2_FN = {
   module: 'rnn_wasm',
   class_name: 'function',
-  config: 'hard_sigmoid_keras2',
+  // keras/src/activations/__init__.py serialize(): a custom function's config is its registered name.
+  config: 'rnn_wasm>hard_sigmoid_keras2',
   registered_name: 'rnn_wasm>hard_sigmoid_keras2',
 } as const;
 

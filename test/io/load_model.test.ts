@@ -337,7 +337,7 @@ describe('loadModel: activations written as Keras 3 function objects', () => {
   });
 
   it("reads rnn_wasm>hard_sigmoid_keras2 (our writer's Keras 2 hard_sigmoid) as Keras 2's formula", async () => {
-    const m = await loadModel(await denseArchive({ module: 'rnn_wasm', class_name: 'function', config: 'hard_sigmoid_keras2', registered_name: 'rnn_wasm>hard_sigmoid_keras2' }));
+    const m = await loadModel(await denseArchive({ module: 'rnn_wasm', class_name: 'function', config: 'rnn_wasm>hard_sigmoid_keras2', registered_name: 'rnn_wasm>hard_sigmoid_keras2' }));
     expect((m.layers[0].getConfig() as { activation: string }).activation).toBe('hard_sigmoid_keras2');
     m.dispose();
   });

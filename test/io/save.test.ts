@@ -222,7 +222,7 @@ describe('round trips: load -> save -> load gives identical weights and outputs'
     const cfg = JSON.parse(strFromU8(unzipSync(await m.save())['config.json']));
     const lstm = cfg.config.layers.find((l: { class_name: string }) => l.class_name === 'LSTM');
     expect(lstm.config.recurrent_activation).toEqual({
-      module: 'rnn_wasm', class_name: 'function', config: 'hard_sigmoid_keras2', registered_name: 'rnn_wasm>hard_sigmoid_keras2',
+      module: 'rnn_wasm', class_name: 'function', config: 'rnn_wasm>hard_sigmoid_keras2', registered_name: 'rnn_wasm>hard_sigmoid_keras2',
     });
     expect(lstm.config.activation).toBe('tanh');
     const tfjs = await m.toTfjs();
