@@ -138,8 +138,8 @@ function k3LayerConfig(layer: Layer, problems: Problems): Json {
     if ((k === 'activation' || k === 'recurrentActivation') && v === 'hard_sigmoid_keras2') {
       // Keras 3's hard_sigmoid is relu6(x + 3) / 6, not Keras 2's clip(0.2x + 0.5, 0, 1), and no
       // Keras 3 built-in computes the Keras 2 function (keras/src/activations/activations.py). So it
-      // is written as Keras 3 writes a registered custom function (serialization_lib.py
-      // serialize_with_public_fn): Keras 3 loads it once the user registers
+      // is written as Keras 3 writes a registered custom activation (activations/__init__.py
+      // serialize, serialization_lib.py): Keras 3 loads it once the user registers
       // `rnn_wasm>hard_sigmoid_keras2` (README), instead of silently changing the numbers.
       out[camelToSnake(k)] = { ...HARD_SIGMOID_KERAS2_FN };
       continue;
