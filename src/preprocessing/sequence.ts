@@ -43,12 +43,14 @@ export type PadSequence = readonly SequenceStep[] | ArrayLike<number>;
 
 const OPTIONS = ['maxlen', 'dtype', 'padding', 'truncating', 'value'];
 
-function show(value: unknown): string {
+/** A received value in the preprocessing functions' error messages (shared with tokenizer.ts). */
+export function show(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  if (typeof value === 'function') return 'a function';
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${String(value)}`;
 }

@@ -27,6 +27,7 @@
 //    `set(seq)`); here that order is first occurrence.
 
 import { Tensor } from '../tensor';
+import { show } from './sequence';
 
 /** Keras's default `filters`: all punctuation except `'`, plus tab and newline. */
 export const DEFAULT_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n';
@@ -94,16 +95,6 @@ export interface TokenizerConfig {
 // ---------------------------------------------------------------------------
 // small helpers
 
-function show(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object') return `an object`;
-  return `${typeof value} ${String(value)}`;
-}
 
 const SNAKE_HINT: Record<string, string> = {
   num_words: 'numWords',
