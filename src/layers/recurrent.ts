@@ -9,6 +9,7 @@ import { type Regularizer, type RegularizerIdentifier, getRegularizer, serialize
 import type { SymbolicTensor } from '../engine/symbolic';
 import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
+import { ser } from './layer_utils';
 
 // Kernel constants (assembly/rnn.ts).
 const CELL_SIMPLE_RNN = 0;
@@ -612,7 +613,6 @@ abstract class RecurrentLayer extends Layer {
   }
 
   override getConfig(): Record<string, unknown> {
-    const ser = <T>(v: T | null, f: (v: T) => unknown) => (v === null ? null : f(v));
     return {
       ...super.getConfig(),
       units: this.units,
