@@ -339,6 +339,16 @@ describe('loadModel: activations written as Keras 3 function objects', () => {
   it("reads rnn_wasm>hard_sigmoid_keras2 (our writer's Keras 2 hard_sigmoid) as Keras 2's formula", async () => {
     const m = await loadModel(await denseArchive({ module: 'rnn_wasm', class_name: 'function', config: 'rnn_wasm>hard_sigmoid_keras2', registered_name: 'rnn_wasm>hard_sigmoid_keras2' }));
     expect((m.layers[0].getConfig() as { activation: string }).activation).toBe('hard_sigmoid_keras2');
+    // The numbers are Keras 2's clip(0.2 z + 0.5, 0, 1), not Keras 3's relu6(z + 3) / 6.
+    const [k, b] = m.getWeights();
+    const y = m.predict(x) as Tensor;
+    for (let r = 0; r < 2; r++) {
+      for (let j = 0; j < 3; j++) {
+        let z = b.data[j];
+        for (let i = 0; i < 4; i++) z += x.data[r * 4 + i] * k.data[i * 3 + j];
+        expect(y.data[r * 3 + j]).toBeCloseTo(Math.min(1, Math.max(0, 0.2 * z + 0.5)), 6);
+      }
+    }
     m.dispose();
   });
 
