@@ -7,17 +7,9 @@ import { expect } from 'vitest';
 import { ModelLoadError, loadModel } from '../../src/index';
 import type { Model } from '../../src/models/model';
 
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../util';
+
+export { prng };
 
 const INTERESTING = [0x00, 0xff, 0x7f, 0x80, 0x01, 0xfe, 0x20, 0x30, 0x39, 0x22, 0x5b, 0x7b, 0x2d];
 

@@ -8,6 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUILDS, KernelHarness } from './harness';
 import { REF } from './f64ref';
+import { prng as rng } from '../util';
 
 const ABS_TOL = 5e-7;
 const REL_TOL = 2 ** -22;
@@ -18,17 +19,6 @@ const IDS = Object.keys(REF).map(Number);
 /** Activations with f(-0) = -0 (zero sign must match the reference exactly). */
 const KEEPS_NEG_ZERO = new Set(['linear', 'tanh', 'elu', 'selu', 'softsign', 'swish', 'gelu', 'leaky_relu']);
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SPECIALS = [
   0, -0, Infinity, -Infinity, NaN,
