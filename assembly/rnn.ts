@@ -39,6 +39,9 @@ export const RESET_AFTER: i32 = 16;
 // Keras RNN(zero_output_for_mask=True), as Bidirectional sets on its layers:
 // masked steps output zeros instead of repeating the previous output.
 export const ZERO_OUTPUT_FOR_MASK: i32 = 32;
+// LSTM: take the general per-gate path even for tanh/sigmoid (the kernel
+// tests use it to check the fused step is bit-identical to it).
+export const NO_FUSED_STEP: i32 = 64;
 
 function gate_count(cell: i32): i32 {
   return cell == CELL_LSTM ? 4 : cell == CELL_GRU ? 3 : 1;
@@ -244,7 +247,7 @@ export function lstm_forward(
   const tmp = prev + (<usize>r4(B * U) << 2); // (U) activation(c) of one row
   const back = (flags & GO_BACKWARDS) != 0;
   const ub = <usize>U << 2;
-  const fused = act == ACT_TANH && ract == ACT_SIGMOID;
+  const fused = act == ACT_TANH && ract == ACT_SIGMOID && (flags & NO_FUSED_STEP) == 0;
   project_inputs(xw, x, kernelP, bias, (flags & HAS_BIAS) != 0, B * T, F, N);
   if (flags & HAS_MASK) memory.fill(prev, 0, (<usize>B * U) << 2);
   for (let s = 0; s < T; s++) {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { randArray } from '../util';
 import { BUILDS, KernelHarness } from './harness';
 
-const RETURN_SEQUENCES = 1, GO_BACKWARDS = 2, HAS_MASK = 4, HAS_BIAS = 8, RESET_AFTER = 16;
+const RETURN_SEQUENCES = 1, GO_BACKWARDS = 2, HAS_MASK = 4, HAS_BIAS = 8, RESET_AFTER = 16, NO_FUSED_STEP = 64;
 type Cell = 'simple' | 'lstm' | 'gru';
 const GATES = { simple: 1, lstm: 4, gru: 3 };
 const sig = (v: number) => 1 / (1 + Math.exp(-v));
@@ -130,6 +130,28 @@ for (const build of BUILDS) {
         expect(maxDiff(k.read(hp, B * U), want.h)).toBeLessThan(2e-6);
         if (cell === 'lstm') expect(maxDiff(k.read(cp, B * U), want.c)).toBeLessThan(2e-6);
         expect(maxDiff(k.read(gp, T * B * N), want.gates)).toBeLessThan(2e-6);
+      });
+    }
+
+    // The LSTM's fused tanh/sigmoid step must give exactly the general path's bits
+    // (outputs, h, c, recorded gates), SIMD tails and masks included.
+    for (const [B, T, F, U, flags] of [[3, 7, 5, 9, RETURN_SEQUENCES | HAS_BIAS | HAS_MASK], [2, 5, 4, 13, GO_BACKWARDS | RETURN_SEQUENCES | HAS_BIAS | HAS_MASK | 32], [1, 4, 3, 8, HAS_BIAS]]) {
+      it(`lstm fused step is bit-identical to the general path B${B} T${T} F${F} U${U} flags ${flags}`, () => {
+        const run = (extra: number) => {
+          k.reset();
+          const e = k.exports;
+          const N = 4 * U, seed = 900 + U;
+          const kp = k.alloc(e.packed_size(F, N)); e.pack_b(kp, k.put(randArray(F * N, seed, 0.7)), N, F, N);
+          const rp = k.alloc(e.packed_size(U, N)); e.pack_b(rp, k.put(randArray(U * N, seed + 1, 0.7)), N, U, N);
+          const bp = k.put(randArray(N, seed + 2, 0.5));
+          const mp = k.put(Float32Array.from(randArray(B * T, seed + 3), (v) => (v > -0.3 ? 1 : 0)));
+          const xp = k.put(randArray(B * T * F, seed + 4)), hp = k.put(randArray(B * U, seed + 5)), cp = k.put(randArray(B * U, seed + 6));
+          const outN = flags & RETURN_SEQUENCES ? B * T * U : B * U;
+          const op = k.alloc(outN), gp = k.alloc(T * B * N), sp = k.alloc(e.rnn_scratch_floats(1, B, T, U));
+          e.lstm_forward(op, hp, cp, xp, mp, kp, bp, rp, sp, gp, B, T, F, U, flags | extra, 1, 2);
+          return [k.read(op, outN), k.read(hp, B * U), k.read(cp, B * U), k.read(gp, T * B * N)].map((a) => Array.from(new Uint32Array(Float32Array.from(a).buffer)));
+        };
+        expect(run(0)).toEqual(run(NO_FUSED_STEP));
       });
     }
   });
