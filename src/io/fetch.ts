@@ -5,6 +5,7 @@
 // http handler does (tfjs-core/src/io/http.ts: parseUrl, loadWeights).
 import { describeValue } from '../config';
 import { ModelLoadError } from './errors';
+import { concat } from './tfjs';
 
 /** The part of the fetch API loadModel uses (the global fetch satisfies it). */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -88,14 +89,7 @@ export async function fetchBytes(url: string, settings: FetchSettings, label = u
       }
       chunks.push(value);
     }
-    if (chunks.length === 1) return chunks[0];
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return concat(chunks);
   } catch (e) {
     if (e instanceof ModelLoadError) throw e;
     throw new ModelLoadError(label, `cannot read the body of ${url} (${(e as Error)?.message ?? String(e)}).`, { cause: e });

@@ -179,7 +179,8 @@ export function decodeTfjsWeight(spec: Pick<Spec, 'shape' | 'dtype' | 'quant'>, 
   return out;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+/** The parts joined into one array (the part itself when there is one). */
+export function concat(parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0];
   const n = parts.reduce((a, p) => a + p.length, 0);
   const out = new Uint8Array(n);

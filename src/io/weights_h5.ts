@@ -12,7 +12,7 @@ import type { Layer, LayerWeight } from '../layers/layer';
 import { Model } from '../models/model';
 import { Tensor, formatShape } from '../tensor';
 import { ModelLoadError } from './errors';
-import { H5Reader, attrString, attrStrings, h5ErrorText, loadH5wasm, noteFault } from './h5';
+import { H5Reader, type StoredWeight, attrString, attrStrings, h5ErrorText, loadH5wasm, noteFault } from './h5';
 
 /** One saveable object of the Keras 3 walk: its group path and the variables it stores itself. */
 export interface SaveableEntry {
@@ -157,6 +157,12 @@ interface Assignment {
 
 const numericKeys = (keys: string[]): string[] => keys.filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b));
 
+/** Why a stored weight cannot go into a layer weight of another shape, or null when it fits. */
+function shapeProblem(what: string, i: number, w: { name: string; shape: readonly number[] }, sw: StoredWeight): string | null {
+  const same = sw.shape.length === w.shape.length && sw.shape.every((d, k) => d === w.shape[k]);
+  return same ? null : `${what} weight ${i} (${w.name}) should be ${formatShape(w.shape as number[])}, the file has ${formatShape(sw.shape)} at '${sw.path}'`;
+}
+
 /**
  * Keras 3 `.weights.h5` (or the model.weights.h5 of a `.keras`): every saveable's
  * `<path>/vars/i` matched by the same walk as saving, as saving_lib.load_weights_only.
@@ -189,9 +195,9 @@ function keras3Plan(model: Model, h5: H5Reader, problems: string[]): Assignment[
         return;
       }
       const sw = h5.weight(ds);
-      const same = sw.shape.length === w.shape.length && sw.shape.every((d, k) => d === w.shape[k]);
-      if (!same) {
-        problems.push(`${what} weight ${i} (${w.name}) should be ${formatShape(w.shape as number[])}, the file has ${formatShape(sw.shape)} at '${sw.path}'`);
+      const wrong = shapeProblem(what, i, w, sw);
+      if (wrong) {
+        problems.push(wrong);
         return;
       }
       shapes.push(sw.shape);
@@ -276,9 +282,9 @@ function legacyPlan(model: Model, h5: H5Reader, problems: string[]): Assignment[
         return;
       }
       const sw = h5.weight(ds);
-      const same = sw.shape.length === w.shape.length && sw.shape.every((d, j) => d === w.shape[j]);
-      if (!same) {
-        problems.push(`${what} weight ${i} (${w.name}) should be ${formatShape(w.shape as number[])}, the file has ${formatShape(sw.shape)} at '${sw.path}'`);
+      const wrong = shapeProblem(what, i, w, sw);
+      if (wrong) {
+        problems.push(wrong);
         return;
       }
       byWeight.set(w, new Tensor(sw.read(), sw.shape));
