@@ -15,11 +15,26 @@ const library = {
   platform: 'neutral' as const,
   treeshake: true,
   removeNodeProtocol: false,
+  // Reached only in Node (the HDF5 worker's host, src/io/h5.ts).
+  external: ['node:worker_threads'],
 };
 
 export default defineConfig([
-  // clean keeps the CLI files, which the second build writes at the same time.
-  { ...library, entry: { index: 'src/index.ts' }, dts: true, clean: ['!cli.js', '!cli.js.map'] },
+  // clean keeps the CLI and worker files, which the other builds write at the same time.
+  { ...library, entry: { index: 'src/index.ts' }, dts: true, clean: ['!cli.js', '!cli.js.map', '!h5_worker.mjs', '!h5_worker.mjs.map'] },
+  // The HDF5 worker (src/io/h5.ts starts it from beside the bundle): ESM for Node
+  // worker_threads and module Web Workers, h5wasm left to the package resolution.
+  {
+    entry: { h5_worker: 'src/io/h5_worker.mjs' },
+    format: ['esm'],
+    outExtension: () => ({ js: '.mjs' }),
+    sourcemap: true,
+    target: 'es2022',
+    platform: 'neutral',
+    treeshake: true,
+    removeNodeProtocol: false,
+    external: ['h5wasm', 'node:worker_threads'],
+  },
   // The command line (`npx rnn-wasm ...`): Node only, ESM, with the shebang for the `bin` field.
   {
     entry: { cli: 'src/cli.ts' },

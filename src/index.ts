@@ -15,4 +15,4 @@ export {
   type TokenizerOptions, type TokenizerConfig, type TextToWordSequenceOptions, type PadSequencesOptions, type MatrixMode,
 } from './preprocessing/index';
 export { loadModel, ModelLoadError, UnsupportedModelError, type LoadModelOptions, type ModelSource } from './io/index';
-export type { SaveOptions, SaveFormat, TfjsArtifacts, WeightsSource } from './io/save';
+export type { LoadWeightsOptions, SaveOptions, SaveFormat, TfjsArtifacts, WeightsSource } from './io/save';

@@ -371,8 +371,37 @@ export class ConfigReader {
   }
 }
 
-/** Keras 2 bare-list Sequential, {layers: [...]} or Functional config -> our model, with weights assigned. */
-export function buildModel(modelConfig: unknown, source: WeightSource, opts: BuildOptions): Model {
+/** A layer and the stored weights it takes, in its weights' order (shapes already checked). */
+interface Assignment {
+  layer: Layer;
+  stored: StoredWeight[];
+}
+
+/**
+ * Keras 2 bare-list Sequential, {layers: [...]} or Functional config -> our model,
+ * with weights assigned. Everything is checked (config, sizes, weight shapes)
+ * before any weight value is read; on failure nothing is left allocated.
+ */
+export async function buildModel(modelConfig: unknown, source: WeightSource, opts: BuildOptions): Promise<Model> {
+  const assign: Assignment[] = [];
+  const model = planModel(modelConfig, source, opts, assign);
+  try {
+    for (const p of assign) {
+      if (p.stored.length === 0) continue;
+      const values: { data: Float32Array; shape: number[] }[] = [];
+      for (const w of p.stored) values.push({ data: await w.read(), shape: w.shape });
+      p.layer.setWeights(values);
+    }
+  } catch (e) {
+    model.dispose();
+    if (e instanceof ModelLoadError) throw e;
+    throw new ModelLoadError(opts.file, `cannot set the weights: ${(e as Error).message}`, { cause: e });
+  }
+  return model;
+}
+
+/** Builds the model and its nested models, and adds every layer's (shape-checked) stored weights to `assign`. */
+function planModel(modelConfig: unknown, source: WeightSource, opts: BuildOptions, assign: Assignment[]): Model {
   const file = opts.file;
   if (!isObj(modelConfig) || typeof modelConfig.class_name !== 'string') {
     throw new ModelLoadError(file, `the model config must be {class_name, config}, received ${describeValue(modelConfig)}.`);
@@ -415,7 +444,7 @@ export function buildModel(modelConfig: unknown, source: WeightSource, opts: Bui
       return;
     }
     if (className === 'Sequential' || className === 'Functional' || className === 'Model') {
-      const sub = buildNested(raw, className, ord, source, { ...opts, maxWeights: Math.max(1, maxWeights - totalStored) }, reader.items, entries);
+      const sub = buildNested(raw, className, ord, source, { ...opts, maxWeights: Math.max(1, maxWeights - totalStored) }, reader.items, entries, assign);
       if (sub) totalStored += sub.countParams();
       entries.push({ raw, conv: null, isInput: false, layer: sub, stored: null, nested: true });
       return;
@@ -495,10 +524,10 @@ export function buildModel(modelConfig: unknown, source: WeightSource, opts: Bui
     throw new ModelLoadError(file, `cannot build the model from its config: ${(e as Error).message}`, { cause: e });
   }
 
-  // 3. Weights: every shape checked before any value is read or written.
+  // 3. Weights: every shape checked before any value is read (buildModel reads and sets them).
   try {
     const problems: string[] = [];
-    const plan: { layer: Layer; stored: StoredWeight[] }[] = [];
+    const plan: Assignment[] = [];
     for (const e of entries) {
       if (!e.layer || e.nested) continue;
       const want = e.layer.weights;
@@ -515,14 +544,11 @@ export function buildModel(modelConfig: unknown, source: WeightSource, opts: Bui
       plan.push({ layer: e.layer, stored: got });
     }
     if (problems.length > 0) throw new ModelLoadError(file, `weights do not match the config:\n  - ${problems.join('\n  - ')}`);
-    for (const p of plan) {
-      if (p.stored.length === 0) continue;
-      p.layer.setWeights(p.stored.map((w) => ({ data: w.read(), shape: w.shape })));
-    }
+    assign.push(...plan);
   } catch (e) {
     model.dispose();
     if (e instanceof ModelLoadError) throw e;
-    throw new ModelLoadError(file, `cannot set the weights: ${(e as Error).message}`, { cause: e });
+    throw new ModelLoadError(file, `cannot match the weights: ${(e as Error).message}`, { cause: e });
   }
   return model;
 }
@@ -531,10 +557,20 @@ const fmt = (s: readonly number[]): string => `[${s.join(', ')}]`;
 
 /**
  * A model used as a layer (Keras 2 and 3 configs nest the whole {class_name, config}):
- * built recursively with the weights the format keeps for it. Its unsupported
- * items join the outer list; other errors dispose what was built and propagate.
+ * built recursively, its layers' weights (the ones the format keeps for it) added
+ * to `assign`. Its unsupported items join the outer list; other errors dispose
+ * what was built and propagate.
  */
-function buildNested(raw: Json, className: string, ordinal: number, source: WeightSource, opts: BuildOptions, items: string[], built: { layer: Layer | null }[]): Model | null {
+function buildNested(
+  raw: Json,
+  className: string,
+  ordinal: number,
+  source: WeightSource,
+  opts: BuildOptions,
+  items: string[],
+  built: { layer: Layer | null }[],
+  assign: Assignment[],
+): Model | null {
   const c = isObj(raw.config) ? raw.config : {};
   const name = typeof c.name === 'string' ? c.name : typeof raw.name === 'string' ? raw.name : '';
   const label = `nested model '${name}' (${className})`;
@@ -544,7 +580,7 @@ function buildNested(raw: Json, className: string, ordinal: number, source: Weig
   }
   const sub = source.nested(name, className, ordinal) ?? { weightsFor: () => null };
   try {
-    return buildModel({ class_name: className, config: raw.config }, sub, opts);
+    return planModel({ class_name: className, config: raw.config }, sub, opts, assign);
   } catch (e) {
     if (e instanceof UnsupportedModelError) {
       items.push(...e.items.map((i) => `in ${label}: ${i}`));

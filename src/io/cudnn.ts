@@ -29,7 +29,7 @@ const sameShape = (s: readonly number[], want: readonly number[]): boolean => s.
 
 /** Applies `fn` to a weight's values when read, with a new shape. */
 function mapped(w: StoredWeight, shape: number[], fn: (v: Float32Array) => Float32Array): StoredWeight {
-  return { path: `${w.path} (cuDNN layout, converted)`, shape, read: () => fn(w.read()) };
+  return { path: `${w.path} (cuDNN layout, converted)`, shape, read: async () => fn(await w.read()) };
 }
 
 /**

@@ -1,21 +1,61 @@
 // HDF5 access through h5wasm (the HDF5 C library compiled to WebAssembly),
 // imported lazily: users who never load a file never load it.
+//
+// Files are read in an HDF5 worker (h5_worker.mjs) by default: the HDF5 C
+// library is not hardened against hostile files, and some corrupt files make it
+// trap ("memory access out of bounds", after which its memory may be broken) or
+// loop forever. In a worker that costs only the worker, which is terminated
+// (on a trap, or after a timeout) and replaced. The worker walks the file into
+// a plain tree (h5_tree.ts) and reads dataset values on request; H5Reader
+// answers the loaders' questions from that tree. Where no worker can be started
+// (a CommonJS bundle in a browser, a Content-Security-Policy without worker-src),
+// or with option hdf5: 'main', the same code runs in this thread.
 import type * as H5 from 'h5wasm';
 import { ModelLoadError } from './errors';
+import type { H5Dataset, H5Group, H5Limits, H5Node } from './h5_tree';
+import { type OpenFile, closeFile, initH5, openBytes, readFloats, walk } from './h5_service.mjs';
+
+export type { H5Dataset, H5Group, H5Node } from './h5_tree';
 
 type H5Module = typeof H5;
 
+/** Where HDF5 files are parsed: see LoadModelOptions.hdf5. */
+export type H5Isolation = 'auto' | 'worker' | 'main';
+
+export interface H5Options {
+  /**
+   * Where HDF5 (`.h5`, `.keras`, `.weights.h5`) files are parsed. 'worker' (a worker
+   * thread: a corrupt file that crashes or hangs the HDF5 library costs only the
+   * worker, which is stopped and replaced), 'main' (this thread: no worker start-up,
+   * no protection), or 'auto' (the default: a worker when one can be started, else this thread).
+   */
+  hdf5?: H5Isolation;
+  /** Longest time one HDF5 step (opening a file, reading one weight) may take in the worker, in ms (default: 30 s, or 1 s per 4 MB of file when longer). */
+  hdf5Timeout?: number;
+}
+
+export const H5_OPTION_KEYS = ['hdf5', 'hdf5Timeout'];
+
+/** Checks the HDF5 options of loadModel / loadWeights (`where` names the function). */
+export function checkH5Options(o: H5Options, where: string): void {
+  if (o.hdf5 !== undefined && o.hdf5 !== 'auto' && o.hdf5 !== 'worker' && o.hdf5 !== 'main') {
+    throw new Error(`${where}: option hdf5 must be 'auto', 'worker' or 'main', received ${JSON.stringify(o.hdf5)}.`);
+  }
+  const t = o.hdf5Timeout;
+  if (t !== undefined && (typeof t !== 'number' || !Number.isFinite(t) || t <= 0)) {
+    throw new Error(`${where}: option hdf5Timeout must be a positive number of milliseconds, received ${String(t)}.`);
+  }
+}
+
+/** Caps on what a file may make the walk hold (a hostile file can declare anything). */
+const LIMITS: H5Limits = { maxNodes: 200_000, maxDepth: 32, maxAttrBytes: 256 << 20 };
+
 let modulePromise: Promise<H5Module> | null = null;
 
-/** Loads h5wasm once per realm; HDF5 errors become thrown JS errors instead of stderr output. */
+/** Loads h5wasm in this thread once per realm (for writing files, and for reading with hdf5: 'main'). */
 export function loadH5wasm(): Promise<H5Module> {
   if (!modulePromise) {
-    modulePromise = (async () => {
-      const h5 = (await import('h5wasm')) as H5Module;
-      const mod = await h5.ready;
-      mod.activate_throwing_error_handler();
-      return h5;
-    })();
+    modulePromise = initH5(() => import('h5wasm'));
     modulePromise.catch(() => {
       modulePromise = null;
     });
@@ -23,19 +63,20 @@ export function loadH5wasm(): Promise<H5Module> {
   return modulePromise;
 }
 
-let fileCounter = 0;
-
 /**
- * Set when h5wasm trapped (a WebAssembly RuntimeError such as "memory access out of
- * bounds") on a corrupt file. HDF5's C state in the module may then be broken:
- * later calls were seen to fail at library initialisation or to loop forever,
- * and the module cannot be re-instantiated. So HDF5 reading is refused from then on.
+ * Set when h5wasm trapped in this thread (a WebAssembly RuntimeError such as
+ * "memory access out of bounds") on a corrupt file. HDF5's C state in the module
+ * may then be broken: later calls were seen to fail at library initialisation or
+ * to loop forever, and the module cannot be re-instantiated. So reading HDF5 in
+ * this thread is refused from then on (the worker is simply replaced).
  */
 let fault: string | null = null;
 
-/** Records a WebAssembly trap inside h5wasm: after one, HDF5 reads are refused (see `fault`). */
+const isTrap = (e: unknown): boolean => typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError;
+
+/** Records a WebAssembly trap inside this thread's h5wasm: after one, HDF5 reads here are refused (see `fault`). */
 export function noteFault(e: unknown): void {
-  if (fault === null && typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError) fault = e.message;
+  if (fault === null && isTrap(e)) fault = (e as Error).message;
 }
 
 /** The useful part of an HDF5 error stack: its last '#NNN ...: message' and 'minor:' lines. */
@@ -49,146 +90,457 @@ export function h5ErrorText(e: unknown): string {
   return text;
 }
 
+// ---------------------------------------------------------------------------
+// Back ends: the HDF5 worker, or this thread
+// ---------------------------------------------------------------------------
+
+/** Why an HDF5 step failed: HDF5 refused the file, HDF5 crashed (trap) or hung (timeout), or the worker went away before the step started. */
+class H5Failure extends Error {
+  constructor(
+    readonly kind: 'error' | 'trap' | 'timeout' | 'gone' | 'refused',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Backend {
+  readonly kind: 'worker' | 'main';
+  open(bytes: Uint8Array, timeout: number): Promise<{ handle: number; tree: H5Group }>;
+  read(handle: number, path: string, timeout: number): Promise<Float32Array>;
+  close(handle: number): void;
+}
+
+class MainBackend implements Backend {
+  readonly kind = 'main';
+  private files = new Map<number, OpenFile>();
+  private next = 1;
+  constructor(private readonly h5: H5Module) {}
+
+  private guard<T>(fn: () => T): T {
+    if (fault !== null) {
+      throw new H5Failure('refused', `HDF5 files cannot be read in this thread any more: the HDF5 library (h5wasm) crashed on an earlier corrupt file (${fault}); restart the process or reload the page, or load with option hdf5: 'worker'.`);
+    }
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof H5Failure) throw e;
+      noteFault(e);
+      throw new H5Failure(isTrap(e) ? 'trap' : 'error', e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  async open(bytes: Uint8Array): Promise<{ handle: number; tree: H5Group }> {
+    return this.guard(() => {
+      const f = openBytes(this.h5, bytes);
+      let tree: H5Group;
+      try {
+        tree = walk(this.h5, f.file, LIMITS);
+      } catch (e) {
+        try { closeFile(this.h5, f); } catch (e2) { noteFault(e2); }
+        throw e;
+      }
+      const handle = this.next++;
+      this.files.set(handle, f);
+      return { handle, tree };
+    });
+  }
+
+  async read(handle: number, path: string): Promise<Float32Array> {
+    return this.guard(() => {
+      const f = this.files.get(handle);
+      if (!f) throw new H5Failure('error', 'the file is closed');
+      return readFloats(this.h5, f.file, path);
+    });
+  }
+
+  close(handle: number): void {
+    const f = this.files.get(handle);
+    if (!f) return;
+    this.files.delete(handle);
+    try { closeFile(this.h5, f); } catch (e) { noteFault(e); }
+  }
+}
+
+/** The parts of a Node worker_threads Worker or a Web Worker the host uses. */
+interface WorkerPort {
+  post(msg: unknown, transfer?: ArrayBuffer[]): void;
+  terminate(): void;
+  /** Node only: whether an idle worker may let the process exit. */
+  hold(on: boolean): void;
+}
+
+type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string; trap: boolean };
+
+/** Starts the worker script (Node worker_threads, or a module Web Worker in browsers and Deno). */
+async function spawnWorker(onMessage: (m: Reply) => void, onDeath: (why: string) => void): Promise<{ port: WorkerPort; url?: string }> {
+  if (typeof Worker === 'function') {
+    // Written in one expression so bundlers (Vite, webpack 5) see the worker and emit it.
+    const w = new Worker(new URL('./h5_worker.mjs', import.meta.url), { type: 'module' });
+    w.onmessage = (e: MessageEvent) => onMessage(e.data as Reply);
+    w.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      onDeath(e.message || 'the worker failed to load');
+    };
+    w.onmessageerror = () => onDeath('a message from the worker could not be read');
+    // Without a bundler, a worker has no import map: give it h5wasm's URL as this page resolves it.
+    let url: string | undefined;
+    try {
+      url = import.meta.resolve?.('h5wasm');
+    } catch { /* not resolvable here: the worker imports 'h5wasm' itself (bundlers) */ }
+    return { port: { post: (m, t) => w.postMessage(m, t ?? []), terminate: () => w.terminate(), hold: () => {} }, url };
+  }
+  const { Worker: NodeWorker } = await import('node:worker_threads');
+  const w = new NodeWorker(nodeWorkerFile());
+  w.on('message', (m: Reply) => onMessage(m));
+  w.on('error', (e: Error) => onDeath(e.message));
+  w.on('messageerror', () => onDeath('a message from the worker could not be read'));
+  w.on('exit', (code: number) => onDeath(`the worker exited (code ${code})`));
+  return {
+    port: {
+      post: (m, t) => w.postMessage(m, t ?? []),
+      terminate: () => void w.terminate(),
+      hold: (on) => (on ? w.ref() : w.unref()),
+    },
+  };
+}
+
+/** h5_worker.mjs beside this module: from import.meta.url (ESM, and the sources under the tests), else __dirname (the CommonJS bundle). */
+function nodeWorkerFile(): URL | string {
+  try {
+    const u = new URL('./h5_worker.mjs', import.meta.url);
+    if (u.protocol === 'file:') return u;
+  } catch { /* CommonJS: no import.meta.url */ }
+  if (typeof __dirname === 'string') return `${__dirname}/h5_worker.mjs`;
+  throw new Error('cannot locate h5_worker.mjs');
+}
+
+/** How long an idle worker (no open file) is kept before it is stopped, releasing its memory. */
+const IDLE_MS = 2_000;
+const START_TIMEOUT_MS = 60_000;
+
+class WorkerBackend implements Backend {
+  readonly kind = 'worker';
+  /** Why the worker is gone (null while it runs). */
+  dead: string | null = null;
+  private port!: WorkerPort;
+  private queue: Promise<unknown> = Promise.resolve();
+  private current: { id: number; resolve(v: unknown): void; reject(e: Error): void } | null = null;
+  private nextId = 1;
+  private openFiles = 0;
+  private idleTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** Starts a worker and loads h5wasm in it. */
+  static async start(): Promise<WorkerBackend> {
+    const b = new WorkerBackend();
+    const { port, url } = await spawnWorker((m) => b.onMessage(m), (why) => b.onDeath(why));
+    b.port = port;
+    try {
+      await b.request({ op: 'init', url }, [], START_TIMEOUT_MS);
+    } catch (e) {
+      b.stop(`it failed to start: ${(e as Error).message}`);
+      throw e;
+    }
+    b.port.hold(false);
+    b.armIdle();
+    return b;
+  }
+
+  private onMessage(m: Reply): void {
+    const c = this.current;
+    if (!c || !m || m.id !== c.id) return;
+    this.current = null;
+    if (m.ok) c.resolve(m.value);
+    else {
+      if (m.trap) this.stop(`the HDF5 library crashed (${m.message})`);
+      c.reject(new H5Failure(m.trap ? 'trap' : 'error', m.message));
+    }
+  }
+
+  private onDeath(why: string): void {
+    if (this.dead === null) this.dead = why;
+    const c = this.current;
+    this.current = null;
+    c?.reject(new H5Failure('trap', `the HDF5 worker stopped: ${why}`));
+  }
+
+  /** Terminates the worker; later requests fail with 'gone'. */
+  stop(why: string): void {
+    if (this.dead === null) this.dead = why;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    try { this.port?.terminate(); } catch { /* already gone */ }
+  }
+
+  private armIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    if (this.openFiles > 0 || this.dead !== null) return;
+    this.idleTimer = setTimeout(() => {
+      if (this.openFiles === 0 && this.current === null) this.stop('stopped when idle');
+    }, IDLE_MS);
+    (this.idleTimer as { unref?: () => void }).unref?.();
+  }
+
+  /** One request at a time, each with its own time limit. */
+  request<T>(msg: Record<string, unknown>, transfer: ArrayBuffer[], timeout: number): Promise<T> {
+    const run = (): Promise<T> =>
+      new Promise<T>((resolve, reject) => {
+        if (this.dead !== null) {
+          reject(new H5Failure('gone', `the HDF5 worker is gone (${this.dead})`));
+          return;
+        }
+        if (this.idleTimer) clearTimeout(this.idleTimer);
+        this.idleTimer = null;
+        const id = this.nextId++;
+        const timer = setTimeout(() => {
+          this.stop('timed out');
+          this.onDeath('timed out');
+        }, timeout);
+        const done = (): void => {
+          clearTimeout(timer);
+          if (this.dead === null) this.port.hold(false);
+          this.armIdle();
+        };
+        this.current = {
+          id,
+          resolve: (v) => { done(); resolve(v as T); },
+          reject: (e) => {
+            done();
+            reject(this.dead === 'timed out' ? new H5Failure('timeout', `no answer within ${Math.round(timeout / 1000)} s`) : e);
+          },
+        };
+        this.port.hold(true);
+        try {
+          this.port.post({ ...msg, id }, transfer);
+        } catch (e) {
+          this.current = null;
+          done();
+          reject(new H5Failure('error', `cannot send the request to the HDF5 worker: ${(e as Error).message}`));
+        }
+      });
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  async open(bytes: Uint8Array, timeout: number): Promise<{ handle: number; tree: H5Group }> {
+    // A copy is transferred: the caller's bytes stay usable.
+    const copy = bytes.slice();
+    const r = await this.request<{ handle: number; tree: H5Group }>({ op: 'open', bytes: copy, limits: LIMITS }, [copy.buffer], timeout);
+    this.openFiles++;
+    return r;
+  }
+
+  read(handle: number, path: string, timeout: number): Promise<Float32Array> {
+    return this.request<Float32Array>({ op: 'read', handle, path }, [], timeout);
+  }
+
+  close(handle: number): void {
+    this.openFiles = Math.max(0, this.openFiles - 1);
+    if (this.dead !== null) return;
+    this.request({ op: 'close', handle }, [], START_TIMEOUT_MS).catch(() => undefined).finally(() => this.armIdle());
+  }
+}
+
+let worker: Promise<WorkerBackend> | null = null;
+/** Set when option hdf5 'auto' could not start a worker: later 'auto' loads use this thread without trying again. */
+let workerUnavailable: string | null = null;
+
+/** The running worker, or a new one when there is none or it is gone. */
+async function liveWorker(): Promise<WorkerBackend> {
+  if (worker) {
+    const b = await worker.catch(() => null);
+    if (b && b.dead === null) return b;
+  }
+  worker = WorkerBackend.start();
+  worker.catch(() => {
+    worker = null;
+  });
+  return worker;
+}
+
+async function backendFor(mode: H5Isolation, label: string): Promise<Backend> {
+  if (mode !== 'main' && (mode === 'worker' || workerUnavailable === null)) {
+    try {
+      return await liveWorker();
+    } catch (e) {
+      const why = (e as Error).message;
+      if (mode === 'worker') throw new ModelLoadError(label, `cannot start the HDF5 worker (option hdf5: 'worker'): ${why}`, { cause: e });
+      workerUnavailable = why;
+    }
+  }
+  return new MainBackend(await loadH5wasm());
+}
+
+/** Test hook: where HDF5 ran last and what stopped the worker (internal). */
+export function h5WorkerState(): { workerUnavailable: string | null; threadFault: string | null } {
+  return { workerUnavailable, threadFault: fault };
+}
+
+// ---------------------------------------------------------------------------
+// The reader the loaders use
+// ---------------------------------------------------------------------------
+
 /** One weight tensor found in a file: shape known, values read on demand. */
 export interface StoredWeight {
   /** Where it is in the file (for error messages). */
   readonly path: string;
   readonly shape: number[];
-  read(): Float32Array;
+  read(): Promise<Float32Array>;
 }
 
-/** An open HDF5 file held in h5wasm's in-memory file system; close() removes it. */
+/** An HDF5 file read into a tree (groups, datasets, attributes); dataset values are read on demand. */
 export class H5Reader {
   private closed = false;
   private constructor(
-    readonly h5: H5Module,
-    readonly file: H5.File,
-    private readonly fsName: string,
+    private backend: Backend,
+    private handle: number,
+    readonly root: H5Group,
     readonly label: string,
+    private readonly bytes: Uint8Array,
+    private readonly timeout: number,
   ) {}
 
-  static async open(bytes: Uint8Array, label: string, what = 'HDF5 file'): Promise<H5Reader> {
+  /** Which back end read this file ('worker' or 'main'). */
+  get where(): 'worker' | 'main' {
+    return this.backend.kind;
+  }
+
+  static async open(bytes: Uint8Array, label: string, what = 'HDF5 file', options: H5Options = {}): Promise<H5Reader> {
     if (bytes.length < 8 || !(bytes[0] === 0x89 && bytes[1] === 0x48 && bytes[2] === 0x44 && bytes[3] === 0x46)) {
       // The superblock may also sit at 512, 1024, ... (user block); let HDF5 decide unless the file is tiny.
       if (bytes.length < 512) throw new ModelLoadError(label, `not an ${what} (no HDF5 signature; ${bytes.length} bytes).`);
     }
     const bad = checkGlobalHeaps(bytes);
     if (bad) throw new ModelLoadError(label, `cannot open the ${what}: ${bad}`);
-    const h5 = await loadH5wasm();
-    if (fault !== null) {
-      throw new ModelLoadError(label, `cannot read HDF5 files any more in this process: the HDF5 library (h5wasm) crashed on an earlier corrupt file (${fault}); restart the process or reload the page.`);
+    const timeout = options.hdf5Timeout ?? Math.max(30_000, (bytes.length / 4e6) * 1000);
+    const mode = options.hdf5 ?? 'auto';
+    for (let attempt = 0; ; attempt++) {
+      const backend = await backendFor(mode, label);
+      try {
+        const { handle, tree } = await backend.open(bytes, timeout);
+        return new H5Reader(backend, handle, tree, label, bytes, timeout);
+      } catch (e) {
+        // The worker was stopped by another file before this one reached it: once more on a new worker.
+        if (e instanceof H5Failure && e.kind === 'gone' && attempt === 0) continue;
+        throw openError(e, label, what, timeout);
+      }
     }
-    const FS = h5.FS as unknown as { writeFile(p: string, d: Uint8Array): void; unlink(p: string): void };
-    const fsName = `/rnn-wasm-${Date.now().toString(36)}-${fileCounter++}.h5`;
-    FS.writeFile(fsName, bytes);
-    let file: H5.File;
-    try {
-      file = new h5.File(fsName, 'r');
-    } catch (e) {
-      noteFault(e);
-      try { FS.unlink(fsName); } catch { /* already gone */ }
-      throw new ModelLoadError(label, `cannot open the ${what}: ${h5ErrorText(e)}`, { cause: e });
-    }
-    return new H5Reader(h5, file, fsName, label);
   }
 
-  /** The entity at a path ('a/b/c'), or null when missing or unreadable. */
-  get(path: string): H5.Entity | null {
-    try {
-      return this.file.get(path);
-    } catch (e) {
-      noteFault(e);
-      return null;
+  /** The node at a path ('a/b/c' from the root, or '/a/b/c'), or null when missing or unreadable. */
+  get(path: string): H5Node | null {
+    let node: H5Node = this.root;
+    for (const part of path.split('/')) {
+      if (part === '' || part === '.') continue;
+      if (node.kind !== 'group') return null;
+      const next = node.children.get(part);
+      if (!next) return null;
+      node = next;
     }
+    return node.kind === 'error' ? null : node;
   }
 
   /** A member of a group (null when absent); a ModelLoadError naming it when HDF5 cannot read it. */
-  member(g: H5.Group, name: string): H5.Entity | null {
-    try {
-      return g.get(name);
-    } catch (e) {
-      noteFault(e);
-      throw new ModelLoadError(this.label, `cannot read '${g.path === '/' ? '' : g.path}/${name}': ${h5ErrorText(e)}`, { cause: e });
-    }
+  member(g: H5Group, name: string): H5Node | null {
+    const e = g.children.get(name);
+    if (!e) return null;
+    if (e.kind === 'error') throw new ModelLoadError(this.label, `cannot read '${g.path === '/' ? '' : g.path}/${name}': ${h5ErrorText(e.error)}`);
+    return e;
   }
 
-  group(path: string): H5.Group | null {
-    const g = path === '' || path === '/' ? this.file : this.get(path);
-    return g instanceof this.h5.Group ? g : null;
+  group(path: string): H5Group | null {
+    const g = this.get(path);
+    return g && g.kind === 'group' ? g : null;
   }
 
-  isDataset(e: unknown): e is H5.Dataset {
-    return e instanceof this.h5.Dataset;
+  isDataset(e: H5Node | null | undefined): e is H5Dataset {
+    return !!e && e.kind === 'dataset';
   }
 
-  isGroup(e: unknown): e is H5.Group {
-    return e instanceof this.h5.Group;
+  isGroup(e: H5Node | null | undefined): e is H5Group {
+    return !!e && e.kind === 'group';
   }
 
   /** An attribute's value (strings decoded), or undefined when absent. */
-  attr(obj: H5.Group | H5.Dataset, name: string): unknown {
-    try {
-      const attrs = obj.attrs;
-      if (!Object.prototype.hasOwnProperty.call(attrs, name)) return undefined;
-      return attrs[name].value;
-    } catch (e) {
-      noteFault(e);
-      throw new ModelLoadError(this.label, `cannot read attribute '${name}' of '${obj.path}': ${h5ErrorText(e)}`, { cause: e });
+  attr(obj: H5Group | H5Dataset, name: string): unknown {
+    if (obj.attrsError !== undefined) {
+      throw new ModelLoadError(this.label, `cannot read the attributes of '${obj.path}': ${h5ErrorText(obj.attrsError)}`);
     }
+    const a = obj.attrs.get(name);
+    if (!a) return undefined;
+    if (a.error !== undefined) throw new ModelLoadError(this.label, `cannot read attribute '${name}' of '${obj.path}': ${h5ErrorText(a.error)}`);
+    return a.value;
   }
 
-  /** Group keys, or [] when the group cannot be listed. */
-  keys(g: H5.Group): string[] {
-    try {
-      return g.keys();
-    } catch (e) {
-      noteFault(e);
-      throw new ModelLoadError(this.label, `cannot list group '${g.path}': ${h5ErrorText(e)}`, { cause: e });
-    }
+  /** A group's member names; a ModelLoadError when HDF5 could not list them. */
+  keys(g: H5Group): string[] {
+    if (g.error !== undefined) throw new ModelLoadError(this.label, `cannot list group '${g.path}': ${h5ErrorText(g.error)}`);
+    return [...g.children.keys()];
   }
 
-  /** A float dataset as a StoredWeight (shape read now, values on demand). */
-  weight(ds: H5.Dataset): StoredWeight {
-    const label = this.label;
-    let shape: number[];
-    let dtype: unknown;
-    try {
-      shape = ds.shape ?? [];
-      dtype = ds.dtype;
-    } catch (e) {
-      noteFault(e);
-      throw new ModelLoadError(label, `cannot read dataset '${ds.path}': ${h5ErrorText(e)}`, { cause: e });
+  /** A float dataset as a StoredWeight (shape known now, values read on demand). */
+  weight(ds: H5Dataset): StoredWeight {
+    if (typeof ds.dtype !== 'string' || !/^[<>]?[fd]$/.test(ds.dtype)) {
+      throw new ModelLoadError(this.label, `weight '${ds.path}' has data type ${JSON.stringify(ds.dtype)}; only float32/float64 weights are supported.`);
     }
-    if (typeof dtype !== 'string' || !/^[<>]?[fd]$/.test(dtype)) {
-      throw new ModelLoadError(label, `weight '${ds.path}' has data type ${JSON.stringify(dtype)}; only float32/float64 weights are supported.`);
-    }
+    const size = ds.shape.reduce((a, d) => a * d, 1);
     return {
       path: ds.path,
-      shape,
-      read: (): Float32Array => {
-        let v: unknown;
-        try {
-          v = ds.value;
-        } catch (e) {
-          noteFault(e);
-          throw new ModelLoadError(label, `cannot read weight '${ds.path}': ${h5ErrorText(e)}`, { cause: e });
-        }
-        if (v instanceof Float32Array) return v;
-        if (v instanceof Float64Array) return Float32Array.from(v);
-        if (typeof v === 'number') return Float32Array.of(v);
-        throw new ModelLoadError(label, `weight '${ds.path}' did not read as floating-point data.`);
+      shape: ds.shape,
+      read: async (): Promise<Float32Array> => {
+        const v = await this.readValues(ds.path);
+        if (v.length !== size) throw new ModelLoadError(this.label, `weight '${ds.path}' read ${v.length} values, its shape [${ds.shape.join(', ')}] holds ${size}.`);
+        return v;
       },
     };
+  }
+
+  private async readValues(path: string): Promise<Float32Array> {
+    if (this.closed) throw new ModelLoadError(this.label, `cannot read weight '${path}': the file was closed.`);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.backend.read(this.handle, path, this.timeout);
+      } catch (e) {
+        if (e instanceof H5Failure && e.kind === 'gone' && attempt === 0) {
+          // Another file stopped the worker: open this one again in a new worker.
+          const b = await backendFor('worker', this.label);
+          const { handle } = await b.open(this.bytes, this.timeout).catch((e2: unknown) => {
+            throw openError(e2, this.label, 'HDF5 file', this.timeout);
+          });
+          this.backend = b;
+          this.handle = handle;
+          continue;
+        }
+        throw readError(e, this.label, path, this.timeout);
+      }
+    }
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    try { this.file.close(); } catch (e) { noteFault(e); }
-    try {
-      (this.h5.FS as unknown as { unlink(p: string): void }).unlink(this.fsName);
-    } catch { /* ignore */ }
+    this.backend.close(this.handle);
   }
+}
+
+function failureText(e: unknown, timeout: number): string {
+  if (e instanceof H5Failure) {
+    if (e.kind === 'timeout') return `HDF5 did not finish within ${Math.round(timeout / 1000)} s, so its worker was stopped (a corrupt file can make HDF5 loop forever; for a very large file, raise option hdf5Timeout).`;
+    if (e.kind === 'trap') return `the HDF5 library crashed on it (${e.message}); the file is corrupt.`;
+    if (e.kind === 'refused') return e.message;
+  }
+  return h5ErrorText(e);
+}
+
+function openError(e: unknown, label: string, what: string, timeout: number): ModelLoadError {
+  if (e instanceof ModelLoadError) return e;
+  return new ModelLoadError(label, `cannot open the ${what}: ${failureText(e, timeout)}`, { cause: e });
+}
+
+function readError(e: unknown, label: string, path: string, timeout: number): ModelLoadError {
+  if (e instanceof ModelLoadError) return e;
+  return new ModelLoadError(label, `cannot read weight '${path}': ${failureText(e, timeout)}`, { cause: e });
 }
 
 const GCOL = [0x47, 0x43, 0x4f, 0x4c]; // 'GCOL'

@@ -6,6 +6,7 @@ import { ModelLoadError } from './errors';
 import { type FetchSettings, checkFetchOptions, fetchBytes, isJsonUrl, isUrlSource, shardUrl } from './fetch';
 import { loadKerasZip } from './keras_zip';
 import { loadLegacyH5 } from './legacy_h5';
+import { type H5Options, H5_OPTION_KEYS, checkH5Options } from './h5';
 import { type TfjsModelSource, isTfjsSource, loadTfjsFromMemory, loadTfjsFromPath } from './tfjs';
 
 export { ModelLoadError, UnsupportedModelError } from './errors';
@@ -20,7 +21,7 @@ export type { FetchLike } from './fetch';
  */
 export type ModelSource = string | URL | Uint8Array | ArrayBuffer | Blob | TfjsModelSource;
 
-export interface LoadModelOptions extends FetchSettings {
+export interface LoadModelOptions extends FetchSettings, H5Options {
   /** File label used in error messages when loading bytes (default 'model bytes' / the File's name). */
   name?: string;
   /** Largest number of weight values accepted (default 2^28, 1 GiB of float32). */
@@ -29,7 +30,7 @@ export interface LoadModelOptions extends FetchSettings {
   maxUncompressedBytes?: number;
 }
 
-const OPTION_KEYS = ['name', 'maxWeights', 'maxUncompressedBytes', 'maxDownloadBytes', 'fetch', 'fetchOptions'];
+const OPTION_KEYS = ['name', 'maxWeights', 'maxUncompressedBytes', 'maxDownloadBytes', 'fetch', 'fetchOptions', ...H5_OPTION_KEYS];
 
 async function readPath(path: string): Promise<Uint8Array> {
   const deno = (globalThis as { Deno?: { readFile(p: string): Promise<Uint8Array> } }).Deno;
@@ -66,6 +67,7 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
   }
   if (options.name !== undefined && typeof options.name !== 'string') throw new Error(`loadModel: option name must be a string, received ${typeof options.name}.`);
   checkFetchOptions(options);
+  checkH5Options(options, 'loadModel');
   for (const k of ['maxWeights', 'maxUncompressedBytes', 'maxDownloadBytes'] as const) {
     const v = options[k];
     if (v !== undefined && (!Number.isFinite(v) || v <= 0)) throw new Error(`loadModel: option ${k} must be a positive number, received ${String(v)}.`);

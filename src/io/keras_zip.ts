@@ -2,10 +2,9 @@
 // config.json, metadata.json and model.weights.h5 (weights under
 // layers/<snake_case class name>[_<n>]/..., numbered vars/0..n).
 // Keras reference: keras/src/saving/saving_lib.py.
-import type * as H5 from 'h5wasm';
 import { type BuildOptions, type WeightLayout, type WeightSource, buildModel } from './config';
 import { ModelLoadError, parseJsonSafe } from './errors';
-import { H5Reader, type StoredWeight } from './h5';
+import { type H5Group, type H5Options, H5Reader, type StoredWeight } from './h5';
 import type { Model } from '../models/model';
 import { toSnakeCase } from '../config';
 
@@ -76,9 +75,9 @@ export function containerNames(classNames: string[]): string[] {
 }
 
 /** Weights of one saved object group in Keras 3 order: its vars, then the children that hold a layer's weights. */
-function collect(h5: H5Reader, g: H5.Group, className: string, layout: WeightLayout = {}): StoredWeight[] {
+function collect(h5: H5Reader, g: H5Group, className: string, layout: WeightLayout = {}): StoredWeight[] {
   const out: StoredWeight[] = [];
-  const child = (name: string): H5.Group | null => {
+  const child = (name: string): H5Group | null => {
     const keys = h5.keys(g);
     const hit = keys.find((k) => k === name || k.replace(/\\/g, '/') === name);
     if (hit === undefined) return null;
@@ -121,9 +120,9 @@ function collect(h5: H5Reader, g: H5.Group, className: string, layout: WeightLay
  * Weight source of a Keras 3 model.weights.h5: layers/<class>[_n] matched by class and order, as Keras saves them.
  * A nested model's layers are under its own group's `layers` (saving_lib walks model.layers recursively).
  */
-export function kerasWeightsSource(h5: H5Reader, layers: H5.Group | null = h5.group('layers')): WeightSource {
+export function kerasWeightsSource(h5: H5Reader, layers: H5Group | null = h5.group('layers')): WeightSource {
   const names = layers ? h5.keys(layers) : [];
-  const groupOf = (name: string, className: string, ordinal: number): H5.Group | null => {
+  const groupOf = (name: string, className: string, ordinal: number): H5Group | null => {
     if (!layers) return null;
     const base = toSnakeCase(className);
     const key = ordinal === 0 ? base : `${base}_${ordinal}`;
@@ -148,7 +147,7 @@ export function kerasWeightsSource(h5: H5Reader, layers: H5.Group | null = h5.gr
   };
 }
 
-export async function loadKerasZip(bytes: Uint8Array, file: string, options: { maxWeights?: number } & ZipLimits): Promise<Model> {
+export async function loadKerasZip(bytes: Uint8Array, file: string, options: { maxWeights?: number } & ZipLimits & H5Options): Promise<Model> {
   const members = await readKerasZip(bytes, file, options);
   const config = parseJsonSafe(new TextDecoder().decode(members['config.json']), file, 'config.json');
   let kerasVersion = '3';
@@ -158,10 +157,10 @@ export async function loadKerasZip(bytes: Uint8Array, file: string, options: { m
       kerasVersion = (meta as { keras_version: string }).keras_version;
     }
   }
-  const h5 = await H5Reader.open(members['model.weights.h5'], `${file} (model.weights.h5)`);
+  const h5 = await H5Reader.open(members['model.weights.h5'], `${file} (model.weights.h5)`, 'HDF5 file', options);
   try {
     const opts: BuildOptions = { file, kerasVersion, maxWeights: options.maxWeights };
-    return buildModel(config, kerasWeightsSource(h5), opts);
+    return await buildModel(config, kerasWeightsSource(h5), opts);
   } finally {
     h5.close();
   }

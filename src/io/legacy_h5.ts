@@ -4,14 +4,13 @@
 // Keras reference: keras/src/legacy/saving/legacy_h5_format.py.
 import { type WeightSource, buildModel } from './config';
 import { ModelLoadError, parseJsonSafe } from './errors';
-import type * as H5 from 'h5wasm';
-import { H5Reader, type StoredWeight, attrString, attrStrings } from './h5';
+import { type H5Group, type H5Options, H5Reader, type StoredWeight, attrString, attrStrings } from './h5';
 import type { Model } from '../models/model';
 
 export function legacyWeightsSource(h5: H5Reader): WeightSource {
   const root = h5.group('model_weights') ?? h5.group('');
   const names = root ? h5.keys(root) : [];
-  const groupOf = (name: string): H5.Group | null => {
+  const groupOf = (name: string): H5Group | null => {
     if (!root) return null;
     const hit = names.find((k) => k === name) ?? names.find((k) => k.replace(/\\/g, '/') === name);
     if (hit === undefined) return null;
@@ -31,7 +30,7 @@ export function legacyWeightsSource(h5: H5Reader): WeightSource {
 }
 
 /** A layer group's weights in weight_names order, with their names. */
-function listed(h5: H5Reader, g: H5.Group): { name: string; weight: StoredWeight }[] {
+function listed(h5: H5Reader, g: H5Group): { name: string; weight: StoredWeight }[] {
   const wn = attrStrings(h5.attr(g, 'weight_names'));
   if (wn === undefined) throw new ModelLoadError(h5.label, `layer group '${g.path}' has no readable weight_names attribute.`);
   return wn.map((w) => {
@@ -63,17 +62,17 @@ function nestedSource(weights: { name: string; weight: StoredWeight }[]): Weight
   };
 }
 
-export async function loadLegacyH5(bytes: Uint8Array, file: string, options: { maxWeights?: number }): Promise<Model> {
-  const h5 = await H5Reader.open(bytes, file);
+export async function loadLegacyH5(bytes: Uint8Array, file: string, options: { maxWeights?: number } & H5Options): Promise<Model> {
+  const h5 = await H5Reader.open(bytes, file, 'HDF5 file', options);
   try {
-    const raw = attrString(h5.attr(h5.file, 'model_config'));
+    const raw = attrString(h5.attr(h5.root, 'model_config'));
     if (raw === undefined) {
       throw new ModelLoadError(file, `the HDF5 file has no model_config attribute: it holds weights only (save the full model with model.save()).`);
     }
     const config = parseJsonSafe(raw, file, 'the model_config attribute');
     const mw = h5.group('model_weights');
-    const version = attrString(h5.attr(h5.file, 'keras_version')) ?? (mw ? attrString(h5.attr(mw, 'keras_version')) : undefined) ?? '';
-    return buildModel(config, legacyWeightsSource(h5), { file, kerasVersion: version, maxWeights: options.maxWeights });
+    const version = attrString(h5.attr(h5.root, 'keras_version')) ?? (mw ? attrString(h5.attr(mw, 'keras_version')) : undefined) ?? '';
+    return await buildModel(config, legacyWeightsSource(h5), { file, kerasVersion: version, maxWeights: options.maxWeights });
   } finally {
     h5.close();
   }

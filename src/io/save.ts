@@ -10,6 +10,7 @@ import { readKerasZip } from './keras_zip';
 import { toTfjsArtifacts, type TfjsArtifacts, type TfjsWriteOptions } from './save_tfjs';
 import { Problems, k3Model } from './serialize';
 import { keras3WeightsBytes, loadWeightsH5 } from './weights_h5';
+import { type H5Options, H5_OPTION_KEYS, checkH5Options } from './h5';
 
 export type { TfjsArtifacts } from './save_tfjs';
 
@@ -22,6 +23,9 @@ export interface SaveOptions extends TfjsWriteOptions {
 
 /** Where weights are loaded from: a path (Node, Deno), bytes, or a Blob/File. */
 export type WeightsSource = string | Uint8Array | ArrayBuffer | Blob;
+
+/** Options of Model.loadWeights: where the HDF5 file is parsed (see LoadModelOptions). */
+export type LoadWeightsOptions = H5Options;
 
 /** The Keras version whose `.keras` layout we write (DTypePolicy objects, vars `name` attributes). */
 export const KERAS_FORMAT_VERSION = '3.8.0';
@@ -222,12 +226,17 @@ async function sourceBytes(source: WeightsSource): Promise<{ bytes: Uint8Array; 
  * weights), matched by structure; or a legacy Keras 2 weights `.h5`, matched by
  * layer order. Nothing is written unless every weight fits.
  */
-export async function loadWeights(model: Model, source: WeightsSource): Promise<void> {
+export async function loadWeights(model: Model, source: WeightsSource, options: LoadWeightsOptions = {}): Promise<void> {
+  if (options === null || typeof options !== 'object') throw new TypeError(`Model.loadWeights: options must be an object, received ${String(options)}.`);
+  for (const k of Object.keys(options)) {
+    if (!H5_OPTION_KEYS.includes(k)) throw new Error(`Model.loadWeights: unknown option '${k}'; supported: ${H5_OPTION_KEYS.join(', ')}.`);
+  }
+  checkH5Options(options, 'Model.loadWeights');
   const { bytes, file } = await sourceBytes(source);
   if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b) {
     const members = await readKerasZip(bytes, file);
-    return loadWeightsH5(model, members['model.weights.h5'], `${file} (model.weights.h5)`);
+    return loadWeightsH5(model, members['model.weights.h5'], `${file} (model.weights.h5)`, options);
   }
   if (bytes.length === 0) throw new ModelLoadError(file, 'the file is empty.');
-  return loadWeightsH5(model, bytes, file);
+  return loadWeightsH5(model, bytes, file, options);
 }

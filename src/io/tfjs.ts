@@ -206,7 +206,7 @@ function weightSource(specs: Spec[], data: Uint8Array, layerNames: string[], cla
   const stored = (s: Spec): StoredWeight => ({
     path: s.name,
     shape: [...s.shape],
-    read: () => decodeTfjsWeight(s, data.subarray(s.offset, s.offset + s.byteLength)),
+    read: async () => decodeTfjsWeight(s, data.subarray(s.offset, s.offset + s.byteLength)),
   });
   return {
     weightsFor(name) {
@@ -252,7 +252,7 @@ function tfjsNulls(entry: unknown): void {
 }
 
 /** Builds the model from a parsed model.json and the concatenated shard bytes. */
-function buildTfjs(json: Json, shards: Uint8Array[], file: string, options: TfjsLoadOptions): Model {
+async function buildTfjs(json: Json, shards: Uint8Array[], file: string, options: TfjsLoadOptions): Promise<Model> {
   if (json.format !== undefined && json.format !== 'layers-model') {
     throw new ModelLoadError(file, `model.json has format ${describeValue(json.format)}; only tfjs 'layers-model' files are supported (not graph models).`);
   }
@@ -281,7 +281,7 @@ function buildTfjs(json: Json, shards: Uint8Array[], file: string, options: Tfjs
   // tfjs (and Keras 2, which the converter reads) define hard_sigmoid as clip(0.2x + 0.5, 0, 1).
   const kv = typeof topo.keras_version === 'string' ? topo.keras_version : 'tfjs';
   const kerasVersion = /^[12]\./.test(kv) ? kv : `2.x (${kv})`;
-  const model = buildModel(topo, source, { file, kerasVersion, maxWeights: options.maxWeights });
+  const model = await buildModel(topo, source, { file, kerasVersion, maxWeights: options.maxWeights });
   const unused = specs.filter((s) => !used.has(s.name)).map((s) => s.name);
   if (unused.length > 0) {
     model.dispose();
@@ -297,7 +297,7 @@ const toU8 = (b: unknown, file: string): Uint8Array => {
 };
 
 /** `loadModel({ modelJson, weights })`. */
-export function loadTfjsFromMemory(src: TfjsModelSource, file: string, options: TfjsLoadOptions): Model {
+export async function loadTfjsFromMemory(src: TfjsModelSource, file: string, options: TfjsLoadOptions): Promise<Model> {
   const json = parseModelJson(src.modelJson, file);
   const w = src.weights;
   const shards = w === undefined ? [] : Array.isArray(w) ? w.map((b) => toU8(b, file)) : [toU8(w, file)];

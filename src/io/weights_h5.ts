@@ -12,7 +12,7 @@ import type { Layer, LayerWeight } from '../layers/layer';
 import { Model } from '../models/model';
 import { Tensor, formatShape } from '../tensor';
 import { ModelLoadError } from './errors';
-import { H5Reader, type StoredWeight, attrString, attrStrings, h5ErrorText, loadH5wasm, noteFault } from './h5';
+import { type H5Group, type H5Options, H5Reader, type StoredWeight, attrString, attrStrings, h5ErrorText, loadH5wasm, noteFault } from './h5';
 
 /** One saveable object of the Keras 3 walk: its group path and the variables it stores itself. */
 export interface SaveableEntry {
@@ -149,10 +149,10 @@ function createGroups(f: H5.File, path: string): H5.Group {
 // Loading weights into an existing model
 // ---------------------------------------------------------------------------
 
-/** Values for a layer's weights, checked against its shapes. */
+/** The stored weights for a layer's weights, in its order, checked against their shapes. */
 interface Assignment {
   layer: Layer;
-  tensors: Tensor[];
+  stored: StoredWeight[];
 }
 
 const numericKeys = (keys: string[]): string[] => keys.filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b));
@@ -171,8 +171,7 @@ function shapeProblem(what: string, i: number, w: { name: string; shape: readonl
 function keras3Plan(model: Model, h5: H5Reader, problems: string[]): Assignment[] {
   const legacyRoot = h5.group('layers') === null && h5.group('_layer_checkpoint_dependencies') !== null;
   const plan: Assignment[] = [];
-  const byOwner = new Map<Layer, Float32Array[]>();
-  const storedShapes = new Map<Layer, number[][]>();
+  const byOwner = new Map<Layer, StoredWeight[]>();
   for (const e of keras3Saveables(model)) {
     const path = legacyRoot ? e.path.replace(/^layers(\/|$)/, '_layer_checkpoint_dependencies$1') : e.path;
     const vars = h5.group(path === '' ? 'vars' : `${path}/vars`);
@@ -186,8 +185,7 @@ function keras3Plan(model: Model, h5: H5Reader, problems: string[]): Assignment[
       continue;
     }
     if (e.weights.length === 0) continue;
-    const shapes: number[][] = [];
-    const vals: Float32Array[] = [];
+    const vals: StoredWeight[] = [];
     e.weights.forEach((w, i) => {
       const ds = h5.member(vars!, keys[i]);
       if (!h5.isDataset(ds)) {
@@ -200,16 +198,12 @@ function keras3Plan(model: Model, h5: H5Reader, problems: string[]): Assignment[
         problems.push(wrong);
         return;
       }
-      shapes.push(sw.shape);
-      vals.push(sw.read());
+      vals.push(sw);
     });
-    const prev = byOwner.get(e.owner) ?? [];
-    byOwner.set(e.owner, [...prev, ...vals]);
-    storedShapes.set(e.owner, [...(storedShapes.get(e.owner) ?? []), ...shapes]);
+    byOwner.set(e.owner, [...(byOwner.get(e.owner) ?? []), ...vals]);
   }
   for (const [layer, vals] of byOwner) {
-    const shapes = storedShapes.get(layer)!;
-    if (vals.length === layer.weights.length) plan.push({ layer, tensors: vals.map((v, i) => new Tensor(v, shapes[i])) });
+    if (vals.length === layer.weights.length) plan.push({ layer, stored: vals });
   }
   return plan;
 }
@@ -232,14 +226,14 @@ function legacyWeights(l: Layer, parentTrainable = true): { trainable: LayerWeig
  * legacy_h5_format.load_weights_from_hdf5_group (not by name).
  */
 function legacyPlan(model: Model, h5: H5Reader, problems: string[]): Assignment[] {
-  let root = h5.file as H5.Group;
+  let root = h5.root;
   if (h5.attr(root, 'layer_names') === undefined && h5.group('model_weights')) root = h5.group('model_weights')!;
-  const version = attrString(h5.attr(root, 'keras_version')) ?? attrString(h5.attr(h5.file, 'keras_version')) ?? '';
+  const version = attrString(h5.attr(root, 'keras_version')) ?? attrString(h5.attr(h5.root, 'keras_version')) ?? '';
   if (/^1\./.test(version)) {
     throw new ModelLoadError(h5.label, `the weights were saved by Keras ${version}; Keras 1 weight layouts are not supported (load the full model file instead).`);
   }
   const layerNames = attrStrings(h5.attr(root, 'layer_names')) ?? [];
-  const saved: { name: string; group: H5.Group; names: string[] }[] = [];
+  const saved: { name: string; group: H5Group; names: string[] }[] = [];
   for (const name of layerNames) {
     const g = h5.get(`${root.path === '/' ? '' : `${root.path}/`}${name}`);
     if (!h5.isGroup(g)) {
@@ -272,7 +266,7 @@ function legacyPlan(model: Model, h5: H5Reader, problems: string[]): Assignment[
       problems.push(`${what} expects ${order.length} weights, the file has ${s.names.length} (${s.names.join(', ')})`);
       return;
     }
-    const byWeight = new Map<LayerWeight, Tensor>();
+    const byWeight = new Map<LayerWeight, StoredWeight>();
     order.forEach((w, i) => {
       const n = s.names[i];
       let ds = h5.get(`${s.group.path}/${n}`);
@@ -287,9 +281,9 @@ function legacyPlan(model: Model, h5: H5Reader, problems: string[]): Assignment[
         problems.push(wrong);
         return;
       }
-      byWeight.set(w, new Tensor(sw.read(), sw.shape));
+      byWeight.set(w, sw);
     });
-    if (byWeight.size === order.length) plan.push({ layer, tensors: layer.weights.map((w) => byWeight.get(w)!) });
+    if (byWeight.size === order.length) plan.push({ layer, stored: layer.weights.map((w) => byWeight.get(w)!) });
   });
   return plan;
 }
@@ -299,25 +293,29 @@ function legacyPlan(model: Model, h5: H5Reader, problems: string[]): Assignment[
  * weights `.h5`. Every weight is read and checked before any is written; on any
  * problem the model keeps its weights and one error lists every problem.
  */
-export async function loadWeightsH5(model: Model, bytes: Uint8Array, file: string): Promise<void> {
+export async function loadWeightsH5(model: Model, bytes: Uint8Array, file: string, options: H5Options = {}): Promise<void> {
   if (!model.built) throw new Error(`Model.loadWeights: model '${model.name}' is not built, so it has no weights to load into; build it or call predict() first.`);
-  const h5 = await H5Reader.open(bytes, file, 'HDF5 weights file');
-  let plan: Assignment[];
-  const problems: string[] = [];
+  const h5 = await H5Reader.open(bytes, file, 'HDF5 weights file', options);
+  const plan: { layer: Layer; tensors: Tensor[] }[] = [];
   try {
-    const legacy = h5.attr(h5.file, 'layer_names') !== undefined || (h5.group('model_weights') !== null && h5.group('layers') === null);
-    plan = legacy ? legacyPlan(model, h5, problems) : keras3Plan(model, h5, problems);
+    const problems: string[] = [];
+    const legacy = h5.attr(h5.root, 'layer_names') !== undefined || (h5.group('model_weights') !== null && h5.group('layers') === null);
+    const matched = legacy ? legacyPlan(model, h5, problems) : keras3Plan(model, h5, problems);
+    if (problems.length > 0) {
+      throw new ModelLoadError(file, `the weights do not fit model '${model.name}':\n  - ${problems.join('\n  - ')}`);
+    }
+    for (const a of matched) {
+      const tensors: Tensor[] = [];
+      for (const sw of a.stored) tensors.push(new Tensor(await sw.read(), sw.shape));
+      plan.push({ layer: a.layer, tensors });
+    }
   } catch (e) {
-    // HDF5 reads go through H5Reader (ModelLoadError); anything else h5wasm throws on a
-    // corrupt file still names the file here rather than escaping as a raw library error.
+    // HDF5 reads go through H5Reader (ModelLoadError); anything else still names the file.
     if (e instanceof ModelLoadError) throw e;
     noteFault(e);
     throw new ModelLoadError(file, `cannot read the weights: ${h5ErrorText(e)}`, { cause: e });
   } finally {
     h5.close();
-  }
-  if (problems.length > 0) {
-    throw new ModelLoadError(file, `the weights do not fit model '${model.name}':\n  - ${problems.join('\n  - ')}`);
   }
   // Validate every layer (shapes, finite values) before writing any.
   const checked = plan.map((p) => {

@@ -6,7 +6,7 @@ import { InputLayer } from '../layers/input_layer';
 import { type CallOptions, Layer, type Shape } from '../layers/layer';
 import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../tensor';
 import { type PrintFn, printSummary } from './summary';
-import type { SaveOptions, TfjsArtifacts, WeightsSource } from '../io/save';
+import type { LoadWeightsOptions, SaveOptions, TfjsArtifacts, WeightsSource } from '../io/save';
 
 export interface ModelOptions {
   inputs: SymbolicTensor | SymbolicTensor[];
@@ -323,10 +323,10 @@ export class Model extends Layer {
   /**
    * Loads weights (Keras load_weights): a Keras 3 `.weights.h5` or `.keras`, matched by
    * structure, or a legacy Keras 2 weights `.h5`, matched by layer order. On any mismatch
-   * it throws and the model keeps its weights.
+   * it throws and the model keeps its weights. Options `hdf5` and `hdf5Timeout` as loadModel's.
    */
-  async loadWeights(source: WeightsSource): Promise<void> {
-    return (await import('../io/save')).loadWeights(this, source);
+  async loadWeights(source: WeightsSource, options?: LoadWeightsOptions): Promise<void> {
+    return (await import('../io/save')).loadWeights(this, source, options);
   }
 
   /** Nodes in execution order (used by summary). */

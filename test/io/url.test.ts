@@ -10,7 +10,6 @@ import { Input, Sequential, Tensor, init, layers, loadModel } from '../../src/in
 import type { Layer } from '../../src/layers/layer';
 import { randArray } from '../util';
 import { expectLoadError, kerasArchive, layerEntry, legacyH5 } from './helpers';
-// @ts-expect-error plain .mjs script without types
 import { startServer } from '../../scripts/serve.mjs';
 
 interface Server { url: string; close(): Promise<void> }
