@@ -92,15 +92,15 @@ interface PageLoad {
  * like a drop or <input type="file">, or as a Uint8Array), prints summary()
  * and predicts on the given inputs.
  */
-async function loadInPage(bytes: Uint8Array, fileName: string, asFile: boolean, inputs: EncodedInput[]): Promise<PageLoad> {
+async function loadInPage(bytes: Uint8Array, fileName: string, asFile: boolean, inputs: EncodedInput[], hdf5 = 'auto'): Promise<PageLoad> {
   return page.evaluate(
-    async ({ b64, fileName, asFile, inputs }) => {
+    async ({ b64, fileName, asFile, inputs, hdf5 }) => {
       const w = window as unknown as TestWindow;
       const decode = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
       await w.rnn.init();
       const fileBytes = decode(b64);
       const source = asFile ? new File([fileBytes], fileName) : fileBytes;
-      const model = await w.rnn.loadModel(source, { name: fileName });
+      const model = await w.rnn.loadModel(source, { name: fileName, hdf5: hdf5 as 'auto' });
       const summary: string[] = [];
       model.summary((line: string) => summary.push(line));
       const xs = inputs.map((i) => {
@@ -116,7 +116,7 @@ async function loadInPage(bytes: Uint8Array, fileName: string, asFile: boolean, 
       model.dispose();
       return { className, summary, outputs };
     },
-    { b64: toBase64(bytes), fileName, asFile, inputs },
+    { b64: toBase64(bytes), fileName, asFile, inputs, hdf5 },
   );
 }
 
@@ -216,7 +216,11 @@ describe('loadModel in the page (h5wasm and fflate through the import map)', () 
     const xa = randFloats(3 * 6 * 3, 3, 1);
     const xb = randFloats(3 * 5 * 2, 4, 1);
     const want = asResults(model.predict([tensor(xa, [3, 6, 3]), tensor(xb, [3, 5, 2])]));
-    const got = await loadInPage(bytes, 'seq2seq.h5', false, [encodeInput(xa, [3, 6, 3]), encodeInput(xb, [3, 5, 2])]);
+    const inputs = [encodeInput(xa, [3, 6, 3]), encodeInput(xb, [3, 5, 2])];
+    const got = await loadInPage(bytes, 'seq2seq.h5', false, inputs);
+    // The HDF5 worker (a module Web Worker, h5wasm by the page's import map) and the page's own thread agree.
+    expect(await loadInPage(bytes, 'seq2seq.h5', false, inputs, 'worker')).toEqual(got);
+    expect(await loadInPage(bytes, 'seq2seq.h5', false, inputs, 'main')).toEqual(got);
     expect(got.className).toBe('Model');
     expectResults(decodeResults(got.outputs).y, want, 'seq2seq.h5');
     expect(got.summary).toEqual(await nodeSummary(bytes, 'seq2seq.h5'));

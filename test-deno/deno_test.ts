@@ -5,8 +5,10 @@
 // (build/deno-fixture/expected.json, written by test-deno/prepare.mjs) and
 // with Keras's own golden numbers (test/fixtures/keras_golden.json).
 //
-// Permissions: --allow-read=build/deno-fixture,test/fixtures (the model file
-// and the fixtures) and --allow-run=node_modules/deno/deno (the snippet runs
+// Permissions: --allow-read=build/deno-fixture,test/fixtures,dist/h5_worker.mjs,
+// node_modules/h5wasm (the model file, the fixtures, and what the HDF5 worker
+// loads: Deno checks a worker's modules against --allow-read; the snippet,
+// without them, parses HDF5 in its own thread) and --allow-run=node_modules/deno/deno (the snippet runs
 // in its own `deno run --allow-read=model.keras`, the permission the README
 // documents); loading modules and h5wasm's in-memory file system need nothing.
 import { assert, assertEquals } from './assert.ts';
@@ -97,6 +99,19 @@ Deno.test('loadModel reads a path, bytes from Deno.readFile and a Blob alike', a
       const y = model.predict(expected.input) as Tensor;
       assertEquals([...y.shape], expected.shape);
       assertEquals(Array.from(y.data), expected.output);
+    } finally {
+      model.dispose();
+    }
+  }
+});
+
+Deno.test("loadModel parses HDF5 in a module worker (hdf5: 'worker') and in this thread ('main') alike", async () => {
+  const expected = await readJson<Expected>(new URL('expected.json', FIXTURE_DIR));
+  const path = new URL('model.keras', FIXTURE_DIR).pathname;
+  for (const hdf5 of ['worker', 'main'] as const) {
+    const model = await loadModel(path, { hdf5 });
+    try {
+      assertEquals(Array.from((model.predict(expected.input) as Tensor).data), expected.output);
     } finally {
       model.dispose();
     }

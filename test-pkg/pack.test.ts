@@ -84,7 +84,7 @@ afterAll(() => {
 
 describe('npm pack', () => {
   it('ships dist (ESM, CJS, both declaration flavours, source maps), README, LICENSE and package.json only', () => {
-    for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']) {
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/h5_worker.mjs']) {
       expect(packedFiles, `tarball contains ${f}`).toContain(f);
     }
     // Everything else must be a build output under dist/; no sources, tests, benchmarks, wasm build dirs.
@@ -134,8 +134,9 @@ describe('README Node snippets against the installed package', () => {
     });
   }
 
-  it('loadModel() finds h5wasm and fflate through the installed dependencies (ESM and CJS)', () => {
-    const body = `await init(); const m = await loadModel('model.keras'); console.log(JSON.stringify(Array.from(m.predict(${JSON.stringify(SNIPPET_INPUT)}).data)));`;
+  it('loadModel() finds h5wasm and fflate through the installed dependencies, in the HDF5 worker too (ESM and CJS)', () => {
+    // hdf5: 'worker' fails unless dist/h5_worker.mjs starts and finds h5wasm from the installed package.
+    const body = `await init(); const m = await loadModel('model.keras', { hdf5: 'worker' }); console.log(JSON.stringify(Array.from(m.predict(${JSON.stringify(SNIPPET_INPUT)}).data)));`;
     writeFileSync(join(project, 'load.mjs'), `import { init, loadModel } from 'rnn-wasm';\n${body}\n`);
     writeFileSync(join(project, 'load.cjs'), `const { init, loadModel } = require('rnn-wasm');\n(async () => { ${body} })();\n`);
     for (const f of ['load.mjs', 'load.cjs']) {

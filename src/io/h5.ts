@@ -13,7 +13,7 @@
 import type * as H5 from 'h5wasm';
 import { ModelLoadError } from './errors';
 import type { H5Dataset, H5Group, H5Limits, H5Node } from './h5_tree';
-import { type OpenFile, closeFile, initH5, openBytes, readFloats, walk } from './h5_service.mjs';
+import { type OpenFile, closeFile, initH5, listFiles, openBytes, readFloats, walk } from './h5_service.mjs';
 
 export type { H5Dataset, H5Group, H5Node } from './h5_tree';
 
@@ -175,6 +175,19 @@ type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false;
 /** Starts the worker script (Node worker_threads, or a module Web Worker in browsers and Deno). */
 async function spawnWorker(onMessage: (m: Reply) => void, onDeath: (why: string) => void): Promise<{ port: WorkerPort; url?: string }> {
   if (typeof Worker === 'function') {
+    // Deno checks the modules a worker loads (its script, h5wasm) against --allow-read, unlike
+    // the main thread's imports: ask first, so a missing permission is a clear reason.
+    const deno = (globalThis as { Deno?: { permissions?: { querySync?(d: { name: 'read'; path: URL }): { state: string } } } }).Deno;
+    if (deno?.permissions?.querySync) {
+      const files = [new URL('./h5_worker.mjs', import.meta.url)];
+      try {
+        files.push(new URL(import.meta.resolve('h5wasm')));
+      } catch { /* the worker reports it */ }
+      const denied = files.filter((f) => f.protocol === 'file:' && deno.permissions!.querySync!({ name: 'read', path: f }).state !== 'granted');
+      if (denied.length > 0) {
+        throw new Error(`Deno needs read access to ${denied.map((f) => decodeURIComponent(f.pathname)).join(' and ')} to start it (--allow-read)`);
+      }
+    }
     // Written in one expression so bundlers (Vite, webpack 5) see the worker and emit it.
     const w = new Worker(new URL('./h5_worker.mjs', import.meta.url), { type: 'module' });
     w.onmessage = (e: MessageEvent) => onMessage(e.data as Reply);
@@ -183,11 +196,15 @@ async function spawnWorker(onMessage: (m: Reply) => void, onDeath: (why: string)
       onDeath(e.message || 'the worker failed to load');
     };
     w.onmessageerror = () => onDeath('a message from the worker could not be read');
-    // Without a bundler, a worker has no import map: give it h5wasm's URL as this page resolves it.
+    // In a page without a bundler, a worker has no import map: give it h5wasm's URL as the page
+    // resolves it. (Not in Deno: it resolves 'h5wasm' in the worker itself, and would check a
+    // computed import against --allow-read.)
     let url: string | undefined;
-    try {
-      url = import.meta.resolve?.('h5wasm');
-    } catch { /* not resolvable here: the worker imports 'h5wasm' itself (bundlers) */ }
+    if (!deno) {
+      try {
+        url = import.meta.resolve?.('h5wasm');
+      } catch { /* not resolvable here: the worker imports 'h5wasm' itself (bundlers) */ }
+    }
     return { port: { post: (m, t) => w.postMessage(m, t ?? []), terminate: () => w.terminate(), hold: () => {} }, url };
   }
   const { Worker: NodeWorker } = await import('node:worker_threads');
@@ -238,8 +255,10 @@ class WorkerBackend implements Backend {
     try {
       await b.request({ op: 'init', url }, [], START_TIMEOUT_MS);
     } catch (e) {
-      b.stop(`it failed to start: ${(e as Error).message}`);
-      throw e;
+      // The worker's own error (a script it cannot load, h5wasm not found) when it reported one.
+      const why = b.dead ?? (e as Error).message;
+      b.stop(why);
+      throw new Error(why, { cause: e });
     }
     b.port.hold(false);
     b.armIdle();
@@ -352,6 +371,7 @@ async function liveWorker(): Promise<WorkerBackend> {
     const b = await worker.catch(() => null);
     if (b && b.dead === null) return b;
   }
+  workersStarted++;
   worker = WorkerBackend.start();
   worker.catch(() => {
     worker = null;
@@ -372,9 +392,22 @@ async function backendFor(mode: H5Isolation, label: string): Promise<Backend> {
   return new MainBackend(await loadH5wasm());
 }
 
-/** Test hook: where HDF5 ran last and what stopped the worker (internal). */
-export function h5WorkerState(): { workerUnavailable: string | null; threadFault: string | null } {
-  return { workerUnavailable, threadFault: fault };
+let workersStarted = 0;
+/** Files opened again in a new worker because another file's crash stopped theirs. */
+let reopened = 0;
+
+/** Internal (tests): whether a worker runs, how many were started, and why HDF5 is unavailable where it is. */
+export async function h5WorkerState(): Promise<{ running: boolean; started: number; reopened: number; workerUnavailable: string | null; threadFault: string | null }> {
+  const b = worker ? await worker.catch(() => null) : null;
+  return { running: !!b && b.dead === null, started: workersStarted, reopened, workerUnavailable, threadFault: fault };
+}
+
+/** Internal (tests): the HDF5 files left in the running worker's and this thread's h5wasm file systems. */
+export async function h5LeftoverFiles(): Promise<string[]> {
+  const b = worker ? await worker.catch(() => null) : null;
+  const inWorker = b && b.dead === null ? await b.request<string[]>({ op: 'files' }, [], START_TIMEOUT_MS) : [];
+  const here = modulePromise ? listFiles(await modulePromise) : [];
+  return [...inWorker, ...here];
 }
 
 // ---------------------------------------------------------------------------
@@ -422,7 +455,10 @@ export class H5Reader {
         return new H5Reader(backend, handle, tree, label, bytes, timeout);
       } catch (e) {
         // The worker was stopped by another file before this one reached it: once more on a new worker.
-        if (e instanceof H5Failure && e.kind === 'gone' && attempt === 0) continue;
+        if (e instanceof H5Failure && e.kind === 'gone' && attempt === 0) {
+          reopened++;
+          continue;
+        }
         throw openError(e, label, what, timeout);
       }
     }
@@ -510,6 +546,7 @@ export class H5Reader {
           });
           this.backend = b;
           this.handle = handle;
+          reopened++;
           continue;
         }
         throw readError(e, this.label, path, this.timeout);

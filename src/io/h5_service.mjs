@@ -75,6 +75,16 @@ export function closeFile(h5, f) {
 }
 
 /**
+ * The files openBytes left in h5wasm's in-memory file system (tests check that none stay).
+ * @param {H5Module} h5
+ * @returns {string[]}
+ */
+export function listFiles(h5) {
+  const FS = /** @type {{ readdir(p: string): string[] }} */ (/** @type {unknown} */ (h5.FS));
+  return FS.readdir('/').filter((f) => f.startsWith('rnn-wasm-'));
+}
+
+/**
  * Every attribute of an object, read now; one that cannot be read (or declares
  * more than maxAttrBytes) is kept as { error }.
  * @param {import('h5wasm').Group | import('h5wasm').Dataset} obj

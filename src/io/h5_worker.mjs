@@ -11,7 +11,8 @@
 //   { op: 'open', id, bytes, limits } -> { handle, tree }
 //   { op: 'read', id, handle, path }  -> Float32Array (its buffer transferred)
 //   { op: 'close', id, handle }       -> null
-import { closeFile, initH5, openBytes, readFloats, walk } from './h5_service.mjs';
+//   { op: 'files', id }               -> the files in h5wasm's file system (for tests)
+import { closeFile, initH5, listFiles, openBytes, readFloats, walk } from './h5_service.mjs';
 
 /** @typedef {{ postMessage(m: unknown, transfer?: Transferable[]): void }} Port */
 
@@ -50,6 +51,10 @@ async function handle(msg) {
       const h = nextHandle++;
       files.set(h, f);
       port.postMessage({ id, ok: true, value: { handle: h, tree } });
+      return;
+    }
+    if (msg.op === 'files') {
+      port.postMessage({ id, ok: true, value: listFiles(h5) });
       return;
     }
     const f = files.get(msg.handle);

@@ -1,11 +1,11 @@
 // Seeded fuzzing of loadModel over files written in the test (the real
 // keras-wild files are fuzzed by test-wild/fuzz.test.ts): every mutated file
 // must load or fail with a ModelLoadError naming it, quickly, and leave no
-// HDF5 file behind in h5wasm's in-memory file system.
+// HDF5 file behind in h5wasm's in-memory file system (in the HDF5 worker).
 import { unzipSync, zipSync } from 'fflate';
-import * as h5wasm from 'h5wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Input, Sequential, init, layers, loadModel } from '../../src/index';
+import { h5LeftoverFiles } from '../../src/io/h5';
 import type { Layer } from '../../src/layers/layer';
 import { randArray } from '../util';
 import { expectClean, fuzz, mutate, prng } from './fuzz_util';
@@ -47,12 +47,6 @@ beforeAll(async () => {
 });
 
 const LIMIT_MS = 5_000;
-
-/** Files left in h5wasm's file system by the loader (H5Reader names them /rnn-wasm-*). */
-async function leftovers(): Promise<string[]> {
-  const mod = await h5wasm.ready;
-  return (mod.FS as unknown as { readdir(p: string): string[] }).readdir('/').filter((f) => f.startsWith('rnn-wasm-'));
-}
 
 /** Mutates one member of the .keras archive and zips it again (reaches the JSON and HDF5 parsers past the zip layer). */
 function memberMutator(member: string): (base: Uint8Array, rnd: () => number) => { bytes: Uint8Array; what: string } {
@@ -105,7 +99,7 @@ describe('fuzz: mutated model files fail cleanly', () => {
   });
 
   it('leaves no file in the h5wasm file system', async () => {
-    expect(await leftovers()).toEqual([]);
+    expect(await h5LeftoverFiles()).toEqual([]);
   });
 
 });

@@ -1,8 +1,7 @@
 // Seeded fuzzing of Model.loadWeights: every mutated weights file must load
 // or fail with a ModelLoadError, and a failed load must leave the model's
-// weights exactly as they were. Its own file (its own process), so h5wasm
-// starts fresh: thousands of corrupt files parsed earlier in one process can
-// leave the HDF5 library's memory silently corrupted (see README, "Caveat").
+// weights exactly as they were. HDF5 runs in the worker (src/io/h5.ts), which
+// is replaced whenever a corrupt file crashes the HDF5 library.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Input, ModelLoadError, Sequential, init, layers, loadModel } from '../../src/index';
 import { randArray } from '../util';

@@ -8,6 +8,8 @@ import { strToU8, zipSync } from 'fflate';
 import { snakeCaseName } from '../../src/layers/layer';
 import type { Layer } from '../../src/layers/layer';
 import type { Tensor } from '../../src/tensor';
+import { Input, Sequential, layers } from '../../src/index';
+import { randArray } from '../util';
 
 let counter = 0;
 
@@ -140,4 +142,29 @@ export async function expectLoadError(p: Promise<unknown>, ...fragments: (string
     else expect((err as Error).message).toMatch(f);
   }
   return err as Error;
+}
+
+/** `src` with bytes [from, from + len) copied in at `at` (the fuzzer's splice mutation). */
+export function splice(src: Uint8Array, len: number, from: number, at: number): Uint8Array {
+  const out = new Uint8Array(src.length + len);
+  out.set(src.subarray(0, at));
+  out.set(src.subarray(from, from + len), at);
+  out.set(src.subarray(at), at + len);
+  return out;
+}
+
+/**
+ * A legacy .h5 of Input[null, 4, 2] -> LSTM(3) -> Dense(2) (seeded weights), and corrupt
+ * versions of it that made h5wasm 0.10 trap ("memory access out of bounds") while
+ * opening them: found by test/io/fuzz_util.ts's mutator with seed 11.
+ */
+export async function lstmLegacyWithCrashers(): Promise<{ legacy: Uint8Array; crashers: Uint8Array[]; layers: Layer[] }> {
+  const stack: Layer[] = [new layers.LSTM({ units: 3, name: 'lstm' }), new layers.Dense({ units: 2, name: 'out' })];
+  const model = new Sequential({ layers: [Input({ batchShape: [null, 4, 2] }), ...stack] });
+  for (const l of stack) l.setWeights(l.weights.map((w, i) => ({ data: randArray(w.size, i + 1, 0.5), shape: [...w.shape] })));
+  const cfg = { class_name: 'Sequential', config: { name: 's', layers: stack.map((l) => layerEntry(l)) } };
+  (cfg.config.layers[0].config as Record<string, unknown>).batch_input_shape = [null, 4, 2];
+  const legacy = await legacyH5(cfg, stack, '2.15.0');
+  const crashers = [splice(legacy, 478, 2196, 1578), splice(legacy, 479, 5062, 1404), splice(legacy, 328, 1226, 1256), splice(legacy, 166, 8190, 741)];
+  return { legacy, crashers, layers: stack };
 }
