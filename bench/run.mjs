@@ -5,6 +5,7 @@
 //   node bench/run.mjs                                   all workloads, all peers -> bench/RESULTS.md
 //   node bench/run.mjs --workloads W2 --peers ours,ort-node
 //   node bench/run.mjs --workloads W2-GRU,W3 --scale 0.5 --out /tmp/r.md
+//   node bench/run.mjs --only-load --out /tmp/load.md
 //
 // Options:
 //   --workloads LIST  W1..W4 or cases like W2-GRU (default all)
@@ -17,6 +18,10 @@
 //   --no-write        never write the report
 //   --check-only      run the correctness checks, no timing
 //   --only-size       only bench/size.mjs (download size, start-up): replace its section in RESULTS.md (or --out)
+//   --only-load       only bench/load.mjs (model loading): replace its section in RESULTS.md (or --out);
+//                     with --only-size too, both sections
+//
+// A full run (no --workloads, --peers or --only-*) also appends both sections.
 //
 // Per case (workload × cell): every peer is prepared outside the timed region
 // (weights set, input converted to the peer's own format), its output is
@@ -36,6 +41,7 @@ import { ours } from './peers/ours.mjs';
 import { tfjsCpu, tfjsWasm } from './peers/tfjs.mjs';
 import { ortNode, ortWeb } from './peers/ort.mjs';
 import { sizeAndStartup } from './size.mjs';
+import { modelLoading } from './load.mjs';
 
 const require = createRequire(import.meta.url);
 const Benchmark = require('benchmark');
@@ -63,8 +69,10 @@ function parseArgs(argv) {
     else if (k === '--no-write') a.write = false;
     else if (k === '--check-only') a.checkOnly = true;
     else if (k === '--only-size') a.onlySize = true;
+    else if (k === '--only-load') a.onlyLoad = true;
     else if (k === '--help' || k === '-h') {
-      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 25).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+      const lines = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
+      console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
       process.exit(0);
     } else throw new Error(`unknown option ${k} (try --help)`);
   }
@@ -129,22 +137,33 @@ function benchRun(name, fn, isAsync, maxTime) {
 
 // ---------------------------------------------------------------- main
 
-/** md with its "## Size and start-up" section replaced by (or, when absent, followed by) `section`. */
-function withSizeSection(md, section) {
-  const start = md.indexOf('## Size and start-up');
-  if (start < 0) return md.trim() ? `${md.trimEnd()}\n\n${section}` : section;
+/**
+ * md with its section headed by the line `heading` (e.g. "## Size and start-up")
+ * replaced by (or, when absent, followed by) `section`; the section runs to the next "## " line.
+ */
+function withSection(md, heading, section) {
+  const m = new RegExp(`^${heading.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[ \\t]*$`, 'm').exec(md);
+  if (!m) return md.trim() ? `${md.trimEnd()}\n\n${section}` : section;
+  const start = m.index;
   const next = md.indexOf('\n## ', start + 1);
   return `${md.slice(0, start)}${section.trimEnd()}\n${next < 0 ? '' : md.slice(next)}`;
 }
 
+const SIZE_HEADING = '## Size and start-up';
+const LOAD_HEADING = '## Model loading';
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  if (args.onlySize) {
+  if (args.onlySize || args.onlyLoad) {
     const file = args.out ?? path.join(HERE, 'RESULTS.md');
-    const section = await sizeAndStartup();
-    console.log(section);
+    const sections = [];
+    if (args.onlySize) sections.push([SIZE_HEADING, await sizeAndStartup()]);
+    if (args.onlyLoad) sections.push([LOAD_HEADING, await modelLoading({ log: (l) => console.log(l) })]);
+    for (const [, section] of sections) console.log(section);
     if (args.write) {
-      fs.writeFileSync(file, withSizeSection(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '', section));
+      let md = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+      for (const [heading, section] of sections) md = withSection(md, heading, section);
+      fs.writeFileSync(file, md);
       console.log(`wrote ${path.relative(process.cwd(), file)}`);
     }
     return;
@@ -203,9 +222,15 @@ async function main() {
     let md = renderMarkdown({ results, machine, peers, skipped, args, startedAt, elapsed, fullRun });
     if (fullRun) {
       try {
-        md = withSizeSection(md, await sizeAndStartup());
+        md = withSection(md, SIZE_HEADING, await sizeAndStartup());
       } catch (e) {
         console.log(`size and start-up: SKIPPED: ${e.message ?? e}`);
+      }
+      try {
+        console.log('\n== model loading (bench/load.mjs)');
+        md = withSection(md, LOAD_HEADING, await modelLoading({ log: (l) => console.log(l) }));
+      } catch (e) {
+        console.log(`model loading: SKIPPED: ${e.message ?? e}`);
       }
     }
     fs.writeFileSync(outFile, md);

@@ -133,12 +133,14 @@ export async function measureSizes() {
     raw: sum([...staticClosure(DIST)].map((f) => fs.statSync(f).size)), min: coreMin.length, gz: coreGz,
     parts: { jsGz: jsOnlyGz, base64Gz: coreGz - jsOnlyGz, wasm: wasmParts, files: graph.eager.length },
   });
-  if (graph.lazy.length) {
-    rows.push({
-      id: 'lazy', what: 'rnn-wasm lazy chunks (saving, export, weights files: on first use)', files: `${graph.lazy.length} chunk(s) behind \`import()\``,
-      raw: NaN, min: sum(graph.lazy.map((b) => b.length)), gz: sum(graph.lazy.map(gz)), parts: {},
-    });
-  }
+  // The HDF5 worker's script (dist/h5_worker.mjs), fetched by the first HDF5 load.
+  const worker = await minifyEsm(need(path.join(path.dirname(DIST), 'h5_worker.mjs'), 'run `npm run build`'), { bundle: true, external: ['h5wasm', 'node:*'] });
+  const lazy = [...graph.lazy, worker];
+  rows.push({
+    id: 'lazy', what: 'rnn-wasm lazy files (saving, export, weights files; the HDF5 worker: on first use)',
+    files: `${graph.lazy.length} chunk(s) behind \`import()\`, dist/h5_worker.mjs`,
+    raw: NaN, min: sum(lazy.map((b) => b.length)), gz: sum(lazy.map(gz)), parts: { workerGz: gz(worker) },
+  });
 
   // -- file-format extras, loaded by loadModel() only: h5wasm (its wasm is inlined) + fflate
   const h5 = await minifyEsm(path.join(NM, 'h5wasm', 'dist', 'esm', 'hdf5_hl.js'), { bundle: true, external: ['module', 'fs', 'path', 'url', 'node:*'] });

@@ -169,6 +169,26 @@ function fillTruncatedNormal(out: Float32Array, rng: Random, mean: number, stdde
 
 // --- base classes -----------------------------------------------------------
 
+/** > 0 while withoutInitializers runs: generate() returns zeros without computing values. */
+let skipFill = 0;
+
+/**
+ * Runs `fn` (synchronous) with every built-in initializer returning zeros instead of
+ * computing its values: for layers whose every weight is set right after, as when a
+ * model is loaded from a file (the orthogonal initializer's QR of a large recurrent
+ * kernel would otherwise cost most of the load). tfjs-layers does the same for
+ * models loaded with weights (models.ts `fastWeightInit`).
+ * @internal
+ */
+export function withoutInitializers<T>(fn: () => T): T {
+  skipFill++;
+  try {
+    return fn();
+  } finally {
+    skipFill--;
+  }
+}
+
 abstract class InitializerBase implements Initializer {
   static readonly className: string = 'Initializer';
   protected readonly where: Where;
@@ -187,7 +207,7 @@ abstract class InitializerBase implements Initializer {
   generate(shape: readonly number[]): Float32Array {
     const size = checkShape(shape, this.where);
     const out = new Float32Array(size);
-    if (size > 0) this.fill(out, shape);
+    if (size > 0 && skipFill === 0) this.fill(out, shape);
     return out;
   }
 

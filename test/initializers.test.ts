@@ -16,6 +16,7 @@ import {
   computeFans,
   getInitializer,
   serializeInitializer,
+  withoutInitializers,
 } from '../src/initializers';
 
 beforeAll(async () => {
@@ -692,5 +693,21 @@ describe('errors name the context, the key, what was expected and what was recei
     expectError(() => g.generate('3' as unknown as number[]), CTX, '"3"');
     // default context is the class name
     expectError(() => new RandomNormal({ stddev: -1 }), /^RandomNormal config key 'stddev'/);
+  });
+});
+
+describe('withoutInitializers (model loading: every weight is set from the file)', () => {
+  it('gives zeros of the right size inside, and the seeded values again after (shape checks still apply)', () => {
+    const g = new GlorotUniform({ seed: 3 });
+    const o = new Orthogonal({ seed: 4 });
+    const before = [g.generate([5, 7]), o.generate([6, 6])];
+    const inside = withoutInitializers(() => [g.generate([5, 7]), o.generate([6, 6])]);
+    expect(inside.map((a) => a.length)).toEqual([35, 36]);
+    for (const a of inside) expect(a.every((v) => v === 0)).toBe(true);
+    expect(() => withoutInitializers(() => o.generate([6]))).toThrow('the orthogonal initializer needs a shape of rank >= 2');
+    expect([g.generate([5, 7]), o.generate([6, 6])]).toEqual(before);
+    // Restored after a throw too.
+    expect(() => withoutInitializers(() => { throw new Error('boom'); })).toThrow('boom');
+    expect(g.generate([5, 7])).toEqual(before[0]);
   });
 });

@@ -6,7 +6,7 @@ import { ACTIVATION_NAMES } from '../activations';
 import { snakeToCamel, toSnakeCase, describeValue } from '../config';
 import { getConstraint } from '../constraints';
 import type { SymbolicTensor } from '../engine/symbolic';
-import { getInitializer } from '../initializers';
+import { getInitializer, withoutInitializers } from '../initializers';
 import { Input } from '../layers/input_layer';
 import * as L from '../layers/index';
 import type { Layer } from '../layers/layer';
@@ -384,7 +384,9 @@ interface Assignment {
  */
 export async function buildModel(modelConfig: unknown, source: WeightSource, opts: BuildOptions): Promise<Model> {
   const assign: Assignment[] = [];
-  const model = planModel(modelConfig, source, opts, assign);
+  // Every weight of every layer is set from the file (planModel refuses a layer whose
+  // weights are not all there), so the initializers' values would be thrown away.
+  const model = withoutInitializers(() => planModel(modelConfig, source, opts, assign));
   try {
     for (const p of assign) {
       if (p.stored.length === 0) continue;
@@ -514,7 +516,7 @@ function planModel(modelConfig: unknown, source: WeightSource, opts: BuildOption
       for (const e of entries) if (e.layer) stack.push(e.layer);
       model = new Sequential({ layers: stack, name: modelName });
     } else if (cls === 'Functional' || cls === 'Model') {
-      model = buildFunctional(entries.map((e) => ({ raw: e.raw, layer: e.layer })), cfg as Json, inputFor, file, modelName);
+      model = buildFunctional(entries.map((e) => ({ raw: e.raw, layer: e.layer, nested: e.nested === true })), cfg as Json, inputFor, opts, modelName);
     } else {
       throw new UnsupportedModelError(file, [`model class '${cls}'`]);
     }
@@ -720,13 +722,31 @@ function refList(v: unknown): Ref[] {
   return [];
 }
 
+/**
+ * How many nodes a nested model's references skip: Keras counts a "built-in" first node
+ * (the model's own inputs -> outputs) for nested models, which our models do not have.
+ * - Keras 2 / tf.keras and tfjs: every reference to a nested model, in inbound nodes and
+ *   in input/output layers (tf.keras engine/functional.py `_should_skip_first_node`,
+ *   tfjs-layers container.ts getConfig `keptNodes`).
+ * - Keras 3: only input_layers / output_layers references to a nested Functional
+ *   (keras/src/models/functional.py get_config `kept_nodes = 1` and `get_tensor`'s
+ *   `node_index -= 1`); inbound nodes count only the outer model's nodes (serialize_node).
+ */
+function nestedNodeShift(className: unknown, keras3: boolean, where: 'node' | 'io'): number {
+  if (!keras3) return 1;
+  return where === 'io' && className !== 'Sequential' ? 1 : 0;
+}
+
 function buildFunctional(
-  entries: { raw: Json; layer: Layer | null }[],
+  entries: { raw: Json; layer: Layer | null; nested: boolean }[],
   cfg: Json,
   inputFor: (raw: Json) => SymbolicTensor,
-  file: string,
+  opts: BuildOptions,
   name: string | undefined,
 ): Model {
+  const file = opts.file;
+  const keras3 = !/^[12]\./.test(opts.kerasVersion ?? '');
+  const nestedClass = new Map<string, unknown>();
   // Outputs of each processed node: `${layer}|${nodeIndex}` -> tensors.
   const produced = new Map<string, SymbolicTensor[]>();
   interface Pending {
@@ -736,7 +756,7 @@ function buildFunctional(
     call: Call;
   }
   const pending: Pending[] = [];
-  for (const { raw, layer } of entries) {
+  for (const { raw, layer, nested } of entries) {
     const c = isObj(raw.config) ? raw.config : {};
     const lname = typeof raw.name === 'string' ? raw.name : String(c.name);
     if (raw.class_name === 'InputLayer') {
@@ -744,19 +764,23 @@ function buildFunctional(
       continue;
     }
     if (!layer) continue;
+    if (nested) nestedClass.set(lname, raw.class_name);
     const nodes = Array.isArray(raw.inbound_nodes) ? raw.inbound_nodes : [];
     const rec = RECURRENT.includes(layer.className) || layer.className === 'Bidirectional';
     nodes.forEach((n, k) => pending.push({ layerName: lname, layer, nodeIndex: k, call: parseNode(n, lname, rec, file) }));
   }
-  const lookup = (r: Ref): SymbolicTensor | undefined => produced.get(`${r[0]}|${r[1]}`)?.[r[2]];
+  const lookup = (r: Ref, where: 'node' | 'io' = 'node'): SymbolicTensor | undefined => {
+    const shift = nestedClass.has(r[0]) ? nestedNodeShift(nestedClass.get(r[0]), keras3, where) : 0;
+    return produced.get(`${r[0]}|${r[1] - shift}`)?.[r[2]];
+  };
   let progress = true;
   while (pending.length > 0 && progress) {
     progress = false;
     for (let i = 0; i < pending.length; i++) {
       const p = pending[i];
       if (p.nodeIndex > 0 && !produced.has(`${p.layerName}|${p.nodeIndex - 1}`)) continue;
-      const ins = p.call.inputs.map(lookup);
-      const states = p.call.initialState.map(lookup);
+      const ins = p.call.inputs.map((r) => lookup(r));
+      const states = p.call.initialState.map((r) => lookup(r));
       if (ins.some((t) => !t) || states.some((t) => !t)) continue;
       const x = p.call.inputsIsList ? (ins as SymbolicTensor[]) : ins[0]!;
       const out = states.length > 0 ? p.layer.apply(x, { initialState: states as SymbolicTensor[] }) : p.layer.apply(x);
@@ -775,7 +799,7 @@ function buildFunctional(
     const refs = refList(v);
     if (refs.length === 0) throw new ModelLoadError(file, `the model config has no ${what}.`);
     const ts = refs.map((r) => {
-      const t = lookup(r);
+      const t = lookup(r, 'io');
       if (!t) throw new ModelLoadError(file, `model ${what} ${r[0]}[${r[1]}][${r[2]}] is not produced by any layer.`);
       return t;
     });

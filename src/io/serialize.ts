@@ -244,7 +244,13 @@ export function k3Model(model: Model, problems: Problems): Json {
     return entry;
   });
   const { listIn, listOut } = structure(model);
-  const refs = (ts: SymbolicTensor[], list: boolean) => (list ? ts.map((t) => index.history(t)) : index.history(ts[0]));
+  // Keras 3 counts a built-in first node for a nested Functional in input/output_layers only
+  // (keras/src/models/functional.py get_config `kept_nodes = 1`; get_tensor subtracts it again).
+  const ioRef = (t: SymbolicTensor): [string, number, number] => {
+    const h = index.history(t);
+    return t.node.layer instanceof Model && !(t.node.layer instanceof Sequential) ? [h[0], h[1] + 1, h[2]] : h;
+  };
+  const refs = (ts: SymbolicTensor[], list: boolean) => (list ? ts.map(ioRef) : ioRef(ts[0]));
   return {
     module: 'keras.src.models.functional',
     class_name: 'Functional',

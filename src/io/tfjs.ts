@@ -192,29 +192,63 @@ export function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Weights grouped by their top-level layer (longest layer-name prefix), in Keras order. */
-function weightSource(specs: Spec[], data: Uint8Array, layerNames: string[], className: Map<string, string>, used: Set<string>, file: string): WeightSource {
-  const byLayer = new Map<string, Spec[]>();
-  const sorted = [...layerNames].sort((a, b) => b.length - a.length);
+/** A layer with weights in the topology: its path ([...nested model names, layer name]) and class. */
+interface LayerPath {
+  path: string[];
+  className: string;
+}
+
+const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
+
+/** Every layer of a topology's layer list, nested models' layers included (with their model names in the path). */
+function layerPaths(layerList: unknown[], prefix: string[] = [], out: LayerPath[] = [], depth = 0): LayerPath[] {
+  if (depth > 32) return out; // a config nested this deep is refused by buildModel anyway
+  for (const l of layerList) {
+    if (!isObj(l) || typeof l.class_name !== 'string') continue;
+    tfjsNulls(l);
+    const c = l.config;
+    const name = isObj(c) && typeof c.name === 'string' ? c.name : typeof l.name === 'string' ? l.name : undefined;
+    if (name === undefined) continue;
+    const inner = Array.isArray(c) ? c : isObj(c) && Array.isArray(c.layers) ? c.layers : null;
+    if (MODEL_CLASSES.has(l.class_name) && inner) layerPaths(inner, [...prefix, name], out, depth + 1);
+    else out.push({ path: [...prefix, name], className: l.class_name });
+  }
+  return out;
+}
+
+/**
+ * Weights grouped by layer, in Keras order. tfjs names a weight '<layer>/<weight>'
+ * (tfjs-layers' LayerVariable originalName) whatever model the layer is nested in;
+ * files converted from Keras may prefix it with the nested models' names
+ * ('<model>/<layer>/<weight>'). A weight goes to the layer whose path, or a tail of
+ * it, is the longest prefix of its name.
+ */
+function weightSource(specs: Spec[], data: Uint8Array, layers: LayerPath[], used: Set<string>, file: string): WeightSource {
+  const byLayer = new Map<string, { s: Spec; rest: string }[]>();
+  const classOf = new Map(layers.map((l) => [l.path.join('/'), l.className]));
+  const candidates = layers
+    .flatMap((l) => l.path.map((_, k) => ({ key: l.path.join('/'), prefix: `${l.path.slice(k).join('/')}/` })))
+    .sort((a, b) => b.prefix.length - a.prefix.length);
   for (const s of specs) {
-    const owner = sorted.find((l) => s.name.startsWith(`${l}/`));
-    if (owner === undefined) continue; // reported as unused
-    const list = byLayer.get(owner) ?? [];
-    list.push(s);
-    byLayer.set(owner, list);
+    const hit = candidates.find((c) => s.name.startsWith(c.prefix));
+    if (hit === undefined) continue; // reported as unused
+    const list = byLayer.get(hit.key) ?? [];
+    list.push({ s, rest: s.name.slice(hit.prefix.length) });
+    byLayer.set(hit.key, list);
   }
   const stored = (s: Spec): StoredWeight => ({
     path: s.name,
     shape: [...s.shape],
     read: async () => decodeTfjsWeight(s, data.subarray(s.offset, s.offset + s.byteLength)),
   });
-  return {
+  const sourceAt = (prefix: string[]): WeightSource => ({
     weightsFor(name) {
-      const list = byLayer.get(name);
+      const key = [...prefix, name].join('/');
+      const list = byLayer.get(key);
       if (!list) return null;
-      const bidi = className.get(name) === 'Bidirectional';
-      const keyed = list.map((s) => {
-        const parts = s.name.slice(name.length + 1).split('/');
+      const bidi = classOf.get(key) === 'Bidirectional';
+      const keyed = list.map(({ s, rest }) => {
+        const parts = rest.split('/');
         const short = parts[parts.length - 1].replace(/:\d+$/, '');
         const rank = RANK.indexOf(short);
         let side = 0;
@@ -223,7 +257,7 @@ function weightSource(specs: Spec[], data: Uint8Array, layerNames: string[], cla
           side = first.startsWith('forward') ? 0 : first.startsWith('backward') ? 1 : -1;
         }
         if (rank < 0 || side < 0 || (bidi && parts.length < 2)) {
-          throw new ModelLoadError(file, `weight '${s.name}' does not name a weight of layer '${name}' (${className.get(name) ?? '?'}).`);
+          throw new ModelLoadError(file, `weight '${s.name}' does not name a weight of layer '${name}' (${classOf.get(key) ?? '?'}).`);
         }
         return { s, key: side * RANK.length + rank };
       });
@@ -234,7 +268,11 @@ function weightSource(specs: Spec[], data: Uint8Array, layerNames: string[], cla
       for (const k of keyed) used.add(k.s.name);
       return keyed.map((k) => stored(k.s));
     },
-  };
+    nested(name) {
+      return sourceAt([...prefix, name]);
+    },
+  });
+  return sourceAt([]);
 }
 
 /**
@@ -266,18 +304,10 @@ async function buildTfjs(json: Json, shards: Uint8Array[], file: string, options
   if (data.length < totalBytes) {
     throw new ModelLoadError(file, `the weight shards hold ${data.length} bytes but the weightsManifest describes ${totalBytes} (missing or truncated shard?).`);
   }
-  // Layer names and classes of the top level.
   const cfg = topo.config;
   const layerList = Array.isArray(cfg) ? cfg : isObj(cfg) && Array.isArray(cfg.layers) ? cfg.layers : [];
-  const classOf = new Map<string, string>();
-  for (const l of layerList) {
-    if (!isObj(l)) continue;
-    tfjsNulls(l);
-    const n = isObj(l.config) && typeof l.config.name === 'string' ? l.config.name : typeof l.name === 'string' ? l.name : undefined;
-    if (n !== undefined && typeof l.class_name === 'string') classOf.set(n, l.class_name);
-  }
   const used = new Set<string>();
-  const source = weightSource(specs, data, [...classOf.keys()], classOf, used, file);
+  const source = weightSource(specs, data, layerPaths(layerList), used, file);
   // tfjs (and Keras 2, which the converter reads) define hard_sigmoid as clip(0.2x + 0.5, 0, 1).
   const kv = typeof topo.keras_version === 'string' ? topo.keras_version : 'tfjs';
   const kerasVersion = /^[12]\./.test(kv) ? kv : `2.x (${kv})`;

@@ -110,6 +110,31 @@ describe('nested models in model files', () => {
     model.dispose();
   });
 
+  it("Keras 3 .keras: a nested Functional's output is counted from 1 in output_layers, from 0 in inbound nodes (functional.py)", async () => {
+    // inner: Functional Input -> LSTM(seq) -> Dense; outer outputs [inner(x), GRU(inner(x))].
+    const ia = Input({ batchShape: [null, 6, 3], name: 'ia' });
+    const lstm = new layers.LSTM({ units: 4, returnSequences: true, name: 'lstm_in' });
+    const dense = new layers.Dense({ units: 2, name: 'dense_in' });
+    const inner = new Model({ inputs: ia, outputs: dense.apply(lstm.apply(ia) as SymbolicTensor) as SymbolicTensor, name: 'inner_f' });
+    const gru = new layers.GRU({ units: 3, name: 'gru_out' });
+    const xin = Input({ batchShape: [null, 6, 3], name: 'x' });
+    const y = inner.apply(xin) as SymbolicTensor;
+    const model = new Model({ inputs: xin, outputs: [y, gru.apply(y) as SymbolicTensor], name: 'outer' });
+    randomize([lstm, dense, gru], 9);
+    const bytes = await model.save();
+    const { unzipSync, strFromU8 } = await import('fflate');
+    const config = JSON.parse(strFromU8(unzipSync(bytes)['config.json'])) as { config: { output_layers: unknown; layers: { name: string; inbound_nodes: unknown[] }[] } };
+    // As Keras 3 writes it: the nested Functional's first call is node 1 in output_layers ...
+    expect(config.config.output_layers).toEqual([['inner_f', 1, 0], ['gru_out', 0, 0]]);
+    // ... and node 0 in the GRU's inbound node.
+    const gruEntry = config.config.layers.find((l) => l.name === 'gru_out')!;
+    expect(JSON.stringify(gruEntry.inbound_nodes)).toContain('"keras_history":["inner_f",0,0]');
+    const loaded = await loadModel(bytes, { name: 'nested_f.keras' });
+    expectSame(loaded.predict(x), model.predict(x));
+    loaded.dispose();
+    model.dispose();
+  });
+
   it('legacy .h5: a nested model group lists every weight, trainable first (BatchNormalization moving stats last)', async () => {
     const { gru, bn, dense, lstm, model, innerConfig } = nestedModel();
     (innerConfig.config.layers as unknown[]).shift();

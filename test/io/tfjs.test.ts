@@ -129,6 +129,47 @@ describe('loadModel: tfjs layers-models', () => {
     m.dispose();
   });
 
+  it('loads nested models (a Sequential inside a Sequential, a functional model inside a functional model) like tfjs', async () => {
+    // tfjs names a nested model's weights '<layer>/<weight>' like any other.
+    const inner = tf.sequential({
+      name: 'inner',
+      layers: [tf.layers.lstm({ units: 3, inputShape: [4, 2], returnSequences: true, name: 'lstm_in' }), tf.layers.dense({ units: 2, name: 'd_in' })],
+    });
+    const outer = tf.sequential({ name: 'outer', layers: [inner, tf.layers.gru({ units: 2, resetAfter: false, name: 'gru_out' } as Parameters<typeof tf.layers.gru>[0])] });
+    setRandomWeights(outer, 7);
+    const xv = Float32Array.from({ length: 3 * 4 * 2 }, (_, i) => Math.cos(i * 0.9));
+    const want = outer.predict(tf.tensor3d(xv, [3, 4, 2])) as tf.Tensor;
+    const a = await artifactsOf(outer);
+    expect(a.weightSpecs.map((w) => w.name)).toEqual(['lstm_in/kernel', 'lstm_in/recurrent_kernel', 'lstm_in/bias', 'd_in/kernel', 'd_in/bias', 'gru_out/kernel', 'gru_out/recurrent_kernel', 'gru_out/bias']);
+    const loaded = await loadModel({ modelJson: modelJson(a), weights: a.weightData }, { name: 'nested.json' });
+    expect(loaded.layers[0]).toBeInstanceOf(Sequential);
+    expectClose(loaded.predict(new Tensor(xv, [3, 4, 2])), want);
+    loaded.dispose();
+    // Files converted from Keras may prefix nested layers' weights with the model's name.
+    const prefixed = { ...a, weightSpecs: a.weightSpecs.map((w) => (w.name.startsWith('gru_out') ? w : { ...w, name: `inner/${w.name}` })) };
+    const again = await loadModel({ modelJson: modelJson(prefixed), weights: a.weightData });
+    expectClose(again.predict(new Tensor(xv, [3, 4, 2])), want);
+    again.dispose();
+
+    // Functional in functional, the inner model applied to one of two inputs.
+    const ia = tf.input({ shape: [5, 3], name: 'ia' });
+    const ib = tf.layers.simpleRNN({ units: 4, returnSequences: true, name: 'rnn_b' }).apply(ia) as tf.SymbolicTensor;
+    const sub = tf.model({ inputs: ia, outputs: tf.layers.dense({ units: 2, name: 'd_b' }).apply(ib) as tf.SymbolicTensor, name: 'sub' });
+    const x1 = tf.input({ shape: [5, 3], name: 'x1' });
+    const x2 = tf.input({ shape: [5, 2], name: 'x2' });
+    const merged = tf.layers.concatenate({ name: 'cat' }).apply([sub.apply(x1) as tf.SymbolicTensor, x2]) as tf.SymbolicTensor;
+    const top = tf.model({ inputs: [x1, x2], outputs: tf.layers.lstm({ units: 3, name: 'lstm_top' }).apply(merged) as tf.SymbolicTensor });
+    setRandomWeights(top, 8);
+    const v1 = Float32Array.from({ length: 2 * 5 * 3 }, (_, i) => Math.sin(i * 0.3));
+    const v2 = Float32Array.from({ length: 2 * 5 * 2 }, (_, i) => Math.cos(i * 0.5));
+    const fa = await artifactsOf(top);
+    const fl = await loadModel({ modelJson: modelJson(fa), weights: fa.weightData });
+    expectClose(fl.predict([new Tensor(v1, [2, 5, 3]), new Tensor(v2, [2, 5, 2])]), top.predict([tf.tensor3d(v1, [2, 5, 3]), tf.tensor3d(v2, [2, 5, 2])]) as tf.Tensor);
+    fl.dispose();
+    outer.dispose();
+    top.dispose();
+  });
+
   it('accepts the {model_config} topology form', async () => {
     const m = seqModel();
     const a = await artifactsOf(m);
