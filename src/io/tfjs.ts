@@ -152,6 +152,8 @@ function f16Tables(): NonNullable<typeof float16Tables> {
   return float16Tables;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 /** Decodes one weight as tfjs's decodeWeight does, then as float32 for setWeights. */
 export function decodeTfjsWeight(spec: Pick<Spec, 'shape' | 'dtype' | 'quant'>, bytes: Uint8Array): Float32Array {
   const size = spec.shape.reduce((a, d) => a * d, 1);
@@ -159,6 +161,11 @@ export function decodeTfjsWeight(spec: Pick<Spec, 'shape' | 'dtype' | 'quant'>, 
   const out = new Float32Array(size);
   const q = spec.quant;
   if (!q) {
+    if (spec.dtype === 'float32' && LITTLE_ENDIAN) {
+      // The shard bytes are little-endian float32 already: one copy.
+      new Uint8Array(out.buffer).set(bytes.subarray(0, 4 * size));
+      return out;
+    }
     if (spec.dtype === 'float32') for (let i = 0; i < size; i++) out[i] = view.getFloat32(4 * i, true);
     else for (let i = 0; i < size; i++) out[i] = view.getInt32(4 * i, true);
     return out;
