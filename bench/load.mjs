@@ -286,8 +286,11 @@ export async function modelLoading({ rounds = 5, log } = {}) {
     ' first `.keras` load also starts the worker thread and loads h5wasm in it; the warm loads reuse the running worker.' +
     ' `hdf5: \'main\'` loads h5wasm in the calling thread instead (no worker start-up, no isolation from a corrupt file).');
   L.push('- The saved config names Keras\' default initializers (Embedding uniform, LSTM glorot-uniform and orthogonal), as a' +
-    ' file saved by Keras does; the weights in the file replace their values. tfjs-layers does not run the initializers' +
-    ' when the weights come with the model (`fastWeightInit` in `loadLayersModel`).');
+    ' file saved by Keras does; the weights in the file replace their values. Neither library computes the initializers\'' +
+    ' values when the weights come with the model (rnn-wasm: `withoutInitializers` in `loadModel`; tfjs-layers:' +
+    ' `fastWeightInit` in `loadLayersModel`).');
+  L.push('- Warm loads: TensorFlow.js\'s cpu backend wraps the weight buffer as tensors; rnn-wasm copies every weight into' +
+    ' WebAssembly memory (and packs the recurrent kernels), and from `.keras` also reads HDF5 (in the worker by default).');
   L.push('');
   return L.join('\n');
 }
