@@ -118,6 +118,18 @@ async function writeArtifacts(dir) {
 // ---------------------------------------------------------------- one sample (child side)
 
 /** Runs in a fresh process: cold load + predict, then warm loads; prints one `@@load {json}` line. */
+/** Times WARM_LOADS more loads (load(k) uses the k-th copy of the inputs), disposing each model. */
+async function warmLoads(load) {
+  const times = [];
+  for (let k = 1; k <= WARM_LOADS; k++) {
+    const t = performance.now();
+    const m = await load(k);
+    times.push(performance.now() - t);
+    m.dispose();
+  }
+  return times;
+}
+
 async function loadChild(peer, dir) {
   const { T } = MODEL;
   const ids = tokenIds();
@@ -139,7 +151,7 @@ async function loadChild(peer, dir) {
 
   let y;
   let cold;
-  const warm = [];
+  let warm;
   if (peer === 'tfjs') {
     const weightSpecs = modelJson.weightsManifest.flatMap((g) => g.weights);
     const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength); // the shards, concatenated
@@ -157,12 +169,7 @@ async function loadChild(peer, dir) {
     cold = performance.now() - t0;
     tf.dispose([x, out]);
     model.dispose();
-    for (let k = 1; k <= WARM_LOADS; k++) {
-      const t = performance.now();
-      const m = await load(k);
-      warm.push(performance.now() - t);
-      m.dispose();
-    }
+    warm = await warmLoads(load);
   } else {
     const t0 = performance.now();
     const rnn = await import(pathToFileURL(DIST).href);
@@ -174,12 +181,7 @@ async function loadChild(peer, dir) {
     y = Array.from(model.predict(rnn.tensor(ids, [1, T], 'int32')).data);
     cold = performance.now() - t0;
     model.dispose();
-    for (let k = 1; k <= WARM_LOADS; k++) {
-      const t = performance.now();
-      const m = await load(k);
-      warm.push(performance.now() - t);
-      m.dispose();
-    }
+    warm = await warmLoads(load);
   }
   process.stdout.write(`\n@@load ${JSON.stringify({ peer, cold, warm: median(warm), warmAll: warm, y })}\n`);
   process.exit(0); // the HDF5 worker / tfjs may keep handles open

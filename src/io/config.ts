@@ -726,15 +726,24 @@ function refList(v: unknown): Ref[] {
  * How many nodes a nested model's references skip: Keras counts a "built-in" first node
  * (the model's own inputs -> outputs) for nested models, which our models do not have.
  * - Keras 2 / tf.keras and tfjs: every reference to a nested model, in inbound nodes and
- *   in input/output layers (tf.keras engine/functional.py `_should_skip_first_node`,
- *   tfjs-layers container.ts getConfig `keptNodes`).
+ *   in input/output layers, except a Sequential built without an input shape (tf.keras
+ *   engine/functional.py `_should_skip_first_node`: a Functional whose first layer is an
+ *   InputLayer; tfjs-layers container.ts getConfig `keptNodes`, where a nested Sequential
+ *   always has an input shape).
  * - Keras 3: only input_layers / output_layers references to a nested Functional
  *   (keras/src/models/functional.py get_config `kept_nodes = 1` and `get_tensor`'s
  *   `node_index -= 1`); inbound nodes count only the outer model's nodes (serialize_node).
  */
-function nestedNodeShift(className: unknown, keras3: boolean, where: 'node' | 'io'): number {
-  if (!keras3) return 1;
-  return where === 'io' && className !== 'Sequential' ? 1 : 0;
+function nestedNodeShift(raw: Json, keras3: boolean, where: 'node' | 'io'): number {
+  const sequential = raw.class_name === 'Sequential';
+  if (keras3) return where === 'io' && !sequential ? 1 : 0;
+  if (!sequential) return 1;
+  // Keras 2.2 wrote a Sequential's config as the bare layer list.
+  const c = raw.config;
+  const list: unknown[] = Array.isArray(c) ? c : isObj(c) && Array.isArray(c.layers) ? c.layers : [];
+  const first = list[0];
+  const hasInput = isObj(first) && (first.class_name === 'InputLayer' || (isObj(first.config) && Array.isArray(first.config.batch_input_shape)));
+  return hasInput ? 1 : 0;
 }
 
 function buildFunctional(
@@ -746,7 +755,7 @@ function buildFunctional(
 ): Model {
   const file = opts.file;
   const keras3 = !/^[12]\./.test(opts.kerasVersion ?? '');
-  const nestedClass = new Map<string, unknown>();
+  const nestedRaw = new Map<string, Json>();
   // Outputs of each processed node: `${layer}|${nodeIndex}` -> tensors.
   const produced = new Map<string, SymbolicTensor[]>();
   interface Pending {
@@ -764,13 +773,14 @@ function buildFunctional(
       continue;
     }
     if (!layer) continue;
-    if (nested) nestedClass.set(lname, raw.class_name);
+    if (nested) nestedRaw.set(lname, raw);
     const nodes = Array.isArray(raw.inbound_nodes) ? raw.inbound_nodes : [];
     const rec = RECURRENT.includes(layer.className) || layer.className === 'Bidirectional';
     nodes.forEach((n, k) => pending.push({ layerName: lname, layer, nodeIndex: k, call: parseNode(n, lname, rec, file) }));
   }
   const lookup = (r: Ref, where: 'node' | 'io' = 'node'): SymbolicTensor | undefined => {
-    const shift = nestedClass.has(r[0]) ? nestedNodeShift(nestedClass.get(r[0]), keras3, where) : 0;
+    const nestedEntry = nestedRaw.get(r[0]);
+    const shift = nestedEntry ? nestedNodeShift(nestedEntry, keras3, where) : 0;
     return produced.get(`${r[0]}|${r[1] - shift}`)?.[r[2]];
   };
   let progress = true;

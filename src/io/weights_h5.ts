@@ -12,7 +12,7 @@ import type { Layer, LayerWeight } from '../layers/layer';
 import { Model } from '../models/model';
 import { Tensor, formatShape } from '../tensor';
 import { ModelLoadError } from './errors';
-import { type H5Group, type H5Options, H5Reader, type StoredWeight, attrString, attrStrings, h5ErrorText, loadH5wasm, noteFault } from './h5';
+import { type H5Group, type H5Node, type H5Options, H5Reader, type StoredWeight, attrString, attrStrings, h5ErrorText, loadH5wasm, noteFault } from './h5';
 
 /** One saveable object of the Keras 3 walk: its group path and the variables it stores itself. */
 export interface SaveableEntry {
@@ -157,10 +157,30 @@ interface Assignment {
 
 const numericKeys = (keys: string[]): string[] => keys.filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b));
 
-/** Why a stored weight cannot go into a layer weight of another shape, or null when it fits. */
-function shapeProblem(what: string, i: number, w: { name: string; shape: readonly number[] }, sw: StoredWeight): string | null {
+/**
+ * The stored weight for layer weight `w` (#i of `what`): `ds` when it is a dataset of
+ * w's shape; otherwise null, with the problem (`missing`, or the shapes) added to `problems`.
+ */
+function fitting(
+  h5: H5Reader,
+  ds: H5Node | null,
+  missing: string,
+  what: string,
+  i: number,
+  w: { name: string; shape: readonly number[] },
+  problems: string[],
+): StoredWeight | null {
+  if (!h5.isDataset(ds)) {
+    problems.push(missing);
+    return null;
+  }
+  const sw = h5.weight(ds);
   const same = sw.shape.length === w.shape.length && sw.shape.every((d, k) => d === w.shape[k]);
-  return same ? null : `${what} weight ${i} (${w.name}) should be ${formatShape(w.shape as number[])}, the file has ${formatShape(sw.shape)} at '${sw.path}'`;
+  if (!same) {
+    problems.push(`${what} weight ${i} (${w.name}) should be ${formatShape(w.shape as number[])}, the file has ${formatShape(sw.shape)} at '${sw.path}'`);
+    return null;
+  }
+  return sw;
 }
 
 /**
@@ -187,18 +207,8 @@ function keras3Plan(model: Model, h5: H5Reader, problems: string[]): Assignment[
     if (e.weights.length === 0) continue;
     const vals: StoredWeight[] = [];
     e.weights.forEach((w, i) => {
-      const ds = h5.member(vars!, keys[i]);
-      if (!h5.isDataset(ds)) {
-        problems.push(`${what}: '${vars!.path}/${keys[i]}' is not a dataset`);
-        return;
-      }
-      const sw = h5.weight(ds);
-      const wrong = shapeProblem(what, i, w, sw);
-      if (wrong) {
-        problems.push(wrong);
-        return;
-      }
-      vals.push(sw);
+      const sw = fitting(h5, h5.member(vars!, keys[i]), `${what}: '${vars!.path}/${keys[i]}' is not a dataset`, what, i, w, problems);
+      if (sw) vals.push(sw);
     });
     byOwner.set(e.owner, [...(byOwner.get(e.owner) ?? []), ...vals]);
   }
@@ -271,17 +281,8 @@ function legacyPlan(model: Model, h5: H5Reader, problems: string[]): Assignment[
       const n = s.names[i];
       let ds = h5.get(`${s.group.path}/${n}`);
       if (!h5.isDataset(ds) && n.includes('\\')) ds = h5.get(`${s.group.path}/${n.replace(/\\/g, '/')}`);
-      if (!h5.isDataset(ds)) {
-        problems.push(`${what}: weight '${n}' listed in weight_names is missing`);
-        return;
-      }
-      const sw = h5.weight(ds);
-      const wrong = shapeProblem(what, i, w, sw);
-      if (wrong) {
-        problems.push(wrong);
-        return;
-      }
-      byWeight.set(w, sw);
+      const sw = fitting(h5, ds, `${what}: weight '${n}' listed in weight_names is missing`, what, i, w, problems);
+      if (sw) byWeight.set(w, sw);
     });
     if (byWeight.size === order.length) plan.push({ layer, stored: layer.weights.map((w) => byWeight.get(w)!) });
   });

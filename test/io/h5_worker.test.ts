@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Input, ModelLoadError, Sequential, Tensor, init, layers, loadModel } from '../../src/index';
-import { h5LeftoverFiles, h5WorkerState } from '../../src/io/h5';
+import { H5Reader, h5LeftoverFiles, h5WorkerState } from '../../src/io/h5';
 import type { Model } from '../../src/models/model';
 import { ensureDist } from '../setup/build-dist';
 import { randArray } from '../util';
@@ -125,6 +125,19 @@ describe('HDF5 in a worker', () => {
     });
     await expectLoadError(loadModel(f, { name: 'proto.h5' }), 'proto.h5', 'no model_config attribute');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    // The reader sees them as the file's own names (a plain-object tree would lose them).
+    for (const hdf5 of ['worker', 'main'] as const) {
+      const r = await H5Reader.open(f, 'proto.h5', 'HDF5 file', { hdf5 });
+      try {
+        expect(r.keys(r.root).sort()).toEqual(['__proto__', 'constructor']);
+        expect(r.attr(r.root, '__proto__')).toBe('x');
+        expect(r.attr(r.root, 'constructor')).toBe('y');
+        expect(r.attr(r.group('__proto__')!, 'polluted')).toBe('yes');
+        expect(r.group('constructor')!.children.size).toBe(0);
+      } finally {
+        r.close();
+      }
+    }
   });
 
   it('the caller keeps its bytes (a copy goes to the worker)', async () => {
