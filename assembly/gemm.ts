@@ -261,3 +261,76 @@ function kernel_1x8_scalar(c: usize, a: usize, bp: usize, k: i32, w: i32): void 
   if (w > 6) store<f32>(c, load<f32>(c, 24) + s6, 24);
   if (w > 7) store<f32>(c, load<f32>(c, 28) + s7, 28);
 }
+
+// pack_bt — dst (packed_size(k, n) floats) <- B (k, n) = srcᵀ, where src is
+// (n, k) row-major with leading dimension ld: B[kk][j] = src[j*ld + kk].
+// Backward passes multiply by transposed weights (dX = dZ·Kᵀ) with it.
+export function pack_bt(dst: usize, src: usize, ld: i32, k: i32, n: i32): void {
+  const panels = (n + NR - 1) / NR;
+  for (let p = 0; p < panels; p++) {
+    const c0 = p * NR;
+    const w = min(NR, n - c0);
+    for (let j = 0; j < NR; j++) {
+      const s = src + ((<usize>(c0 + j) * ld) << 2);
+      let d = dst + ((<usize>(p * k) * NR + j) << 2);
+      if (j < w) {
+        for (let kk = 0; kk < k; kk++) {
+          store<f32>(d, load<f32>(s + (<usize>kk << 2)));
+          d += NR << 2;
+        }
+      } else {
+        for (let kk = 0; kk < k; kk++) {
+          store<f32>(d, 0);
+          d += NR << 2;
+        }
+      }
+    }
+  }
+}
+
+// transpose — dst (cols, rows; leading dim ldd) <- src (rows, cols; leading
+// dim lds)ᵀ, in 8x8 tiles so both sides stay in cache.
+export function transpose(dst: usize, ldd: i32, src: usize, lds: i32, rows: i32, cols: i32): void {
+  for (let i0 = 0; i0 < rows; i0 += 8) {
+    const i1 = min(rows, i0 + 8);
+    for (let j0 = 0; j0 < cols; j0 += 8) {
+      const j1 = min(cols, j0 + 8);
+      for (let i = i0; i < i1; i++) {
+        const s = src + ((<usize>i * lds) << 2);
+        for (let j = j0; j < j1; j++) {
+          store<f32>(dst + ((<usize>j * ldd + i) << 2), load<f32>(s + (<usize>j << 2)));
+        }
+      }
+    }
+  }
+}
+
+// Floats of scratch sgemm_tn_acc needs for C (m, n) += Aᵀ·B with A (k, m).
+export function sgemm_tn_scratch_floats(m: i32, n: i32, k: i32): i32 {
+  return ((k * m + 3) & ~3) + packed_size(k, n);
+}
+
+// sgemm_tn_acc — C (m, n; ldc) += Aᵀ · B, A (k, m; lda), B (k, n; ldb), with
+// scratch of sgemm_tn_scratch_floats(m, n, k) floats (16-byte aligned). The
+// weight gradients of a backward pass (dK = Xᵀ·dZ over all B*T rows) are
+// this call: Aᵀ is transposed once and B packed once, then the packed GEMM.
+export function sgemm_tn_acc(
+  c: usize, ldc: i32, a: usize, lda: i32, b: usize, ldb: i32, m: i32, n: i32, k: i32, scratch: usize,
+): void {
+  if (m <= 0 || n <= 0 || k <= 0) return;
+  const at = scratch;
+  const bp = scratch + (<usize>((k * m + 3) & ~3) << 2);
+  transpose(at, k, a, lda, k, m);
+  pack_b(bp, b, ldb, k, n);
+  sgemm_acc(c, ldc, at, k, bp, m, n, k);
+}
+
+// sgemm_nt_acc — C (m, n; ldc) += A · Bᵀ, A (m, k; lda), B (n, k; ldb), with
+// scratch of packed_size(k, n) floats: dX = dZ·Kᵀ in a backward pass.
+export function sgemm_nt_acc(
+  c: usize, ldc: i32, a: usize, lda: i32, b: usize, ldb: i32, m: i32, n: i32, k: i32, scratch: usize,
+): void {
+  if (m <= 0 || n <= 0 || k <= 0) return;
+  pack_bt(scratch, b, ldb, k, n);
+  sgemm_acc(c, ldc, a, lda, scratch, m, n, k);
+}

@@ -3,7 +3,9 @@
 // module is built with the stub runtime and never allocates itself.
 
 export { act_forward } from './activations';
-export { packed_size, pack_b, unpack_b, sgemm_acc } from './gemm';
+export {
+  packed_size, pack_b, unpack_b, sgemm_acc, pack_bt, transpose, sgemm_tn_scratch_floats, sgemm_tn_acc, sgemm_nt_acc,
+} from './gemm';
 export { rnn_scratch_floats, simple_rnn_forward, lstm_forward, gru_forward } from './rnn';
 export { dense_forward } from './dense';
 export { embedding_forward, embedding_mask } from './embedding';

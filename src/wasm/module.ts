@@ -73,6 +73,19 @@ export interface KernelExports {
   average_forward(out: number, ptrs: number, k: number, n: number): void;
   maximum_forward(out: number, ptrs: number, k: number, n: number): void;
   minimum_forward(out: number, ptrs: number, k: number, n: number): void;
+  // Backward passes: transposed operands (assembly/gemm.ts).
+  pack_bt(dst: number, src: number, ld: number, k: number, n: number): void;
+  transpose(dst: number, ldd: number, src: number, lds: number, rows: number, cols: number): void;
+  sgemm_tn_scratch_floats(m: number, n: number, k: number): number;
+  sgemm_tn_acc(
+    c: number, ldc: number, a: number, lda: number, b: number, ldb: number, m: number, n: number, k: number, scratch: number,
+  ): void;
+  sgemm_nt_acc(
+    c: number, ldc: number, a: number, lda: number, b: number, ldb: number, m: number, n: number, k: number, scratch: number,
+  ): void;
+  // --- activations backward and recurrent training kernels (assembly/activations.ts, assembly/rnn.ts) ---
+  // --- optimizer update kernels (assembly/optimizers.ts) ---
+  // --- other training kernels (dense, embedding, elementwise, pooling backward) ---
 }
 
 export interface Runtime {
