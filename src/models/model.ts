@@ -1,6 +1,7 @@
 // Functional Model: a graph of layer applications from Input()s to outputs,
 // run eagerly node by node with Keras mask propagation.
 // Keras reference: keras/src/models/functional.py, keras/src/models/model.py.
+import { runGraph } from '../engine/executor';
 import { Node, SymbolicTensor } from '../engine/symbolic';
 import { InputLayer } from '../layers/input_layer';
 import { type CallOptions, Layer, type Shape } from '../layers/layer';
@@ -129,40 +130,10 @@ export class Model extends Layer {
 
   /**
    * Runs the graph on concrete inputs (one per model input) and returns the
-   * outputs and their masks.
+   * outputs and their masks (engine/executor.ts).
    */
   protected runGraph(inputs: Tensor[], training: boolean): { outputs: Tensor[]; masks: (Tensor | null)[] } {
-    const values = new Map<number, Tensor>();
-    const masks = new Map<number, Tensor | null>();
-    this.inputs.forEach((s, i) => {
-      values.set(s.id, (s.node.layer as InputLayer).call(inputs[i]));
-      masks.set(s.id, null);
-    });
-    const get = (s: SymbolicTensor): Tensor => {
-      const v = values.get(s.id);
-      if (!v) throw new Error(`${this.context}: internal: no value for ${s.toString()}.`);
-      return v;
-    };
-    for (const node of this.nodes) {
-      if (node.layer instanceof InputLayer) continue;
-      const ins = node.inputs.map(get);
-      const inMasks = node.inputs.map((s) => masks.get(s.id) ?? null);
-      const opts: CallOptions = { ...node.options };
-      for (const [k, v] of Object.entries(node.optionTensors)) opts[k] = Array.isArray(v) ? v.map(get) : get(v);
-      if (training) opts.training = true;
-      if (node.layer.supportsMasking && inMasks.some((m) => m !== null)) opts.mask = node.inputsIsList ? inMasks : inMasks[0];
-      const res = node.layer.call(node.inputsIsList ? ins : ins[0], opts);
-      const outs = Array.isArray(res) ? res : [res];
-      if (outs.length !== node.outputs.length) {
-        throw new Error(`${node.layer.context}: internal: returned ${outs.length} outputs, the graph expected ${node.outputs.length}.`);
-      }
-      const outMasks = node.layer.computeMask(ins, inMasks, outs.length);
-      node.outputs.forEach((s, i) => {
-        values.set(s.id, outs[i]);
-        masks.set(s.id, outMasks[i] ?? null);
-      });
-    }
-    return { outputs: this.outputs.map(get), masks: this.outputs.map((s) => masks.get(s.id) ?? null) };
+    return runGraph(this, inputs, training);
   }
 
   /** Eager call of the whole model (also used when the model is nested in another). */
