@@ -249,6 +249,41 @@ export abstract class Layer {
     return this.weightList;
   }
 
+  /**
+   * Layers this layer calls and whose weights it lists (a wrapper's inner
+   * layers, a model's layers); empty for a plain layer. One walk over this
+   * serves training, serialization and weight files.
+   */
+  get sublayers(): readonly Layer[] {
+    return [];
+  }
+
+  /** Weights that training updates (Keras trainable_weights): none when `trainable` is false. */
+  get trainableWeights(): LayerWeight[] {
+    if (!this.trainable) return [];
+    const subs = this.sublayers;
+    if (subs.length === 0) return this.weights.filter((w) => w.trainable);
+    // A frozen inner layer freezes its weights; a layer shared twice counts once.
+    const seen = new Set<number>();
+    return subs.flatMap((l) => l.trainableWeights).filter((w) => !seen.has(w.ptr) && (seen.add(w.ptr), true));
+  }
+
+  /** Weights that training does not update (Keras non_trainable_weights). */
+  get nonTrainableWeights(): LayerWeight[] {
+    const trainable = new Set(this.trainableWeights.map((w) => w.ptr));
+    const seen = new Set<number>();
+    return this.weights.filter((w) => !trainable.has(w.ptr) && !seen.has(w.ptr) && (seen.add(w.ptr), true));
+  }
+
+  /**
+   * Tells the layer its weights were changed in place in linear memory (by an
+   * optimizer step): packed copies are rebuilt. Internal to training.
+   */
+  weightsUpdated(): void {
+    this.onWeightsChanged();
+    for (const l of this.sublayers) l.weightsUpdated();
+  }
+
   /** Copies of the weights in Keras get_weights() order and layout. */
   getWeights(): Tensor[] {
     const heap = this.runtime().heap;

@@ -23,6 +23,10 @@ function recreate(layer: RecurrentLayer, overrides: Record<string, unknown>): Re
 export abstract class Wrapper extends Layer {
   protected abstract inner(): Layer[];
 
+  override get sublayers(): readonly Layer[] {
+    return this.inner();
+  }
+
   override get weights(): readonly LayerWeight[] {
     return this.inner().flatMap((l) => [...l.weights]);
   }

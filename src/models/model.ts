@@ -98,6 +98,10 @@ export class Model extends Layer {
     this.built = true;
   }
 
+  override get sublayers(): readonly Layer[] {
+    return this.graphLayers;
+  }
+
   /** Layers of the model (Keras `model.layers`); a shared layer appears once. */
   get layers(): Layer[] {
     return [...this.graphLayers];

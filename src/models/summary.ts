@@ -40,8 +40,8 @@ function layerParams(layer: Layer): number {
 }
 
 function trainableParams(layer: Layer): number {
-  if (!layer.built || !layer.trainable) return 0;
-  return layer.weights.reduce((a, w) => a + (w.trainable ? w.size : 0), 0);
+  if (!layer.built) return 0;
+  return layer.trainableWeights.reduce((a, w) => a + w.size, 0);
 }
 
 /** The rows and the footer of a summary, as lines. */
