@@ -253,7 +253,7 @@ const TAIL: usize = memory.data(32, 16);
 }
 
 // @ts-ignore: decorator
-@inline function gelu_s(x: f32): f32 {
+@inline function gelu_cdf_s(x: f32): f32 {
   const ax = abs<f32>(x);
   const a = pmin_s(ax, GELU_AMAX);
   const t = <f32>1 / (<f32>1 + GELU_P * a);
@@ -280,8 +280,12 @@ const TAIL: usize = memory.data(32, 16);
   const n1 = n >> 1;
   let q = t * (((expm1_red_s(r) + 1) * pow2_bits_s(n1)) * pow2_bits_s(n - n1));
   q = select<f32>(<f32>0, q, ax > GELU_AMAX);
-  const phi = select<f32>(q, <f32>1 - q, x < 0);
-  return pmax_s(x, -FLT_MAX) * phi;
+  return select<f32>(q, <f32>1 - q, x < 0);
+}
+
+// @ts-ignore: decorator
+@inline function gelu_s(x: f32): f32 {
+  return pmax_s(x, -FLT_MAX) * gelu_cdf_s(x);
 }
 
 // f(x) for activation id `kind` (unknown ids: identity; the host validates).
@@ -432,7 +436,7 @@ export function act_s(x: f32, kind: i32): f32 {
 }
 
 // @ts-ignore: decorator
-@inline function gelu_v(x: v128): v128 {
+@inline function gelu_cdf_v(x: v128): v128 {
   const ax = f32x4.abs(x);
   const a = f32x4.pmin(ax, f32x4.splat(GELU_AMAX));
   const one = f32x4.splat(1);
@@ -458,8 +462,12 @@ export function act_s(x: f32, kind: i32): f32 {
   const e = f32x4.mul(f32x4.mul(f32x4.add(expm1_red_v(r), one), pow2_v(n1)), pow2_v(i32x4.sub(n, n1)));
   let q = f32x4.mul(t, e);
   q = v128.andnot(q, f32x4.gt(ax, f32x4.splat(GELU_AMAX)));
-  const phi = v128.bitselect(q, f32x4.sub(one, q), f32x4.lt(x, f32x4.splat(0)));
-  return f32x4.mul(f32x4.pmax(x, f32x4.splat(-FLT_MAX)), phi);
+  return v128.bitselect(q, f32x4.sub(one, q), f32x4.lt(x, f32x4.splat(0)));
+}
+
+// @ts-ignore: decorator
+@inline function gelu_v(x: v128): v128 {
+  return f32x4.mul(f32x4.pmax(x, f32x4.splat(-FLT_MAX)), gelu_cdf_v(x));
 }
 
 // f(x) lane-wise for activation id `kind` (unknown ids: identity; the host validates).
@@ -583,4 +591,198 @@ export function act_forward(out: usize, x: usize, n: i32, kind: i32): void {
 //   p  (n,) f32, 4-byte aligned (16 is best)
 export function act_inplace(p: usize, n: i32, kind: i32): void {
   act_forward(p, p, n, kind);
+}
+
+// ---------------------------------------------------------------- backward
+// dx = dy * f'(x) with the derivative TensorFlow's gradient gives (Keras 3's
+// TensorFlow backend, keras/src/backend/tensorflow/nn.py), evaluated from the
+// forward's output y where that is exact (tanh, sigmoid, relu family, elu,
+// selu, exponential, Keras 3 hard_sigmoid) and from the pre-activation x
+// otherwise (softplus, softsign, swish, gelu, Keras 2 hard_sigmoid):
+//   linear       dy
+//   tanh         dy (1 - y^2)
+//   sigmoid      dy y (1 - y)
+//   hard_sigmoid relu6(x + 3) / 6: dy / 6 where 0 < x + 3 < 6, else 0
+//                (Relu6Grad: 0 at both kinks; 0 < y < 1 is the same test)
+//   hard_sigmoid_keras2  clip(0.2x + 0.5, 0, 1), tf.keras's clip_by_value =
+//                minimum then maximum, whose gradients pass at equality:
+//                0.2 dy where 0 <= 0.2x + 0.5 <= 1, else 0
+//   relu         dy where y > 0 (ReluGrad: relu'(0) = 0)
+//   elu          y < 0 ? dy (y + 1) : dy (EluGrad)
+//   selu         y < 0 ? dy (y + scale alpha) : dy scale (SeluGrad)
+//   softplus     dy sigmoid(x) (SoftplusGrad: dy / (1 + e^-x))
+//   softsign     dy / (1 + |x|)^2 (SoftsignGrad)
+//   swish/silu   dy s (1 + x (1 - s)), s = sigmoid(x) (tf.nn.silu's gradient)
+//   gelu         dy (Phi(x) + x phi(x)) (exact erf form, Keras 3 default)
+//   exponential  dy y
+//   relu6        dy where 0 < y < 6 (Relu6Grad)
+//   leaky_relu   y > 0 ? dy : 0.2 dy (LeakyReluGrad: alpha at 0)
+// Each `_s` performs the operations of its `_v` twin, so both builds agree
+// bit for bit. x is clamped to +-FLT_MAX where an infinity would meet a zero.
+
+const SIX: f32 = 6;
+const INV_SQRT_2PI: f32 = 0.3989422804014327;
+const GELU_PDF_XMAX: f32 = 14.0; // x phi(x) < 2e-42 beyond: clamped so inf * 0 never occurs
+
+// @ts-ignore: decorator
+@inline export function dact_needs_x(kind: i32): bool {
+  return kind == ACT_SOFTPLUS || kind == ACT_SOFTSIGN || kind == ACT_SWISH || kind == ACT_GELU || kind == ACT_HARD_SIGMOID_K2;
+}
+
+// @ts-ignore: decorator
+@inline export function dact_needs_y(kind: i32): bool {
+  return kind >= ACT_TANH && kind <= ACT_LEAKY_RELU && !dact_needs_x(kind);
+}
+
+// act_backward_needs_input — 1 when act_backward reads the pre-activation x
+// for `kind` (softplus, softsign, swish, gelu, hard_sigmoid_keras2), else 0
+// (then it reads only y, or nothing for linear, and x may be 0).
+export function act_backward_needs_input(kind: i32): i32 {
+  return dact_needs_x(kind) ? 1 : 0;
+}
+
+// @ts-ignore: decorator
+@inline function swish_grad_s(x: f32): f32 {
+  const xc = pmin_s(pmax_s(x, -FLT_MAX), FLT_MAX);
+  const e = exp_full_s(-abs<f32>(xc));
+  const s = select<f32>(e, 1, xc < 0) / (<f32>1 + e);
+  return s * (<f32>1 + xc * (<f32>1 - s));
+}
+
+// @ts-ignore: decorator
+@inline function gelu_grad_s(x: f32): f32 {
+  const xc = pmin_s(pmax_s(x, -GELU_PDF_XMAX), GELU_PDF_XMAX);
+  const pdf = exp_full_s(<f32>-0.5 * (xc * xc)) * INV_SQRT_2PI;
+  return gelu_cdf_s(x) + xc * pdf;
+}
+
+// dy * f'(x) for one value (y = f(x)); x is read only by the kinds of
+// act_backward_needs_input.
+// @ts-ignore: decorator
+@inline export function dact_s(dy: f32, x: f32, y: f32, kind: i32): f32 {
+  switch (kind) {
+    case ACT_TANH: return dy * (<f32>1 - y * y);
+    case ACT_SIGMOID: return dy * (y * (<f32>1 - y));
+    case ACT_HARD_SIGMOID: return select<f32>(dy / SIX, 0, y > 0 && y < 1);
+    case ACT_HARD_SIGMOID_K2: {
+      const u = HS2_SLOPE * x + 0.5;
+      return select<f32>(dy * HS2_SLOPE, 0, u >= 0 && u <= 1);
+    }
+    case ACT_RELU: return select<f32>(dy, 0, y > 0);
+    case ACT_ELU: return select<f32>(dy * (y + 1), dy, y < 0);
+    case ACT_SELU: return select<f32>(dy * (y + SELU_SCALE_ALPHA), dy * SELU_SCALE, y < 0);
+    case ACT_SOFTPLUS: return dy * sigmoid_s(x);
+    case ACT_SOFTSIGN: {
+      const d = <f32>1 + abs<f32>(x);
+      return dy / (d * d);
+    }
+    case ACT_SWISH: return dy * swish_grad_s(x);
+    case ACT_GELU: return dy * gelu_grad_s(x);
+    case ACT_EXPONENTIAL: return dy * y;
+    case ACT_RELU6: return select<f32>(dy, 0, y > 0 && y < 6);
+    case ACT_LEAKY_RELU: return select<f32>(dy, dy * LEAKY_SLOPE, y > 0);
+    default: return dy;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function swish_grad_v(x: v128): v128 {
+  const one = f32x4.splat(1);
+  const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-FLT_MAX)), f32x4.splat(FLT_MAX));
+  const e = exp_full_v(f32x4.neg(f32x4.abs(xc)));
+  const s = f32x4.div(v128.bitselect(e, one, f32x4.lt(xc, f32x4.splat(0))), f32x4.add(one, e));
+  return f32x4.mul(s, f32x4.add(one, f32x4.mul(xc, f32x4.sub(one, s))));
+}
+
+// @ts-ignore: decorator
+@inline function gelu_grad_v(x: v128): v128 {
+  const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-GELU_PDF_XMAX)), f32x4.splat(GELU_PDF_XMAX));
+  const pdf = f32x4.mul(exp_full_v(f32x4.mul(f32x4.splat(-0.5), f32x4.mul(xc, xc))), f32x4.splat(INV_SQRT_2PI));
+  return f32x4.add(gelu_cdf_v(x), f32x4.mul(xc, pdf));
+}
+
+// dy * f'(x) lane-wise; the twin of dact_s.
+// @ts-ignore: decorator
+@inline export function dact_v(dy: v128, x: v128, y: v128, kind: i32): v128 {
+  const zero = f32x4.splat(0);
+  const one = f32x4.splat(1);
+  switch (kind) {
+    case ACT_TANH: return f32x4.mul(dy, f32x4.sub(one, f32x4.mul(y, y)));
+    case ACT_SIGMOID: return f32x4.mul(dy, f32x4.mul(y, f32x4.sub(one, y)));
+    case ACT_HARD_SIGMOID:
+      return v128.and(f32x4.div(dy, f32x4.splat(SIX)), v128.and(f32x4.gt(y, zero), f32x4.lt(y, one)));
+    case ACT_HARD_SIGMOID_K2: {
+      const u = f32x4.add(f32x4.mul(f32x4.splat(HS2_SLOPE), x), f32x4.splat(0.5));
+      return v128.and(f32x4.mul(dy, f32x4.splat(HS2_SLOPE)), v128.and(f32x4.ge(u, zero), f32x4.le(u, one)));
+    }
+    case ACT_RELU: return v128.and(dy, f32x4.gt(y, zero));
+    case ACT_ELU: return v128.bitselect(f32x4.mul(dy, f32x4.add(y, one)), dy, f32x4.lt(y, zero));
+    case ACT_SELU:
+      return v128.bitselect(
+        f32x4.mul(dy, f32x4.add(y, f32x4.splat(SELU_SCALE_ALPHA))),
+        f32x4.mul(dy, f32x4.splat(SELU_SCALE)),
+        f32x4.lt(y, zero),
+      );
+    case ACT_SOFTPLUS: return f32x4.mul(dy, sigmoid_v(x));
+    case ACT_SOFTSIGN: {
+      const d = f32x4.add(one, f32x4.abs(x));
+      return f32x4.div(dy, f32x4.mul(d, d));
+    }
+    case ACT_SWISH: return f32x4.mul(dy, swish_grad_v(x));
+    case ACT_GELU: return f32x4.mul(dy, gelu_grad_v(x));
+    case ACT_EXPONENTIAL: return f32x4.mul(dy, y);
+    case ACT_RELU6: return v128.and(dy, v128.and(f32x4.gt(y, zero), f32x4.lt(y, f32x4.splat(6))));
+    case ACT_LEAKY_RELU: return v128.bitselect(dy, f32x4.mul(dy, f32x4.splat(LEAKY_SLOPE)), f32x4.gt(y, zero));
+    default: return dy;
+  }
+}
+
+// dx[0..n) = dy * f'(x) for a constant kind: 4 lanes at a time, scalar tail.
+// @ts-ignore: decorator
+@inline function dmap_kind(dx: usize, dy: usize, x: usize, y: usize, n: i32, kind: i32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const zero = f32x4.splat(0);
+    for (; j + 4 <= n; j += 4) {
+      const o = <usize>j << 2;
+      // Only the kinds that need x (or y) load it, so x (or y) may be 0.
+      const xv = dact_needs_x(kind) ? v128.load(x + o) : zero;
+      const yv = dact_needs_y(kind) ? v128.load(y + o) : zero;
+      v128.store(dx + o, dact_v(v128.load(dy + o), xv, yv, kind));
+    }
+  }
+  for (; j < n; j++) {
+    const o = <usize>j << 2;
+    const xs: f32 = dact_needs_x(kind) ? load<f32>(x + o) : 0;
+    const ys: f32 = dact_needs_y(kind) ? load<f32>(y + o) : 0;
+    store<f32>(dx + o, dact_s(load<f32>(dy + o), xs, ys, kind));
+  }
+}
+
+// act_backward — dx[0..n) = dy[0..n) * f'(x) for activation id `kind`.
+//   dx  (n,) f32; may equal dy (not otherwise overlap it)
+//   dy  (n,) f32, the gradient of the activation's output
+//   x   (n,) f32 pre-activation input; read only when
+//       act_backward_needs_input(kind), else may be 0
+//   y   (n,) f32 = f(x), the forward's output; not read when the kind needs
+//       x (nor for linear), else required
+export function act_backward(dx: usize, dy: usize, x: usize, y: usize, n: i32, kind: i32): void {
+  switch (kind) {
+    case ACT_TANH: dmap_kind(dx, dy, x, y, n, ACT_TANH); break;
+    case ACT_SIGMOID: dmap_kind(dx, dy, x, y, n, ACT_SIGMOID); break;
+    case ACT_HARD_SIGMOID: dmap_kind(dx, dy, x, y, n, ACT_HARD_SIGMOID); break;
+    case ACT_HARD_SIGMOID_K2: dmap_kind(dx, dy, x, y, n, ACT_HARD_SIGMOID_K2); break;
+    case ACT_RELU: dmap_kind(dx, dy, x, y, n, ACT_RELU); break;
+    case ACT_ELU: dmap_kind(dx, dy, x, y, n, ACT_ELU); break;
+    case ACT_SELU: dmap_kind(dx, dy, x, y, n, ACT_SELU); break;
+    case ACT_SOFTPLUS: dmap_kind(dx, dy, x, y, n, ACT_SOFTPLUS); break;
+    case ACT_SOFTSIGN: dmap_kind(dx, dy, x, y, n, ACT_SOFTSIGN); break;
+    case ACT_SWISH: dmap_kind(dx, dy, x, y, n, ACT_SWISH); break;
+    case ACT_GELU: dmap_kind(dx, dy, x, y, n, ACT_GELU); break;
+    case ACT_EXPONENTIAL: dmap_kind(dx, dy, x, y, n, ACT_EXPONENTIAL); break;
+    case ACT_RELU6: dmap_kind(dx, dy, x, y, n, ACT_RELU6); break;
+    case ACT_LEAKY_RELU: dmap_kind(dx, dy, x, y, n, ACT_LEAKY_RELU); break;
+    default: // linear (and unknown ids, which the host rejects)
+      if (dx != dy && n > 0) memory.copy(dx, dy, <usize>n << 2);
+  }
 }

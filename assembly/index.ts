@@ -2,7 +2,7 @@
 // memory) and sizes (i32) only. The host (src/wasm) owns all allocation: the
 // module is built with the stub runtime and never allocates itself.
 
-export { act_forward } from './activations';
+export { act_forward, act_backward, act_backward_needs_input } from './activations';
 export {
   packed_size, pack_b, unpack_b, sgemm_acc, pack_bt, transpose, sgemm_tn_scratch_floats, sgemm_tn_acc, sgemm_nt_acc,
 } from './gemm';

@@ -84,6 +84,8 @@ export interface KernelExports {
     c: number, ldc: number, a: number, lda: number, b: number, ldb: number, m: number, n: number, k: number, scratch: number,
   ): void;
   // --- activations backward and recurrent training kernels (assembly/activations.ts, assembly/rnn.ts) ---
+  act_backward(dx: number, dy: number, x: number, y: number, n: number, kind: number): void;
+  act_backward_needs_input(kind: number): number;
   // --- optimizer update kernels (assembly/optimizers.ts) ---
   // --- other training kernels (dense, embedding, elementwise, pooling backward) ---
 }
