@@ -19,6 +19,10 @@ export {
   softmax_forward, softmax_masked_forward, log_softmax_forward,
   add_forward, subtract_forward, multiply_forward, average_forward, maximum_forward, minimum_forward,
 } from './elementwise';
+export {
+  sgd_update, adam_update, rmsprop_update, adagrad_update, adadelta_update, adamax_update, nadam_update, lion_update,
+  opt_sum_squares, opt_scale, opt_div, opt_mul_div, opt_clip_value, opt_weight_decay, opt_accumulate, opt_accumulate_mean, opt_ema,
+} from './optimizers';
 
 // First byte the host allocator may hand out (after static data).
 export function heap_base(): usize {

@@ -87,6 +87,40 @@ export interface KernelExports {
   act_backward(dx: number, dy: number, x: number, y: number, n: number, kind: number): void;
   act_backward_needs_input(kind: number): number;
   // --- optimizer update kernels (assembly/optimizers.ts) ---
+  sgd_update(variable: number, grad: number, m: number, n: number, lr: number, momentum: number, nesterov: number): void;
+  adam_update(
+    variable: number, grad: number, m: number, v: number, vhat: number, n: number,
+    alpha: number, c1: number, c2: number, epsilon: number,
+  ): void;
+  rmsprop_update(
+    variable: number, grad: number, velocity: number, mom: number, avg: number, n: number,
+    lr: number, rho: number, c: number, momentum: number, epsilon: number,
+  ): void;
+  adagrad_update(variable: number, grad: number, accumulator: number, n: number, lr: number, epsilon: number): void;
+  adadelta_update(
+    variable: number, grad: number, accGrad: number, accDelta: number, n: number,
+    lr: number, rho: number, c: number, epsilon: number,
+  ): void;
+  adamax_update(
+    variable: number, grad: number, m: number, u: number, n: number,
+    lr: number, c1: number, beta2: number, d1: number, epsilon: number,
+  ): void;
+  nadam_update(
+    variable: number, grad: number, m: number, v: number, n: number,
+    lr: number, c1: number, c2: number, a: number, d1: number, b: number, d2: number, d3: number, epsilon: number,
+  ): void;
+  lion_update(
+    variable: number, grad: number, m: number, n: number, lr: number, beta1: number, c1: number, beta2: number, c2: number,
+  ): void;
+  opt_sum_squares(x: number, n: number): number;
+  opt_scale(x: number, n: number, s: number): void;
+  opt_div(x: number, n: number, d: number): void;
+  opt_mul_div(x: number, n: number, c: number, d: number): void;
+  opt_clip_value(x: number, n: number, lo: number, hi: number): void;
+  opt_weight_decay(variable: number, n: number, wd: number, lr: number): void;
+  opt_accumulate(acc: number, grad: number, n: number): void;
+  opt_accumulate_mean(grad: number, acc: number, n: number, steps: number): void;
+  opt_ema(average: number, variable: number, n: number, momentum: number, oneMinus: number): void;
   // --- other training kernels (dense, embedding, elementwise, pooling backward) ---
 }
 
