@@ -8,6 +8,9 @@ export {
 } from './gemm';
 export { rnn_scratch_floats, simple_rnn_forward, lstm_forward, gru_forward } from './rnn';
 export { dense_forward } from './dense';
+export {
+  vec_add_acc, vec_mul_acc, vec_axpy_acc, col_sum_acc, softmax_backward, log_softmax_backward, embedding_backward, f32_ids,
+} from './train_ops';
 export { embedding_forward, embedding_mask } from './embedding';
 export { conv1d_output_length, conv1d_pad_left, conv1d_scratch_floats, conv1d_forward } from './conv1d';
 export {

@@ -122,6 +122,14 @@ export interface KernelExports {
   opt_accumulate_mean(grad: number, acc: number, n: number, steps: number): void;
   opt_ema(average: number, variable: number, n: number, momentum: number, oneMinus: number): void;
   // --- other training kernels (dense, embedding, elementwise, pooling backward) ---
+  vec_add_acc(dst: number, a: number, n: number): void;
+  vec_mul_acc(dst: number, a: number, b: number, n: number): void;
+  vec_axpy_acc(dst: number, a: number, alpha: number, n: number): void;
+  col_sum_acc(dst: number, src: number, rows: number, n: number): void;
+  softmax_backward(dx: number, dy: number, y: number, rows: number, n: number): void;
+  log_softmax_backward(dx: number, dy: number, y: number, rows: number, n: number): void;
+  embedding_backward(dtable: number, dout: number, ids: number, n: number, outputDim: number): void;
+  f32_ids(dst: number, src: number, n: number, limit: number): number;
 }
 
 export interface Runtime {

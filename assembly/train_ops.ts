@@ -1,0 +1,124 @@
+// Small element-wise kernels of the training engine and of the backward
+// passes of the non-recurrent layers (Dense, Embedding, the Dropout family,
+// merges, pooling). Gradients are ACCUMULATED (+=) unless a name says
+// otherwise, as DESIGN.md §8 asks of backward kernels.
+
+// @ts-ignore: decorator
+@inline function f32p(base: usize, i: i32): usize {
+  return base + (<usize>i << 2);
+}
+
+// vec_add_acc — dst[j] += a[j], j < n (the engine sums the gradients of a
+// tensor that fans out).
+export function vec_add_acc(dst: usize, a: usize, n: i32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= n; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(a + o)));
+    }
+  }
+  for (; j < n; j++) store<f32>(f32p(dst, j), load<f32>(f32p(dst, j)) + load<f32>(f32p(a, j)));
+}
+
+// vec_mul_acc — dst[j] += a[j] * b[j] (dropout masks, Multiply merges).
+export function vec_mul_acc(dst: usize, a: usize, b: usize, n: i32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= n; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(dst + o, f32x4.add(v128.load(dst + o), f32x4.mul(v128.load(a + o), v128.load(b + o))));
+    }
+  }
+  for (; j < n; j++) store<f32>(f32p(dst, j), load<f32>(f32p(dst, j)) + load<f32>(f32p(a, j)) * load<f32>(f32p(b, j)));
+}
+
+// vec_axpy_acc — dst[j] += alpha * a[j].
+export function vec_axpy_acc(dst: usize, a: usize, alpha: f32, n: i32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const av = f32x4.splat(alpha);
+    for (; j + 4 <= n; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(dst + o, f32x4.add(v128.load(dst + o), f32x4.mul(av, v128.load(a + o))));
+    }
+  }
+  for (; j < n; j++) store<f32>(f32p(dst, j), load<f32>(f32p(dst, j)) + alpha * load<f32>(f32p(a, j)));
+}
+
+// col_sum_acc — dst (n) += column sums of src (rows, n): a bias gradient.
+// Rows are added in order, four columns per lane group.
+export function col_sum_acc(dst: usize, src: usize, rows: i32, n: i32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= n; j += 4) {
+      const o = <usize>j << 2;
+      let acc = f32x4.splat(0);
+      for (let r = 0; r < rows; r++) acc = f32x4.add(acc, v128.load(src + ((<usize>r * n) << 2) + o));
+      v128.store(dst + o, f32x4.add(v128.load(dst + o), acc));
+    }
+  }
+  for (; j < n; j++) {
+    let acc: f32 = 0;
+    for (let r = 0; r < rows; r++) acc += load<f32>(f32p(src, r * n + j));
+    store<f32>(f32p(dst, j), load<f32>(f32p(dst, j)) + acc);
+  }
+}
+
+// softmax_backward — dx (rows, n) = y * (dy - sum(dy * y)) per row, with y
+// the softmax output; written (dx may alias dy).
+export function softmax_backward(dx: usize, dy: usize, y: usize, rows: i32, n: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const yr = f32p(y, r * n);
+    const dyr = f32p(dy, r * n);
+    const dxr = f32p(dx, r * n);
+    let s: f32 = 0;
+    for (let j = 0; j < n; j++) s += load<f32>(f32p(dyr, j)) * load<f32>(f32p(yr, j));
+    for (let j = 0; j < n; j++) {
+      const yj = load<f32>(f32p(yr, j));
+      store<f32>(f32p(dxr, j), yj * (load<f32>(f32p(dyr, j)) - s));
+    }
+  }
+}
+
+// log_softmax_backward — dx = dy - softmax(x) * sum(dy) per row, with y the
+// log_softmax output (softmax = exp(y)); written (dx may alias dy).
+export function log_softmax_backward(dx: usize, dy: usize, y: usize, rows: i32, n: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const yr = f32p(y, r * n);
+    const dyr = f32p(dy, r * n);
+    const dxr = f32p(dx, r * n);
+    let s: f32 = 0;
+    for (let j = 0; j < n; j++) s += load<f32>(f32p(dyr, j));
+    for (let j = 0; j < n; j++) {
+      store<f32>(f32p(dxr, j), load<f32>(f32p(dyr, j)) - <f32>Math.exp(load<f32>(f32p(yr, j))) * s);
+    }
+  }
+}
+
+// embedding_backward — dtable[ids[i]] += dout[i] for i < n.
+//   dtable  (inputDim, outputDim) gradient of `embeddings`, accumulated
+//   dout    (n, outputDim)
+//   ids     (n) i32, already checked to lie in [0, inputDim) by the forward
+// Rows of ids seen several times accumulate in order (a scatter-add, tf's
+// UnsortedSegmentSum); rows never seen stay as they were.
+export function embedding_backward(dtable: usize, dout: usize, ids: usize, n: i32, outputDim: i32): void {
+  for (let i = 0; i < n; i++) {
+    const id = load<i32>(ids + (<usize>i << 2));
+    vec_add_acc(f32p(dtable, id * outputDim), f32p(dout, i * outputDim), outputDim);
+  }
+}
+
+// f32_ids — dst[i] = i32(trunc(src[i])) for token ids arriving as floats
+// (Keras casts Embedding inputs to int32, truncating toward zero); returns the
+// first index whose value is NaN or truncates outside [0, limit), else -1
+// (dst is then complete).
+export function f32_ids(dst: usize, src: usize, n: i32, limit: i32): i32 {
+  const hi = <f32>limit;
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(f32p(src, i));
+    if (!(v > <f32>-1 && v < hi)) return i;
+    store<i32>(dst + (<usize>i << 2), <i32>v);
+  }
+  return -1;
+}

@@ -1,0 +1,140 @@
+// Backward passes of Dense, Embedding, Activation, Masking and the Dropout
+// family against central finite differences of their float32 forwards
+// (test/training/gradcheck.ts), on both kernel builds' sizes that hit SIMD tails.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { init, layers } from '../../src/index';
+import type { Trainable } from '../../src/engine/train_types';
+import type { Layer } from '../../src/layers/layer';
+import { getRuntime } from '../../src/wasm/module';
+import { gradCheck, makeContext } from './gradcheck';
+
+beforeAll(async () => {
+  await init();
+});
+
+const ACTS = [
+  null, 'tanh', 'sigmoid', 'relu', 'elu', 'selu', 'softplus', 'softsign', 'swish', 'gelu', 'exponential',
+  'hard_sigmoid', 'relu6', 'leaky_relu', 'softmax', 'log_softmax',
+] as const;
+
+const KINKED = new Set(['relu', 'relu6', 'leaky_relu', 'hard_sigmoid', 'softsign', 'elu', 'selu']);
+
+describe('Dense backward', () => {
+  for (const act of ACTS) {
+    it(`activation ${act ?? 'linear'} on (3, 5, 17) -> 5`, () => {
+      const d = new layers.Dense({ units: 5, activation: act as never, kernelInitializer: { className: 'GlorotUniform', config: { seed: 11 } } });
+      d.build([null, 5, 17]);
+      // Activations with a kink (in the value or the slope) get a smaller step, so no
+      // pre-activation of this seeded case lies within eps of it.
+      const kinked = KINKED.has(act as string);
+      const worst = gradCheck(d as Layer & Trainable, { inputShape: [3, 5, 17], seed: 3, eps: kinked ? 1e-3 : 1e-2, tol: 3e-3 });
+      expect(worst).toBeLessThan(3e-3);
+      d.dispose();
+    });
+  }
+  for (const [rows, F, U] of [[1, 1, 1], [3, 33, 3], [17, 5, 33], [33, 17, 1]]) {
+    it(`sizes rows=${rows} F=${F} U=${U}, no bias`, () => {
+      const d = new layers.Dense({ units: U, useBias: false, activation: 'tanh' });
+      d.build([null, F]);
+      gradCheck(d as Layer & Trainable, { inputShape: [rows, F], seed: rows + F });
+      d.dispose();
+    });
+  }
+  it('frozen Dense adds no weight gradient and still passes dX', () => {
+    const d = new layers.Dense({ units: 3 });
+    d.build([null, 4]);
+    d.trainable = false;
+    gradCheck(d as Layer & Trainable, { inputShape: [2, 4] });
+    d.dispose();
+  });
+});
+
+describe('Embedding backward', () => {
+  it('scatter-adds rows of repeated ids; ids get no gradient', () => {
+    const e = new layers.Embedding({ inputDim: 7, outputDim: 5, maskZero: true });
+    e.build();
+    const ids = Float32Array.from([1, 3, 3, 0, 6, 1, 1, 2, 5, 0, 0, 4]);
+    gradCheck(e as Layer & Trainable, { inputShape: [3, 4], input: ids, inputGrad: false });
+    e.dispose();
+  });
+  it('rejects ids out of range with the layer name', () => {
+    const e = new layers.Embedding({ inputDim: 4, outputDim: 2, name: 'emb_oob' });
+    e.build();
+    const rt = getRuntime('test');
+    const { ctx } = makeContext(rt, e);
+    const x = ctx.buf([1, 2]);
+    rt.heap.writeF32(x.ptr, [1, 4]);
+    expect(() => (e as Layer & Trainable).forwardTrain(ctx, [x], { masks: [null], optionTensors: {}, options: {}, needsInputGrad: [false], needsOptionGrad: {} })).toThrow(
+      /Embedding 'emb_oob': input id 4 at flat index 1/,
+    );
+    e.dispose();
+  });
+});
+
+describe('Activation and Masking backward', () => {
+  for (const act of ['tanh', 'gelu', 'softmax', 'relu6'] as const) {
+    it(`Activation ${act}`, () => {
+      const a = new layers.Activation({ activation: act });
+      a.build([null, 3, 5]);
+      gradCheck(a as Layer & Trainable, { inputShape: [2, 3, 5], seed: 9, eps: KINKED.has(act) ? 1e-3 : 1e-2 });
+    });
+  }
+  it('Masking: valid steps pass the gradient, masked steps (zeroed in the forward) get none, and the mask is emitted', () => {
+    const m = new layers.Masking({ maskValue: 0 });
+    m.build([null, 3, 2]);
+    const rt = getRuntime('test');
+    const { ctx } = makeContext(rt, m);
+    const x = ctx.buf([2, 3, 2]);
+    rt.heap.writeF32(x.ptr, [1, 2, 0, 0, 3, 4, 0, 0, 5, 6, 7, 8]);
+    const args = { masks: [null], optionTensors: {}, options: {}, needsInputGrad: [true], needsOptionGrad: {} };
+    const fw = (m as unknown as Trainable).forwardTrain(ctx, [x], args);
+    expect(Array.from(rt.heap.readF32(fw.masks![0]!.ptr, 6))).toEqual([1, 0, 1, 0, 1, 1]);
+    const dy = ctx.buf([2, 3, 2]);
+    rt.heap.writeF32(dy.ptr, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    const dx = (m as unknown as Trainable).backward(ctx, fw.saved, [dy]).inputs[0]!;
+    expect(Array.from(rt.heap.readF32(dx.ptr, 12))).toEqual([1, 2, 0, 0, 5, 6, 0, 0, 9, 10, 11, 12]);
+  });
+});
+
+describe('Dropout family in training', () => {
+  const args = { masks: [null], optionTensors: {}, options: {}, needsInputGrad: [true], needsOptionGrad: {} };
+  it('Dropout: output = x * mask / (1 - rate), dX = dY * the same factors; identity when not training', () => {
+    const d = new layers.Dropout({ rate: 0.4, seed: 5 });
+    d.build([null, 33]);
+    const rt = getRuntime('test');
+    const { ctx } = makeContext(rt, d);
+    const x = ctx.buf([3, 33]);
+    rt.heap.writeF32(x.ptr, Array.from({ length: 99 }, (_, i) => i + 1));
+    const fw = (d as unknown as Trainable).forwardTrain(ctx, [x], args);
+    const out = rt.heap.readF32(fw.outputs[0].ptr, 99);
+    let dropped = 0;
+    for (let i = 0; i < 99; i++) {
+      if (out[i] === 0) dropped++;
+      else expect(out[i]).toBeCloseTo((i + 1) / 0.6, 4);
+    }
+    expect(dropped).toBeGreaterThan(15);
+    expect(dropped).toBeLessThan(65);
+    const dy = ctx.buf([3, 33]);
+    rt.heap.writeF32(dy.ptr, new Float32Array(99).fill(1));
+    const dx = rt.heap.readF32((d as unknown as Trainable).backward(ctx, fw.saved, [dy]).inputs[0]!.ptr, 99);
+    for (let i = 0; i < 99; i++) expect(dx[i]).toBeCloseTo(out[i] / (i + 1), 5);
+    ctx.training = false;
+    expect((d as unknown as Trainable).forwardTrain(ctx, [x], args).outputs[0]).toBe(x);
+  });
+  it('GaussianNoise passes the gradient through; GaussianDropout scales it by its factors', () => {
+    const rt = getRuntime('test');
+    const gn = new layers.GaussianNoise({ stddev: 0.5, seed: 1 });
+    const { ctx } = makeContext(rt, gn);
+    const x = ctx.buf([2, 5]);
+    rt.heap.writeF32(x.ptr, new Float32Array(10).fill(2));
+    const fw = (gn as unknown as Trainable).forwardTrain(ctx, [x], args);
+    const dy = ctx.buf([2, 5]);
+    expect((gn as unknown as Trainable).backward(ctx, fw.saved, [dy]).inputs[0]).toBe(dy);
+    const gd = new layers.GaussianDropout({ rate: 0.3, seed: 1 });
+    const fw2 = (gd as unknown as Trainable).forwardTrain(ctx, [x], args);
+    const out = rt.heap.readF32(fw2.outputs[0].ptr, 10);
+    rt.heap.writeF32(dy.ptr, new Float32Array(10).fill(1));
+    const dx = rt.heap.readF32((gd as unknown as Trainable).backward(ctx, fw2.saved, [dy]).inputs[0]!.ptr, 10);
+    for (let i = 0; i < 10; i++) expect(dx[i]).toBeCloseTo(out[i] / 2, 5);
+  });
+});
