@@ -75,13 +75,13 @@ describe('Activation and Masking backward', () => {
   for (const act of ['tanh', 'gelu', 'softmax', 'relu6'] as const) {
     it(`Activation ${act}`, () => {
       const a = new layers.Activation({ activation: act });
-      a.build([null, 3, 5]);
+      a.build();
       gradCheck(a as Layer & Trainable, { inputShape: [2, 3, 5], seed: 9, eps: KINKED.has(act) ? 1e-3 : 1e-2 });
     });
   }
   it('Masking: valid steps pass the gradient, masked steps (zeroed in the forward) get none, and the mask is emitted', () => {
     const m = new layers.Masking({ maskValue: 0 });
-    m.build([null, 3, 2]);
+    m.build();
     const rt = getRuntime('test');
     const { ctx } = makeContext(rt, m);
     const x = ctx.buf([2, 3, 2]);
@@ -100,7 +100,7 @@ describe('Dropout family in training', () => {
   const args = { masks: [null], optionTensors: {}, options: {}, needsInputGrad: [true], needsOptionGrad: {} };
   it('Dropout: output = x * mask / (1 - rate), dX = dY * the same factors; identity when not training', () => {
     const d = new layers.Dropout({ rate: 0.4, seed: 5 });
-    d.build([null, 33]);
+    d.build();
     const rt = getRuntime('test');
     const { ctx } = makeContext(rt, d);
     const x = ctx.buf([3, 33]);
@@ -136,5 +136,97 @@ describe('Dropout family in training', () => {
     rt.heap.writeF32(dy.ptr, new Float32Array(10).fill(1));
     const dx = rt.heap.readF32((gd as unknown as Trainable).backward(ctx, fw2.saved, [dy]).inputs[0]!.ptr, 10);
     for (let i = 0; i < 10; i++) expect(dx[i]).toBeCloseTo(out[i] / 2, 5);
+  });
+});
+
+describe('reshaping and pooling backward', () => {
+  it('Flatten (channels_last and channels_first), Reshape, RepeatVector, Permute', () => {
+    const f = new layers.Flatten();
+    f.build([null, 3, 5]);
+    gradCheck(f as Layer & Trainable, { inputShape: [2, 3, 5] });
+    const fc = new layers.Flatten({ dataFormat: 'channels_first' });
+    fc.build([null, 3, 5]);
+    gradCheck(fc as Layer & Trainable, { inputShape: [2, 3, 5], seed: 4 });
+    const r = new layers.Reshape({ targetShape: [5, -1] });
+    r.build([null, 3, 5]);
+    gradCheck(r as Layer & Trainable, { inputShape: [2, 3, 5] });
+    const rv = new layers.RepeatVector({ n: 3 });
+    rv.build([null, 5]);
+    gradCheck(rv as Layer & Trainable, { inputShape: [3, 5] });
+    const p = new layers.Permute({ dims: [2, 1] });
+    p.build([null, 3, 5]);
+    gradCheck(p as Layer & Trainable, { inputShape: [2, 3, 5] });
+  });
+  it('GlobalAveragePooling1D with and without a mask; GlobalMaxPooling1D', () => {
+    const a = new layers.GlobalAveragePooling1D();
+    a.build([null, 4, 5]);
+    gradCheck(a as Layer & Trainable, { inputShape: [3, 4, 5] });
+    gradCheck(a as Layer & Trainable, { inputShape: [3, 4, 5], mask: Float32Array.from([1, 1, 0, 0, 0, 1, 1, 1, 1, 0, 1, 0]) });
+    const m = new layers.GlobalMaxPooling1D();
+    m.build([null, 4, 5]);
+    gradCheck(m as Layer & Trainable, { inputShape: [3, 4, 5], eps: 1e-3 });
+  });
+});
+
+describe('merge layers backward', () => {
+  const rt = () => getRuntime('test');
+  // L = Σ merge(x0, x1, x2)·R by central differences in every input element.
+  const check = (layer: Layer & Trainable, k: number, shape: number[]): void => {
+    const heap = rt().heap;
+    const { ctx, arena } = makeContext(rt(), layer);
+    const n = shape.reduce((a, b) => a * b, 1);
+    const xs = Array.from({ length: k }, (_, i) => Float32Array.from({ length: n }, (_, j) => Math.sin(1 + i * 7 + j * 1.3)));
+    const R = Float32Array.from({ length: n * k }, (_, j) => Math.cos(j * 0.7));
+    const args = { masks: xs.map(() => null), optionTensors: {}, options: {}, needsInputGrad: xs.map(() => true), needsOptionGrad: {} };
+    const run = (vals: Float32Array[]) => {
+      arena.reset();
+      const bufs = vals.map((v) => {
+        const b = ctx.buf(shape);
+        heap.writeF32(b.ptr, v);
+        return b;
+      });
+      const fw = layer.forwardTrain(ctx, bufs, args);
+      const m = fw.outputs[0].shape.reduce((a, b) => a * b, 1);
+      const o = heap.f32(fw.outputs[0].ptr, m);
+      let L = 0;
+      for (let j = 0; j < m; j++) L += o[j] * R[j];
+      return { L, fw };
+    };
+    const { fw } = run(xs);
+    const dy = ctx.buf(fw.outputs[0].shape);
+    heap.writeF32(dy.ptr, R.subarray(0, fw.outputs[0].shape.reduce((a, b) => a * b, 1)));
+    const grads = layer.backward(ctx, fw.saved, [dy]).inputs.map((b) => heap.readF32(b!.ptr, n));
+    const eps = 1e-3;
+    for (let i = 0; i < k; i++) {
+      for (let j = 0; j < n; j++) {
+        const p = xs.map((x) => Float32Array.from(x));
+        p[i][j] += eps;
+        const lp = run(p).L;
+        p[i][j] -= 2 * eps;
+        const lm = run(p).L;
+        expect(Math.abs((lp - lm) / (2 * eps) - grads[i][j]), `${layer.className} d input ${i}[${j}]`).toBeLessThan(2e-3);
+      }
+    }
+    arena.dispose();
+  };
+  for (const cls of ['Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum'] as const) {
+    it(cls, () => {
+      const k = cls === 'Subtract' ? 2 : 3;
+      const l = new (layers as unknown as Record<string, new () => Layer>)[cls]();
+      check(l as Layer & Trainable, k, [2, 3, 5]);
+    });
+  }
+  it('Concatenate on axis -1 and axis 1', () => {
+    check(new layers.Concatenate() as unknown as Layer & Trainable, 3, [2, 3, 5]);
+    check(new layers.Concatenate({ axis: 1 }) as unknown as Layer & Trainable, 2, [2, 3, 5]);
+  });
+  it('broadcast inputs are refused in training with a clear error', () => {
+    const add = new layers.Add({ name: 'add_bc' }) as unknown as Layer & Trainable;
+    const { ctx } = makeContext(rt(), add);
+    const a = ctx.buf([2, 3, 5]);
+    const b = ctx.buf([2, 1, 5]);
+    expect(() => add.forwardTrain(ctx, [a, b], { masks: [null, null], optionTensors: {}, options: {}, needsInputGrad: [true, true], needsOptionGrad: {} })).toThrow(
+      /Add 'add_bc': training through Add with broadcast inputs is not supported yet/,
+    );
   });
 });
