@@ -6,7 +6,7 @@ export { act_forward, act_backward, act_backward_needs_input } from './activatio
 export {
   packed_size, pack_b, unpack_b, sgemm_acc, pack_bt, transpose, sgemm_tn_scratch_floats, sgemm_tn_acc, sgemm_nt_acc,
 } from './gemm';
-export { rnn_scratch_floats, simple_rnn_forward, lstm_forward, gru_forward } from './rnn';
+} from './rnn';
 export { dense_forward } from './dense';
 export {
   vec_add_acc, vec_mul_acc, vec_axpy_acc, col_sum_acc, softmax_backward, log_softmax_backward, embedding_backward, f32_ids,

@@ -24,8 +24,8 @@
 // output repeats the previous output; that "previous output" starts at zeros,
 // not at the initial state. goBackwards reverses input and mask in time and
 // the returned sequence stays in processing order.
-import { ACT_SIGMOID, ACT_TANH, act_inplace, sigmoid_s, sigmoid_v, tanh_s, tanh_v } from './activations';
-import { sgemm_acc } from './gemm';
+import { ACT_SIGMOID, ACT_TANH, act_backward, act_inplace, sigmoid_s, sigmoid_v, tanh_s, tanh_v } from './activations';
+import { pack_b, pack_bt, packed_size, sgemm_acc, transpose } from './gemm';
 
 export const CELL_SIMPLE_RNN: i32 = 0;
 export const CELL_LSTM: i32 = 1;
@@ -344,4 +344,1091 @@ export function gru_forward(
     }
   }
   finish(out, prev, h, B, U, flags);
+}
+
+// ====================================================================
+// Training: forward kernels that save what backpropagation through time
+// needs, and the backward kernels (BPTT over the whole sequence in one call).
+//
+// Extra flags:
+//   SAVE_PREACT       also save the pre-activation gates (needed when the
+//                     activation or recurrent activation's derivative reads
+//                     its input: act_backward_needs_input); the host sets it
+//                     identically for the forward and the backward call
+//   DROPOUT_PER_GATE  the input dropout masks are (G, B, F), one per gate
+//                     block of the kernel (Keras implementation=1), instead of
+//                     one (B, F) mask
+// Dropout (keras/src/layers/rnn/dropout_rnn_cell.py and the cells'
+// call()): masks are drawn once per call by the host and reused at every
+// step; values are 0 or 1/(1 - rate).
+//   dmask   0, or (B, F) / (G, B, F): multiplies x before the projection
+//           (x_g = x * dmask_g goes through the gate-g columns of the kernel)
+//   rdmask  0, or (G, B, U): multiplies h_{t-1} where it enters the recurrent
+//           matmul of gate g, h_{t-1} * rdmask_g; the state update itself
+//           (GRU's z*h_{t-1}) uses h_{t-1} unmasked. GRU resetAfter:
+//           r * ((h*m_h)·R_h + b_rh); resetAfter false: (r * (h*m_h))·R_h.
+//           Keras draws per-gate recurrent masks (implementation 1 is forced
+//           by recurrent_dropout); SimpleRNN has one (G = 1).
+// Unpacked weights (Keras layout, `kernel` (F, G*U), `rkernel` (U, G*U)) are
+// read for the per-gate dropout products and by the backward pass.
+//
+// Saved region (rnn_saved_floats(cell, B, T, U, flags) floats), in order,
+// each rounded to 4 floats:
+//   gates   (T, B, G*U) post-activation gates, processing order (as `gates`)
+//   hprev   (B, T, U)   h entering the step at time t (unmasked)
+//   LSTM:   cprev (T, B, U) c entering step s; tc (T, B, U) activation(c_t)
+//           (valid rows only)
+//   GRU resetAfter:  mh (T, B, U) = (h*m_h)·R_h + b_rh, before r multiplies
+//   GRU !resetAfter: rh (B, T, U) = r * (h*m_h), the operand of R_h
+//   preact  (T, B, G*U) pre-activation gates, only with SAVE_PREACT
+export const SAVE_PREACT: i32 = 128;
+export const DROPOUT_PER_GATE: i32 = 256;
+
+// @ts-ignore: decorator
+@inline function fbytes(n: i32): usize {
+  return <usize>r4(n) << 2;
+}
+
+export function rnn_saved_floats(cell: i32, B: i32, T: i32, U: i32, flags: i32): i32 {
+  const N = gate_count(cell) * U;
+  const btu = r4(B * T * U);
+  let n = r4(T * B * N) + btu;
+  if (cell == CELL_LSTM) n += 2 * btu;
+  else if (cell == CELL_GRU) n += btu;
+  if (flags & SAVE_PREACT) n += r4(T * B * N);
+  return n;
+}
+
+// Forward-train scratch: the inference layout (xw | m | prev | two (B, U))
+// then hm (B, U) | xd (B*T, F) | one gate's packed kernel | per-gate packed
+// recurrent kernels.
+function fwd_train_floats(cell: i32, B: i32, T: i32, F: i32, U: i32): i32 {
+  const G = gate_count(cell);
+  return rnn_scratch_floats(cell, B, T, U) + r4(B * U) + r4(B * T * F) + r4(packed_size(F, U)) + G * r4(packed_size(U, U));
+}
+
+// Backward scratch: dZ (B*T, NZ) | six (B, U) carries and temps | packed
+// recurrent kernels transposed | at (max(F, U), B*T) | packed dZ block |
+// packed kernel transposed | xtmp (B*T, max(F, U)).
+function bwd_floats(cell: i32, B: i32, T: i32, F: i32, U: i32, flags: i32): i32 {
+  const G = gate_count(cell);
+  const N = G * U;
+  const NZ = cell == CELL_GRU && (flags & RESET_AFTER) != 0 ? 4 * U : N;
+  const BT = B * T;
+  const FU = max(F, U);
+  return r4(BT * NZ) + 6 * r4(B * U) + r4(packed_size(N, U)) + G * r4(packed_size(U, U)) + r4(FU * BT) +
+    r4(packed_size(BT, NZ)) + r4(packed_size(N, F)) + r4(BT * FU);
+}
+
+// rnn_train_scratch_floats — scratch for one training call: the forward
+// (*_forward_train) and its backward (*_backward) may share one region.
+export function rnn_train_scratch_floats(cell: i32, B: i32, T: i32, F: i32, U: i32, flags: i32): i32 {
+  return max(fwd_train_floats(cell, B, T, F, U), bwd_floats(cell, B, T, F, U, flags));
+}
+
+// ------------------------------------------------------------- helpers
+
+// dst (B, T, n) = src (B, T, n) * m (B, n), the mask broadcast over time.
+function mask_rows(dst: usize, src: usize, m: usize, B: i32, T: i32, n: i32): void {
+  for (let b = 0; b < B; b++) {
+    const mb = f32p(m, b * n);
+    for (let t = 0; t < T; t++) {
+      const o = <usize>((b * T + t) * n) << 2;
+      vmul(dst + o, src + o, mb, n);
+    }
+  }
+}
+
+// dst (B, T, n) += src (B, T, n) * m (B, n).
+function mask_rows_acc(dst: usize, src: usize, m: usize, B: i32, T: i32, n: i32): void {
+  for (let b = 0; b < B; b++) {
+    const mb = f32p(m, b * n);
+    for (let t = 0; t < T; t++) {
+      const o = <usize>((b * T + t) * n) << 2;
+      vmul_acc(dst + o, src + o, mb, n);
+    }
+  }
+}
+
+// dst[j] += a[j] * b[j]
+function vmul_acc(dst: usize, a: usize, b: usize, n: i32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= n; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(dst + o, f32x4.add(v128.load(dst + o), f32x4.mul(v128.load(a + o), v128.load(b + o))));
+    }
+  }
+  for (; j < n; j++) {
+    const o = <usize>j << 2;
+    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(a + o) * load<f32>(b + o));
+  }
+}
+
+// Copies row b of a (B, U) state into its (B, T, U) slot at time t.
+// @ts-ignore: decorator
+@inline function save_row_bt(dst: usize, src: usize, b: i32, t: i32, T: i32, U: i32): void {
+  memory.copy(f32p(dst, (b * T + t) * U), f32p(src, b * U), <usize>U << 2);
+}
+
+// xw (B*T, N) = x'·kernel + bias, x' = x with input dropout. With one mask
+// x' = x * m (in xd) through the packed kernel; per gate, x * m_g through
+// the gate's columns (packed from the Keras-layout kernel into kgP).
+function project_inputs_train(
+  xw: usize, x: usize, xd: usize, dmask: usize, kernelP: usize, kernel: usize, kgP: usize, bias: usize,
+  hasBias: bool, B: i32, T: i32, F: i32, U: i32, G: i32, perGate: bool,
+): void {
+  const N = G * U;
+  const rows = B * T;
+  if (dmask == 0) {
+    project_inputs(xw, x, kernelP, bias, hasBias, rows, F, N);
+    return;
+  }
+  if (!perGate || G == 1) {
+    mask_rows(xd, x, dmask, B, T, F);
+    project_inputs(xw, xd, kernelP, bias, hasBias, rows, F, N);
+    return;
+  }
+  if (hasBias) {
+    for (let r = 0; r < rows; r++) memory.copy(f32p(xw, r * N), bias, <usize>N << 2);
+  } else {
+    memory.fill(xw, 0, (<usize>rows * N) << 2);
+  }
+  for (let g = 0; g < G; g++) {
+    mask_rows(xd, x, f32p(dmask, g * B * F), B, T, F);
+    pack_b(kgP, f32p(kernel, g * U), N, F, U);
+    sgemm_acc(f32p(xw, g * U), N, xd, F, kgP, rows, U, F);
+  }
+}
+
+// z (B rows, leading dim ldz) += (h * m_g) · R_g for the first `gates` gate
+// blocks (R_g packed at rgP + g * packed_size(U, U)).
+function recurrent_dropped(z: usize, ldz: i32, h: usize, rdmask: usize, hm: usize, rgP: usize, B: i32, U: i32, gates: i32): void {
+  const ps = r4(packed_size(U, U));
+  for (let g = 0; g < gates; g++) {
+    vmul(hm, h, f32p(rdmask, g * B * U), B * U);
+    sgemm_acc(f32p(z, g * U), ldz, hm, U, f32p(rgP, g * ps), B, U, U);
+  }
+}
+
+function pack_gates_r(rgP: usize, rkernel: usize, U: i32, G: i32): void {
+  const ps = r4(packed_size(U, U));
+  for (let g = 0; g < G; g++) pack_b(f32p(rgP, g * ps), f32p(rkernel, g * U), G * U, U, U);
+}
+
+// ---------------------------------------------------------- forward (train)
+
+// simple_rnn_forward_train — simple_rnn_forward (same numbers without
+// dropout) that also fills `saved` and applies dropout masks.
+//   out, h, x, mask, kernelP, bias, rkernelP  as simple_rnn_forward
+//   saved    rnn_saved_floats(CELL_SIMPLE_RNN, B, T, U, flags) floats
+//   dmask    0 or (B, F); rdmask 0 or (1, B, U)
+//   scratch  rnn_train_scratch_floats(CELL_SIMPLE_RNN, B, T, F, U, flags)
+export function simple_rnn_forward_train(
+  out: usize, h: usize, saved: usize, x: usize, mask: usize, dmask: usize, rdmask: usize,
+  kernelP: usize, bias: usize, rkernelP: usize, scratch: usize,
+  B: i32, T: i32, F: i32, U: i32, flags: i32, act: i32,
+): void {
+  const N = U;
+  const xw = scratch;
+  const prev = xw + fbytes(B * T * N) + fbytes(B * N);
+  const hm = prev + 3 * fbytes(B * U);
+  const xd = hm + fbytes(B * U);
+  const gatesS = saved;
+  const hprevS = gatesS + fbytes(T * B * N);
+  const preS = hprevS + fbytes(B * T * U);
+  const savePre = (flags & SAVE_PREACT) != 0;
+  const back = (flags & GO_BACKWARDS) != 0;
+  project_inputs_train(xw, x, xd, dmask, kernelP, 0, 0, bias, (flags & HAS_BIAS) != 0, B, T, F, U, 1, false);
+  if (flags & HAS_MASK) memory.fill(prev, 0, (<usize>B * U) << 2);
+  for (let s = 0; s < T; s++) {
+    const t = back ? T - 1 - s : s;
+    for (let b = 0; b < B; b++) save_row_bt(hprevS, h, b, t, T, U);
+    const z = f32p(xw, t * N);
+    if (rdmask) {
+      vmul(hm, h, rdmask, B * U);
+      sgemm_acc(z, T * N, hm, U, rkernelP, B, N, U);
+    } else {
+      sgemm_acc(z, T * N, h, U, rkernelP, B, N, U);
+    }
+    for (let b = 0; b < B; b++) {
+      const zb = f32p(z, b * T * N);
+      if (savePre) memory.copy(f32p(preS, (s * B + b) * N), zb, <usize>N << 2);
+      act_inplace(zb, N, act);
+      memory.copy(f32p(gatesS, (s * B + b) * N), zb, <usize>N << 2);
+      const hb = f32p(h, b * U);
+      const valid = is_valid(mask, b, t, T, flags);
+      if (valid) memory.copy(hb, zb, <usize>U << 2);
+      emit(out, prev, hb, b, s, T, U, valid, flags);
+    }
+  }
+  finish(out, prev, h, B, U, flags);
+}
+
+// lstm_step_tanh_sigmoid that also stores tanh(c_t) (valid rows) into tc.
+function lstm_step_tanh_sigmoid_train(z: usize, c: usize, h: usize, tc: usize, U: i32, valid: bool): void {
+  const ub = <usize>U << 2;
+  const zi = z, zf = z + ub, zc = z + 2 * ub, zo = z + 3 * ub;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= U; j += 4) {
+      const o = <usize>j << 2;
+      const i = sigmoid_v(v128.load(zi + o));
+      const f = sigmoid_v(v128.load(zf + o));
+      const g = tanh_v(v128.load(zc + o));
+      const og = sigmoid_v(v128.load(zo + o));
+      v128.store(zi + o, i);
+      v128.store(zf + o, f);
+      v128.store(zc + o, g);
+      v128.store(zo + o, og);
+      if (valid) {
+        const cn = f32x4.add(f32x4.mul(f, v128.load(c + o)), f32x4.mul(i, g));
+        v128.store(c + o, cn);
+        const tcv = tanh_v(cn);
+        v128.store(tc + o, tcv);
+        v128.store(h + o, f32x4.mul(og, tcv));
+      }
+    }
+  }
+  for (; j < U; j++) {
+    const o = <usize>j << 2;
+    const i = sigmoid_s(load<f32>(zi + o));
+    const f = sigmoid_s(load<f32>(zf + o));
+    const g = tanh_s(load<f32>(zc + o));
+    const og = sigmoid_s(load<f32>(zo + o));
+    store<f32>(zi + o, i);
+    store<f32>(zf + o, f);
+    store<f32>(zc + o, g);
+    store<f32>(zo + o, og);
+    if (valid) {
+      const cn = f * load<f32>(c + o) + i * g;
+      store<f32>(c + o, cn);
+      const tcv = tanh_s(cn);
+      store<f32>(tc + o, tcv);
+      store<f32>(h + o, og * tcv);
+    }
+  }
+}
+
+// lstm_forward_train — lstm_forward (same numbers without dropout) that also
+// fills `saved` and applies dropout masks.
+//   out, h, c, x, mask, kernelP, bias, rkernelP  as lstm_forward
+//   saved    rnn_saved_floats(CELL_LSTM, B, T, U, flags) floats
+//   dmask    0, (B, F), or (4, B, F) with DROPOUT_PER_GATE; rdmask 0 or (4, B, U)
+//   kernel   (F, 4U) Keras layout (read only with DROPOUT_PER_GATE masks)
+//   rkernel  (U, 4U) Keras layout (read only with rdmask)
+//   scratch  rnn_train_scratch_floats(CELL_LSTM, B, T, F, U, flags)
+export function lstm_forward_train(
+  out: usize, h: usize, c: usize, saved: usize, x: usize, mask: usize, dmask: usize, rdmask: usize,
+  kernelP: usize, kernel: usize, bias: usize, rkernelP: usize, rkernel: usize, scratch: usize,
+  B: i32, T: i32, F: i32, U: i32, flags: i32, act: i32, ract: i32,
+): void {
+  const N = 4 * U;
+  const xw = scratch;
+  const prev = xw + fbytes(B * T * N) + fbytes(B * N);
+  const tmp = prev + fbytes(B * U);
+  const hm = tmp + 2 * fbytes(B * U);
+  const xd = hm + fbytes(B * U);
+  const kgP = xd + fbytes(B * T * F);
+  const rgP = kgP + fbytes(packed_size(F, U));
+  const gatesS = saved;
+  const hprevS = gatesS + fbytes(T * B * N);
+  const cprevS = hprevS + fbytes(B * T * U);
+  const tcS = cprevS + fbytes(B * T * U);
+  const preS = tcS + fbytes(B * T * U);
+  const savePre = (flags & SAVE_PREACT) != 0;
+  const back = (flags & GO_BACKWARDS) != 0;
+  const ub = <usize>U << 2;
+  const fused = act == ACT_TANH && ract == ACT_SIGMOID && (flags & NO_FUSED_STEP) == 0;
+  if (rdmask) pack_gates_r(rgP, rkernel, U, 4);
+  project_inputs_train(xw, x, xd, dmask, kernelP, kernel, kgP, bias, (flags & HAS_BIAS) != 0, B, T, F, U, 4, (flags & DROPOUT_PER_GATE) != 0);
+  if (flags & HAS_MASK) memory.fill(prev, 0, (<usize>B * U) << 2);
+  for (let s = 0; s < T; s++) {
+    const t = back ? T - 1 - s : s;
+    for (let b = 0; b < B; b++) save_row_bt(hprevS, h, b, t, T, U);
+    memory.copy(f32p(cprevS, s * B * U), c, (<usize>B * U) << 2);
+    const z = f32p(xw, t * N);
+    if (rdmask) recurrent_dropped(z, T * N, h, rdmask, hm, rgP, B, U, 4);
+    else sgemm_acc(z, T * N, h, U, rkernelP, B, N, U);
+    for (let b = 0; b < B; b++) {
+      const zb = f32p(z, b * T * N);
+      const hb = f32p(h, b * U);
+      const tcb = f32p(tcS, (s * B + b) * U);
+      const valid = is_valid(mask, b, t, T, flags);
+      if (savePre) memory.copy(f32p(preS, (s * B + b) * N), zb, <usize>N << 2);
+      if (fused) {
+        lstm_step_tanh_sigmoid_train(zb, f32p(c, b * U), hb, tcb, U, valid);
+      } else {
+        act_inplace(zb, 2 * U, ract); // i, f
+        act_inplace(zb + 2 * ub, U, act); // c candidate
+        act_inplace(zb + 3 * ub, U, ract); // o
+        if (valid) {
+          const cb = f32p(c, b * U);
+          lstm_carry(cb, tmp, zb, zb + ub, zb + 2 * ub, U);
+          act_inplace(tmp, U, act);
+          memory.copy(tcb, tmp, ub);
+          vmul(hb, zb + 3 * ub, tmp, U);
+        }
+      }
+      emit(out, prev, hb, b, s, T, U, valid, flags);
+      memory.copy(f32p(gatesS, (s * B + b) * N), zb, <usize>N << 2);
+    }
+  }
+  finish(out, prev, h, B, U, flags);
+}
+
+// gru_forward_train — gru_forward (same numbers without dropout) that also
+// fills `saved` and applies dropout masks.
+//   out, h, x, mask, kernelP, bias, rkernelP, rkernelHP, rbias  as gru_forward
+//   saved    rnn_saved_floats(CELL_GRU, B, T, U, flags) floats
+//   dmask    0, (B, F), or (3, B, F) with DROPOUT_PER_GATE; rdmask 0 or (3, B, U)
+//   kernel   (F, 3U) Keras layout (read only with DROPOUT_PER_GATE masks)
+//   rkernel  (U, 3U) Keras layout (read only with rdmask)
+//   scratch  rnn_train_scratch_floats(CELL_GRU, B, T, F, U, flags)
+export function gru_forward_train(
+  out: usize, h: usize, saved: usize, x: usize, mask: usize, dmask: usize, rdmask: usize,
+  kernelP: usize, kernel: usize, bias: usize, rkernelP: usize, rkernelHP: usize, rkernel: usize, rbias: usize,
+  scratch: usize, B: i32, T: i32, F: i32, U: i32, flags: i32, act: i32, ract: i32,
+): void {
+  const N = 3 * U;
+  const xw = scratch;
+  const m = xw + fbytes(B * T * N); // (B, 3U) recurrent part
+  const prev = m + fbytes(B * N);
+  const rh = prev + fbytes(B * U); // (B, U) r*h, then (r*h)·Rh
+  const hh = rh + fbytes(B * U); // (B, U) candidate
+  const hm = hh + fbytes(B * U);
+  const xd = hm + fbytes(B * U);
+  const kgP = xd + fbytes(B * T * F);
+  const rgP = kgP + fbytes(packed_size(F, U));
+  const gatesS = saved;
+  const hprevS = gatesS + fbytes(T * B * N);
+  const auxS = hprevS + fbytes(B * T * U); // mh (T, B, U) or rh (B, T, U)
+  const preS = auxS + fbytes(B * T * U);
+  const savePre = (flags & SAVE_PREACT) != 0;
+  const back = (flags & GO_BACKWARDS) != 0;
+  const resetAfter = (flags & RESET_AFTER) != 0;
+  const hasBias = (flags & HAS_BIAS) != 0;
+  const ub = <usize>U << 2;
+  if (rdmask) pack_gates_r(rgP, rkernel, U, 3);
+  project_inputs_train(xw, x, xd, dmask, kernelP, kernel, kgP, bias, hasBias, B, T, F, U, 3, (flags & DROPOUT_PER_GATE) != 0);
+  if (flags & HAS_MASK) memory.fill(prev, 0, (<usize>B * U) << 2);
+  const mN = resetAfter ? N : 2 * U;
+  for (let s = 0; s < T; s++) {
+    const t = back ? T - 1 - s : s;
+    for (let b = 0; b < B; b++) save_row_bt(hprevS, h, b, t, T, U);
+    // m (B, mN) = h · rkernel (+ rbias)
+    if (resetAfter && hasBias) {
+      for (let b = 0; b < B; b++) memory.copy(f32p(m, b * mN), rbias, <usize>mN << 2);
+    } else {
+      memory.fill(m, 0, (<usize>B * mN) << 2);
+    }
+    if (rdmask) recurrent_dropped(m, mN, h, rdmask, hm, rgP, B, U, resetAfter ? 3 : 2);
+    else sgemm_acc(m, mN, h, U, rkernelP, B, mN, U);
+    for (let b = 0; b < B; b++) {
+      const xb = f32p(xw, (b * T + t) * N);
+      const mb = f32p(m, b * mN);
+      const pre = f32p(preS, (s * B + b) * N);
+      if (resetAfter) memory.copy(f32p(auxS, (s * B + b) * U), mb + 2 * ub, ub);
+      // z|r pre-activations into m, in place
+      vadd(mb, xb, 2 * U);
+      if (savePre) memory.copy(pre, mb, 2 * ub);
+      act_inplace(mb, 2 * U, ract);
+      const hhb = f32p(hh, b * U);
+      if (resetAfter) {
+        vmul(hhb, mb + ub, mb + 2 * ub, U); // r * (h·Rh + rbh)
+        vadd(hhb, xb + 2 * ub, U);
+        if (savePre) memory.copy(pre + 2 * ub, hhb, ub);
+        act_inplace(hhb, U, act);
+      } else {
+        const rhb = f32p(rh, b * U);
+        if (rdmask) {
+          const hmb = f32p(hm, b * U);
+          vmul(hmb, f32p(h, b * U), f32p(rdmask, 2 * B * U + b * U), U);
+          vmul(rhb, mb + ub, hmb, U); // r * (h * m_h)
+        } else {
+          vmul(rhb, mb + ub, f32p(h, b * U), U); // r * h
+        }
+        save_row_bt(auxS, rh, b, t, T, U);
+      }
+    }
+    if (!resetAfter) {
+      for (let b = 0; b < B; b++) memory.copy(f32p(hh, b * U), f32p(xw, (b * T + t) * N) + 2 * ub, ub);
+      sgemm_acc(hh, U, rh, U, rkernelHP, B, U, U);
+      if (savePre) {
+        for (let b = 0; b < B; b++) memory.copy(f32p(preS, (s * B + b) * N) + 2 * ub, f32p(hh, b * U), ub);
+      }
+      act_inplace(hh, B * U, act);
+    }
+    for (let b = 0; b < B; b++) {
+      const hb = f32p(h, b * U);
+      const valid = is_valid(mask, b, t, T, flags);
+      if (valid) gru_update(hb, f32p(m, b * mN), f32p(hh, b * U), U);
+      emit(out, prev, hb, b, s, T, U, valid, flags);
+      const g = f32p(gatesS, (s * B + b) * N);
+      memory.copy(g, f32p(m, b * mN), 2 * ub);
+      memory.copy(g + 2 * ub, f32p(hh, b * U), ub);
+    }
+  }
+  finish(out, prev, h, B, U, flags);
+}
+
+// ---------------------------------------------------------------- backward
+// The backward kernels walk the steps in reverse in one call. Per step s
+// (time t) and row b, the gradient reaching the step's output is the
+// incoming dOut of that step (returnSequences) plus, with a mask, the
+// gradient carried on Keras's "previous output" (dP):
+//   valid step   dh_t = dH + dOut_s + dP; dP = 0; the cell's backward gives
+//                dZ (pre-activation gate gradients) and the carries dH
+//                (and dC) for step t-1
+//   masked step  output = previous output (or zeros with
+//                ZERO_OUTPUT_FOR_MASK): dP += dOut_s (or dP = 0); the states
+//                were carried over, so dH, dC pass through unchanged and the
+//                step's dZ row is zero
+// Without returnSequences only the last output gets dOut: it enters dP (with
+// a mask) or dH before the loop. dhT/dcT (gradients of the returned final
+// states) start dH/dC; dh0/dc0 receive the gradients of the initial states.
+// dZ is kept for all steps as (B*T, NZ) rows in input time order, so after
+// the loop each weight gradient is one GEMM over all B*T rows:
+//   dKernel += X'ᵀ·dZ_in, dRecurrentKernel += H'ᵀ·dZ_rec,
+//   dBias += column sums of dZ, dX += (dZ_in·Kernelᵀ) * dmask.
+// GRU resetAfter has NZ = 4U: [dz | dr | dhh*r | dhh] (the candidate's
+// pre-activation gradient reaches the recurrent side multiplied by r): the
+// recurrent side reads columns [0, 3U), the input side [0, 2U) and [3U, 4U).
+// All gradient outputs are accumulated (+=); a 0 pointer skips that
+// gradient (and its GEMM).
+
+// Backward scratch regions.
+// @ts-ignore: decorator
+@inline function bwd_nz(cell: i32, U: i32, flags: i32): i32 {
+  return cell == CELL_GRU && (flags & RESET_AFTER) != 0 ? 4 * U : gate_count(cell) * U;
+}
+
+// Start of the carries: dH, dC, dP, dht, t1, t2 (each (B, U)) follow dZ.
+// @ts-ignore: decorator
+@inline function bwd_carry(scratch: usize, B: i32, T: i32, NZ: i32): usize {
+  return scratch + fbytes(B * T * NZ);
+}
+
+// Packed transposed recurrent kernels, after the six (B, U) regions.
+// @ts-ignore: decorator
+@inline function bwd_rtp(carry: usize, B: i32, U: i32): usize {
+  return carry + 6 * fbytes(B * U);
+}
+
+// dH = dhT (or 0), dC = dcT (or 0), dP = 0; a last-output gradient
+// (returnSequences false) enters dP with a mask, else dH.
+function init_carries(dH: usize, dC: usize, dP: usize, dout: usize, dhT: usize, dcT: usize, B: i32, U: i32, flags: i32): void {
+  const bytes = (<usize>B * U) << 2;
+  if (dhT) memory.copy(dH, dhT, bytes);
+  else memory.fill(dH, 0, bytes);
+  if (dC) {
+    if (dcT) memory.copy(dC, dcT, bytes);
+    else memory.fill(dC, 0, bytes);
+  }
+  memory.fill(dP, 0, bytes);
+  if ((flags & RETURN_SEQUENCES) == 0 && dout) {
+    if (flags & HAS_MASK) memory.copy(dP, dout, bytes);
+    else vadd(dH, dout, B * U);
+  }
+}
+
+// Routes row b's output gradient at step s (see above). Returns the row's
+// dh_t in dht (valid steps only).
+// @ts-ignore: decorator
+@inline function route(dht: usize, dH: usize, dP: usize, dout: usize, b: i32, s: i32, T: i32, U: i32, flags: i32, valid: bool): void {
+  const ub = <usize>U << 2;
+  const dPb = f32p(dP, b * U);
+  const dO: usize = (flags & RETURN_SEQUENCES) != 0 && dout != 0 ? f32p(dout, (b * T + s) * U) : 0;
+  if (valid) {
+    const dhtb = f32p(dht, b * U);
+    memory.copy(dhtb, f32p(dH, b * U), ub);
+    if (dO) vadd(dhtb, dO, U);
+    if (flags & HAS_MASK) {
+      vadd(dhtb, dPb, U);
+      memory.fill(dPb, 0, ub);
+    }
+  } else if (flags & ZERO_OUTPUT_FOR_MASK) {
+    memory.fill(dPb, 0, ub);
+  } else if (dO) {
+    vadd(dPb, dO, U);
+  }
+}
+
+// dH += dZ_t[:, 0..G*U) · Rᵀ, or with recurrent dropout, per gate
+// dH += (dZ_t[:, gU..] · R_gᵀ) * m_g (t1: (B, U) temp).
+function rec_back(dH: usize, dzt: usize, ldz: i32, rtp: usize, rdmask: usize, t1: usize, B: i32, U: i32, gates: i32): void {
+  if (rdmask == 0) {
+    sgemm_acc(dH, U, dzt, ldz, rtp, B, U, gates * U);
+    return;
+  }
+  const ps = r4(packed_size(U, U));
+  for (let g = 0; g < gates; g++) {
+    memory.fill(t1, 0, (<usize>B * U) << 2);
+    sgemm_acc(t1, U, f32p(dzt, g * U), ldz, f32p(rtp, g * ps), B, U, U);
+    vmul_acc(dH, t1, f32p(rdmask, g * B * U), B * U);
+  }
+}
+
+// Packs the transposed recurrent kernel for rec_back: Rᵀ (k = `gates`*U,
+// n = U) whole, or per gate R_gᵀ with recurrent dropout.
+function pack_rt(rtp: usize, rkernel: usize, rdmask: usize, U: i32, N: i32, gates: i32): void {
+  if (rdmask == 0) {
+    pack_bt(rtp, rkernel, N, gates * U, U);
+    return;
+  }
+  const ps = r4(packed_size(U, U));
+  for (let g = 0; g < N / U; g++) pack_bt(f32p(rtp, g * ps), f32p(rkernel, g * U), N, U, U);
+}
+
+// C (m, n; ldc) += at (m, k) · dZ[:, z0 .. z0+n) (k rows, ld NZ), packing
+// that block of dZ into bp unless `packed`.
+function tn_block(c: usize, ldc: i32, at: usize, m: i32, dz: usize, NZ: i32, z0: i32, n: i32, k: i32, bp: usize, packed: bool): void {
+  if (!packed) pack_b(bp, f32p(dz, z0), NZ, k, n);
+  sgemm_acc(c, ldc, at, k, bp, m, n, k);
+}
+
+// dst (rows, F) += dZ[:, z0 .. z0+n) · kernel[:, k0 .. k0+n)ᵀ
+function nt_block(dst: usize, F: i32, dz: usize, NZ: i32, z0: i32, kernel: usize, N: i32, k0: i32, n: i32, rows: i32, kt: usize): void {
+  pack_bt(kt, f32p(kernel, k0), N, n, F);
+  sgemm_acc(dst, F, f32p(dz, z0), NZ, kt, rows, F, n);
+}
+
+// dst[0..n) += column sums of dZ[:, z0 .. z0+n) over `rows` rows.
+function col_sums(dst: usize, dz: usize, NZ: i32, z0: i32, n: i32, rows: i32): void {
+  for (let r = 0; r < rows; r++) vadd(dst, f32p(dz, r * NZ + z0), n);
+}
+
+// The whole-sequence gradients after the loop, shared by the three cells.
+//   in-side gate g of dZ starts at column zin(g) (GRU resetAfter: [z, r, _, h])
+//   rec side: gates [0, recGates) read hprev (* m_g); GRU !resetAfter's
+//   candidate block reads the saved rh instead (rhS != 0).
+function weight_grads(
+  dx: usize, dkernel: usize, drkernel: usize, dbias: usize, dz: usize, NZ: i32,
+  x: usize, hprevS: usize, rhS: usize, dmask: usize, rdmask: usize, kernel: usize,
+  at: usize, bp: usize, kt: usize, xtmp: usize,
+  B: i32, T: i32, F: i32, U: i32, G: i32, flags: i32, gruRA: bool, recGates: i32,
+): void {
+  const N = G * U;
+  const rows = B * T;
+  const perGate = (flags & DROPOUT_PER_GATE) != 0 && G > 1 && dmask != 0;
+  // Input side blocks when not per gate: [0, N) or GRU-RA [0, 2U) + [3U, 4U).
+  let dzPacked = false;
+  if (dkernel) {
+    if (!perGate) {
+      let src = x;
+      if (dmask) {
+        mask_rows(xtmp, x, dmask, B, T, F);
+        src = xtmp;
+      }
+      transpose(at, rows, src, F, rows, F);
+      if (gruRA) {
+        tn_block(dkernel, N, at, F, dz, NZ, 0, 2 * U, rows, bp, false);
+        tn_block(f32p(dkernel, 2 * U), N, at, F, dz, NZ, 3 * U, U, rows, bp, false);
+      } else {
+        tn_block(dkernel, N, at, F, dz, NZ, 0, N, rows, bp, false);
+        dzPacked = true; // bp holds dZ[:, 0..N) for the recurrent side
+      }
+    } else {
+      for (let g = 0; g < G; g++) {
+        mask_rows(xtmp, x, f32p(dmask, g * B * F), B, T, F);
+        transpose(at, rows, xtmp, F, rows, F);
+        tn_block(f32p(dkernel, g * U), N, at, F, dz, NZ, gruRA && g == 2 ? 3 * U : g * U, U, rows, bp, false);
+      }
+    }
+  }
+  if (drkernel) {
+    if (rdmask == 0) {
+      transpose(at, rows, hprevS, U, rows, U);
+      tn_block(drkernel, N, at, U, dz, NZ, 0, recGates * U, rows, bp, dzPacked && recGates == G);
+    } else {
+      for (let g = 0; g < recGates; g++) {
+        mask_rows(xtmp, hprevS, f32p(rdmask, g * B * U), B, T, U);
+        transpose(at, rows, xtmp, U, rows, U);
+        tn_block(f32p(drkernel, g * U), N, at, U, dz, NZ, g * U, U, rows, bp, false);
+      }
+    }
+    if (rhS) {
+      transpose(at, rows, rhS, U, rows, U);
+      tn_block(f32p(drkernel, 2 * U), N, at, U, dz, NZ, 2 * U, U, rows, bp, false);
+    }
+  }
+  if (dbias) {
+    if (gruRA) {
+      col_sums(dbias, dz, NZ, 0, 2 * U, rows);
+      col_sums(f32p(dbias, 2 * U), dz, NZ, 3 * U, U, rows);
+      col_sums(f32p(dbias, N), dz, NZ, 0, 3 * U, rows); // recurrent bias row
+    } else {
+      col_sums(dbias, dz, NZ, 0, N, rows);
+    }
+  }
+  if (dx) {
+    if (!perGate) {
+      const dst = dmask ? xtmp : dx;
+      if (dmask) memory.fill(xtmp, 0, (<usize>rows * F) << 2);
+      if (gruRA) {
+        nt_block(dst, F, dz, NZ, 0, kernel, N, 0, 2 * U, rows, kt);
+        nt_block(dst, F, dz, NZ, 3 * U, kernel, N, 2 * U, U, rows, kt);
+      } else {
+        nt_block(dst, F, dz, NZ, 0, kernel, N, 0, N, rows, kt);
+      }
+      if (dmask) mask_rows_acc(dx, xtmp, dmask, B, T, F);
+    } else {
+      for (let g = 0; g < G; g++) {
+        memory.fill(xtmp, 0, (<usize>rows * F) << 2);
+        nt_block(xtmp, F, dz, NZ, gruRA && g == 2 ? 3 * U : g * U, kernel, N, g * U, U, rows, kt);
+        mask_rows_acc(dx, xtmp, f32p(dmask, g * B * F), B, T, F);
+      }
+    }
+  }
+}
+
+// Pointers into the backward scratch after the carries.
+// @ts-ignore: decorator
+@inline function bwd_at(rtp: usize, N: i32, U: i32, G: i32): usize {
+  return rtp + fbytes(packed_size(N, U)) + <usize>G * fbytes(packed_size(U, U));
+}
+
+// simple_rnn_backward — BPTT of simple_rnn_forward_train.
+//   dx       0 or (B, T, F) += dL/dx
+//   dh0      0 or (B, U) += dL/d(initial h)
+//   dkernel  0 or (F, U) +=; drkernel 0 or (U, U) +=; dbias 0 or (U) +=
+//   dout     0 or (B, T, U) with RETURN_SEQUENCES (processing order, as
+//            the forward wrote it) else (B, U): dL/d(output)
+//   dhT      0 or (B, U): dL/d(final state)
+//   saved, x, mask, dmask, rdmask  exactly as given to / filled by the forward
+//   kernel (F, U), rkernel (U, U)  Keras layout
+//   scratch  rnn_train_scratch_floats(CELL_SIMPLE_RNN, B, T, F, U, flags)
+//   flags, act  as the forward's
+export function simple_rnn_backward(
+  dx: usize, dh0: usize, dkernel: usize, drkernel: usize, dbias: usize,
+  dout: usize, dhT: usize,
+  saved: usize, x: usize, mask: usize, dmask: usize, rdmask: usize,
+  kernel: usize, rkernel: usize, scratch: usize,
+  B: i32, T: i32, F: i32, U: i32, flags: i32, act: i32,
+): void {
+  const N = U;
+  const NZ = N;
+  const dz = scratch;
+  const dH = bwd_carry(scratch, B, T, NZ);
+  const dP = dH + 2 * fbytes(B * U);
+  const dht = dP + fbytes(B * U);
+  const t1 = dht + fbytes(B * U);
+  const rtp = bwd_rtp(dH, B, U);
+  const at = bwd_at(rtp, N, U, 1);
+  const bp = at + fbytes(max(F, U) * B * T);
+  const kt = bp + fbytes(packed_size(B * T, NZ));
+  const xtmp = kt + fbytes(packed_size(N, F));
+  const gatesS = saved;
+  const hprevS = gatesS + fbytes(T * B * N);
+  const preS = hprevS + fbytes(B * T * U);
+  const savePre = (flags & SAVE_PREACT) != 0;
+  const back = (flags & GO_BACKWARDS) != 0;
+  const ub = <usize>U << 2;
+  pack_rt(rtp, rkernel, rdmask, U, N, 1);
+  init_carries(dH, 0, dP, dout, dhT, 0, B, U, flags);
+  for (let s = T - 1; s >= 0; s--) {
+    const t = back ? T - 1 - s : s;
+    const dzt = f32p(dz, t * NZ);
+    for (let b = 0; b < B; b++) {
+      const valid = is_valid(mask, b, t, T, flags);
+      route(dht, dH, dP, dout, b, s, T, U, flags, valid);
+      const dzb = f32p(dzt, b * T * NZ);
+      if (!valid) {
+        memory.fill(dzb, 0, ub);
+        continue;
+      }
+      const g = f32p(gatesS, (s * B + b) * N);
+      act_backward(dzb, f32p(dht, b * U), savePre ? f32p(preS, (s * B + b) * N) : 0, g, U, act);
+      memory.fill(f32p(dH, b * U), 0, ub);
+    }
+    rec_back(dH, dzt, T * NZ, rtp, rdmask, t1, B, U, 1);
+  }
+  if (dh0) vadd(dh0, dH, B * U);
+  weight_grads(dx, dkernel, drkernel, dbias, dz, NZ, x, hprevS, 0, dmask, rdmask, kernel, at, bp, kt, xtmp,
+    B, T, F, U, 1, flags, false, 1);
+}
+
+// One valid LSTM row for tanh/sigmoid, one pass: dZ row [i|f|c|o] from
+// dh_t, dC (updated to dC_{t-1}), the gates, tc = tanh(c_t) and c_{t-1}.
+// The same operations in the same order as the general path.
+function lstm_back_tanh_sigmoid(dz: usize, dht: usize, dC: usize, g: usize, tc: usize, cp: usize, U: i32): void {
+  const ub = <usize>U << 2;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1);
+    for (; j + 4 <= U; j += 4) {
+      const o = <usize>j << 2;
+      const dh = v128.load(dht + o);
+      const tcv = v128.load(tc + o);
+      const iv = v128.load(g + o);
+      const fv = v128.load(g + ub + o);
+      const gv = v128.load(g + 2 * ub + o);
+      const ov = v128.load(g + 3 * ub + o);
+      const dct = f32x4.add(v128.load(dC + o), f32x4.mul(f32x4.mul(dh, ov), f32x4.sub(one, f32x4.mul(tcv, tcv))));
+      v128.store(dz + o, f32x4.mul(f32x4.mul(dct, gv), f32x4.mul(iv, f32x4.sub(one, iv))));
+      v128.store(dz + ub + o, f32x4.mul(f32x4.mul(dct, v128.load(cp + o)), f32x4.mul(fv, f32x4.sub(one, fv))));
+      v128.store(dz + 2 * ub + o, f32x4.mul(f32x4.mul(dct, iv), f32x4.sub(one, f32x4.mul(gv, gv))));
+      v128.store(dz + 3 * ub + o, f32x4.mul(f32x4.mul(dh, tcv), f32x4.mul(ov, f32x4.sub(one, ov))));
+      v128.store(dC + o, f32x4.mul(dct, fv));
+    }
+  }
+  for (; j < U; j++) {
+    const o = <usize>j << 2;
+    const dh = load<f32>(dht + o);
+    const tcv = load<f32>(tc + o);
+    const iv = load<f32>(g + o);
+    const fv = load<f32>(g + ub + o);
+    const gv = load<f32>(g + 2 * ub + o);
+    const ov = load<f32>(g + 3 * ub + o);
+    const dct = load<f32>(dC + o) + (dh * ov) * (<f32>1 - tcv * tcv);
+    store<f32>(dz + o, (dct * gv) * (iv * (<f32>1 - iv)));
+    store<f32>(dz + ub + o, (dct * load<f32>(cp + o)) * (fv * (<f32>1 - fv)));
+    store<f32>(dz + 2 * ub + o, (dct * iv) * (<f32>1 - gv * gv));
+    store<f32>(dz + 3 * ub + o, (dh * tcv) * (ov * (<f32>1 - ov)));
+    store<f32>(dC + o, dct * fv);
+  }
+}
+
+// One valid LSTM row, any activations: raw gate gradients, then each block
+// through act_backward (t1, t2: (U) temps; pre: the row's pre-activations
+// or 0).
+function lstm_back_general(
+  dz: usize, dht: usize, dC: usize, g: usize, tc: usize, cp: usize, pre: usize, t1: usize, t2: usize,
+  U: i32, act: i32, ract: i32,
+): void {
+  const ub = <usize>U << 2;
+  vmul(t1, dht, g + 3 * ub, U); // dh * o
+  if (pre) lstm_carry_to(t2, cp, g, g + ub, g + 2 * ub, U); // c_t = f*c_{t-1} + i*g, as the forward
+  act_backward(t1, t1, t2, tc, U, act); // dh * o * act'(c_t)
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= U; j += 4) {
+      const o = <usize>j << 2;
+      const dct = f32x4.add(v128.load(dC + o), v128.load(t1 + o));
+      v128.store(dz + o, f32x4.mul(dct, v128.load(g + 2 * ub + o)));
+      v128.store(dz + ub + o, f32x4.mul(dct, v128.load(cp + o)));
+      v128.store(dz + 2 * ub + o, f32x4.mul(dct, v128.load(g + o)));
+      v128.store(dz + 3 * ub + o, f32x4.mul(v128.load(dht + o), v128.load(tc + o)));
+      v128.store(dC + o, f32x4.mul(dct, v128.load(g + ub + o)));
+    }
+  }
+  for (; j < U; j++) {
+    const o = <usize>j << 2;
+    const dct = load<f32>(dC + o) + load<f32>(t1 + o);
+    store<f32>(dz + o, dct * load<f32>(g + 2 * ub + o));
+    store<f32>(dz + ub + o, dct * load<f32>(cp + o));
+    store<f32>(dz + 2 * ub + o, dct * load<f32>(g + o));
+    store<f32>(dz + 3 * ub + o, load<f32>(dht + o) * load<f32>(tc + o));
+    store<f32>(dC + o, dct * load<f32>(g + ub + o));
+  }
+  const p = pre;
+  act_backward(dz, dz, p, g, 2 * U, ract); // i, f
+  act_backward(dz + 2 * ub, dz + 2 * ub, p ? p + 2 * ub : 0, g + 2 * ub, U, act);
+  act_backward(dz + 3 * ub, dz + 3 * ub, p ? p + 3 * ub : 0, g + 3 * ub, U, ract);
+}
+
+// t = f*c + i*g (lstm_carry's arithmetic, c unchanged).
+function lstm_carry_to(t: usize, c: usize, i: usize, f: usize, g: usize, n: i32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= n; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(t + o, f32x4.add(f32x4.mul(v128.load(f + o), v128.load(c + o)), f32x4.mul(v128.load(i + o), v128.load(g + o))));
+    }
+  }
+  for (; j < n; j++) {
+    const o = <usize>j << 2;
+    store<f32>(t + o, load<f32>(f + o) * load<f32>(c + o) + load<f32>(i + o) * load<f32>(g + o));
+  }
+}
+
+// lstm_backward — BPTT of lstm_forward_train.
+//   dx 0 or (B, T, F); dh0, dc0 0 or (B, U); dkernel 0 or (F, 4U);
+//   drkernel 0 or (U, 4U); dbias 0 or (4U)   (all +=)
+//   dout     0 or (B, T, U) with RETURN_SEQUENCES else (B, U)
+//   dhT, dcT 0 or (B, U): gradients of the returned final states
+//   saved, x, mask, dmask, rdmask  as given to / filled by the forward
+//   kernel (F, 4U), rkernel (U, 4U)  Keras layout
+//   scratch  rnn_train_scratch_floats(CELL_LSTM, B, T, F, U, flags)
+//   flags, act, ract  as the forward's (NO_FUSED_STEP: general path)
+export function lstm_backward(
+  dx: usize, dh0: usize, dc0: usize, dkernel: usize, drkernel: usize, dbias: usize,
+  dout: usize, dhT: usize, dcT: usize,
+  saved: usize, x: usize, mask: usize, dmask: usize, rdmask: usize,
+  kernel: usize, rkernel: usize, scratch: usize,
+  B: i32, T: i32, F: i32, U: i32, flags: i32, act: i32, ract: i32,
+): void {
+  const N = 4 * U;
+  const NZ = N;
+  const dz = scratch;
+  const dH = bwd_carry(scratch, B, T, NZ);
+  const dC = dH + fbytes(B * U);
+  const dP = dC + fbytes(B * U);
+  const dht = dP + fbytes(B * U);
+  const t1 = dht + fbytes(B * U);
+  const t2 = t1 + fbytes(B * U);
+  const rtp = bwd_rtp(dH, B, U);
+  const at = bwd_at(rtp, N, U, 4);
+  const bp = at + fbytes(max(F, U) * B * T);
+  const kt = bp + fbytes(packed_size(B * T, NZ));
+  const xtmp = kt + fbytes(packed_size(N, F));
+  const gatesS = saved;
+  const hprevS = gatesS + fbytes(T * B * N);
+  const cprevS = hprevS + fbytes(B * T * U);
+  const tcS = cprevS + fbytes(B * T * U);
+  const preS = tcS + fbytes(B * T * U);
+  const savePre = (flags & SAVE_PREACT) != 0;
+  const back = (flags & GO_BACKWARDS) != 0;
+  const fused = act == ACT_TANH && ract == ACT_SIGMOID && (flags & NO_FUSED_STEP) == 0;
+  pack_rt(rtp, rkernel, rdmask, U, N, 4);
+  init_carries(dH, dC, dP, dout, dhT, dcT, B, U, flags);
+  for (let s = T - 1; s >= 0; s--) {
+    const t = back ? T - 1 - s : s;
+    const dzt = f32p(dz, t * NZ);
+    for (let b = 0; b < B; b++) {
+      const valid = is_valid(mask, b, t, T, flags);
+      route(dht, dH, dP, dout, b, s, T, U, flags, valid);
+      const dzb = f32p(dzt, b * T * NZ);
+      if (!valid) {
+        memory.fill(dzb, 0, <usize>NZ << 2);
+        continue;
+      }
+      const g = f32p(gatesS, (s * B + b) * N);
+      const tc = f32p(tcS, (s * B + b) * U);
+      const cp = f32p(cprevS, (s * B + b) * U);
+      if (fused) {
+        lstm_back_tanh_sigmoid(dzb, f32p(dht, b * U), f32p(dC, b * U), g, tc, cp, U);
+      } else {
+        lstm_back_general(dzb, f32p(dht, b * U), f32p(dC, b * U), g, tc, cp, savePre ? f32p(preS, (s * B + b) * N) : 0,
+          t1, t2, U, act, ract);
+      }
+      memory.fill(f32p(dH, b * U), 0, <usize>U << 2);
+    }
+    rec_back(dH, dzt, T * NZ, rtp, rdmask, t1, B, U, 4);
+  }
+  if (dh0) vadd(dh0, dH, B * U);
+  if (dc0) vadd(dc0, dC, B * U);
+  weight_grads(dx, dkernel, drkernel, dbias, dz, NZ, x, hprevS, 0, dmask, rdmask, kernel, at, bp, kt, xtmp,
+    B, T, F, U, 4, flags, false, 4);
+}
+
+// GRU, one valid row, first part: dz' (block 0), dhh' (block hb: 3 with
+// resetAfter, 2 without) and dH_b = dh*z, from dh_t, the gates and h_{t-1}.
+// tanh/sigmoid in one pass, or raw values then act_backward.
+function gru_back_zh(
+  dz: usize, dHb: usize, dh: usize, g: usize, hp: usize, pre: usize, hb: i32, U: i32, act: i32, ract: i32, fused: bool,
+): void {
+  const ub = <usize>U << 2;
+  const dzz = dz;
+  const dzh = dz + <usize>hb * ub;
+  const z = g, hh = g + 2 * ub;
+  let j = 0;
+  if (fused) {
+    if (ASC_FEATURE_SIMD) {
+      const one = f32x4.splat(1);
+      for (; j + 4 <= U; j += 4) {
+        const o = <usize>j << 2;
+        const dhv = v128.load(dh + o);
+        const zv = v128.load(z + o);
+        const hhv = v128.load(hh + o);
+        v128.store(dzz + o, f32x4.mul(f32x4.mul(dhv, f32x4.sub(v128.load(hp + o), hhv)), f32x4.mul(zv, f32x4.sub(one, zv))));
+        v128.store(dzh + o, f32x4.mul(f32x4.mul(dhv, f32x4.sub(one, zv)), f32x4.sub(one, f32x4.mul(hhv, hhv))));
+        v128.store(dHb + o, f32x4.mul(dhv, zv));
+      }
+    }
+    for (; j < U; j++) {
+      const o = <usize>j << 2;
+      const dhv = load<f32>(dh + o);
+      const zv = load<f32>(z + o);
+      const hhv = load<f32>(hh + o);
+      store<f32>(dzz + o, (dhv * (load<f32>(hp + o) - hhv)) * (zv * (<f32>1 - zv)));
+      store<f32>(dzh + o, (dhv * (<f32>1 - zv)) * (<f32>1 - hhv * hhv));
+      store<f32>(dHb + o, dhv * zv);
+    }
+    return;
+  }
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1);
+    for (; j + 4 <= U; j += 4) {
+      const o = <usize>j << 2;
+      const dhv = v128.load(dh + o);
+      const zv = v128.load(z + o);
+      v128.store(dzz + o, f32x4.mul(dhv, f32x4.sub(v128.load(hp + o), v128.load(hh + o))));
+      v128.store(dzh + o, f32x4.mul(dhv, f32x4.sub(one, zv)));
+      v128.store(dHb + o, f32x4.mul(dhv, zv));
+    }
+  }
+  for (; j < U; j++) {
+    const o = <usize>j << 2;
+    const dhv = load<f32>(dh + o);
+    const zv = load<f32>(z + o);
+    store<f32>(dzz + o, dhv * (load<f32>(hp + o) - load<f32>(hh + o)));
+    store<f32>(dzh + o, dhv * (<f32>1 - zv));
+    store<f32>(dHb + o, dhv * zv);
+  }
+  act_backward(dzz, dzz, pre, z, U, ract);
+  act_backward(dzh, dzh, pre ? pre + 2 * ub : 0, hh, U, act);
+}
+
+// GRU resetAfter, one valid row, second part: dr' = act'(r) * dhh' * mh into
+// block 1 and dhh' * r into block 2.
+function gru_back_r_after(dz: usize, g: usize, mh: usize, pre: usize, U: i32, ract: i32, fused: bool): void {
+  const ub = <usize>U << 2;
+  const dr = dz + ub, dhr = dz + 2 * ub, dhh = dz + 3 * ub;
+  const r = g + ub;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1);
+    for (; j + 4 <= U; j += 4) {
+      const o = <usize>j << 2;
+      const d = v128.load(dhh + o);
+      const rv = v128.load(r + o);
+      const raw = f32x4.mul(d, v128.load(mh + o));
+      v128.store(dr + o, fused ? f32x4.mul(raw, f32x4.mul(rv, f32x4.sub(one, rv))) : raw);
+      v128.store(dhr + o, f32x4.mul(d, rv));
+    }
+  }
+  for (; j < U; j++) {
+    const o = <usize>j << 2;
+    const d = load<f32>(dhh + o);
+    const rv = load<f32>(r + o);
+    const raw = d * load<f32>(mh + o);
+    store<f32>(dr + o, fused ? raw * (rv * (<f32>1 - rv)) : raw);
+    store<f32>(dhr + o, d * rv);
+  }
+  if (!fused) act_backward(dr, dr, pre ? pre + ub : 0, r, U, ract);
+}
+
+// GRU resetAfter false, one valid row after d(rh) = dhh'·R_hᵀ (drh):
+// dr' = act'(r) * drh * hm into block 1; dH_b += drh * r (* m_h).
+function gru_back_r_before(dz: usize, dHb: usize, drh: usize, g: usize, hp: usize, mh: usize, pre: usize, U: i32, ract: i32, fused: bool): void {
+  const ub = <usize>U << 2;
+  const dr = dz + ub;
+  const r = g + ub;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1);
+    for (; j + 4 <= U; j += 4) {
+      const o = <usize>j << 2;
+      const d = v128.load(drh + o);
+      const rv = v128.load(r + o);
+      let hv = v128.load(hp + o);
+      let dv = f32x4.mul(d, rv);
+      if (mh) {
+        const mv = v128.load(mh + o);
+        hv = f32x4.mul(hv, mv);
+        dv = f32x4.mul(dv, mv);
+      }
+      const raw = f32x4.mul(d, hv);
+      v128.store(dr + o, fused ? f32x4.mul(raw, f32x4.mul(rv, f32x4.sub(one, rv))) : raw);
+      v128.store(dHb + o, f32x4.add(v128.load(dHb + o), dv));
+    }
+  }
+  for (; j < U; j++) {
+    const o = <usize>j << 2;
+    const d = load<f32>(drh + o);
+    const rv = load<f32>(r + o);
+    let hv = load<f32>(hp + o);
+    let dv = d * rv;
+    if (mh) {
+      const mv = load<f32>(mh + o);
+      hv = hv * mv;
+      dv = dv * mv;
+    }
+    const raw = d * hv;
+    store<f32>(dr + o, fused ? raw * (rv * (<f32>1 - rv)) : raw);
+    store<f32>(dHb + o, load<f32>(dHb + o) + dv);
+  }
+  if (!fused) act_backward(dr, dr, pre ? pre + ub : 0, r, U, ract);
+}
+
+// gru_backward — BPTT of gru_forward_train (resetAfter true and false).
+//   dx 0 or (B, T, F); dh0 0 or (B, U); dkernel 0 or (F, 3U);
+//   drkernel 0 or (U, 3U); dbias 0 or (3U), resetAfter (2, 3U): row 0 the
+//   input bias, row 1 the recurrent bias   (all +=)
+//   dout     0 or (B, T, U) with RETURN_SEQUENCES else (B, U)
+//   dhT      0 or (B, U): gradient of the returned final state
+//   saved, x, mask, dmask, rdmask  as given to / filled by the forward
+//   kernel (F, 3U), rkernel (U, 3U)  Keras layout
+//   scratch  rnn_train_scratch_floats(CELL_GRU, B, T, F, U, flags)
+//   flags, act, ract  as the forward's (NO_FUSED_STEP: general path)
+export function gru_backward(
+  dx: usize, dh0: usize, dkernel: usize, drkernel: usize, dbias: usize,
+  dout: usize, dhT: usize,
+  saved: usize, x: usize, mask: usize, dmask: usize, rdmask: usize,
+  kernel: usize, rkernel: usize, scratch: usize,
+  B: i32, T: i32, F: i32, U: i32, flags: i32, act: i32, ract: i32,
+): void {
+  const N = 3 * U;
+  const resetAfter = (flags & RESET_AFTER) != 0;
+  const NZ = resetAfter ? 4 * U : N;
+  const dz = scratch;
+  const dH = bwd_carry(scratch, B, T, NZ);
+  const dP = dH + 2 * fbytes(B * U);
+  const dht = dP + fbytes(B * U);
+  const t1 = dht + fbytes(B * U);
+  const t2 = t1 + fbytes(B * U);
+  const rtp = bwd_rtp(dH, B, U);
+  const at = bwd_at(rtp, N, U, 3);
+  const bp = at + fbytes(max(F, U) * B * T);
+  const kt = bp + fbytes(packed_size(B * T, NZ));
+  const xtmp = kt + fbytes(packed_size(N, F));
+  const gatesS = saved;
+  const hprevS = gatesS + fbytes(T * B * N);
+  const auxS = hprevS + fbytes(B * T * U);
+  const preS = auxS + fbytes(B * T * U);
+  const savePre = (flags & SAVE_PREACT) != 0;
+  const back = (flags & GO_BACKWARDS) != 0;
+  const fused = act == ACT_TANH && ract == ACT_SIGMOID && (flags & NO_FUSED_STEP) == 0;
+  const ub = <usize>U << 2;
+  // Rᵀ for the z|r (and resetAfter: h) blocks; without resetAfter R_hᵀ
+  // apart (rthp) for d(rh) = dhh'·R_hᵀ. Per gate with recurrent dropout.
+  const ps = r4(packed_size(U, U));
+  let rthp: usize = 0;
+  if (rdmask) {
+    pack_rt(rtp, rkernel, rdmask, U, N, 3);
+    rthp = f32p(rtp, 2 * ps);
+  } else if (resetAfter) {
+    pack_bt(rtp, rkernel, N, N, U);
+  } else {
+    pack_bt(rtp, rkernel, N, 2 * U, U);
+    rthp = rtp + fbytes(packed_size(2 * U, U));
+    pack_bt(rthp, f32p(rkernel, 2 * U), N, U, U);
+  }
+  init_carries(dH, 0, dP, dout, dhT, 0, B, U, flags);
+  for (let s = T - 1; s >= 0; s--) {
+    const t = back ? T - 1 - s : s;
+    const dzt = f32p(dz, t * NZ);
+    for (let b = 0; b < B; b++) {
+      const valid = is_valid(mask, b, t, T, flags);
+      route(dht, dH, dP, dout, b, s, T, U, flags, valid);
+      const dzb = f32p(dzt, b * T * NZ);
+      if (!valid) {
+        memory.fill(dzb, 0, <usize>NZ << 2);
+        continue;
+      }
+      const g = f32p(gatesS, (s * B + b) * N);
+      const hp = f32p(hprevS, (b * T + t) * U);
+      const pre = savePre ? f32p(preS, (s * B + b) * N) : 0;
+      gru_back_zh(dzb, f32p(dH, b * U), f32p(dht, b * U), g, hp, pre, resetAfter ? 3 : 2, U, act, ract, fused);
+      if (resetAfter) gru_back_r_after(dzb, g, f32p(auxS, (s * B + b) * U), pre, U, ract, fused);
+    }
+    if (resetAfter) {
+      rec_back(dH, dzt, T * NZ, rtp, rdmask, t1, B, U, 3);
+    } else {
+      // d(rh) (B, U) = dhh'·R_hᵀ; masked rows have dhh' = 0.
+      memory.fill(t2, 0, (<usize>B * U) << 2);
+      sgemm_acc(t2, U, f32p(dzt, 2 * U), T * NZ, rthp, B, U, U);
+      for (let b = 0; b < B; b++) {
+        if (!is_valid(mask, b, t, T, flags)) continue;
+        const pre = savePre ? f32p(preS, (s * B + b) * N) : 0;
+        gru_back_r_before(f32p(dzt, b * T * NZ), f32p(dH, b * U), f32p(t2, b * U), f32p(gatesS, (s * B + b) * N),
+          f32p(hprevS, (b * T + t) * U), rdmask ? f32p(rdmask, 2 * B * U + b * U) : 0, pre, U, ract, fused);
+      }
+      rec_back(dH, dzt, T * NZ, rtp, rdmask, t1, B, U, 2);
+    }
+  }
+  if (dh0) vadd(dh0, dH, B * U);
+  weight_grads(dx, dkernel, drkernel, dbias, dz, NZ, x, hprevS, resetAfter ? 0 : auxS, dmask, rdmask, kernel, at, bp, kt, xtmp,
+    B, T, F, U, 3, flags, resetAfter, resetAfter ? 3 : 2);
 }

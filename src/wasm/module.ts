@@ -86,6 +86,38 @@ export interface KernelExports {
   // --- activations backward and recurrent training kernels (assembly/activations.ts, assembly/rnn.ts) ---
   act_backward(dx: number, dy: number, x: number, y: number, n: number, kind: number): void;
   act_backward_needs_input(kind: number): number;
+  rnn_saved_floats(cell: number, B: number, T: number, U: number, flags: number): number;
+  rnn_train_scratch_floats(cell: number, B: number, T: number, F: number, U: number, flags: number): number;
+  simple_rnn_forward_train(
+    out: number, h: number, saved: number, x: number, mask: number, dmask: number, rdmask: number,
+    kernelP: number, bias: number, rkernelP: number, scratch: number,
+    B: number, T: number, F: number, U: number, flags: number, act: number,
+  ): void;
+  lstm_forward_train(
+    out: number, h: number, c: number, saved: number, x: number, mask: number, dmask: number, rdmask: number,
+    kernelP: number, kernel: number, bias: number, rkernelP: number, rkernel: number, scratch: number,
+    B: number, T: number, F: number, U: number, flags: number, act: number, ract: number,
+  ): void;
+  gru_forward_train(
+    out: number, h: number, saved: number, x: number, mask: number, dmask: number, rdmask: number,
+    kernelP: number, kernel: number, bias: number, rkernelP: number, rkernelHP: number, rkernel: number, rbias: number,
+    scratch: number, B: number, T: number, F: number, U: number, flags: number, act: number, ract: number,
+  ): void;
+  simple_rnn_backward(
+    dx: number, dh0: number, dkernel: number, drkernel: number, dbias: number, dout: number, dhT: number,
+    saved: number, x: number, mask: number, dmask: number, rdmask: number, kernel: number, rkernel: number, scratch: number,
+    B: number, T: number, F: number, U: number, flags: number, act: number,
+  ): void;
+  lstm_backward(
+    dx: number, dh0: number, dc0: number, dkernel: number, drkernel: number, dbias: number, dout: number, dhT: number, dcT: number,
+    saved: number, x: number, mask: number, dmask: number, rdmask: number, kernel: number, rkernel: number, scratch: number,
+    B: number, T: number, F: number, U: number, flags: number, act: number, ract: number,
+  ): void;
+  gru_backward(
+    dx: number, dh0: number, dkernel: number, drkernel: number, dbias: number, dout: number, dhT: number,
+    saved: number, x: number, mask: number, dmask: number, rdmask: number, kernel: number, rkernel: number, scratch: number,
+    B: number, T: number, F: number, U: number, flags: number, act: number, ract: number,
+  ): void;
   // --- optimizer update kernels (assembly/optimizers.ts) ---
   sgd_update(variable: number, grad: number, m: number, n: number, lr: number, momentum: number, nesterov: number): void;
   adam_update(
