@@ -6,6 +6,9 @@ export { act_forward, act_backward, act_backward_needs_input } from './activatio
 export {
   packed_size, pack_b, unpack_b, sgemm_acc, pack_bt, transpose, sgemm_tn_scratch_floats, sgemm_tn_acc, sgemm_nt_acc,
 } from './gemm';
+export {
+  rnn_scratch_floats, simple_rnn_forward, lstm_forward, gru_forward, rnn_saved_floats, rnn_train_scratch_floats,
+  simple_rnn_forward_train, lstm_forward_train, gru_forward_train, simple_rnn_backward, lstm_backward, gru_backward,
 } from './rnn';
 export { dense_forward } from './dense';
 export {
