@@ -7,6 +7,8 @@ import { type Constraint, type ConstraintIdentifier, getConstraint, serializeCon
 import { type Initializer, type InitializerIdentifier, getInitializer, serializeInitializer } from '../initializers';
 import { type Regularizer, type RegularizerIdentifier, getRegularizer, serializeRegularizer } from '../regularizers';
 import type { SymbolicTensor } from '../engine/symbolic';
+import type { Buf, TrainBackward, TrainCallArgs, TrainContext, TrainForward, Trainable } from '../engine/train_types';
+import { Random } from '../random';
 import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
 import { ser } from './layer_utils';
@@ -21,6 +23,8 @@ const HAS_MASK = 4;
 const HAS_BIAS = 8;
 const RESET_AFTER = 16;
 const ZERO_OUTPUT_FOR_MASK = 32;
+const SAVE_PREACT = 128;
+const DROPOUT_PER_GATE = 256;
 
 export interface RNNLayerOptions extends LayerArgs {
   /** Positive integer, dimensionality of the output space. */
@@ -130,7 +134,53 @@ interface Workspace {
   scratch: number;
 }
 
-abstract class RecurrentLayer extends Layer {
+/** Pointers of one training forward (assembly/rnn.ts *_forward_train). */
+interface TrainRun {
+  out: number;
+  h: number;
+  c: number;
+  saved: number;
+  x: number;
+  mask: number;
+  dmask: number;
+  rdmask: number;
+  scratch: number;
+  B: number;
+  T: number;
+  F: number;
+  flags: number;
+}
+
+/** Pointers of one backward (assembly/rnn.ts *_backward); 0 = not wanted / none. */
+interface BackRun extends Omit<TrainRun, 'out' | 'h' | 'c'> {
+  dx: number;
+  dh0: number;
+  dc0: number;
+  dK: number;
+  dR: number;
+  dB: number;
+  dout: number;
+  dhT: number;
+  dcT: number;
+}
+
+/** What a training forward keeps for its backward (arena pointers, valid for the step). */
+interface RecurrentSaved {
+  run: TrainRun;
+  /** dX wanted (something upstream trains). */
+  needDx: boolean;
+  /** Per state: gradient of the initialState option tensor wanted; null without initialState. */
+  initGrad: boolean[] | null;
+}
+
+/** The dropout masks of one call: input (B, F) or per gate (G, B, F); recurrent (G, B, U). */
+interface DropoutMasks {
+  dmask: Float32Array | null;
+  rdmask: Float32Array | null;
+  perGate: boolean;
+}
+
+abstract class RecurrentLayer extends Layer implements Trainable {
   readonly units: number;
   readonly activation: ActivationIdentifier;
   readonly recurrentActivation: ActivationIdentifier;
@@ -178,6 +228,14 @@ abstract class RecurrentLayer extends Layer {
   // Stateful layers: the state regions and their batch size.
   private stateBatch: number | null = null;
   private statePtrs: number[] = [];
+  /**
+   * Keras's implementation option (LSTM/GRU): 1 computes the gates apart
+   * and draws one dropout mask per gate; recurrentDropout forces 1
+   * (keras/src/layers/rnn/lstm.py, gru.py). Not serialized, as in Keras 3.
+   */
+  protected readonly implementation: number;
+  /** Generator of the eager apply(x, { training: true }) dropout masks (seeded by `seed`). */
+  private eagerRandom: Random | null = null;
 
   constructor(options: RNNLayerOptions, className: string, allowed: readonly string[]) {
     if (options === null || typeof options !== 'object') {
@@ -237,6 +295,7 @@ abstract class RecurrentLayer extends Layer {
     if (o.implementation !== undefined && o.implementation !== 0 && o.implementation !== 1 && o.implementation !== 2) {
       throw new Error(`${ctx}: option implementation must be 0, 1 or 2, received ${String(o.implementation)}.`);
     }
+    this.implementation = o.implementation ?? 2;
   }
 
   /** Builds the weights for an input shape (batch, timesteps, features); batch and timesteps may be null. */
@@ -467,11 +526,8 @@ abstract class RecurrentLayer extends Layer {
         throw new Error(`${ctx}: unknown apply option '${key}'; supported: initialState, mask, training.`);
       }
     }
-    if (kwargs.training === true && (this.dropout > 0 || this.recurrentDropout > 0)) {
-      throw new Error(
-        `${ctx}: training-mode dropout (dropout ${this.dropout}, recurrentDropout ${this.recurrentDropout}) is not supported by apply(); ` +
-          `dropout is the identity at inference (training: false).`,
-      );
+    if (kwargs.training !== undefined && typeof kwargs.training !== 'boolean') {
+      throw new Error(`${ctx}: apply option training must be a boolean, received ${String(kwargs.training)}.`);
     }
     const x = singleInput(inputs, ctx);
     if (x.rank !== 3) {
@@ -545,7 +601,24 @@ abstract class RecurrentLayer extends Layer {
       const md = maskT.data;
       for (let i = 0; i < md.length; i++) m[i] = md[i] ? 1 : 0;
     }
-    this.runKernel(ws, h, c, B, T, F, flags);
+    const drop = kwargs.training === true ? this.drawDropout(this.eagerRandom ??= new Random(this.seed ?? undefined), B, F) : null;
+    if (drop && (drop.dmask || drop.rdmask)) {
+      // Training-mode dropout (Keras DropoutRNNCell): the training forward
+      // with this call's masks; its saved values are not kept.
+      const k = rt.exports;
+      const tflags = this.trainFlags(flags, drop.perGate);
+      const dmask = drop.dmask ? this.region('dmask', drop.dmask.length) : 0;
+      const rdmask = drop.rdmask ? this.region('rdmask', drop.rdmask.length) : 0;
+      if (drop.dmask) heap.writeF32(dmask, drop.dmask);
+      if (drop.rdmask) heap.writeF32(rdmask, drop.rdmask);
+      this.trainKernel({
+        out: ws.out, h, c, x: ws.x, mask: maskT ? ws.mask : 0, dmask, rdmask, B, T, F, flags: tflags,
+        saved: this.region('saved', k.rnn_saved_floats(this.cell, B, T, U, tflags)),
+        scratch: this.region('trainScratch', k.rnn_train_scratch_floats(this.cell, B, T, F, U, tflags)),
+      });
+    } else {
+      this.runKernel(ws, h, c, B, T, F, flags);
+    }
 
     const outShape = this.returnSequences ? [B, T, U] : [B, U];
     const out = new Tensor(heap.readF32(ws.out, this.returnSequences ? B * T * U : B * U), outShape);
@@ -554,6 +627,191 @@ abstract class RecurrentLayer extends Layer {
     if (this.stateCount > 1) states.push(new Tensor(heap.readF32(c, B * U), [B, U]));
     return [out, ...states];
   }
+
+  /** Kernel flags of the cell type (GRU: RESET_AFTER). */
+  protected cellFlags(): number {
+    return 0;
+  }
+
+  /** Flags of a training forward/backward: SAVE_PREACT when a derivative reads the pre-activation. */
+  private trainFlags(flags: number, perGate: boolean): number {
+    const k = this.runtime().exports;
+    let f = flags | this.cellFlags();
+    const needs = k.act_backward_needs_input(this.actId) === 1 || (this.cell !== CELL_SIMPLE_RNN && k.act_backward_needs_input(this.ractId) === 1);
+    if (needs) f |= SAVE_PREACT;
+    if (perGate) f |= DROPOUT_PER_GATE;
+    return f;
+  }
+
+  /**
+   * The dropout masks of one call, as Keras's cells use DropoutRNNCell
+   * (keras/src/layers/rnn/{simple_rnn,lstm,gru,dropout_rnn_cell}.py): one
+   * input mask (B, F) and, for recurrentDropout, one recurrent mask (B, U)
+   * per call, reused at every step; values 0 or 1/(1 - rate). LSTM/GRU apply
+   * a rate only when 0 < rate < 1; with recurrentDropout (or
+   * implementation: 1) they compute the gates apart and draw one mask per
+   * gate (i, f, c, o / z, r, h) for the inputs and for the state. SimpleRNN
+   * applies any rate > 0 (rate 1 drops everything).
+   */
+  private drawDropout(random: Random, B: number, F: number): DropoutMasks {
+    const gated = this.cell !== CELL_SIMPLE_RNN;
+    const applies = (rate: number) => (gated ? rate > 0 && rate < 1 : rate > 0);
+    const perGate = gated && (this.recurrentDropout !== 0 || this.implementation === 1);
+    const G = gated ? this.gates : 1;
+    const draw = (n: number, rate: number): Float32Array => {
+      const keep = 1 / (1 - rate);
+      const m = new Float32Array(n);
+      for (let i = 0; i < n; i++) m[i] = random.uniform() >= rate ? keep : 0;
+      return m;
+    };
+    return {
+      dmask: applies(this.dropout) ? draw((perGate ? G : 1) * B * F, this.dropout) : null,
+      rdmask: applies(this.recurrentDropout) ? draw(G * B * this.units, this.recurrentDropout) : null,
+      perGate,
+    };
+  }
+
+  /**
+   * Training forward (engine/train_types.ts): inputs[0] (B, T, F) in the
+   * arena, args.masks[0] (B, T) or null, optionTensors.initialState (one
+   * (B, U) Buf per state) if the node was given initial states. Outputs
+   * [output, ...states with returnState]; the output mask as computeMask.
+   * Dropout only when ctx.training (and the node was not called with
+   * training: false). A stateful layer starts from its states and writes the
+   * final states back (no gradient flows into the carried states, as Keras).
+   */
+  forwardTrain(ctx: TrainContext, inputs: Buf[], args: TrainCallArgs): TrainForward {
+    const rt = this.runtime();
+    const k = rt.exports;
+    const heap = rt.heap;
+    const cx = this.context;
+    const x = inputs[0];
+    if (!x || x.shape.length !== 3) {
+      throw new Error(`${cx}: expected input of rank 3 (batch, timesteps, features), received shape ${x ? formatShape(x.shape as number[]) : 'none'}.`);
+    }
+    const [B, T, F] = x.shape;
+    if (B < 1 || T < 1) {
+      throw new Error(`${cx}: input must have at least one sample and one timestep, received shape ${formatShape(x.shape as number[])}.`);
+    }
+    if (!this.built) this.build([this.stateful ? B : null, null, F]);
+    if (F !== this.inputFeatures) {
+      throw new Error(
+        `${cx}: expected input with ${this.inputFeatures} features (built for [null, null, ${this.inputFeatures}]), received shape ${formatShape(x.shape as number[])}.`,
+      );
+    }
+    if (this.batchInputShape) {
+      const [bb, bt] = this.batchInputShape;
+      if ((bb !== null && bb !== B) || (bt !== null && bt !== T)) {
+        throw new Error(`${cx}: expected input shape ${formatShape(this.batchInputShape)}, received ${formatShape(x.shape as number[])}.`);
+      }
+    }
+    const mask = args.masks[0] ?? null;
+    if (mask && (mask.shape.length !== 2 || mask.shape[0] !== B || mask.shape[1] !== T)) {
+      throw new Error(`${cx}: mask must have shape [${B}, ${T}] (batch, timesteps), received ${formatShape(mask.shape as number[])}.`);
+    }
+    const init = args.optionTensors.initialState ?? null;
+    const U = this.units;
+    if (init) {
+      if (init.length !== this.stateCount) {
+        throw new Error(
+          `${cx}: initialState expects ${this.stateCount} state tensor${this.stateCount > 1 ? 's ([h, c])' : ''}, received ${init.length}.`,
+        );
+      }
+      init.forEach((s, i) => {
+        if (s.shape.length !== 2 || s.shape[0] !== B || s.shape[1] !== U) {
+          throw new Error(`${cx}: initialState state ${i} must have shape [${B}, ${U}] (batch, units), received ${formatShape(s.shape as number[])}.`);
+        }
+      });
+    }
+    if (this.stateful) {
+      if (this.stateBatch === null) this.allocStates(B);
+      else if (this.stateBatch !== B) {
+        throw new Error(
+          `${cx}: stateful layer was built for batch size ${this.stateBatch}, received input of shape ${formatShape(x.shape as number[])}; ` +
+            `a stateful layer keeps one state per sample index, so the batch size is fixed.`,
+        );
+      }
+    }
+    // States: the kernel updates h (and c) in place, so they are fresh
+    // buffers (an initialState tensor may feed other nodes too).
+    const h = ctx.buf([B, U]);
+    const c = this.stateCount > 1 ? ctx.buf([B, U]) : null;
+    const states = [h, ...(c ? [c] : [])];
+    states.forEach((st, i) => {
+      if (init) heap.f32(st.ptr, B * U).set(heap.f32(init[i].ptr, B * U));
+      else if (this.stateful) heap.f32(st.ptr, B * U).set(heap.f32(this.statePtrs[i], B * U));
+      else heap.zeroF32(st.ptr, B * U);
+    });
+    let flags = this.cellFlags();
+    if (this.returnSequences) flags |= RETURN_SEQUENCES;
+    if (this.goBackwards) flags |= GO_BACKWARDS;
+    if (this.bias) flags |= HAS_BIAS;
+    if (mask) {
+      flags |= HAS_MASK;
+      if (this.zeroOutputForMask) flags |= ZERO_OUTPUT_FOR_MASK;
+    }
+    const training = ctx.training && args.options.training !== false;
+    const drop = training && (this.dropout > 0 || this.recurrentDropout > 0) ? this.drawDropout(ctx.random(this.name, this.seed), B, F) : null;
+    flags = this.trainFlags(flags, drop?.perGate ?? false);
+    let dmask = 0;
+    let rdmask = 0;
+    if (drop?.dmask) {
+      dmask = ctx.alloc(drop.dmask.length);
+      heap.writeF32(dmask, drop.dmask);
+    }
+    if (drop?.rdmask) {
+      rdmask = ctx.alloc(drop.rdmask.length);
+      heap.writeF32(rdmask, drop.rdmask);
+    }
+    const out = ctx.buf(this.returnSequences ? [B, T, U] : [B, U]);
+    const run: TrainRun = {
+      out: out.ptr, h: h.ptr, c: c ? c.ptr : 0, x: x.ptr, mask: mask ? mask.ptr : 0, dmask, rdmask, B, T, F, flags,
+      saved: ctx.alloc(k.rnn_saved_floats(this.cell, B, T, U, flags)),
+      scratch: ctx.alloc(k.rnn_train_scratch_floats(this.cell, B, T, F, U, flags)),
+    };
+    this.trainKernel(run);
+    if (this.stateful) states.forEach((st, i) => heap.f32(this.statePtrs[i], B * U).set(heap.f32(st.ptr, B * U)));
+    const outputs = this.returnState ? [out, ...states] : [out];
+    const initGrad = init ? init.map((_, i) => args.needsOptionGrad.initialState?.[i] === true) : null;
+    const saved: RecurrentSaved = { run, needDx: args.needsInputGrad[0] === true, initGrad };
+    return { outputs, masks: rnnOutputMasks(this.returnSequences, args.masks, outputs.length, null), saved };
+  }
+
+  /**
+   * Backpropagation through time of one training call: dOutputs as the
+   * outputs (null = zeros). Adds dKernel, dRecurrentKernel and dBias into
+   * the context's accumulators (skipped when frozen) and returns dX (when an
+   * upstream layer trains) and the initial states' gradients (when the
+   * initialState tensors need one).
+   */
+  backward(ctx: TrainContext, saved: unknown, dOutputs: (Buf | null)[]): TrainBackward {
+    const s = saved as RecurrentSaved;
+    const r = s.run;
+    const U = this.units;
+    const dOut = dOutputs[0] ?? null;
+    const dhT = this.returnState ? (dOutputs[1] ?? null) : null;
+    const dcT = this.returnState && this.stateCount > 1 ? (dOutputs[2] ?? null) : null;
+    const noInit = (s.initGrad ?? []).map(() => null);
+    if (!dOut && !dhT && !dcT) return { inputs: [null], ...(s.initGrad ? { options: { initialState: noInit } } : {}) };
+    const dx = s.needDx ? ctx.buf([r.B, r.T, r.F], true) : null;
+    const dInit = (s.initGrad ?? []).map((want) => (want ? ctx.buf([r.B, U], true) : null));
+    this.backwardKernel({
+      ...r,
+      dx: dx ? dx.ptr : 0,
+      dh0: dInit[0]?.ptr ?? 0,
+      dc0: dInit[1]?.ptr ?? 0,
+      dK: this.kernel.trainable ? ctx.grad(this.kernel.ptr) : 0,
+      dR: this.recurrentKernel.trainable ? ctx.grad(this.recurrentKernel.ptr) : 0,
+      dB: this.bias?.trainable ? ctx.grad(this.bias.ptr) : 0,
+      dout: dOut ? dOut.ptr : 0,
+      dhT: dhT ? dhT.ptr : 0,
+      dcT: dcT ? dcT.ptr : 0,
+    });
+    return { inputs: [dx], ...(s.initGrad ? { options: { initialState: dInit } } : {}) };
+  }
+
+  protected abstract trainKernel(r: TrainRun): void;
+  protected abstract backwardKernel(r: BackRun): void;
 
   /** Gate blocks of the kernel's gate columns, in Keras's weight order. */
   abstract readonly gateNames: readonly string[];
@@ -694,6 +952,20 @@ export class SimpleRNN extends RecurrentLayer {
     );
   }
 
+  protected trainKernel(r: TrainRun): void {
+    this.runtime().exports.simple_rnn_forward_train(
+      r.out, r.h, r.saved, r.x, r.mask, r.dmask, r.rdmask, this.kernelP, this.biasPtr, this.rkernelP, r.scratch,
+      r.B, r.T, r.F, this.units, r.flags, this.actId,
+    );
+  }
+
+  protected backwardKernel(r: BackRun): void {
+    this.runtime().exports.simple_rnn_backward(
+      r.dx, r.dh0, r.dK, r.dR, r.dB, r.dout, r.dhT, r.saved, r.x, r.mask, r.dmask, r.rdmask,
+      this.kernel.ptr, this.recurrentKernel.ptr, r.scratch, r.B, r.T, r.F, this.units, r.flags, this.actId,
+    );
+  }
+
 }
 
 /** Long Short-Term Memory layer (Hochreiter 1997), Keras LSTM. */
@@ -728,6 +1000,20 @@ export class LSTM extends RecurrentLayer {
     );
   }
 
+  protected trainKernel(r: TrainRun): void {
+    this.runtime().exports.lstm_forward_train(
+      r.out, r.h, r.c, r.saved, r.x, r.mask, r.dmask, r.rdmask, this.kernelP, this.kernel.ptr, this.biasPtr,
+      this.rkernelP, this.recurrentKernel.ptr, r.scratch, r.B, r.T, r.F, this.units, r.flags, this.actId, this.ractId,
+    );
+  }
+
+  protected backwardKernel(r: BackRun): void {
+    this.runtime().exports.lstm_backward(
+      r.dx, r.dh0, r.dc0, r.dK, r.dR, r.dB, r.dout, r.dhT, r.dcT, r.saved, r.x, r.mask, r.dmask, r.rdmask,
+      this.kernel.ptr, this.recurrentKernel.ptr, r.scratch, r.B, r.T, r.F, this.units, r.flags, this.actId, this.ractId,
+    );
+  }
+
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), recurrentActivation: this.recurrentActivation, unitForgetBias: this.unitForgetBias };
   }
@@ -759,6 +1045,26 @@ export class GRU extends RecurrentLayer {
       this.bias && this.resetAfter ? this.bias.ptr + N * 4 : 0, ws.scratch, this.traceGates,
       B, T, F, this.units, flags | (this.resetAfter ? RESET_AFTER : 0),
       this.actId, this.ractId,
+    );
+  }
+
+  protected override cellFlags(): number {
+    return this.resetAfter ? RESET_AFTER : 0;
+  }
+
+  protected trainKernel(r: TrainRun): void {
+    const N = 3 * this.units;
+    this.runtime().exports.gru_forward_train(
+      r.out, r.h, r.saved, r.x, r.mask, r.dmask, r.rdmask, this.kernelP, this.kernel.ptr, this.biasPtr,
+      this.rkernelP, this.rkernelHP, this.recurrentKernel.ptr, this.bias && this.resetAfter ? this.bias.ptr + N * 4 : 0,
+      r.scratch, r.B, r.T, r.F, this.units, r.flags, this.actId, this.ractId,
+    );
+  }
+
+  protected backwardKernel(r: BackRun): void {
+    this.runtime().exports.gru_backward(
+      r.dx, r.dh0, r.dK, r.dR, r.dB, r.dout, r.dhT, r.saved, r.x, r.mask, r.dmask, r.rdmask,
+      this.kernel.ptr, this.recurrentKernel.ptr, r.scratch, r.B, r.T, r.F, this.units, r.flags, this.actId, this.ractId,
     );
   }
 
