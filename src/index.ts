@@ -8,7 +8,12 @@ export * as regularizers from './regularizers';
 export * as constraints from './constraints';
 export { Input, InputLayer, type InputOptions } from './layers/input_layer';
 export { SymbolicTensor } from './engine/symbolic';
-export { Model, type ModelOptions, type PredictOptions } from './models/model';
+export { Model, type ModelOptions, type PredictOptions, type CompileArgs } from './models/model';
+export * as optimizers from './training/optimizers';
+export * as losses from './training/losses';
+export * as metrics from './training/metrics';
+export * as callbacks from './training/callbacks_index';
+export type { FitOptions, EvaluateOptions, BatchOptions } from './training/trainer';
 export { Sequential, type SequentialOptions } from './models/sequential';
 export {
   Tokenizer, tokenizerFromJson, textToWordSequence, padSequences, DEFAULT_FILTERS,

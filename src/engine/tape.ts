@@ -36,14 +36,29 @@ export function isTrainable(layer: Layer): layer is Layer & Trainable {
  * Which symbolic tensors of the graph need a gradient: those downstream of a
  * layer with trainable weights. Computed once per graph.
  */
-export function gradientPlan(graph: Graph): Set<number> {
+export function gradientPlan(graph: Graph, inputsNeedGrad: readonly boolean[] = []): Set<number> {
   const needs = new Set<number>();
+  graph.inputs.forEach((s, i) => {
+    if (inputsNeedGrad[i]) needs.add(s.id);
+  });
   for (const node of graph.executionNodes) {
     if (node.layer instanceof InputLayer) continue;
     const upstream = node.inbound.some((s) => needs.has(s.id));
     if (upstream || node.layer.trainableWeights.length > 0) for (const o of node.outputs) needs.add(o.id);
   }
   return needs;
+}
+
+/** A model used as a layer: it has a graph of its own. */
+function isGraph(layer: Layer): layer is Layer & Graph {
+  const g = layer as Partial<Graph>;
+  return Array.isArray(g.executionNodes) && Array.isArray(g.inputs) && Array.isArray(g.outputs);
+}
+
+interface NestedSaved {
+  graph: Graph;
+  plan: Set<number>;
+  tape: TapeEntry[];
 }
 
 /**
@@ -55,7 +70,12 @@ export function untrainableLayers(graph: Graph, plan: Set<number>): Layer[] {
   for (const node of graph.executionNodes) {
     if (node.layer instanceof InputLayer || isTrainable(node.layer)) continue;
     const needed = node.outputs.some((o) => plan.has(o.id));
-    if (needed && !out.includes(node.layer)) out.push(node.layer);
+    if (!needed) continue;
+    if (isGraph(node.layer)) {
+      const inner = node.layer;
+      const innerPlan = gradientPlan(inner, node.inputs.map((s) => plan.has(s.id)));
+      for (const l of untrainableLayers(inner, innerPlan)) if (!out.includes(l)) out.push(l);
+    } else if (!out.includes(node.layer)) out.push(node.layer);
   }
   return out;
 }
@@ -104,7 +124,14 @@ export function forwardTrain(
       needsInputGrad: node.inputs.map((s) => plan.has(s.id)),
       needsOptionGrad,
     };
-    const fw = isTrainable(layer) ? layer.forwardTrain(ctx, ins, args) : eagerForward(layer, ctx, node, ins, args);
+    let fw: TrainForward;
+    if (isTrainable(layer)) fw = layer.forwardTrain(ctx, ins, args);
+    else if (isGraph(layer)) {
+      // A nested model records a tape of its own, kept as this call's saved value.
+      const innerPlan = gradientPlan(layer, args.needsInputGrad);
+      const inner = forwardTrain(layer, ctx, ins, plan.size > 0 ? innerPlan : new Set(), inMasks);
+      fw = { outputs: inner.outputs, masks: inner.masks, saved: { graph: layer, plan: innerPlan, tape: inner.tape } satisfies NestedSaved };
+    } else fw = eagerForward(layer, ctx, node, ins, args);
     if (fw.outputs.length !== node.outputs.length) {
       throw new Error(`${layer.context}: internal: training forward returned ${fw.outputs.length} outputs, the graph expected ${node.outputs.length}.`);
     }
@@ -113,7 +140,7 @@ export function forwardTrain(
       values.set(s.id, fw.outputs[i]);
       masks.set(s.id, outMasks[i] ?? null);
     });
-    tape.push({ node, layer, saved: fw.saved, trainable: isTrainable(layer), args, outputs: fw.outputs });
+    tape.push({ node, layer, saved: fw.saved, trainable: isTrainable(layer) || isGraph(layer), args, outputs: fw.outputs });
   }
   return { outputs: graph.outputs.map(get), masks: graph.outputs.map((s) => masks.get(s.id) ?? null), tape };
 }
@@ -158,7 +185,11 @@ export function backwardTape(
     if (!entry.trainable) {
       throw new Error(`${entry.layer.context}: training through ${entry.layer.className} layers is not supported yet.`);
     }
-    const bw: TrainBackward = (entry.layer as Layer & Trainable).backward(ctx, entry.saved, dOuts);
+    let bw: TrainBackward;
+    if (isGraph(entry.layer) && !isTrainable(entry.layer)) {
+      const n = entry.saved as NestedSaved;
+      bw = { inputs: backwardTape(n.graph, ctx, n.tape, dOuts, n.plan) };
+    } else bw = (entry.layer as Layer & Trainable).backward(ctx, entry.saved, dOuts);
     entry.node.inputs.forEach((s, i) => addGrad(s, bw.inputs[i] ?? null));
     if (bw.options) {
       for (const [name, v] of Object.entries(entry.node.optionTensors)) {

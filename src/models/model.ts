@@ -8,6 +8,24 @@ import { type CallOptions, Layer, type Shape } from '../layers/layer';
 import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../tensor';
 import { type PrintFn, printSummary } from './summary';
 import type { LoadWeightsOptions, SaveOptions, TfjsArtifacts, WeightsSource } from '../io/save';
+import type { History, Logs } from '../training/callbacks';
+import { type Loss, getLoss } from '../training/losses';
+import { type Optimizer, getOptimizer } from '../training/optimizers';
+import type { BatchOptions, CompiledState, EvaluateOptions, FitOptions, Trainer } from '../training/trainer';
+
+/** model.compile's arguments (Keras 3 compile, camelCase). */
+export interface CompileArgs {
+  /** An optimizer name ('adam', 'sgd', 'rmsprop', ...), instance or { className, config }; default 'rmsprop' as Keras. */
+  optimizer?: unknown;
+  /** A loss name, instance or { className, config }; for several outputs one for all, a list, or { outputName: loss }. */
+  loss?: unknown;
+  /** Metric names or instances; for several outputs a list for all, a list of lists, or { outputName: metrics }. */
+  metrics?: unknown;
+  /** Weights of the outputs' losses in the total loss: a list or { outputName: weight }. */
+  lossWeights?: number[] | Record<string, number>;
+}
+
+const COMPILE_KEYS = ['optimizer', 'loss', 'metrics', 'lossWeights'];
 
 export interface ModelOptions {
   inputs: SymbolicTensor | SymbolicTensor[];
@@ -96,6 +114,135 @@ export class Model extends Layer {
     for (const t of this.inputs) if (!seen.has(t.node.layer)) (seen.add(t.node.layer), this.graphLayers.push(t.node.layer));
     for (const n of order) if (!seen.has(n.layer)) (seen.add(n.layer), this.graphLayers.push(n.layer));
     this.built = true;
+  }
+
+  /** Set to true (e.g. in a callback) to end fit after the current batch, as Keras. */
+  stopTraining = false;
+  private compiledState: CompiledState | null = null;
+  private trainer: Trainer | null = null;
+  private trainerNodes: readonly Node[] | null = null;
+
+  /** The optimizer given to compile(), or null before compile. */
+  get optimizer(): Optimizer | null {
+    return this.compiledState?.optimizer ?? null;
+  }
+
+  /** Whether compile() has been called (Keras model.compiled). */
+  get compiled(): boolean {
+    return this.compiledState !== null;
+  }
+
+  /**
+   * Configures the model for training (Keras compile): optimizer, loss per
+   * output, metrics and loss weights. Synchronous; the training loop itself is
+   * loaded on the first fit/evaluate/trainOnBatch/testOnBatch.
+   */
+  compile(args: CompileArgs): void {
+    const ctx = this.context;
+    if (args === null || typeof args !== 'object') throw new TypeError(`${ctx}: compile expects an options object { optimizer, loss, metrics }, received ${String(args)}.`);
+    for (const k of Object.keys(args)) {
+      if (COMPILE_KEYS.includes(k)) continue;
+      const camel = k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+      const hint = camel !== k && COMPILE_KEYS.includes(camel) ? ` (did you mean '${camel}'?)` : '';
+      throw new Error(`${ctx}: unknown compile option '${k}'${hint}; supported: ${COMPILE_KEYS.join(', ')}.`);
+    }
+    const names = this.outputNamesForCompile();
+    const n = names.length;
+    const perOutput = <T>(v: unknown, what: string, one: (x: unknown, i: number) => T, isSingle: (x: unknown) => boolean): T[] => {
+      if (v !== null && typeof v === 'object' && !Array.isArray(v) && !isSingle(v)) {
+        const rec = v as Record<string, unknown>;
+        for (const k of Object.keys(rec)) {
+          if (!names.includes(k)) throw new Error(`${ctx}: compile ${what} has key '${k}', which is not an output name (${names.join(', ')}).`);
+        }
+        return names.map((name, i) => one(rec[name], i));
+      }
+      if (Array.isArray(v) && n > 1 && v.length === n && !isSingle(v)) return v.map((x, i) => one(x, i));
+      if (Array.isArray(v) && n === 1 && v.length === 1 && !isSingle(v)) return [one(v[0], 0)];
+      return names.map((_, i) => one(v, i));
+    };
+    const isIdentifier = (x: unknown): boolean =>
+      typeof x === 'string' || (x !== null && typeof x === 'object' && !Array.isArray(x) && ('className' in x || 'class_name' in x || typeof (x as Loss).compute === 'function'));
+    if (args.loss === undefined || args.loss === null) throw new Error(`${ctx}: compile needs a loss, e.g. { optimizer: 'adam', loss: 'mse' }.`);
+    const losses = perOutput(args.loss, 'loss', (x, i) => (x === undefined || x === null ? null : getLoss(x, `${ctx}: compile loss of output '${names[i]}'`)), isIdentifier);
+    if (losses.every((l) => l === null)) throw new Error(`${ctx}: compile needs a loss for at least one output.`);
+    let lossWeights = names.map(() => 1);
+    if (args.lossWeights !== undefined) {
+      const lw = args.lossWeights;
+      lossWeights = perOutput(lw, 'lossWeights', (x, i) => {
+        if (x === undefined) return 1;
+        if (typeof x !== 'number' || !Number.isFinite(x)) throw new Error(`${ctx}: compile lossWeights for output '${names[i]}' must be a finite number, received ${String(x)}.`);
+        return x;
+      }, (x) => typeof x === 'number');
+    }
+    let metricIds: unknown[][] = names.map(() => []);
+    if (args.metrics !== undefined && args.metrics !== null) {
+      const m = args.metrics;
+      const asList = (x: unknown): unknown[] => (x === undefined || x === null ? [] : Array.isArray(x) ? x : [x]);
+      if (Array.isArray(m) && n > 1 && m.length === n && m.every((e) => Array.isArray(e) || e === null)) metricIds = m.map(asList);
+      else if (m !== null && typeof m === 'object' && !Array.isArray(m) && !isIdentifier(m)) metricIds = perOutput(m, 'metrics', asList, () => false);
+      else metricIds = names.map(() => asList(m));
+    }
+    const optimizer = getOptimizer(args.optimizer ?? 'rmsprop', `${ctx}: compile optimizer`);
+    this.trainer?.dispose();
+    this.trainer = null;
+    this.compiledState = { optimizer, losses, lossWeights, metricIds };
+  }
+
+  /** Output names as Keras names them (the output layers' names); an unbuilt Sequential has one output. */
+  private outputNamesForCompile(): string[] {
+    if (this.outputs.length === 0) return [this.layers[this.layers.length - 1]?.name ?? 'output'];
+    return this.outputs.map((s) => s.node.layer.name);
+  }
+
+  /** Builds a deferred model from data (Sequential without an input shape). Internal. */
+  protected ensureBuiltFor(_inputs: unknown): void {}
+
+  private async getTrainer(inputs: unknown, what: string): Promise<Trainer> {
+    this.runtime();
+    if (!this.compiledState) {
+      throw new Error(`${this.context}: ${what} needs a compiled model; call model.compile({ optimizer, loss }) first.`);
+    }
+    this.ensureBuiltFor(inputs);
+    if (!this.trainer || this.trainerNodes !== this.nodes) {
+      const { Trainer: TrainerClass } = await import('../training/trainer');
+      this.trainer?.dispose();
+      this.trainer = new TrainerClass(this, this.compiledState);
+      this.trainerNodes = this.nodes;
+    }
+    return this.trainer;
+  }
+
+  /**
+   * One gradient step on one batch (Keras train_on_batch). Resolves with the
+   * batch's loss (computed before the update), or [loss, ...metrics] when the
+   * model has metrics (or a dict with returnDict).
+   */
+  async trainOnBatch(x: TensorLike | TensorLike[], y: unknown, options?: BatchOptions): Promise<number | number[] | Logs> {
+    return (await this.getTrainer(x, 'trainOnBatch')).trainOnBatch(x, y, options);
+  }
+
+  /** Loss (and metrics) of one batch without updating anything (Keras test_on_batch). */
+  async testOnBatch(x: TensorLike | TensorLike[], y: unknown, options?: BatchOptions): Promise<number | number[] | Logs> {
+    return (await this.getTrainer(x, 'testOnBatch')).testOnBatch(x, y, options);
+  }
+
+  /** Loss and metrics over a dataset, batch by batch (Keras evaluate). */
+  async evaluate(x: TensorLike | TensorLike[], y: unknown, options?: EvaluateOptions): Promise<number | number[] | Logs> {
+    return (await this.getTrainer(x, 'evaluate')).evaluate(x, y, options);
+  }
+
+  /**
+   * Trains for a number of epochs (Keras fit). Async: it yields to the event
+   * loop between batches, and awaits async callbacks. Resolves with a History.
+   */
+  async fit(x: TensorLike | TensorLike[], y: unknown, options?: FitOptions): Promise<History> {
+    return (await this.getTrainer(x, 'fit')).fit(x, y, options);
+  }
+
+  /** Input tensors as a list, one per model input (validated). Internal. */
+  toInputList(inputs: TensorLike | TensorLike[]): Tensor[] {
+    this.ensureBuiltFor(inputs);
+    return this.normalizeInputs(inputs);
   }
 
   override get sublayers(): readonly Layer[] {
@@ -312,6 +459,9 @@ export class Model extends Layer {
   /** Frees every layer's memory. */
   override dispose(): void {
     if (this.disposed) return;
+    this.trainer?.dispose();
+    this.trainer = null;
+    this.compiledState?.optimizer.dispose();
     for (const l of this.graphLayers) l.dispose();
     super.dispose();
   }

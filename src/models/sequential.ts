@@ -125,6 +125,10 @@ export class Sequential extends Model {
     this.rebuild();
   }
 
+  protected override ensureBuiltFor(inputs: unknown): void {
+    this.ensureBuilt(inputs as TensorLike | TensorLike[]);
+  }
+
   private ensureBuilt(inputs: TensorLike | TensorLike[]): void {
     if (this.built) return;
     if (this.stack.length === 0) throw new Error(`${this.context}: the model has no layers.`);

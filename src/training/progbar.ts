@@ -1,0 +1,130 @@
+// Keras 3's progress bar (keras/src/utils/progbar.py) as fit's verbose output:
+//   Epoch 1/10
+//   32/32 ━━━━━━━━━━━━━━━━━━━━ 1s 12ms/step - accuracy: 0.5000 - loss: 0.6931
+// On a terminal (Node/Deno stdout is a TTY) the line is redrawn in place;
+// elsewhere (files, CI logs, browsers' console) one line per epoch.
+import { Callback, type Logs } from './callbacks';
+
+export type PrintFn = (line: string) => void;
+
+interface Out {
+  write(s: string): void;
+  isTTY: boolean;
+}
+
+function defaultOut(): Out | null {
+  const proc = (globalThis as { process?: { stdout?: { write?: (s: string) => unknown; isTTY?: boolean } } }).process;
+  if (proc?.stdout && typeof proc.stdout.write === 'function') {
+    const stdout = proc.stdout;
+    return { write: (s) => void stdout.write!(s), isTTY: stdout.isTTY === true };
+  }
+  return null;
+}
+
+/** Keras formats metric values with 4 decimals, or in exponent form below 1e-3. */
+export function formatValue(v: number): string {
+  if (!Number.isFinite(v)) return String(v).toLowerCase();
+  if (Math.abs(v) > 1e-3) return v.toFixed(4);
+  // Python's '%.4e': mantissa with 4 decimals, exponent with a sign and at least two digits.
+  const [m, e] = v.toExponential(4).split('e');
+  const exp = Number(e);
+  return `${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+}
+
+function formatTime(seconds: number): string {
+  if (seconds >= 1 || seconds === 0) return ` ${Math.round(seconds)}s/step`;
+  if (seconds >= 1e-3) return ` ${Math.round(seconds * 1e3)}ms/step`;
+  return ` ${Math.round(seconds * 1e6)}us/step`;
+}
+
+/**
+ * fit's progress output (Keras ProgbarLogger). verbose 1: a bar per epoch
+ * (redrawn on a terminal, written once at the epoch's end elsewhere);
+ * verbose 2: one line per epoch.
+ */
+export class ProgbarLogger extends Callback {
+  private readonly out: Out | null;
+  private readonly print: PrintFn;
+  private epochs = 1;
+  private steps = 0;
+  private start = 0;
+  private lastDraw = 0;
+  private prevWidth = 0;
+  private epoch = 0;
+
+  constructor(
+    private readonly verbose: 1 | 2 = 1,
+    printFn?: PrintFn,
+  ) {
+    super();
+    this.out = printFn ? null : defaultOut();
+    this.print = printFn ?? ((s: string) => (this.out ? this.out.write(`${s}\n`) : console.log(s)));
+  }
+
+  private get dynamic(): boolean {
+    return this.verbose === 1 && this.out !== null && this.out.isTTY;
+  }
+
+  override onTrainBegin(): void {
+    this.epochs = this.params?.epochs ?? 1;
+    this.steps = this.params?.steps ?? 0;
+  }
+
+  override onEpochBegin(epoch: number): void {
+    this.epoch = epoch;
+    this.start = Date.now();
+    this.lastDraw = 0;
+    this.prevWidth = 0;
+    this.print(`Epoch ${epoch + 1}/${this.epochs}`);
+  }
+
+  override onBatchEnd(batch: number, logs: Logs = {}): void {
+    if (!this.dynamic) return;
+    const now = Date.now();
+    if (now - this.lastDraw < 50 && batch + 1 < this.steps) return;
+    this.lastDraw = now;
+    this.draw(batch + 1, logs, false);
+  }
+
+  override onEpochEnd(_epoch: number, logs: Logs = {}): void {
+    const line = this.line(this.steps, logs, true);
+    if (this.dynamic) {
+      this.out!.write(`\r${line}${' '.repeat(Math.max(0, this.prevWidth - line.length))}\n`);
+    } else {
+      this.print(line);
+    }
+  }
+
+  private draw(current: number, logs: Logs, final: boolean): void {
+    const line = this.line(current, logs, final);
+    this.out!.write(`\r${line}${' '.repeat(Math.max(0, this.prevWidth - line.length))}`);
+    this.prevWidth = line.length;
+  }
+
+  private line(current: number, logs: Logs, final: boolean): string {
+    const elapsed = (Date.now() - this.start) / 1000;
+    const perStep = current > 0 ? elapsed / current : 0;
+    const color = this.dynamic;
+    let s = '';
+    const width = 20;
+    const digits = String(this.steps).length;
+    const counter = `${String(current).padStart(digits)}/${this.steps}`;
+    const done = this.steps > 0 ? Math.floor((width * current) / this.steps) : width;
+    if (color) {
+      s += `\x1b[1m${counter}\x1b[0m `;
+      if (done > 0) s += `\x1b[32m${'━'.repeat(done)}\x1b[0m`;
+      s += `\x1b[37m${'━'.repeat(width - done)}\x1b[0m`;
+    } else {
+      s += `${counter} ${'━'.repeat(width)}`;
+    }
+    if (!final && this.steps > 0) {
+      const eta = perStep * (this.steps - current);
+      s += ` ${color ? '\x1b[1m' : ''}${eta > 60 ? `${Math.floor(eta / 60)}:${String(Math.floor(eta % 60)).padStart(2, '0')}` : `${Math.floor(eta)}s`}${color ? '\x1b[0m' : ''}`;
+    } else {
+      s += ` ${color ? '\x1b[1m' : ''}${Math.round(elapsed)}s${color ? '\x1b[0m' : ''}`;
+    }
+    s += formatTime(perStep);
+    for (const [k, v] of Object.entries(logs)) s += ` - ${k}: ${formatValue(v)}`;
+    return s;
+  }
+}

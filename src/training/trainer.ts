@@ -1,0 +1,587 @@
+// The training loop of a compiled model: trainOnBatch, testOnBatch, evaluate
+// and fit, as Keras 3's trainer (keras/src/trainers/trainer.py,
+// keras/src/backend/tensorflow/trainer.py, keras/src/callbacks/). Imported
+// lazily by Model the first time one of them runs, so inference-only users
+// never load it.
+//
+// One training step: inputs are copied into the step's arena once; the graph
+// runs forward on linear-memory buffers recording a tape (engine/tape.ts);
+// each output's loss writes its gradient into a buffer beside the output
+// (fused with a final softmax/sigmoid where the loss allows); weight
+// regularization penalties and activity regularizers are added to the loss
+// and to the gradients; the tape is walked backward into one gradient
+// accumulator per trainable weight; the optimizer updates every weight in
+// place (then its constraint) and the layers repack their kernels.
+import { Arena, GradientBuffers, StepContext } from '../engine/arena';
+import type { Graph } from '../engine/executor';
+import { activityPenalty, backwardTape, forwardTrain, gradientPlan, untrainableLayers, type TapeEntry } from '../engine/tape';
+import { type Buf, type TrainableVariable, bufSize } from '../engine/train_types';
+import type { Layer, LayerWeight } from '../layers/layer';
+import type { Model } from '../models/model';
+import { Random } from '../random';
+import type { Regularizer } from '../regularizers';
+import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
+import { getRuntime } from '../wasm/module';
+import { type Callback, History, type Logs, toCallbacks } from './callbacks';
+import type { Loss } from './losses';
+import { Mean, type Metric, getMetric } from './metrics';
+import type { Optimizer } from './optimizers';
+import { ProgbarLogger } from './progbar';
+
+/** What compile() resolved, per model output. */
+export interface CompiledState {
+  optimizer: Optimizer;
+  /** One per model output; null = that output has no loss. */
+  losses: (Loss | null)[];
+  lossWeights: number[];
+  /** Metric identifiers per output, resolved on the first batch (Keras builds metrics from the first batch's shapes). */
+  metricIds: unknown[][];
+}
+
+export interface FitOptions {
+  /** Samples per gradient step (default 32). */
+  batchSize?: number;
+  /** Epochs to train (default 1). With initialEpoch, the index of the last epoch + 1, as Keras. */
+  epochs?: number;
+  /** 0 silent, 1 progress bar, 2 one line per epoch, 'auto' = 1 (default). */
+  verbose?: 0 | 1 | 2 | 'auto';
+  callbacks?: unknown[];
+  /** Fraction of the samples (the last ones, before shuffling) held out for validation. */
+  validationSplit?: number;
+  /** [x, y] or [x, y, sampleWeight] evaluated at the end of each epoch. */
+  validationData?: unknown[];
+  /** Shuffle the training samples before each epoch (default true). */
+  shuffle?: boolean;
+  /** Keras sample_weight: one weight per sample (or per sample and timestep). */
+  sampleWeight?: TensorLike;
+  /** Epoch at which to start (for resuming), default 0. */
+  initialEpoch?: number;
+  /** Batch size of the validation pass (default batchSize). */
+  validationBatchSize?: number;
+  /** Run validation every n epochs (default 1). */
+  validationFreq?: number;
+  /** Seed of the shuffling order (not a Keras option; default: random). */
+  seed?: number;
+}
+
+export interface EvaluateOptions {
+  batchSize?: number;
+  verbose?: 0 | 1 | 'auto';
+  sampleWeight?: TensorLike;
+  callbacks?: unknown[];
+  /** Return { loss, accuracy, ... } instead of a list. */
+  returnDict?: boolean;
+}
+
+export interface BatchOptions {
+  sampleWeight?: TensorLike;
+  /** Keras reset_metrics (default true): the result covers this batch only. */
+  resetMetrics?: boolean;
+  returnDict?: boolean;
+}
+
+const FIT_KEYS = [
+  'batchSize', 'epochs', 'verbose', 'callbacks', 'validationSplit', 'validationData', 'shuffle', 'sampleWeight',
+  'initialEpoch', 'validationBatchSize', 'validationFreq', 'seed',
+];
+const NOT_YET: Record<string, string> = {
+  classWeight: 'classWeight is not supported yet; pass per-sample weights as sampleWeight',
+  stepsPerEpoch: 'stepsPerEpoch needs a dataset generator, which fit does not take yet; pass arrays',
+  validationSteps: 'validationSteps needs a dataset generator, which fit does not take yet; pass arrays',
+};
+
+function checkOptionKeys(options: object, allowed: readonly string[], context: string, what: string): void {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${context}: ${what} options must be an object, received ${String(options)}.`);
+  for (const k of Object.keys(options)) {
+    if (allowed.includes(k)) continue;
+    if (NOT_YET[k]) throw new Error(`${context}: ${what} option ${k}: ${NOT_YET[k]}.`);
+    const camel = k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    const hint = camel !== k && allowed.includes(camel) ? ` (did you mean '${camel}'?)` : '';
+    throw new Error(`${context}: unknown ${what} option '${k}'${hint}; supported: ${allowed.join(', ')}.`);
+  }
+}
+
+/** A view of a Buf's floats (valid until the next allocation). */
+function view(graphCtx: StepContext, b: Buf): Float32Array {
+  return graphCtx.rt.heap.f32(b.ptr, bufSize(b));
+}
+
+/** Yields to the event loop (setImmediate in Node, a MessageChannel in pages, else setTimeout). */
+const yieldNow: () => Promise<void> = (() => {
+  const g = globalThis as { setImmediate?: (f: () => void) => unknown; MessageChannel?: typeof MessageChannel };
+  if (typeof g.setImmediate === 'function') return () => new Promise<void>((r) => g.setImmediate!(r));
+  if (typeof g.MessageChannel === 'function') {
+    return () =>
+      new Promise<void>((r) => {
+        const ch = new g.MessageChannel!();
+        ch.port1.onmessage = () => {
+          ch.port1.close();
+          r();
+        };
+        ch.port2.postMessage(0);
+      });
+  }
+  return () => new Promise<void>((r) => setTimeout(r, 0));
+})();
+
+// Keras option-name prefixes of each weight's regularizer and constraint.
+const WEIGHT_OPTION_PREFIX: Record<string, string> = {
+  kernel: 'kernel',
+  recurrent_kernel: 'recurrent',
+  bias: 'bias',
+  embeddings: 'embeddings',
+  gamma: 'gamma',
+  beta: 'beta',
+};
+
+/** The owner of each weight (by pointer), walking sublayers. */
+function weightOwners(model: Model): Map<number, Layer> {
+  const owners = new Map<number, Layer>();
+  const walk = (l: Layer): void => {
+    const subs = l.sublayers;
+    if (subs.length === 0) {
+      for (const w of l.weights) if (!owners.has(w.ptr)) owners.set(w.ptr, l);
+      return;
+    }
+    for (const s of subs) walk(s);
+    // Wrappers whose weights are not all listed by their sublayers own the rest.
+    for (const w of l.weights) if (!owners.has(w.ptr)) owners.set(w.ptr, l);
+  };
+  walk(model);
+  return owners;
+}
+
+function optionOf<T>(layer: Layer, w: LayerWeight, suffix: 'Regularizer' | 'Constraint'): T | null {
+  const prefix = WEIGHT_OPTION_PREFIX[w.name];
+  if (!prefix) return null;
+  const v = (layer as unknown as Record<string, unknown>)[`${prefix}${suffix}`];
+  return (v ?? null) as T | null;
+}
+
+interface StepResult {
+  loss: number;
+  outputLosses: number[];
+}
+
+export class Trainer {
+  readonly model: Model;
+  readonly compiled: CompiledState;
+  private readonly graph: Graph;
+  private plan: Set<number> | null = null;
+  private variables: TrainableVariable[] = [];
+  private arena: Arena | null = null;
+  private grads: GradientBuffers | null = null;
+  private ctx: StepContext | null = null;
+  private metrics: Metric[][] | null = null;
+  private readonly lossTracker = new Mean({ name: 'loss' });
+  private readonly outputLossTrackers: Mean[];
+  private readonly outputNames: string[];
+  private disposed = false;
+
+  constructor(model: Model, compiled: CompiledState) {
+    this.model = model;
+    this.compiled = compiled;
+    this.graph = model;
+    this.outputNames = model.outputs.map((s) => s.node.layer.name);
+    this.outputLossTrackers = this.outputNames.map((n) => new Mean({ name: `${n}_loss` }));
+  }
+
+  get context(): string {
+    return this.model.context;
+  }
+
+  /** Plans gradients, collects trainable variables and builds the optimizer (once). */
+  private prepare(): StepContext {
+    if (this.disposed) throw new Error(`${this.context}: internal: the trainer was disposed.`);
+    if (this.ctx) return this.ctx;
+    const rt = getRuntime(this.context);
+    const plan = gradientPlan(this.graph);
+    const missing = untrainableLayers(this.graph, plan);
+    if (missing.length > 0) {
+      const l = missing[0];
+      throw new Error(
+        `${this.context}: layer '${l.name}' (${l.className}) cannot be trained through yet: it has no backward pass, ` +
+          `and layers before it have trainable weights. Set trainable = false on the layers before it, or use supported layers.`,
+      );
+    }
+    const owners = weightOwners(this.model);
+    const seen = new Set<number>();
+    this.variables = [];
+    for (const w of this.model.trainableWeights) {
+      if (seen.has(w.ptr)) continue;
+      seen.add(w.ptr);
+      const owner = owners.get(w.ptr) ?? this.model;
+      this.variables.push({
+        path: `${owner.name}/${w.name}`,
+        shape: w.shape,
+        ptr: w.ptr,
+        size: w.size,
+        constraint: optionOf(owner, w, 'Constraint'),
+        regularizer: optionOf<Regularizer>(owner, w, 'Regularizer'),
+      });
+    }
+    const grads = new GradientBuffers(rt);
+    for (const v of this.variables) grads.add(v.ptr, v.size);
+    this.compiled.optimizer.build(this.variables);
+    this.plan = plan;
+    this.grads = grads;
+    this.arena = new Arena(rt);
+    this.ctx = new StepContext(rt, this.arena, grads, true, new Random());
+    return this.ctx;
+  }
+
+  /** Checks x, y and sample weights (count and shapes) and returns them as Tensors. */
+  normalizeData(x: unknown, y: unknown, sampleWeight: unknown, what: string): { xs: Tensor[]; ys: Tensor[]; sw: Tensor | null; n: number } {
+    const ctx = this.context;
+    if (x === undefined || x === null) throw new Error(`${ctx}: ${what} needs input data x.`);
+    const xs = this.model.toInputList(x as TensorLike | TensorLike[]);
+    const outs = this.model.outputs;
+    let yList: unknown[];
+    if (y === undefined || y === null) throw new Error(`${ctx}: ${what} needs targets y (one per output).`);
+    if (outs.length === 1) {
+      yList = Array.isArray(y) && y.length === 1 && !isNumberArray(y) && typeof y[0] === 'object' && !Array.isArray(y[0]) ? y : [y];
+    } else if (Array.isArray(y)) {
+      if (y.length !== outs.length) {
+        throw new Error(`${ctx}: ${what} expected ${outs.length} targets (one per output: ${this.outputNames.join(', ')}), received a list of ${y.length}.`);
+      }
+      yList = y;
+    } else if (y !== null && typeof y === 'object' && !(y instanceof Tensor) && !('data' in (y as object))) {
+      const rec = y as Record<string, unknown>;
+      for (const k of Object.keys(rec)) {
+        if (!this.outputNames.includes(k)) throw new Error(`${ctx}: ${what}: y has key '${k}', which is not an output name (${this.outputNames.join(', ')}).`);
+      }
+      yList = this.outputNames.map((n) => {
+        if (!(n in rec)) throw new Error(`${ctx}: ${what}: y has no target for output '${n}'.`);
+        return rec[n];
+      });
+    } else {
+      throw new Error(`${ctx}: ${what} expected a list of ${outs.length} targets (one per output), received one tensor.`);
+    }
+    const ys = yList.map((t, i) => toTensor(t as TensorLike, `${ctx}: ${what} target ${i} ('${this.outputNames[i]}')`));
+    const n = xs[0].rank > 0 ? xs[0].shape[0] : 0;
+    const check = (t: Tensor, label: string): void => {
+      if (t.rank === 0 || t.shape[0] !== n) {
+        throw new Error(`${ctx}: ${what}: ${label} has shape ${formatShape(t.shape as number[])}, but the inputs have ${n} samples; every input, target and sample weight needs the same number of samples.`);
+      }
+      const d = t.data;
+      for (let i = 0; i < d.length; i++) {
+        if (!Number.isFinite(d[i] as number)) throw new Error(`${ctx}: ${what}: ${label} has a non-finite value ${d[i]} at flat index ${i}.`);
+      }
+    };
+    xs.forEach((t, i) => check(t, `input ${i}`));
+    ys.forEach((t, i) => check(t, `target ${i} ('${this.outputNames[i]}')`));
+    if (n === 0) throw new Error(`${ctx}: ${what} needs at least one sample.`);
+    let sw: Tensor | null = null;
+    if (sampleWeight !== undefined && sampleWeight !== null) {
+      sw = toTensor(sampleWeight as TensorLike, `${ctx}: ${what} sampleWeight`);
+      check(sw, 'sampleWeight');
+    }
+    return { xs, ys, sw, n };
+  }
+
+  private resolveMetrics(ys: Tensor[], outs: Buf[]): Metric[][] {
+    if (this.metrics) return this.metrics;
+    const multi = this.model.outputs.length > 1;
+    this.metrics = this.compiled.metricIds.map((ids, i) =>
+      ids.map((id) => {
+        const m = getMetric(id, {
+          loss: this.compiled.losses[i],
+          yTrueShape: ys[i].shape,
+          yPredShape: outs[i].shape,
+          context: `${this.context}: metric of output '${this.outputNames[i]}'`,
+        });
+        return multi ? renamed(m, `${this.outputNames[i]}_${m.name}`) : m;
+      }),
+    );
+    return this.metrics;
+  }
+
+  /** Which activation the loss of output i differentiates through, if fused. */
+  private fusedActivation(entry: TapeEntry | undefined, loss: Loss): 'softmax' | 'sigmoid' | null {
+    if (!entry) return null;
+    const l = entry.layer as unknown as { outputActivation?: (saved: unknown) => string | null };
+    if (typeof l.outputActivation !== 'function') return null;
+    const act = l.outputActivation(entry.saved);
+    if ((act === 'softmax' || act === 'sigmoid') && loss.canFuse(act)) return act;
+    return null;
+  }
+
+  /** One forward (and, when training, backward and update) on one batch. */
+  private step(xs: Tensor[], ys: Tensor[], sw: Tensor | null, training: boolean): StepResult {
+    const ctx = this.prepare();
+    const arena = this.arena!;
+    const grads = this.grads!;
+    const plan = this.plan!;
+    const heap = ctx.rt.heap;
+    arena.reset();
+    ctx.training = training;
+    if (training) grads.zero();
+    const ins = xs.map((t) => {
+      const b = ctx.buf(t.shape);
+      heap.writeF32(b.ptr, t.data as ArrayLike<number>);
+      return b;
+    });
+    const fw = forwardTrain(this.graph, ctx, ins, training ? plan : new Set(), undefined);
+    const metrics = this.resolveMetrics(ys, fw.outputs);
+    const { losses, lossWeights } = this.compiled;
+    const dOuts: (Buf | null)[] = [];
+    const outputLosses: number[] = [];
+    let total = 0;
+    let anyLoss = false;
+    const swData = sw ? Float32Array.from(sw.data as ArrayLike<number>) : null;
+    for (let i = 0; i < fw.outputs.length; i++) {
+      const loss = losses[i];
+      const out = fw.outputs[i];
+      if (!loss) {
+        dOuts.push(null);
+        outputLosses.push(0);
+        continue;
+      }
+      anyLoss = true;
+      const entry = fw.tape.find((e) => e.node === this.model.outputs[i].node);
+      const fused = training ? this.fusedActivation(entry, loss) : null;
+      const g = training && plan.has(this.model.outputs[i].id) ? ctx.buf(out.shape, true) : null;
+      const maskBuf = fw.masks[i];
+      const yt = ys[i];
+      const v = loss.compute({
+        yTrue: yt.data instanceof Int32Array ? yt.data : Float32Array.from(yt.data as ArrayLike<number>),
+        yTrueShape: yt.shape,
+        yPred: view(ctx, out),
+        yPredShape: out.shape,
+        sampleWeight: swData,
+        sampleWeightShape: sw ? sw.shape : undefined,
+        mask: maskBuf ? view(ctx, maskBuf) : null,
+        grad: g ? view(ctx, g) : null,
+        gradScale: lossWeights[i],
+        fusedActivation: g ? fused : null,
+      });
+      if (fused && g && entry) {
+        (entry.layer as unknown as { useLogitsGradient(saved: unknown): void }).useLogitsGradient(entry.saved);
+      }
+      outputLosses.push(v);
+      total += lossWeights[i] * v;
+      dOuts.push(g);
+    }
+    if (!anyLoss) throw new Error(`${this.context}: no loss to compute; give compile() a loss for at least one output.`);
+    // Regularization penalties on this forward's weights (Keras adds model.losses to the loss).
+    for (const v of this.variables) {
+      if (!v.regularizer) continue;
+      const w = heap.f32(v.ptr, v.size);
+      total += v.regularizer.penalty(w, v.shape);
+      if (training) v.regularizer.gradient(heap.f32(v.ptr, v.size), v.shape, heap.f32(grads.get(v.ptr), v.size));
+    }
+    total += activityPenalty(ctx, fw.tape);
+    for (let i = 0; i < fw.outputs.length; i++) {
+      const out = fw.outputs[i];
+      const maskBuf = fw.masks[i];
+      for (const m of metrics[i]) {
+        const yt = ys[i];
+        m.update({
+          yTrue: yt.data instanceof Int32Array ? yt.data : Float32Array.from(yt.data as ArrayLike<number>),
+          yTrueShape: yt.shape,
+          yPred: view(ctx, out),
+          yPredShape: out.shape,
+          sampleWeight: swData,
+          sampleWeightShape: sw ? sw.shape : undefined,
+          mask: maskBuf ? view(ctx, maskBuf) : null,
+        });
+      }
+    }
+    if (training) {
+      backwardTape(this.graph, ctx, fw.tape, dOuts, plan);
+      this.compiled.optimizer.applyGradients(this.variables.map((v) => grads.get(v.ptr)));
+      this.model.weightsUpdated();
+    }
+    const batch = xs[0].shape[0];
+    this.lossTracker.update({ values: total, weight: batch });
+    if (this.outputNames.length > 1) outputLosses.forEach((l, i) => this.outputLossTrackers[i].update({ values: l, weight: batch }));
+    return { loss: total, outputLosses };
+  }
+
+  /** Current results: { loss, [output_loss...], metric: value, ... } in Keras's order. */
+  private results(): Logs {
+    const logs: Logs = { loss: this.lossTracker.result() };
+    if (this.outputNames.length > 1) for (const t of this.outputLossTrackers) logs[t.name] = t.result();
+    for (const list of this.metrics ?? []) for (const m of list) logs[m.name] = m.result();
+    return logs;
+  }
+
+  private resetMetrics(): void {
+    this.lossTracker.reset();
+    for (const t of this.outputLossTrackers) t.reset();
+    for (const list of this.metrics ?? []) for (const m of list) m.reset();
+  }
+
+  private static flatten(logs: Logs): number | number[] {
+    const v = Object.values(logs);
+    return v.length === 1 ? v[0] : v;
+  }
+
+  trainOnBatch(x: unknown, y: unknown, options: BatchOptions = {}): number | number[] | Logs {
+    checkOptionKeys(options, ['sampleWeight', 'resetMetrics', 'returnDict'], this.context, 'trainOnBatch');
+    const { xs, ys, sw } = this.normalizeData(x, y, options.sampleWeight, 'trainOnBatch');
+    if (options.resetMetrics !== false) this.resetMetrics();
+    this.step(xs, ys, sw, true);
+    const logs = this.results();
+    return options.returnDict ? logs : Trainer.flatten(logs);
+  }
+
+  testOnBatch(x: unknown, y: unknown, options: BatchOptions = {}): number | number[] | Logs {
+    checkOptionKeys(options, ['sampleWeight', 'resetMetrics', 'returnDict'], this.context, 'testOnBatch');
+    const { xs, ys, sw } = this.normalizeData(x, y, options.sampleWeight, 'testOnBatch');
+    if (options.resetMetrics !== false) this.resetMetrics();
+    this.step(xs, ys, sw, false);
+    const logs = this.results();
+    return options.returnDict ? logs : Trainer.flatten(logs);
+  }
+
+  async evaluate(x: unknown, y: unknown, options: EvaluateOptions = {}): Promise<number | number[] | Logs> {
+    checkOptionKeys(options, ['batchSize', 'verbose', 'sampleWeight', 'callbacks', 'returnDict'], this.context, 'evaluate');
+    const batchSize = positiveInt(options.batchSize ?? 32, this.context, 'evaluate batchSize');
+    const { xs, ys, sw, n } = this.normalizeData(x, y, options.sampleWeight, 'evaluate');
+    const cbs = toCallbacks(options.callbacks, `${this.context}: evaluate`);
+    const logs = await this.runEvaluation(xs, ys, sw, n, batchSize, cbs);
+    return options.returnDict ? logs : Trainer.flatten(logs);
+  }
+
+  private async runEvaluation(xs: Tensor[], ys: Tensor[], sw: Tensor | null, n: number, batchSize: number, cbs: Callback[]): Promise<Logs> {
+    this.resetMetrics();
+    for (const c of cbs) await c.onTestBegin({});
+    let b = 0;
+    for (let start = 0; start < n; start += batchSize, b++) {
+      const end = Math.min(n, start + batchSize);
+      for (const c of cbs) await c.onTestBatchBegin(b, {});
+      this.step(xs.map((t) => rows(t, start, end)), ys.map((t) => rows(t, start, end)), sw ? rows(sw, start, end) : null, false);
+      const logs = this.results();
+      for (const c of cbs) await c.onTestBatchEnd(b, logs);
+      if (cbs.length > 0) await yieldNow();
+    }
+    const logs = this.results();
+    for (const c of cbs) await c.onTestEnd(logs);
+    return logs;
+  }
+
+  async fit(x: unknown, y: unknown, options: FitOptions = {}): Promise<History> {
+    const ctx = this.context;
+    checkOptionKeys(options, FIT_KEYS, ctx, 'fit');
+    const batchSize = positiveInt(options.batchSize ?? 32, ctx, 'fit batchSize');
+    const epochs = positiveInt(options.epochs ?? 1, ctx, 'fit epochs');
+    const initialEpoch = options.initialEpoch ?? 0;
+    if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new Error(`${ctx}: fit initialEpoch must be a non-negative integer, received ${String(initialEpoch)}.`);
+    const verboseOpt = options.verbose ?? 'auto';
+    if (![0, 1, 2, 'auto'].includes(verboseOpt as number)) throw new Error(`${ctx}: fit verbose must be 0, 1, 2 or 'auto', received ${String(verboseOpt)}.`);
+    const verbose = verboseOpt === 'auto' ? 1 : (verboseOpt as 0 | 1 | 2);
+    const shuffle = options.shuffle ?? true;
+    if (typeof shuffle !== 'boolean') throw new Error(`${ctx}: fit shuffle must be a boolean, received ${String(shuffle)}.`);
+    const validationFreq = positiveInt(options.validationFreq ?? 1, ctx, 'fit validationFreq');
+    const split = options.validationSplit ?? 0;
+    if (typeof split !== 'number' || !(split >= 0 && split < 1)) throw new Error(`${ctx}: fit validationSplit must be a number in [0, 1), received ${String(split)}.`);
+    let { xs, ys, sw, n } = this.normalizeData(x, y, options.sampleWeight, 'fit');
+    let val: { xs: Tensor[]; ys: Tensor[]; sw: Tensor | null; n: number } | null = null;
+    if (options.validationData !== undefined && options.validationData !== null) {
+      const vd = options.validationData;
+      if (!Array.isArray(vd) || vd.length < 2 || vd.length > 3) {
+        throw new Error(`${ctx}: fit validationData must be [x, y] or [x, y, sampleWeight], received ${Array.isArray(vd) ? `a list of ${vd.length}` : String(vd)}.`);
+      }
+      val = this.normalizeData(vd[0], vd[1], vd[2], 'fit validationData');
+    } else if (split > 0) {
+      // keras/src/trainers/data_adapters/array_slicing.py train_validation_split: the last samples, before shuffling.
+      const at = Math.floor(n * (1 - split));
+      if (at === 0 || at === n) {
+        throw new Error(`${ctx}: fit validationSplit ${split} of ${n} samples leaves ${at === 0 ? 'no training' : 'no validation'} samples.`);
+      }
+      val = { xs: xs.map((t) => rows(t, at, n)), ys: ys.map((t) => rows(t, at, n)), sw: sw ? rows(sw, at, n) : null, n: n - at };
+      xs = xs.map((t) => rows(t, 0, at));
+      ys = ys.map((t) => rows(t, 0, at));
+      sw = sw ? rows(sw, 0, at) : null;
+      n = at;
+    }
+    const valBatch = positiveInt(options.validationBatchSize ?? batchSize, ctx, 'fit validationBatchSize');
+    const history = new History();
+    const cbs: Callback[] = [...toCallbacks(options.callbacks, `${ctx}: fit`)];
+    if (verbose > 0) cbs.push(new ProgbarLogger(verbose as 1 | 2));
+    cbs.push(history);
+    const steps = Math.ceil(n / batchSize);
+    for (const c of cbs) {
+      c.setModel(this.model);
+      c.setParams({ epochs, steps, verbose });
+    }
+    const random = new Random(options.seed);
+    const order = new Int32Array(n);
+    this.model.stopTraining = false;
+    for (const c of cbs) await c.onTrainBegin({});
+    let trainLogs: Logs = {};
+    for (let epoch = initialEpoch; epoch < epochs; epoch++) {
+      this.resetMetrics();
+      for (const c of cbs) await c.onEpochBegin(epoch, {});
+      for (let i = 0; i < n; i++) order[i] = i;
+      if (shuffle) {
+        for (let i = n - 1; i > 0; i--) {
+          const j = Math.floor(random.uniform() * (i + 1));
+          const t = order[i];
+          order[i] = order[j];
+          order[j] = t;
+        }
+      }
+      for (let b = 0; b < steps; b++) {
+        const start = b * batchSize;
+        const end = Math.min(n, start + batchSize);
+        for (const c of cbs) await c.onBatchBegin(b, {});
+        const idx = order.subarray(start, end);
+        const pick = (t: Tensor): Tensor => (shuffle ? gather(t, idx) : rows(t, start, end));
+        this.step(xs.map(pick), ys.map(pick), sw ? pick(sw) : null, true);
+        trainLogs = this.results();
+        for (const c of cbs) await c.onBatchEnd(b, trainLogs);
+        await yieldNow();
+        if (this.model.stopTraining) break;
+      }
+      const epochLogs: Logs = { ...trainLogs };
+      if (val && (epoch + 1) % validationFreq === 0) {
+        const vl = await this.runEvaluation(val.xs, val.ys, val.sw, val.n, valBatch, cbs.filter((c) => !(c instanceof ProgbarLogger || c instanceof History)));
+        for (const [k, v] of Object.entries(vl)) epochLogs[`val_${k}`] = v;
+      }
+      for (const c of cbs) await c.onEpochEnd(epoch, epochLogs);
+      if (this.model.stopTraining) break;
+    }
+    for (const c of cbs) await c.onTrainEnd(trainLogs);
+    return history;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.arena?.dispose();
+    this.grads?.dispose();
+  }
+}
+
+function isNumberArray(v: unknown[]): boolean {
+  return v.length > 0 && typeof v[0] === 'number';
+}
+
+function positiveInt(v: unknown, ctx: string, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+    throw new Error(`${ctx}: ${what} must be a positive integer, received ${typeof v === 'string' ? `'${v}' (a string)` : String(v)}.`);
+  }
+  return v;
+}
+
+/** A metric reported under another name (multi-output models prefix the output's name, as Keras). */
+function renamed(m: Metric, name: string): Metric {
+  Object.defineProperty(m, 'name', { value: name, configurable: true });
+  return m;
+}
+
+/** Rows [start, end) of the first axis. */
+function rows(t: Tensor, start: number, end: number): Tensor {
+  const row = t.size / t.shape[0];
+  return new Tensor(t.data.slice(start * row, end * row) as typeof t.data, [end - start, ...t.shape.slice(1)], t.dtype);
+}
+
+/** The rows idx of the first axis, in that order. */
+function gather(t: Tensor, idx: Int32Array): Tensor {
+  const row = t.size / t.shape[0];
+  const out = new (t.data.constructor as new (n: number) => typeof t.data)(idx.length * row);
+  for (let i = 0; i < idx.length; i++) out.set(t.data.subarray(idx[i] * row, (idx[i] + 1) * row), i * row);
+  return new Tensor(out, [idx.length, ...t.shape.slice(1)], t.dtype);
+}

@@ -1,0 +1,274 @@
+// compile / trainOnBatch / testOnBatch / evaluate / fit: the loop's Keras
+// semantics (defaults, validationSplit, callbacks and their logs, History,
+// stopTraining, shuffling, verbose output), regularizers and constraints in
+// the update, frozen layers, errors, and flat memory over many steps.
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Input, Model, Sequential, init, layers } from '../../src/index';
+import { getRuntime } from '../../src/wasm/module';
+import { randArray } from '../util';
+
+beforeAll(async () => {
+  await init();
+});
+
+function tinyModel(seed = 1, extra: Record<string, unknown> = {}): Sequential {
+  return new Sequential({
+    layers: [
+      new layers.Dense({ units: 4, activation: 'tanh', inputShape: [3], kernelInitializer: { className: 'GlorotUniform', config: { seed } }, ...extra }),
+      new layers.Dense({ units: 1, activation: 'sigmoid', kernelInitializer: { className: 'GlorotUniform', config: { seed: seed + 1 } } }),
+    ],
+  });
+}
+
+function data(n: number, seed = 3) {
+  const x = randArray(n * 3, seed);
+  const y = Float32Array.from({ length: n }, (_, i) => (x[i * 3] + x[i * 3 + 1] > 0 ? 1 : 0));
+  return { x: { data: x, shape: [n, 3] }, y: { data: y, shape: [n, 1] } };
+}
+
+describe('compile', () => {
+  it('rejects unknown options, with the camelCase hint', () => {
+    const m = tinyModel();
+    expect(() => m.compile({ optimizer: 'adam', loss: 'mse', loss_weights: [1] } as never)).toThrow(/unknown compile option 'loss_weights' \(did you mean 'lossWeights'\?\)/);
+    expect(() => m.compile({ optimizer: 'adam' } as never)).toThrow(/compile needs a loss/);
+    expect(() => m.compile({ optimizer: 'adamm', loss: 'mse' })).toThrow(/adamm/);
+    m.dispose();
+  });
+  it('training before compile says so', async () => {
+    const m = tinyModel();
+    const { x, y } = data(4);
+    await expect(m.trainOnBatch(x, y)).rejects.toThrow(/trainOnBatch needs a compiled model; call model.compile/);
+    m.dispose();
+  });
+});
+
+describe('trainOnBatch / testOnBatch / evaluate', () => {
+  it('returns the loss before the update, then [loss, ...metrics]; testOnBatch changes nothing', async () => {
+    const m = tinyModel();
+    m.compile({ optimizer: 'sgd', loss: 'binary_crossentropy' });
+    const { x, y } = data(8);
+    const before = m.getWeights();
+    const t0 = (await m.testOnBatch(x, y)) as number;
+    expect(m.getWeights().map((w) => Array.from(w.data))).toEqual(before.map((w) => Array.from(w.data)));
+    const l0 = (await m.trainOnBatch(x, y)) as number;
+    expect(l0).toBeCloseTo(t0, 6);
+    const l1 = (await m.trainOnBatch(x, y)) as number;
+    expect(l1).toBeLessThan(l0);
+    m.compile({ optimizer: 'adam', loss: 'binary_crossentropy', metrics: ['accuracy'] });
+    const r = (await m.trainOnBatch(x, y)) as number[];
+    expect(r).toHaveLength(2);
+    expect(r[1]).toBeGreaterThanOrEqual(0);
+    expect(r[1]).toBeLessThanOrEqual(1);
+    const d = (await m.evaluate(x, y, { returnDict: true })) as Record<string, number>;
+    expect(Object.keys(d)).toEqual(['loss', 'accuracy']);
+    m.dispose();
+  });
+
+  it('evaluate averages over batches weighted by batch size (as Keras loss tracker)', async () => {
+    const m = tinyModel(5);
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    const { x, y } = data(10, 9);
+    const whole = (await m.evaluate(x, y, { batchSize: 10 })) as number;
+    const parts = (await m.evaluate(x, y, { batchSize: 3 })) as number;
+    expect(parts).toBeCloseTo(whole, 5);
+    m.dispose();
+  });
+
+  it('bad data: sample counts, non-finite values, wrong option names', async () => {
+    const m = tinyModel();
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    const { x } = data(4);
+    await expect(m.trainOnBatch(x, { data: new Float32Array(3), shape: [3, 1] })).rejects.toThrow(/every input, target and sample weight needs the same number of samples/);
+    await expect(m.trainOnBatch(x, { data: Float32Array.from([0, NaN, 0, 0]), shape: [4, 1] })).rejects.toThrow(/non-finite value NaN at flat index 1/);
+    await expect(m.fit(x, { data: new Float32Array(4), shape: [4, 1] }, { batch_size: 2 } as never)).rejects.toThrow(/unknown fit option 'batch_size' \(did you mean 'batchSize'\?\)/);
+    m.dispose();
+  });
+});
+
+describe('fit', () => {
+  it('learns, returns a History with loss, metrics and val_ metrics per epoch; callbacks see Keras logs in order', async () => {
+    const m = tinyModel(2);
+    m.compile({ optimizer: 'adam', loss: 'binary_crossentropy', metrics: ['accuracy'] });
+    const { x, y } = data(64, 4);
+    const events: string[] = [];
+    const h = await m.fit(x, y, {
+      epochs: 5, batchSize: 16, validationSplit: 0.25, verbose: 0, seed: 1,
+      callbacks: [{
+        onTrainBegin: () => void events.push('trainBegin'),
+        onEpochBegin: (e: number) => void events.push(`epochBegin ${e}`),
+        onBatchEnd: async (b: number, logs?: Record<string, number>) => {
+          await new Promise((r) => setTimeout(r, 0));
+          events.push(`batchEnd ${b} ${Object.keys(logs ?? {}).join(',')}`);
+        },
+        onEpochEnd: (e: number, logs?: Record<string, number>) => void events.push(`epochEnd ${e} ${Object.keys(logs ?? {}).join(',')}`),
+        onTrainEnd: () => void events.push('trainEnd'),
+      }],
+    });
+    expect(h.epoch).toEqual([0, 1, 2, 3, 4]);
+    expect(Object.keys(h.history)).toEqual(['loss', 'accuracy', 'val_loss', 'val_accuracy']);
+    expect(h.history.loss[4]).toBeLessThan(h.history.loss[0]);
+    // 48 training samples in batches of 16: 3 batches per epoch.
+    expect(events.slice(0, 5)).toEqual(['trainBegin', 'epochBegin 0', 'batchEnd 0 loss,accuracy', 'batchEnd 1 loss,accuracy', 'batchEnd 2 loss,accuracy']);
+    expect(events[5]).toBe('epochEnd 0 loss,accuracy,val_loss,val_accuracy');
+    expect(events[events.length - 1]).toBe('trainEnd');
+    m.dispose();
+  });
+
+  it('validationSplit holds out the last samples before shuffling (Keras floor rule)', async () => {
+    const m = tinyModel(3);
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    const { x, y } = data(10, 6);
+    const h = await m.fit(x, y, { epochs: 1, batchSize: 4, validationSplit: 0.35, verbose: 0, shuffle: false });
+    // floor(10 * 0.65) = 6 training samples: the validation loss is the loss on samples 6..9 after the epoch.
+    const tail = { data: x.data.slice(18), shape: [4, 3] };
+    const ytail = { data: y.data.slice(6), shape: [4, 1] };
+    expect(h.history.val_loss[0]).toBeCloseTo((await m.evaluate(tail, ytail)) as number, 6);
+    const one = data(1);
+    await expect(m.fit(one.x, one.y, { validationSplit: 0.5, verbose: 0 })).rejects.toThrow(/validationSplit 0.5 of 1 samples leaves no training samples/);
+    m.dispose();
+  });
+
+  it('shuffle: false with a seed is reproducible; seeded shuffling is reproducible', async () => {
+    const run = async (opts: Record<string, unknown>) => {
+      const m = tinyModel(4);
+      m.compile({ optimizer: 'sgd', loss: 'mse' });
+      const { x, y } = data(20, 8);
+      const h = await m.fit(x, y, { epochs: 2, batchSize: 6, verbose: 0, ...opts });
+      m.dispose();
+      return h.history.loss;
+    };
+    expect(await run({ shuffle: false })).toEqual(await run({ shuffle: false }));
+    expect(await run({ seed: 5 })).toEqual(await run({ seed: 5 }));
+    expect(await run({ seed: 5 })).not.toEqual(await run({ shuffle: false }));
+  });
+
+  it('model.stopTraining in a callback ends fit after that batch', async () => {
+    const m = tinyModel();
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    const { x, y } = data(32);
+    let batches = 0;
+    const h = await m.fit(x, y, {
+      epochs: 10, batchSize: 4, verbose: 0,
+      callbacks: [{ onBatchEnd: () => { batches++; if (batches === 3) m.stopTraining = true; } }],
+    });
+    expect(batches).toBe(3);
+    expect(h.epoch).toEqual([0]);
+    m.dispose();
+  });
+
+  it('verbose 2 prints Keras-style lines per epoch', async () => {
+    const m = tinyModel();
+    m.compile({ optimizer: 'sgd', loss: 'mse', metrics: ['mae'] });
+    const { x, y } = data(8);
+    const lines: string[] = [];
+    const orig = process.stdout.write.bind(process.stdout);
+    (process.stdout as { write: unknown }).write = (s: string) => (lines.push(s), true);
+    try {
+      await m.fit(x, y, { epochs: 2, batchSize: 4, verbose: 2 });
+    } finally {
+      (process.stdout as { write: unknown }).write = orig;
+    }
+    const text = lines.join('');
+    expect(text).toMatch(/Epoch 1\/2\n2\/2 ━+ \d+s \d+(ms|us)\/step - loss: \d\.\d{4} - mae: \d\.\d{4}\n/);
+    expect(text).toMatch(/Epoch 2\/2\n/);
+    m.dispose();
+  });
+});
+
+describe('regularizers, constraints, frozen layers', () => {
+  it('an L2 kernel regularizer adds its penalty to the reported loss', async () => {
+    const plain = tinyModel(6);
+    const reg = tinyModel(6, { kernelRegularizer: { className: 'L2', config: { l2: 0.5 } } });
+    plain.compile({ optimizer: 'sgd', loss: 'mse' });
+    reg.compile({ optimizer: 'sgd', loss: 'mse' });
+    const { x, y } = data(6);
+    const k = reg.layers[0].getWeights()[0].data;
+    let sq = 0;
+    for (const v of k) sq += v * v;
+    const lp = (await plain.testOnBatch(x, y)) as number;
+    const lr = (await reg.testOnBatch(x, y)) as number;
+    expect(lr - lp).toBeCloseTo(0.5 * sq, 4);
+    // and the update shrinks the kernel more than without it
+    await plain.trainOnBatch(x, y);
+    await reg.trainOnBatch(x, y);
+    const norm = (m: Sequential) => Array.from(m.layers[0].getWeights()[0].data as Float32Array).reduce((a, v) => a + v * v, 0);
+    expect(norm(reg)).toBeLessThan(norm(plain));
+    plain.dispose();
+    reg.dispose();
+  });
+
+  it('a NonNeg kernel constraint holds after every update', async () => {
+    const m = tinyModel(7, { kernelConstraint: 'non_neg' });
+    m.compile({ optimizer: new (await import('../../src/training/optimizers')).SGD({ learningRate: 1 }), loss: 'mse' });
+    const { x, y } = data(16);
+    for (let i = 0; i < 3; i++) await m.trainOnBatch(x, y);
+    expect(Math.min(...m.layers[0].getWeights()[0].data)).toBeGreaterThanOrEqual(0);
+    m.dispose();
+  });
+
+  it('trainable = false freezes a layer; summary counts follow', async () => {
+    const m = tinyModel(8);
+    m.layers[0].trainable = false;
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    const { x, y } = data(8);
+    const w0 = m.layers[0].getWeights().map((w) => Array.from(w.data));
+    const w1 = m.layers[1].getWeights().map((w) => Array.from(w.data));
+    await m.trainOnBatch(x, y);
+    expect(m.layers[0].getWeights().map((w) => Array.from(w.data))).toEqual(w0);
+    expect(m.layers[1].getWeights().map((w) => Array.from(w.data))).not.toEqual(w1);
+    const lines: string[] = [];
+    m.summary((s) => lines.push(s));
+    expect(lines.join('\n')).toMatch(/Trainable params: 5 \(20\.00 B\)/);
+    expect(lines.join('\n')).toMatch(/Non-trainable params: 16 \(64\.00 B\)/);
+    m.dispose();
+  });
+});
+
+describe('multi-output models', () => {
+  it('a loss per output, lossWeights, per-output loss logs, targets by name', async () => {
+    const inp = Input({ shape: [3] });
+    const h = new layers.Dense({ units: 4, activation: 'relu', name: 'trunk' }).apply(inp);
+    const a = new layers.Dense({ units: 1, name: 'reg' }).apply(h);
+    const b = new layers.Dense({ units: 2, activation: 'softmax', name: 'cls' }).apply(h);
+    const m = new Model({ inputs: inp, outputs: [a, b] as never });
+    m.compile({ optimizer: 'sgd', loss: { reg: 'mse', cls: 'sparse_categorical_crossentropy' }, lossWeights: { reg: 0.5, cls: 2 } });
+    const x = { data: randArray(12, 1), shape: [4, 3] };
+    const yReg = { data: randArray(4, 2), shape: [4, 1] };
+    const yCls = { data: Float32Array.from([0, 1, 1, 0]), shape: [4] };
+    const d = (await m.testOnBatch(x, { reg: yReg, cls: yCls }, { returnDict: true })) as Record<string, number>;
+    expect(Object.keys(d)).toEqual(['loss', 'reg_loss', 'cls_loss']);
+    expect(d.loss).toBeCloseTo(0.5 * d.reg_loss + 2 * d.cls_loss, 5);
+    const l0 = (await m.trainOnBatch(x, [yReg, yCls])) as number[];
+    expect(l0[0]).toBeCloseTo(d.loss, 5);
+    m.dispose();
+  });
+});
+
+describe('memory', () => {
+  it('10,000 trainOnBatch calls leave WebAssembly memory and the JS heap flat', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const m = new Sequential({
+      layers: [new layers.Embedding({ inputDim: 20, outputDim: 5, inputShape: [7] } as never), new layers.Flatten(), new layers.Dense({ units: 1 })],
+    });
+    m.compile({ optimizer: 'adam', loss: 'mse', metrics: ['mae'] });
+    const x = { data: Float32Array.from({ length: 28 }, (_, i) => i % 20), shape: [4, 7] };
+    const y = { data: randArray(4, 1), shape: [4, 1] };
+    const heap = getRuntime('test').heap;
+    for (let i = 0; i < 20; i++) await m.trainOnBatch(x, y);
+    const bytes = heap.allocatedBytes;
+    const memBytes = getRuntime('test').exports.memory.buffer.byteLength;
+    gc();
+    const js0 = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 10_000; i++) await m.trainOnBatch(x, y);
+    gc();
+    const js1 = process.memoryUsage().heapUsed;
+    // Per-call garbage is collected; nothing accumulates (10,000 calls leaking even 200 bytes each would show).
+    expect(js1 - js0).toBeLessThan(1_000_000);
+    expect(heap.allocatedBytes).toBe(bytes);
+    expect(getRuntime('test').exports.memory.buffer.byteLength).toBe(memBytes);
+    m.dispose();
+  });
+});
