@@ -197,6 +197,7 @@ for cls, gen in REGRESSION.items():
         note="(3, 5, 17) masked, mean_with_sample_weight",
     )
     loss_case(cls, dict(cfg, reduction="sum"), yt, yp, mask=m, note="(3, 5, 17) masked, sum")
+    loss_case(cls, dict(cfg, reduction="mean"), yt, yp, mask=m, sw=uniform(0, 2, 3, 5), note="(3, 5, 17) masked, mean")
 
 # Hinge with {0,1} labels in a (5, 1) output and (5,) labels (squeeze_or_expand).
 yt = rng.integers(0, 2, size=(5,)).astype(float)

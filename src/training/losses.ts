@@ -1365,20 +1365,23 @@ export class CategoricalHinge extends Loss {
     const ps = this.sameShapes(yTrueShape, yPredShape);
     return { ...axisLayout(ps, ps.length - 1), tShape: ps, pShape: ps };
   }
-  private margin(yTrue: Float32Array | Int32Array, yPred: Float32Array, base: number, C: number): { m: number; neg: number } {
-    let pos = 0;
+  /** neg = max((1 - y) * p) of the row at `base` (the margin is neg - sum(y * p) + 1). */
+  private neg(yTrue: Float32Array | Int32Array, yPred: Float32Array, base: number, C: number): number {
     let neg = -Infinity;
-    for (let c = 0; c < C; c++) {
-      const t = yTrue[base + c];
-      const p = yPred[base + c];
-      pos += t * p;
-      neg = Math.max(neg, (1 - t) * p);
-    }
-    return { m: neg - pos + 1, neg };
+    for (let c = 0; c < C; c++) neg = Math.max(neg, (1 - yTrue[base + c]) * yPred[base + c]);
+    return neg;
+  }
+  private pos(yTrue: Float32Array | Int32Array, yPred: Float32Array, base: number, C: number): number {
+    let pos = 0;
+    for (let c = 0; c < C; c++) pos += yTrue[base + c] * yPred[base + c];
+    return pos;
   }
   protected forward(yTrue: Float32Array | Int32Array, yPred: Float32Array, L: Layout, values: Float64Array): null {
     const { outer, C } = L;
-    for (let v = 0; v < outer; v++) values[v] = Math.max(this.margin(yTrue, yPred, v * C, C).m, 0);
+    for (let v = 0; v < outer; v++) {
+      const base = v * C;
+      values[v] = Math.max(this.neg(yTrue, yPred, base, C) - this.pos(yTrue, yPred, base, C) + 1, 0);
+    }
     return null;
   }
   protected backward(
@@ -1393,8 +1396,8 @@ export class CategoricalHinge extends Loss {
       const ev = eff[v];
       if (ev === 0) continue;
       const base = v * C;
-      const { m, neg } = this.margin(yTrue, yPred, base, C);
-      if (!(m >= 0)) continue;
+      const neg = this.neg(yTrue, yPred, base, C);
+      if (!(neg - this.pos(yTrue, yPred, base, C) + 1 >= 0)) continue;
       let ties = 0;
       for (let c = 0; c < C; c++) if ((1 - yTrue[base + c]) * yPred[base + c] === neg) ties++;
       for (let c = 0; c < C; c++) {

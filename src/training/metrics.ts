@@ -796,13 +796,17 @@ function updateConfusion(where: Where, acc: ConfusionAccumulators, a: CheckedMet
     const C = ps[ps.length - 1];
     const rows = C === 0 ? 0 : yp.length / C;
     const f = new Float32Array(yp.length).fill(Math.fround(NEG_INF));
-    const idx = new Int32Array(C);
+    const k = Math.min(o.topK, C);
+    const src = yp;
+    const order = new Int32Array(C);
+    let base = 0;
+    // ops.top_k: the k largest, the lower index first among ties
+    const byScore = (i: number, j: number): number => src[base + j] - src[base + i] || i - j;
     for (let r = 0; r < rows; r++) {
-      // ops.top_k: the k largest, lower index first among ties
-      for (let c = 0; c < C; c++) idx[c] = c;
-      const base = r * C;
-      const order = Array.from(idx).sort((i, j) => yp[base + j] - yp[base + i] || i - j);
-      for (let j = 0; j < Math.min(o.topK, C); j++) f[base + order[j]] = yp[base + order[j]];
+      base = r * C;
+      for (let c = 0; c < C; c++) order[c] = c;
+      order.sort(byScore);
+      for (let j = 0; j < k; j++) f[base + order[j]] = src[base + order[j]];
     }
     yp = f;
   }

@@ -335,13 +335,17 @@ describe('losses: Keras losses_test.py / loss_test.py expected values', () => {
     const sw = f32([0.4, 0.3, 0.2, 0.1]);
     const mse = new MeanSquaredError();
     const sq = (a: number, b: number) => (a - b) * (a - b);
-    almost(mse.compute({ ...y, mask, maskShape: [4] }), (sq(1, 0.1) + sq(1, 0.3) + sq(0, 0.4)) / 3, 'mask');
-    almost(mse.compute({ ...y, mask: f32([0, 0, 0, 0]), maskShape: [4] }), 0, 'all masked');
-    almost(mse.compute({ ...y, sampleWeight: sw }), (0.4 * sq(1, 0.1) + 0.3 * sq(0, 0.2) + 0.2 * sq(1, 0.3) + 0.1 * sq(0, 0.4)) / 4, 'weights');
+    close(mse.compute({ ...y, mask, maskShape: [4] }), (sq(1, 0.1) + sq(1, 0.3) + sq(0, 0.4)) / 3, 1e-6, 1e-7, 'mask');
+    close(mse.compute({ ...y, mask: f32([0, 0, 0, 0]), maskShape: [4] }), 0, 1e-6, 1e-7, 'all masked');
+    close(mse.compute({ ...y, sampleWeight: sw }), (0.4 * sq(1, 0.1) + 0.3 * sq(0, 0.2) + 0.2 * sq(1, 0.3) + 0.1 * sq(0, 0.4)) / 4, 1e-6, 1e-7, 'weights');
     const want = (0.4 * sq(1, 0.1) + 0.2 * sq(1, 0.3) + 0.1 * sq(0, 0.4)) / 3;
-    almost(mse.compute({ ...y, sampleWeight: sw, mask, maskShape: [4] }), want, 'mask and weights');
+    close(mse.compute({ ...y, sampleWeight: sw, mask, maskShape: [4] }), want, 1e-6, 1e-7, 'mask and weights');
     // test_rank_adjustment: mask (4, 1), weights (4, 1)
-    almost(mse.compute({ ...y, sampleWeight: sw, sampleWeightShape: [4, 1], mask, maskShape: [4, 1] }), want, 'rank adjustment');
+    close(mse.compute({ ...y, sampleWeight: sw, sampleWeightShape: [4, 1], mask, maskShape: [4, 1] }), want, 1e-6, 1e-7, 'rank adjustment');
+    // the default mask shape is y_pred's shape without its last axis
+    const seq = { yTrue: f32([1, 2, 3, 4, 5, 6]), yTrueShape: [1, 3, 2], yPred: f32([0, 0, 0, 0, 0, 0]), yPredShape: [1, 3, 2] };
+    expect(mse.compute({ ...seq, mask: f32([1, 0, 1]) })).toBe(mse.compute({ ...seq, mask: f32([1, 0, 1]), maskShape: [1, 3] }));
+    close(mse.compute({ ...seq, mask: f32([1, 0, 1]) }), ((1 + 4) / 2 + (25 + 36) / 2) / 2, 1e-6, 0, 'default mask shape');
   });
 });
 
