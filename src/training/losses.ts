@@ -599,17 +599,25 @@ export abstract class Loss {
         );
       }
     }
+    const [yTrue, tShape] = this.adaptTargets(args.yTrue, yTrueShape, yPredShape);
     return {
-      yTrue: args.yTrue,
+      yTrue,
       yPred: args.yPred,
       sampleWeight,
       mask,
       grad,
       gradScale,
       fused,
-      yTrueShape,
+      yTrueShape: tShape,
       yPredShape,
     };
+  }
+
+  /** Hook: element-wise losses broadcast targets to y_pred's shape (see ElementwiseLoss). */
+  protected adaptTargets(
+    yTrue: Float32Array | Int32Array, yTrueShape: readonly number[], _yPredShape: readonly number[],
+  ): [Float32Array | Int32Array, readonly number[]] {
+    return [yTrue, yTrueShape];
   }
 
   /** Steps 2-4 of Loss.__call__ (see the header): the combined weight aligned with the values. */
@@ -698,10 +706,38 @@ export abstract class Loss {
 // ---------------------------------------------------------------------------
 
 abstract class ElementwiseLoss extends Loss {
+  /**
+   * Whether targets broadcast to y_pred (element-wise ops do; the backend
+   * crossentropies check for equal shapes: keras/src/backend/tensorflow/nn.py).
+   */
+  protected broadcastTargets = true;
   /** The axis reduced (Keras: -1 unless the class takes `axis`). */
   protected axis = -1;
   /** mean over the axis (true) or sum (KLD). */
   protected meanOverAxis = true;
+
+  /**
+   * Keras's element-wise loss functions (losses.py: mean_squared_error, ...)
+   * compute `y_true - y_pred` after squeeze_or_expand_to_same_rank, so a
+   * target broadcasts against the prediction as numpy does: the tutorial's
+   * (1,) label against a (1, 5) output is each unit's error against that
+   * label. Such targets are expanded to y_pred's shape here.
+   */
+  protected override adaptTargets(
+    yTrue: Float32Array | Int32Array, yTrueShape: readonly number[], yPredShape: readonly number[],
+  ): [Float32Array | Int32Array, readonly number[]] {
+    const [ts, ps] = squeezeOrExpand(yTrueShape, yPredShape);
+    if (!this.broadcastTargets || sameShape(ts, ps)) return [yTrue, yTrueShape];
+    const b = broadcastShapes(ts, ps);
+    if (b === null || !sameShape(b, ps)) return [yTrue, yTrueShape];
+    const out = new Float32Array(sizeOf(ps));
+    const st = alignedStrides(ts, ps);
+    let i = 0;
+    forEachPair(ps, st, alignedStrides(ps, ps), (it) => {
+      out[i++] = yTrue[it];
+    });
+    return [out, ps];
+  }
 
   protected prepare(yTrueShape: readonly number[], yPredShape: readonly number[], yTrue: Float32Array | Int32Array): Layout {
     const ps = this.sameShapes(yTrueShape, yPredShape);
@@ -987,6 +1023,7 @@ function bceProbGrad(t: number, p: number): number {
  * max(z, 0) - z y + log(1 + exp(-|z|)) (gradient sigmoid(z) - y).
  */
 export class BinaryCrossentropy extends ElementwiseLoss {
+  protected override broadcastTargets = false;
   readonly fromLogits: boolean;
   readonly labelSmoothing: number;
   constructor(args: BinaryCrossentropyOptions = {}, context?: string) {
@@ -1038,6 +1075,7 @@ export interface BinaryFocalCrossentropyOptions extends BinaryCrossentropyOption
  * sigmoid(z) and bce is then the clipped probability form, as in Keras.
  */
 export class BinaryFocalCrossentropy extends ElementwiseLoss {
+  protected override broadcastTargets = false;
   readonly fromLogits: boolean;
   readonly labelSmoothing: number;
   readonly applyClassBalancing: boolean;

@@ -200,8 +200,11 @@ export class Trainer {
     if (missing.length > 0) {
       const l = missing[0];
       throw new Error(
-        `${this.context}: layer '${l.name}' (${l.className}) cannot be trained through yet: it has no backward pass, ` +
-          `and layers before it have trainable weights. Set trainable = false on the layers before it, or use supported layers.`,
+        `${this.context}: layer '${l.name}' (${l.className}) cannot be trained yet: it has no backward pass` +
+          (l.trainableWeights.length > 0
+            ? ` (set trainable = false on it to train the rest)`
+            : `, and layers before it have trainable weights (set trainable = false on those to train the rest)`) +
+          '.',
       );
     }
     const owners = weightOwners(this.model);
