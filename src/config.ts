@@ -73,11 +73,11 @@ export function readConfig(
     throw new Error(`${prefix(where)} config must be an object, received ${describeValue(config)}.`);
   }
   const out: Record<string, unknown> = {};
-  const seen: Record<string, string> = {};
+  const seen = new Map<string, string>();
   for (const key of Object.keys(config)) {
     const value = config[key];
     if (value === undefined) continue;
-    const canonical = aliases[key] ?? snakeToCamel(key);
+    const canonical = (Object.prototype.hasOwnProperty.call(aliases, key) ? aliases[key] : undefined) ?? snakeToCamel(key);
     if (!keys.includes(canonical)) {
       const expected =
         keys.length === 0
@@ -85,12 +85,12 @@ export function readConfig(
           : `expected one of ${keys.map((k) => `'${k}'`).join(', ')} (camelCase or snake_case)`;
       throw new Error(`${prefix(where)} config has unknown key '${key}': ${expected}; received ${describeValue(value)}.`);
     }
-    if (seen[canonical] !== undefined) {
+    if (seen.has(canonical)) {
       throw new Error(
-        `${prefix(where)} config gives '${canonical}' twice (as '${seen[canonical]}' and '${key}'); pass it once.`,
+        `${prefix(where)} config gives '${canonical}' twice (as '${seen.get(canonical)}' and '${key}'); pass it once.`,
       );
     }
-    seen[canonical] = key;
+    seen.set(canonical, key);
     out[canonical] = value;
   }
   return out;

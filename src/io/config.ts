@@ -72,7 +72,8 @@ const RNN_KEYS = [
 ];
 const SEQUENCE_KEYS = ['returnSequences', 'returnState', 'goBackwards', 'stateful', 'unroll', 'zeroOutputForMask'];
 const CELL_KEYS = RNN_KEYS.filter((k) => !SEQUENCE_KEYS.includes(k));
-const SPECS: Record<string, { keys: string[]; make: (o: Json) => Layer }> = {
+// Maps, not object literals: class names come from files, and 'constructor' or 'toString' must not find Object.prototype's members.
+const SPECS = new Map<string, { keys: string[]; make: (o: Json) => Layer }>(Object.entries({
   // Cells and the generic RNN (keras/src/layers/rnn/rnn.py, stacked_rnn_cells.py): `cell` / `cells` hold nested layer configs.
   SimpleRNNCell: { keys: CELL_KEYS, make: (o) => new L.SimpleRNNCell(o as never) },
   LSTMCell: { keys: [...CELL_KEYS, 'recurrentActivation', 'unitForgetBias', 'implementation'], make: (o) => new L.LSTMCell(o as never) },
@@ -128,16 +129,16 @@ const SPECS: Record<string, { keys: string[]; make: (o: Json) => Layer }> = {
   Minimum: { keys: [], make: (o) => new L.Minimum(o as never) },
   Bidirectional: { keys: ['layer', 'mergeMode', 'backwardLayer'], make: (o) => new L.Bidirectional(o as never) },
   TimeDistributed: { keys: ['layer'], make: (o) => new L.TimeDistributed(o as never) },
-};
+} satisfies Record<string, { keys: string[]; make: (o: Json) => Layer }>));
 
 /** Keras 2 class-name spellings of the same layers. */
-const CLASS_ALIASES: Record<string, string> = {
-  Convolution1D: 'Conv1D',
-  MaxPool1D: 'MaxPooling1D',
-  AvgPool1D: 'AveragePooling1D',
-  GlobalAvgPool1D: 'GlobalAveragePooling1D',
-  GlobalMaxPool1D: 'GlobalMaxPooling1D',
-};
+const CLASS_ALIASES = new Map<string, string>([
+  ['Convolution1D', 'Conv1D'],
+  ['MaxPool1D', 'MaxPooling1D'],
+  ['AvgPool1D', 'AveragePooling1D'],
+  ['GlobalAvgPool1D', 'GlobalAveragePooling1D'],
+  ['GlobalMaxPool1D', 'GlobalMaxPooling1D'],
+]);
 
 /** Keys with no inference meaning that are dropped when they hold their harmless value. */
 function droppable(className: string, key: string, value: unknown): boolean {
@@ -211,17 +212,18 @@ export class ConfigReader {
       this.unsupported(`${where}: a layer entry must be {class_name, config}, received ${describeValue(entry)}`);
       return null;
     }
-    let className = CLASS_ALIASES[entry.class_name] ?? entry.class_name;
+    let className = CLASS_ALIASES.get(entry.class_name) ?? entry.class_name;
     let cfg = entry.config;
-    if (own(CUDNN_CLASSES, className)) {
+    const cudnn = CUDNN_CLASSES.get(className);
+    if (cudnn) {
       // Keras 2 CuDNNLSTM / CuDNNGRU: the same computation as LSTM / GRU(reset_after) with these options (io/cudnn.ts).
-      const c = CUDNN_CLASSES[className];
+      const c = cudnn;
       cfg = { ...cfg, ...c.extra };
       className = c.target;
     }
     const name = typeof cfg.name === 'string' && cfg.name !== '' ? cfg.name : typeof entry.name === 'string' ? entry.name : '';
     const label = `${className}${name ? ` '${name}'` : ''}`;
-    const spec = own(SPECS, className) ? SPECS[className] : undefined;
+    const spec = SPECS.get(className);
     if (!spec) {
       this.unsupported(`layer class '${entry.class_name}'${name ? ` (layer '${name}')` : ''}`);
       return null;
@@ -361,7 +363,7 @@ export class ConfigReader {
 
   /** Constructs a converted layer (no memory is allocated before build); errors go to `items`. */
   construct(c: Converted): Layer | null {
-    const spec = SPECS[c.className];
+    const spec = SPECS.get(c.className)!;
     try {
       return spec.make(c.options);
     } catch (e) {
@@ -438,7 +440,7 @@ function planModel(modelConfig: unknown, source: WeightSource, opts: BuildOption
       reader.items.push(`${where}: not an object`);
       return;
     }
-    const className = typeof raw.class_name === 'string' ? (CLASS_ALIASES[raw.class_name] ?? raw.class_name) : '';
+    const className = typeof raw.class_name === 'string' ? (CLASS_ALIASES.get(raw.class_name) ?? raw.class_name) : '';
     const ord = ordinals.get(toSnakeCase(className)) ?? 0;
     ordinals.set(toSnakeCase(className), ord + 1);
     if (className === 'InputLayer') {

@@ -11,10 +11,10 @@ import type { StoredWeight } from './h5';
  * Class translation: a CuDNN layer computes LSTM / GRU(reset_after) with tanh and
  * the exact sigmoid, always with biases. Its config has no activation keys.
  */
-export const CUDNN_CLASSES: Record<string, { target: 'LSTM' | 'GRU'; extra: Record<string, unknown> }> = {
-  CuDNNLSTM: { target: 'LSTM', extra: { activation: 'tanh', recurrent_activation: 'sigmoid', use_bias: true } },
-  CuDNNGRU: { target: 'GRU', extra: { activation: 'tanh', recurrent_activation: 'sigmoid', use_bias: true, reset_after: true } },
-};
+export const CUDNN_CLASSES = new Map<string, { target: 'LSTM' | 'GRU'; extra: Record<string, unknown> }>([
+  ['CuDNNLSTM', { target: 'LSTM', extra: { activation: 'tanh', recurrent_activation: 'sigmoid', use_bias: true } }],
+  ['CuDNNGRU', { target: 'GRU', extra: { activation: 'tanh', recurrent_activation: 'sigmoid', use_bias: true, reset_after: true } }],
+]);
 
 /** What the weight conversion needs to know about the layer being loaded (Keras: the target layer). */
 export interface RnnTarget {

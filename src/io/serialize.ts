@@ -273,10 +273,10 @@ const TFJS_CLASSES = new Set([
 ]);
 
 /** Activations tfjs-layers knows by these Keras names (tfjs-layers/src/activations.ts). Keras 2's hard_sigmoid is tfjs's. */
-const TFJS_ACTIVATIONS: Record<string, string> = {
+const TFJS_ACTIVATIONS = new Map<string, string>(Object.entries({
   linear: 'linear', relu: 'relu', relu6: 'relu6', elu: 'elu', selu: 'selu', sigmoid: 'sigmoid', tanh: 'tanh',
   softmax: 'softmax', softplus: 'softplus', softsign: 'softsign', hard_sigmoid_keras2: 'hard_sigmoid', swish: 'swish', mish: 'mish',
-};
+}));
 
 /** Keras 2 / tfjs serialized object {class_name, config}; tfjs knows L1L2 but not Keras 3's L1 / L2 classes. */
 function k2Object(v: unknown): unknown {
@@ -299,7 +299,7 @@ function k2LayerConfig(layer: Layer, problems: Problems): Json {
       continue;
     }
     if (k === 'activation' || k === 'recurrentActivation') {
-      const name = typeof v === 'string' ? TFJS_ACTIVATIONS[v] : undefined;
+      const name = typeof v === 'string' ? TFJS_ACTIVATIONS.get(v) : undefined;
       if (name === undefined) {
         problems.add(`${layer.context}: ${camelToSnake(k)} '${String(v)}' has no TensorFlow.js equivalent` + (v === 'hard_sigmoid' ? ` (tfjs's hard_sigmoid is Keras 2's clip(0.2x + 0.5, 0, 1))` : ''));
         continue;

@@ -30,7 +30,7 @@ export function isTfjsSource(v: unknown): v is TfjsModelSource {
 }
 
 /** Bytes per stored value (tfjs DTYPE_VALUE_SIZE_MAP). */
-const VALUE_SIZE: Record<string, number> = { float32: 4, int32: 4, uint8: 1, uint16: 2, float16: 2 };
+const VALUE_SIZE = new Map<string, number>(Object.entries({ float32: 4, int32: 4, uint8: 1, uint16: 2, float16: 2 }));
 
 interface Spec {
   name: string;
@@ -114,7 +114,7 @@ function readSpecs(groups: { weights: unknown[] }[], file: string): { specs: Spe
           quant = { dtype: q.dtype, min: q.min, scale: q.scale };
         }
       }
-      const byteLength = size * VALUE_SIZE[quant ? quant.dtype : w.dtype];
+      const byteLength = size * VALUE_SIZE.get(quant ? quant.dtype : w.dtype)!;
       specs.push({ name, shape: shape as number[], dtype: w.dtype, quant, offset, byteLength });
       offset += byteLength;
     }

@@ -96,13 +96,14 @@ export interface TokenizerConfig {
 // small helpers
 
 
-const SNAKE_HINT: Record<string, string> = {
-  num_words: 'numWords',
-  nb_words: 'numWords',
-  char_level: 'charLevel',
-  oov_token: 'oovToken',
-  document_count: 'documentCount',
-};
+// Maps: keys come from callers' objects and JSON files ('constructor' must not find Object.prototype's).
+const SNAKE_HINT = new Map<string, string>([
+  ['num_words', 'numWords'],
+  ['nb_words', 'numWords'],
+  ['char_level', 'charLevel'],
+  ['oov_token', 'oovToken'],
+  ['document_count', 'documentCount'],
+]);
 
 function checkOptions(ctx: string, options: unknown, allowed: readonly string[]): Record<string, unknown> {
   if (options === undefined || options === null) return {};
@@ -111,7 +112,7 @@ function checkOptions(ctx: string, options: unknown, allowed: readonly string[])
   }
   for (const key of Object.keys(options)) {
     if (!allowed.includes(key)) {
-      const hint = SNAKE_HINT[key] ? ` (did you mean '${SNAKE_HINT[key]}'?)` : '';
+      const hint = SNAKE_HINT.has(key) ? ` (did you mean '${SNAKE_HINT.get(key)}'?)` : '';
       throw new Error(`${ctx}: unknown option '${key}'${hint}. Supported options: ${allowed.join(', ')}.`);
     }
   }
@@ -732,16 +733,16 @@ function checkMode(ctx: string, mode: unknown): asserts mode is MatrixMode {
   }
 }
 
-const CONFIG_KEYS: Record<string, keyof TokenizerOptions> = {
-  num_words: 'numWords',
-  filters: 'filters',
-  lower: 'lower',
-  split: 'split',
-  char_level: 'charLevel',
-  oov_token: 'oovToken',
-  document_count: 'documentCount',
-  analyzer: 'analyzer',
-};
+const CONFIG_KEYS = new Map<string, keyof TokenizerOptions>([
+  ['num_words', 'numWords'],
+  ['filters', 'filters'],
+  ['lower', 'lower'],
+  ['split', 'split'],
+  ['char_level', 'charLevel'],
+  ['oov_token', 'oovToken'],
+  ['document_count', 'documentCount'],
+  ['analyzer', 'analyzer'],
+]);
 
 /**
  * Keras's `tokenizer_from_json`: rebuilds a Tokenizer from the string
@@ -801,11 +802,11 @@ export function tokenizerFromJson(jsonString: string): Tokenizer {
   for (const [key, value] of Object.entries(cfg)) {
     if (['word_counts', 'word_docs', 'index_docs', 'index_word', 'word_index'].includes(key)) continue;
     if (key === 'nb_words') continue;
-    const camel = CONFIG_KEYS[key];
+    const camel = CONFIG_KEYS.get(key);
     if (camel === undefined) unknown.push(key);
     else options[camel] = value;
   }
-  if ('nb_words' in cfg) options.numWords = cfg.nb_words;
+  if (Object.prototype.hasOwnProperty.call(cfg, 'nb_words')) options.numWords = cfg.nb_words;
   if (unknown.length) {
     throw new Error(`${ctx}: unrecognized config keys ${unknown.map((k) => `'${k}'`).join(', ')} (Keras: TypeError: Unrecognized keyword arguments).`);
   }
