@@ -343,8 +343,11 @@ class WorkerBackend implements Backend {
   }
 
   async open(bytes: Uint8Array, timeout: number): Promise<{ handle: number; tree: H5Group }> {
-    // A copy is transferred: the caller's bytes stay usable.
-    const copy = bytes.slice();
+    // A copy of exactly these bytes is transferred: the caller's bytes stay usable. Not
+    // bytes.slice(): Buffer#slice (Node) is a view, and transferring its buffer would
+    // detach the caller's Buffer (and with it Node's shared pool).
+    const copy = new Uint8Array(bytes.length);
+    copy.set(bytes);
     const r = await this.request<{ handle: number; tree: H5Group }>({ op: 'open', bytes: copy, limits: LIMITS }, [copy.buffer], timeout);
     this.openFiles++;
     return r;
