@@ -1,5 +1,6 @@
 // Host tensors: a shape plus a JS-owned typed array. Nothing here touches
 // linear memory; layers copy data in and results out.
+import { ValueError } from './errors';
 
 export type DType = 'float32' | 'int32' | 'bool';
 export type TypedData = Float32Array | Int32Array | Uint8Array;
@@ -101,15 +102,59 @@ function inferShape(values: NestedArray[], context: string): number[] {
   return shape;
 }
 
-function flatten(values: NestedArray, out: number[]): void {
+function flatten(values: NestedArray, out: unknown[]): void {
   if (Array.isArray(values)) for (const v of values) flatten(v, out);
-  else out.push(typeof values === 'boolean' ? (values ? 1 : 0) : values);
+  else out.push(values);
 }
 
-function makeData(values: ArrayLike<number>, dtype: DType): TypedData {
-  if (dtype === 'int32') return Int32Array.from(values);
-  if (dtype === 'bool') return Uint8Array.from(values, (v) => (v ? 1 : 0));
-  return Float32Array.from(values);
+/** The nested index of flat position `i` in `shape` ('[1, 0]'), or '[i]' for flat data. */
+function position(i: number, shape: readonly number[] | null): string {
+  if (!shape || shape.length <= 1) return `[${i}]`;
+  const idx: number[] = new Array(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx[d] = i % shape[d];
+    i = Math.floor(i / shape[d]);
+  }
+  return `[${idx.join(', ')}]`;
+}
+
+function shown(v: unknown): string {
+  if (typeof v === 'string') return `the string '${v}'`;
+  if (v === null || v === undefined) return String(v);
+  if (typeof v === 'object') return Array.isArray(v) ? 'an array' : 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+/**
+ * Copies values into the dtype's typed array. Refuses what would be coerced silently:
+ * anything but numbers and booleans in plain arrays (strings, null, undefined: Keras and
+ * numpy refuse them too), and for 'int32' non-integers, NaN and values outside int32
+ * (numpy's int32 conversion, like tf.constant, does not round them quietly).
+ */
+function makeData(values: ArrayLike<unknown>, dtype: DType, ctx: string, shape: readonly number[] | null): TypedData {
+  const n = values.length;
+  if (!ArrayBuffer.isView(values)) {
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (typeof v !== 'number' && typeof v !== 'boolean') {
+        throw new TypeError(`${ctx}: the value at ${position(i, shape)} is ${shown(v)}; expected numbers or booleans.`);
+      }
+    }
+  }
+  const nums = values as ArrayLike<number>;
+  if (dtype === 'int32') {
+    if (!(values instanceof Int32Array)) {
+      for (let i = 0; i < n; i++) {
+        const v = Number(nums[i]);
+        if (!Number.isInteger(v) || v < -2147483648 || v > 2147483647) {
+          throw new ValueError(`${ctx}: the value at ${position(i, shape)} is ${String(nums[i])}, which dtype 'int32' cannot hold (integers in [-2147483648, 2147483647]).`);
+        }
+      }
+    }
+    return Int32Array.from(nums, Number);
+  }
+  if (dtype === 'bool') return Uint8Array.from(nums, (v) => (v ? 1 : 0));
+  return Float32Array.from(nums, Number);
 }
 
 /**
@@ -121,19 +166,24 @@ export function tensor(values: NestedArray | ArrayLike<number>, shape?: readonly
     throw new Error(`tensor: dtype must be 'float32', 'int32' or 'bool', received '${String(dtype)}'.`);
   }
   if (typeof values === 'number' || typeof values === 'boolean') {
-    const t = new Tensor(makeData([values ? Number(values) : 0], dtype), [], dtype);
+    const t = new Tensor(makeData([values], dtype, 'tensor', null), [], dtype);
     return shape ? reshapeCheck(t, shape) : t;
+  }
+  const arrayLike = typeof values === 'object' && values !== null && !(values instanceof DataView) && typeof (values as { length?: unknown }).length === 'number';
+  if (!arrayLike) {
+    throw new TypeError(`tensor: expected a number, a boolean, nested arrays or a typed array, received ${describe(values)}.`);
   }
   if (Array.isArray(values) && (values.length === 0 || Array.isArray(values[0]) || !shape)) {
     const inferred = inferShape(values as NestedArray[], 'tensor');
-    const flat: number[] = [];
+    const flat: unknown[] = [];
     flatten(values as NestedArray, flat);
-    const t = new Tensor(makeData(flat, dtype), inferred, dtype);
+    const t = new Tensor(makeData(flat, dtype, 'tensor', inferred), inferred, dtype);
     return shape ? reshapeCheck(t, shape) : t;
   }
   const flat = values as ArrayLike<number>;
   const s = shape ?? [flat.length];
-  return new Tensor(makeData(flat, dtype), s, dtype);
+  shapeSize(s, 'tensor');
+  return new Tensor(makeData(flat, dtype, 'tensor', null), s, dtype);
 }
 
 function reshapeCheck(t: Tensor, shape: readonly number[]): Tensor {
@@ -162,6 +212,9 @@ export function toTensor(value: TensorLike, context: string): Tensor {
     }
     const dtype: DType =
       (value as { dtype?: DType }).dtype ?? (data instanceof Int32Array ? 'int32' : data instanceof Uint8Array ? 'bool' : 'float32');
+    if (dtype !== 'float32' && dtype !== 'int32' && dtype !== 'bool') {
+      throw new Error(`${context}: dtype must be 'float32', 'int32' or 'bool', received ${typeof dtype === 'string' ? `'${dtype}'` : String(dtype)}.`);
+    }
     const typed =
       dtype === 'float32' && data instanceof Float32Array
         ? data
@@ -169,7 +222,7 @@ export function toTensor(value: TensorLike, context: string): Tensor {
           ? data
           : dtype === 'bool' && data instanceof Uint8Array
             ? data
-            : makeData(data, dtype);
+            : makeData(data, dtype, context, null);
     return new Tensor(typed, shape, dtype);
   }
   if (Array.isArray(value)) {

@@ -68,6 +68,17 @@ const finalizer =
       })
     : undefined;
 
+/**
+ * Refuses a `training` call option that is not a boolean (or left out): a string
+ * such as 'false' would otherwise be read as true or false by accident.
+ */
+export function checkTraining(training: unknown, ctx: string): void {
+  if (training !== undefined && typeof training !== 'boolean') {
+    const got = typeof training === 'string' ? `the string '${training}'` : training !== null && typeof training === 'object' ? 'an object' : String(training);
+    throw new TypeError(`${ctx}: call option training must be true or false, received ${got}.`);
+  }
+}
+
 /** Options of a layer call: masks, training flag and layer-specific tensors (e.g. initialState). */
 export interface CallOptions {
   mask?: TensorLike | null | (TensorLike | null)[];
@@ -121,6 +132,7 @@ export abstract class Layer {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`${this.context}: apply's second argument must be an options object.`);
     }
+    checkTraining(options.training, this.context);
     const symbolicOption = Object.values(options).some((v) => containsSymbolic(v));
     if (containsSymbolic(inputs) || symbolicOption) return this.applySymbolic(inputs, options);
     return this.call(inputs as TensorLike | TensorLike[], options);

@@ -4,7 +4,7 @@
 import { runGraph } from '../engine/executor';
 import { Node, SymbolicTensor } from '../engine/symbolic';
 import { InputLayer } from '../layers/input_layer';
-import { type CallOptions, Layer, type Shape } from '../layers/layer';
+import { type CallOptions, Layer, type Shape, checkTraining } from '../layers/layer';
 import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../tensor';
 import { type PrintFn, printSummary } from './summary';
 import type { LoadWeightsOptions, SaveOptions, TfjsArtifacts, WeightsSource } from '../io/save';
@@ -290,6 +290,7 @@ export class Model extends Layer {
   /** Eager call of the whole model (also used when the model is nested in another). */
   call(inputs: TensorLike | TensorLike[], options: CallOptions = {}): Tensor | Tensor[] {
     this.runtime();
+    checkTraining(options.training, this.context);
     const list = this.normalizeInputs(inputs);
     const { outputs } = this.runGraph(list, options.training === true);
     return this.singleOutput ? outputs[0] : outputs;

@@ -31,8 +31,10 @@ export class Sequential extends Model {
     }
     super({ inputs: [], outputs: [], name: options.name, trainable: options.trainable } as never, 'Sequential');
     this.built = false;
-    const list = options.layers ?? [];
-    if (!Array.isArray(list)) throw new TypeError(`${this.context}: option layers must be an array of layers.`);
+    const list = options.layers === undefined ? [] : options.layers;
+    if (!Array.isArray(list)) {
+      throw new TypeError(`${this.context}: option layers must be an array of layers (or left out), received ${list === null ? 'null' : typeof list}.`);
+    }
     list.forEach((l) => this.add(l));
   }
 

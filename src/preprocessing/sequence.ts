@@ -18,6 +18,7 @@
 // values outside int32 are errors for dtype 'int32' (numpy wraps or writes
 // INT_MIN with a warning); entries must be numbers (numpy would parse '1').
 
+import { checkBudget } from '../limits';
 import { Tensor } from '../tensor';
 
 export type PadDType = 'int32' | 'float32';
@@ -149,6 +150,8 @@ export function padSequences(sequences: readonly PadSequence[], options: PadSequ
   }
 
   const rowSize = maxlen * sampleSize;
+  // Checked before allocating: maxlen 1e9 would otherwise allocate gigabytes.
+  checkBudget(n * rowSize, ctx, `the result [${[n, maxlen, ...sample].join(', ')}]`);
   const data = int ? new Int32Array(n * rowSize) : new Float32Array(n * rowSize);
   if (fill !== 0 || Object.is(fill, -0)) data.fill(fill);
   const want = fmtShape(sample);
