@@ -12,7 +12,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const FIXTURE_DIR = join(root, 'build', 'deno-fixture');
 
 // The Deno tests import dist/index.js; fixture.ts needs the generated wasm module.
-if (!existsSync(join(root, 'dist', 'index.js')) || !existsSync(join(root, 'src', 'wasm', 'binary.generated.ts'))) {
+if (!existsSync(join(root, 'dist', 'index.js')) || !existsSync(join(root, 'src', 'wasm', 'abi.generated.ts'))) {
   console.log('dist/ missing: npm run build');
   execSync('npm run build', { cwd: root, stdio: 'inherit' });
 }

@@ -57,6 +57,22 @@ describe('Heap', () => {
     expect(() => heap.alloc(NaN)).toThrow(/invalid size/);
   });
 
+  it('starts at a base beyond the end of memory (a reserved region): grows to cover it, never hands out below it', () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1000 });
+    const base = 3 * 65536 + 100;
+    const heap = new Heap(memory, base);
+    const a = heap.alloc(10);
+    expect(a).toBeGreaterThanOrEqual(base);
+    expect(a % 16).toBe(0);
+    expect(memory.buffer.byteLength).toBeGreaterThanOrEqual(a + 16);
+    const b = heap.alloc(2 * 65536);
+    expect(b).toBeGreaterThanOrEqual(a + 16);
+    heap.release(a);
+    heap.release(b);
+    // Everything coalesces back into one free range starting at the base.
+    expect(heap.alloc(2 * 65536 + 16)).toBe(a);
+  });
+
   it('reports a clear error when memory cannot grow', () => {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 2 });
     const heap = new Heap(memory, 0);

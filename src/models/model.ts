@@ -2,6 +2,7 @@
 // run eagerly node by node with Keras mask propagation.
 // Keras reference: keras/src/models/functional.py, keras/src/models/model.py.
 import { runGraph } from '../engine/executor';
+import { loadTrainingKernels } from '../wasm/module';
 import { Node, SymbolicTensor } from '../engine/symbolic';
 import { InputLayer } from '../layers/input_layer';
 import { type CallOptions, Layer, type Shape, checkTraining } from '../layers/layer';
@@ -203,6 +204,7 @@ export class Model extends Layer {
       throw new Error(`${this.context}: ${what} needs a compiled model; call model.compile({ optimizer, loss }) first.`);
     }
     this.ensureBuiltFor(inputs);
+    await loadTrainingKernels();
     if (!this.trainer || this.trainerNodes !== this.nodes) {
       const { Trainer: TrainerClass } = await import('../training/trainer');
       this.trainer?.dispose();

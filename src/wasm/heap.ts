@@ -130,9 +130,11 @@ export class Heap {
   private grow(minBytes: number): void {
     // Reuse a free block touching the end, grow by at least 1/8 of memory to
     // keep the number of grow calls logarithmic.
+    // A base beyond the end of memory (a reserved region not yet spanned) is
+    // part of the need; the managed range always starts at the base.
     const last = this.free[this.free.length - 1];
     const tail = last && last.ptr + last.size === this.end ? last.size : 0;
-    const need = minBytes - tail;
+    const need = minBytes - tail + Math.max(0, this.base - this.end);
     const pages = Math.max(Math.ceil(need / PAGE), Math.ceil(this.end / PAGE / 8), 1);
     try {
       this.memory.grow(pages);
@@ -141,9 +143,9 @@ export class Heap {
         `rnn-wasm: cannot grow WebAssembly memory by ${pages * PAGE} bytes (have ${this.end}): ${(e as Error).message}`,
       );
     }
-    const oldEnd = this.end;
+    const from = Math.max(this.end, this.base);
     this.end = this.memory.buffer.byteLength;
-    this.insertFree(oldEnd, this.end - oldEnd);
+    if (this.end > from) this.insertFree(from, this.end - from);
   }
 
   private insertFree(ptr: number, size: number): void {

@@ -1,168 +1,27 @@
-// Loads the inlined WebAssembly binary once per realm. One loading path for
-// Node, browsers and Deno: the bytes are base64 strings in the bundle (no fs,
-// no asset URLs, no top-level await). init() picks the SIMD build when the
-// runtime validates SIMD, otherwise the scalar fallback.
-import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from './binary.generated';
+// Loads the kernels once per realm. One loading path for Node, browsers and
+// Deno: the bytes are base64 strings in the bundle (no fs, no asset URLs, no
+// top-level await), decoded with atob and compiled with WebAssembly.compile.
+// Two modules built from assembly/ (scripts/build-wasm.mjs), each in a SIMD
+// and a scalar build:
+//   - the core (inference kernels): init() instantiates it. Its SIMD build is
+//     imported statically; the scalar build is import()ed only where SIMD is
+//     missing (or init({ simd: false }) asks for it);
+//   - the training kernels: loadTrainingKernels() import()s and instantiates
+//     them on the core's memory, the first time a model trains.
+// Bundlers emit each import()ed binary as its own lazily loaded chunk.
+import { SIMD_WASM_BASE64 } from './simd_binary.generated';
+import { type CoreExports, MEMORY_LAYOUT, TRAIN_EXPORT_NAMES, type TrainExports } from './abi.generated';
 import { Heap, type LinearMemory } from './heap';
 
-/** The raw exports of the kernel module (pointers are byte offsets). */
-export interface KernelExports {
-  memory: LinearMemory;
-  heap_base(): number;
-  simd_enabled(): number;
-  act_forward(out: number, x: number, n: number, kind: number): void;
-  packed_size(k: number, n: number): number;
-  pack_b(dst: number, src: number, ld: number, k: number, n: number): void;
-  unpack_b(dst: number, src: number, ld: number, k: number, n: number): void;
-  sgemm_acc(c: number, ldc: number, a: number, lda: number, bp: number, m: number, n: number, k: number): void;
-  rnn_scratch_floats(cell: number, B: number, T: number, U: number): number;
-  simple_rnn_forward(
-    out: number, h: number, x: number, mask: number, kernelP: number, bias: number, rkernelP: number,
-    scratch: number, gates: number, B: number, T: number, F: number, U: number, flags: number, act: number,
-  ): void;
-  lstm_forward(
-    out: number, h: number, c: number, x: number, mask: number, kernelP: number, bias: number, rkernelP: number,
-    scratch: number, gates: number, B: number, T: number, F: number, U: number, flags: number, act: number, ract: number,
-  ): void;
-  gru_forward(
-    out: number, h: number, x: number, mask: number, kernelP: number, bias: number, rkernelP: number, rkernelHP: number,
-    rbias: number, scratch: number, gates: number, B: number, T: number, F: number, U: number, flags: number,
-    act: number, ract: number,
-  ): void;
-  dense_forward(
-    out: number, x: number, kernelP: number, bias: number, rows: number, inF: number, units: number,
-    hasBias: number, act: number,
-  ): void;
-  embedding_forward(
-    out: number, ids: number, table: number, n: number, inputDim: number, outputDim: number, errIndexOut: number,
-  ): number;
-  embedding_mask(maskOut: number, ids: number, n: number): void;
-  conv1d_output_length(L: number, K: number, strides: number, dilation: number, padding: number): number;
-  conv1d_pad_left(L: number, K: number, strides: number, dilation: number, padding: number): number;
-  conv1d_scratch_floats(
-    B: number, L: number, Cin: number, K: number, strides: number, dilation: number, padding: number,
-  ): number;
-  conv1d_forward(
-    out: number, x: number, kernelP: number, bias: number, scratch: number, B: number, L: number, Cin: number,
-    Cout: number, K: number, strides: number, dilation: number, padding: number, hasBias: number, act: number,
-  ): void;
-  pool1d_output_length(L: number, pool: number, strides: number, padding: number): number;
-  pool1d_pad_left(L: number, pool: number, strides: number, padding: number): number;
-  max_pool1d_forward(
-    out: number, x: number, B: number, L: number, C: number, pool: number, strides: number, padding: number,
-  ): void;
-  avg_pool1d_forward(
-    out: number, x: number, B: number, L: number, C: number, pool: number, strides: number, padding: number,
-  ): void;
-  global_avg_pool1d_forward(out: number, x: number, mask: number, B: number, L: number, C: number): void;
-  global_max_pool1d_forward(out: number, x: number, B: number, L: number, C: number): void;
-  batch_norm_scratch_floats(C: number): number;
-  batch_norm_forward(
-    out: number, x: number, mean: number, variance: number, gamma: number, beta: number, scratch: number,
-    outer: number, C: number, inner: number, epsilon: number, flags: number,
-  ): void;
-  layer_norm_forward(
-    out: number, x: number, gamma: number, beta: number, rows: number, n: number, epsilon: number, flags: number,
-  ): void;
-  softmax_forward(out: number, x: number, rows: number, n: number): void;
-  softmax_masked_forward(out: number, x: number, mask: number, rows: number, n: number): void;
-  log_softmax_forward(out: number, x: number, rows: number, n: number): void;
-  add_forward(out: number, ptrs: number, k: number, n: number): void;
-  subtract_forward(out: number, a: number, b: number, n: number): void;
-  multiply_forward(out: number, ptrs: number, k: number, n: number): void;
-  average_forward(out: number, ptrs: number, k: number, n: number): void;
-  maximum_forward(out: number, ptrs: number, k: number, n: number): void;
-  minimum_forward(out: number, ptrs: number, k: number, n: number): void;
-  // Backward passes: transposed operands (assembly/gemm.ts).
-  pack_bt(dst: number, src: number, ld: number, k: number, n: number): void;
-  transpose(dst: number, ldd: number, src: number, lds: number, rows: number, cols: number): void;
-  sgemm_tn_scratch_floats(m: number, n: number, k: number): number;
-  sgemm_tn_acc(
-    c: number, ldc: number, a: number, lda: number, b: number, ldb: number, m: number, n: number, k: number, scratch: number,
-  ): void;
-  sgemm_nt_acc(
-    c: number, ldc: number, a: number, lda: number, b: number, ldb: number, m: number, n: number, k: number, scratch: number,
-  ): void;
-  // --- activations backward and recurrent training kernels (assembly/activations.ts, assembly/rnn.ts) ---
-  act_backward(dx: number, dy: number, x: number, y: number, n: number, kind: number): void;
-  act_backward_needs_input(kind: number): number;
-  rnn_saved_floats(cell: number, B: number, T: number, U: number, flags: number): number;
-  rnn_train_scratch_floats(cell: number, B: number, T: number, F: number, U: number, flags: number): number;
-  simple_rnn_forward_train(
-    out: number, h: number, saved: number, x: number, mask: number, dmask: number, rdmask: number,
-    kernelP: number, bias: number, rkernelP: number, scratch: number,
-    B: number, T: number, F: number, U: number, flags: number, act: number,
-  ): void;
-  lstm_forward_train(
-    out: number, h: number, c: number, saved: number, x: number, mask: number, dmask: number, rdmask: number,
-    kernelP: number, kernel: number, bias: number, rkernelP: number, rkernel: number, scratch: number,
-    B: number, T: number, F: number, U: number, flags: number, act: number, ract: number,
-  ): void;
-  gru_forward_train(
-    out: number, h: number, saved: number, x: number, mask: number, dmask: number, rdmask: number,
-    kernelP: number, kernel: number, bias: number, rkernelP: number, rkernelHP: number, rkernel: number, rbias: number,
-    scratch: number, B: number, T: number, F: number, U: number, flags: number, act: number, ract: number,
-  ): void;
-  simple_rnn_backward(
-    dx: number, dh0: number, dkernel: number, drkernel: number, dbias: number, dout: number, dhT: number,
-    saved: number, x: number, mask: number, dmask: number, rdmask: number, kernel: number, rkernel: number, scratch: number,
-    B: number, T: number, F: number, U: number, flags: number, act: number,
-  ): void;
-  lstm_backward(
-    dx: number, dh0: number, dc0: number, dkernel: number, drkernel: number, dbias: number, dout: number, dhT: number, dcT: number,
-    saved: number, x: number, mask: number, dmask: number, rdmask: number, kernel: number, rkernel: number, scratch: number,
-    B: number, T: number, F: number, U: number, flags: number, act: number, ract: number,
-  ): void;
-  gru_backward(
-    dx: number, dh0: number, dkernel: number, drkernel: number, dbias: number, dout: number, dhT: number,
-    saved: number, x: number, mask: number, dmask: number, rdmask: number, kernel: number, rkernel: number, scratch: number,
-    B: number, T: number, F: number, U: number, flags: number, act: number, ract: number,
-  ): void;
-  // --- optimizer update kernels (assembly/optimizers.ts) ---
-  sgd_update(variable: number, grad: number, m: number, n: number, lr: number, momentum: number, nesterov: number): void;
-  adam_update(
-    variable: number, grad: number, m: number, v: number, vhat: number, n: number,
-    alpha: number, c1: number, c2: number, epsilon: number,
-  ): void;
-  rmsprop_update(
-    variable: number, grad: number, velocity: number, mom: number, avg: number, n: number,
-    lr: number, rho: number, c: number, momentum: number, epsilon: number,
-  ): void;
-  adagrad_update(variable: number, grad: number, accumulator: number, n: number, lr: number, epsilon: number): void;
-  adadelta_update(
-    variable: number, grad: number, accGrad: number, accDelta: number, n: number,
-    lr: number, rho: number, c: number, epsilon: number,
-  ): void;
-  adamax_update(
-    variable: number, grad: number, m: number, u: number, n: number,
-    lr: number, c1: number, beta2: number, d1: number, epsilon: number,
-  ): void;
-  nadam_update(
-    variable: number, grad: number, m: number, v: number, n: number,
-    lr: number, c1: number, c2: number, a: number, d1: number, b: number, d2: number, d3: number, epsilon: number,
-  ): void;
-  lion_update(
-    variable: number, grad: number, m: number, n: number, lr: number, beta1: number, c1: number, beta2: number, c2: number,
-  ): void;
-  opt_sum_squares(x: number, n: number): number;
-  opt_scale(x: number, n: number, s: number): void;
-  opt_div(x: number, n: number, d: number): void;
-  opt_mul_div(x: number, n: number, c: number, d: number): void;
-  opt_clip_value(x: number, n: number, lo: number, hi: number): void;
-  opt_weight_decay(variable: number, n: number, wd: number, lr: number): void;
-  opt_accumulate(acc: number, grad: number, n: number): void;
-  opt_accumulate_mean(grad: number, acc: number, n: number, steps: number): void;
-  opt_ema(average: number, variable: number, n: number, momentum: number, oneMinus: number): void;
-  // --- other training kernels (dense, embedding, elementwise, pooling backward) ---
-  vec_add_acc(dst: number, a: number, n: number): void;
-  vec_mul_acc(dst: number, a: number, b: number, n: number): void;
-  vec_axpy_acc(dst: number, a: number, alpha: number, n: number): void;
-  col_sum_acc(dst: number, src: number, rows: number, n: number): void;
-  softmax_backward(dx: number, dy: number, y: number, rows: number, n: number): void;
-  log_softmax_backward(dx: number, dy: number, y: number, rows: number, n: number): void;
-  embedding_backward(dtable: number, dout: number, ids: number, n: number, outputDim: number): void;
-  f32_ids(dst: number, src: number, n: number, limit: number): number;
-}
+/**
+ * The raw kernel exports (pointers are byte offsets), generated from
+ * assembly/index.ts and assembly/train.ts (src/wasm/abi.generated.ts). The
+ * training members throw a clear error until loadTrainingKernels() has
+ * resolved; after that they are the training module's functions, on the same
+ * memory. One object for the realm's lifetime: references to it see the
+ * training kernels once loaded.
+ */
+export type KernelExports = CoreExports & TrainExports;
 
 export interface Runtime {
   readonly exports: KernelExports;
@@ -201,9 +60,38 @@ function decodeBase64(b64: string): Uint8Array {
   return out;
 }
 
+const PAGE = 65536;
+
+const ENV = {
+  abort(_msg: number, _file: number, line: number, column: number): never {
+    throw new Error(`rnn-wasm: kernel aborted at ${line}:${column}`);
+  },
+};
+
+async function instantiate(b64: string, env: WebAssembly.ModuleImports): Promise<WebAssembly.Instance> {
+  const module = await WebAssembly.compile(decodeBase64(b64) as Uint8Array<ArrayBuffer>);
+  return WebAssembly.instantiate(module, { env });
+}
+
+/** Grows memory (outside the Heap, which picks the pages up when it next grows) to span `bytes`. */
+function ensureMemory(memory: LinearMemory, bytes: number): void {
+  const have = memory.buffer.byteLength;
+  if (have < bytes) memory.grow(Math.ceil((bytes - have) / PAGE));
+}
+
+/** Stands in for a training kernel until loadTrainingKernels() has resolved. */
+function trainingNotLoaded(name: string): () => never {
+  return () => {
+    throw new Error(
+      `rnn-wasm: kernel '${name}' is a training kernel and the training kernels are not loaded; ` +
+        'call `await loadTrainingKernels()` or train through model.fit/trainOnBatch first.',
+    );
+  };
+}
+
 /**
- * Instantiates the kernels. Idempotent: later calls return the same promise.
- * Must finish before layers run.
+ * Instantiates the core kernels. Idempotent: later calls return the same
+ * promise. Must finish before layers run.
  */
 export function init(options: InitOptions = {}): Promise<void> {
   if (options === null || typeof options !== 'object') {
@@ -232,24 +120,76 @@ export function init(options: InitOptions = {}): Promise<void> {
     return pending;
   }
   pendingSimd = useSimd;
-  pending = (async () => {
-    const bytes = decodeBase64(useSimd ? SIMD_WASM_BASE64 : SCALAR_WASM_BASE64);
-    const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
-    const instance = await WebAssembly.instantiate(module, {
-      env: {
-        abort(_msg: number, _file: number, line: number, column: number) {
-          throw new Error(`rnn-wasm: kernel aborted at ${line}:${column}`);
-        },
-      },
-    });
-    const exports = instance.exports as unknown as KernelExports;
-    runtime = { exports, heap: new Heap(exports.memory, exports.heap_base()), simd: exports.simd_enabled() === 1 };
+  const p = (async () => {
+    const variant = useSimd ? 'simd' : 'scalar';
+    const b64 = useSimd ? SIMD_WASM_BASE64 : (await import('./scalar_binary.generated')).SCALAR_WASM_BASE64;
+    const instance = await instantiate(b64, ENV);
+    // A plain object (instance.exports is frozen): loadTrainingKernels() puts
+    // the training kernels in place of these stand-ins.
+    const table: Record<string, unknown> = { ...instance.exports };
+    for (const name of TRAIN_EXPORT_NAMES) table[name] = trainingNotLoaded(name);
+    const exports = table as unknown as KernelExports;
+    // [trainBase, heapStart) holds the training module's static data: reserved
+    // now, whether or not it is ever loaded.
+    const layout = MEMORY_LAYOUT[variant];
+    if (exports.heap_base() > layout.trainBase) {
+      throw new Error(
+        `init: the ${variant} kernels' static data ends at ${exports.heap_base()}, past the region reserved for the ` +
+          `training kernels (${layout.trainBase}); src/wasm/*.generated.ts are stale: run \`npm run build:wasm\`.`,
+      );
+    }
+    ensureMemory(exports.memory, layout.minBytes);
+    runtime = { exports, heap: new Heap(exports.memory, layout.heapStart), simd: exports.simd_enabled() === 1 };
   })();
-  pending.catch(() => {
+  pending = p;
+  p.catch(() => {
+    if (pending !== p) return;
     pending = undefined;
     pendingSimd = undefined;
   });
-  return pending;
+  return p;
+}
+
+let trainPending: Promise<void> | undefined;
+
+/**
+ * Loads the training kernels (a second WebAssembly module on the same memory,
+ * fetched as its own chunk) into the initialised runtime. Idempotent: later
+ * calls return the same promise. model.fit / trainOnBatch / testOnBatch /
+ * evaluate call it; call it yourself before a layer's eager
+ * `apply(x, { training: true })` that needs training kernels (recurrent
+ * dropout).
+ */
+export function loadTrainingKernels(): Promise<void> {
+  if (trainPending) return trainPending;
+  const initialising = pending;
+  if (!initialising) {
+    return Promise.reject(new Error('loadTrainingKernels: rnn-wasm is not initialised; call `await init()` first.'));
+  }
+  const p = (async () => {
+    await initialising;
+    const rt = getRuntime('loadTrainingKernels');
+    const variant = rt.simd ? 'simd' : 'scalar';
+    const b64 = rt.simd
+      ? (await import('./train_simd_binary.generated')).TRAIN_SIMD_WASM_BASE64
+      : (await import('./train_scalar_binary.generated')).TRAIN_SCALAR_WASM_BASE64;
+    ensureMemory(rt.exports.memory, MEMORY_LAYOUT[variant].minBytes);
+    const instance = await instantiate(b64, { ...ENV, memory: rt.exports.memory as unknown as WebAssembly.Memory });
+    const missing = TRAIN_EXPORT_NAMES.filter((name) => typeof instance.exports[name] !== 'function');
+    if (missing.length) {
+      throw new Error(
+        `loadTrainingKernels: the ${variant} training module lacks ${missing.join(', ')}; ` +
+          'src/wasm/*.generated.ts are stale: run `npm run build:wasm`.',
+      );
+    }
+    const table = rt.exports as unknown as Record<string, unknown>;
+    for (const name of TRAIN_EXPORT_NAMES) table[name] = instance.exports[name];
+  })();
+  trainPending = p;
+  p.catch(() => {
+    if (trainPending === p) trainPending = undefined;
+  });
+  return p;
 }
 
 /** Whether init() has completed. */

@@ -1,9 +1,13 @@
-// Loads both compiled binaries (build/rnn.simd.wasm and build/rnn.scalar.wasm)
-// straight from disk so kernel tests exercise each build, independent of the
-// host runtime in src/. A bump allocator is enough here: each test resets it.
+// Loads the compiled binaries of each build straight from disk so kernel tests
+// exercise each build, independent of the host runtime in src/: the core module
+// (build/rnn.<build>.wasm) and the training module (build/rnn.train.<build>.wasm)
+// instantiated on the core's memory, as loadTrainingKernels() does; `exports`
+// holds both. A bump allocator is enough here: each test resets it. It starts
+// after the training module's static data.
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { join } from 'node:path';
+import { MEMORY_LAYOUT } from '../../src/wasm/abi.generated';
 
 export type Exports = Record<string, any> & { memory: WebAssembly.Memory };
 
@@ -15,17 +19,26 @@ export class KernelHarness {
 
   constructor(name: 'simd' | 'scalar') {
     this.name = name;
-    const bytes = readFileSync(join(__dirname, '..', '..', 'build', `rnn.${name}.wasm`));
-    const mod = new WebAssembly.Module(bytes);
-    const inst = new WebAssembly.Instance(mod, {
-      env: {
-        abort() {
-          throw new Error(`wasm abort in ${name} build`);
+    const load = (file: string, env: Record<string, unknown>): WebAssembly.Instance => {
+      const bytes = readFileSync(join(__dirname, '..', '..', 'build', file));
+      return new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+        env: {
+          ...env,
+          abort() {
+            throw new Error(`wasm abort in ${name} build (${file})`);
+          },
         },
-      },
-    });
-    this.exports = inst.exports as Exports;
-    this.base = ((this.exports.heap_base() as number) + 15) & ~15;
+      });
+    };
+    const core = load(`rnn.${name}.wasm`, {});
+    const memory = core.exports.memory as WebAssembly.Memory;
+    const { minBytes } = MEMORY_LAYOUT[name];
+    if (memory.buffer.byteLength < minBytes) memory.grow(Math.ceil((minBytes - memory.buffer.byteLength) / 65536));
+    const train = load(`rnn.train.${name}.wasm`, { memory });
+    const overlap = Object.keys(train.exports).filter((k) => k !== 'memory' && k in core.exports);
+    if (overlap.length) throw new Error(`KernelHarness: exported by both modules of the ${name} build: ${overlap.join(', ')}`);
+    this.exports = { ...core.exports, ...train.exports, memory } as Exports;
+    this.base = ((this.exports.train_heap_base() as number) + 15) & ~15;
     this.top = this.base;
   }
 

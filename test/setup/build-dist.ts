@@ -41,7 +41,7 @@ export function ensureDist(): string {
   }
   try {
     if (stale(outputs)) {
-      if (!existsSync(join(ROOT, 'src', 'wasm', 'binary.generated.ts'))) {
+      if (!existsSync(join(ROOT, 'src', 'wasm', 'abi.generated.ts'))) {
         execFileSync('node', ['scripts/build-wasm.mjs'], { cwd: ROOT, stdio: 'pipe' });
       }
       execFileSync('npx', ['tsup'], { cwd: ROOT, stdio: 'pipe' });

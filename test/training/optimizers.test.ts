@@ -10,7 +10,7 @@
 //     bias corrections, Nadam's u_product, clipping, weight decay);
 //   - slots (order, names, initial values), config round trips, errors.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init } from '../../src/index';
+import { init, loadTrainingKernels } from '../../src/index';
 import { getRuntime, type Runtime } from '../../src/wasm/module';
 import type { TrainableVariable } from '../../src/engine/train_types';
 import { MaxNorm, NonNeg, type Constraint } from '../../src/constraints';
@@ -25,6 +25,7 @@ let rt: Runtime;
 
 beforeAll(async () => {
   await init();
+  await loadTrainingKernels(); // training code is called directly here, not through model.fit
   rt = getRuntime('test');
 });
 

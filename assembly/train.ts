@@ -1,0 +1,25 @@
+// The training module's exported ABI: backward passes, optimizer updates and
+// the small training ops. Compiled from the same sources as the core module
+// (assembly/index.ts) into a second module that imports the core's memory
+// (asc --importMemory) and is instantiated on demand by loadTrainingKernels().
+// Its static data sits at --memoryBase, right after the core's, in a region
+// the host allocator never hands out (scripts/build-wasm.mjs).
+
+export { act_backward, act_backward_needs_input } from './activations';
+export { pack_bt, transpose, sgemm_tn_scratch_floats, sgemm_tn_acc, sgemm_nt_acc } from './gemm';
+export {
+  rnn_saved_floats, rnn_train_scratch_floats,
+  simple_rnn_forward_train, lstm_forward_train, gru_forward_train, simple_rnn_backward, lstm_backward, gru_backward,
+} from './rnn';
+export {
+  vec_add_acc, vec_mul_acc, vec_axpy_acc, col_sum_acc, softmax_backward, log_softmax_backward, embedding_backward, f32_ids,
+} from './train_ops';
+export {
+  sgd_update, adam_update, rmsprop_update, adagrad_update, adadelta_update, adamax_update, nadam_update, lion_update,
+  opt_sum_squares, opt_scale, opt_div, opt_mul_div, opt_clip_value, opt_weight_decay, opt_accumulate, opt_accumulate_mean, opt_ema,
+} from './optimizers';
+
+// End of this module's static data (aligned): where the host heap starts.
+export function train_heap_base(): usize {
+  return __heap_base;
+}
