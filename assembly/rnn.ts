@@ -408,16 +408,18 @@ function fwd_train_floats(cell: i32, B: i32, T: i32, F: i32, U: i32): i32 {
 }
 
 // Backward scratch: dZ (B*T, NZ) | six (B, U) carries and temps | packed
-// recurrent kernels transposed | at (max(F, U), B*T) | packed dZ block |
-// packed kernel transposed | xtmp (B*T, max(F, U)).
+// recurrent kernels transposed | at (max(F, U), CH) | packed dZ block (CH
+// rows) | packed kernel transposed | xtmp (CH, max(F, U)), CH =
+// min(B*T, ROW_CHUNK).
 function bwd_floats(cell: i32, B: i32, T: i32, F: i32, U: i32, flags: i32): i32 {
   const G = gate_count(cell);
   const N = G * U;
   const NZ = cell == CELL_GRU && (flags & RESET_AFTER) != 0 ? 4 * U : N;
   const BT = B * T;
   const FU = max(F, U);
-  return r4(BT * NZ) + 6 * r4(B * U) + r4(packed_size(N, U)) + G * r4(packed_size(U, U)) + r4(FU * BT) +
-    r4(packed_size(BT, NZ)) + r4(packed_size(N, F)) + r4(BT * FU);
+  const CH = min(BT, ROW_CHUNK);
+  return r4(BT * NZ) + 6 * r4(B * U) + r4(packed_size(N, U)) + G * r4(packed_size(U, U)) + r4(FU * CH) +
+    r4(packed_size(CH, NZ)) + r4(packed_size(N, F)) + r4(CH * FU);
 }
 
 // rnn_train_scratch_floats — scratch for one training call: the forward
@@ -435,17 +437,6 @@ function mask_rows(dst: usize, src: usize, m: usize, B: i32, T: i32, n: i32): vo
     for (let t = 0; t < T; t++) {
       const o = <usize>((b * T + t) * n) << 2;
       vmul(dst + o, src + o, mb, n);
-    }
-  }
-}
-
-// dst (B, T, n) += src (B, T, n) * m (B, n).
-function mask_rows_acc(dst: usize, src: usize, m: usize, B: i32, T: i32, n: i32): void {
-  for (let b = 0; b < B; b++) {
-    const mb = f32p(m, b * n);
-    for (let t = 0; t < T; t++) {
-      const o = <usize>((b * T + t) * n) << 2;
-      vmul_acc(dst + o, src + o, mb, n);
     }
   }
 }
@@ -887,21 +878,60 @@ function tn_block(c: usize, ldc: i32, at: usize, m: i32, dz: usize, NZ: i32, z0:
   sgemm_acc(c, ldc, at, k, bp, m, n, k);
 }
 
-// dst (rows, F) += dZ[:, z0 .. z0+n) · kernel[:, k0 .. k0+n)ᵀ
-function nt_block(dst: usize, F: i32, dz: usize, NZ: i32, z0: i32, kernel: usize, N: i32, k0: i32, n: i32, rows: i32, kt: usize): void {
-  pack_bt(kt, f32p(kernel, k0), N, n, F);
-  sgemm_acc(dst, F, f32p(dz, z0), NZ, kt, rows, F, n);
-}
-
 // dst[0..n) += column sums of dZ[:, z0 .. z0+n) over `rows` rows.
 function col_sums(dst: usize, dz: usize, NZ: i32, z0: i32, n: i32, rows: i32): void {
   for (let r = 0; r < rows; r++) vadd(dst, f32p(dz, r * NZ + z0), n);
 }
 
-// The whole-sequence gradients after the loop, shared by the three cells.
-//   in-side gate g of dZ starts at column zin(g) (GRU resetAfter: [z, r, _, h])
-//   rec side: gates [0, recGates) read hprev (* m_g); GRU !resetAfter's
-//   candidate block reads the saved rh instead (rhS != 0).
+// Rows of the whole-sequence weight GEMMs handled at once (sgemm_acc's k
+// chunk): the transposed operand and the packed dZ block need only this many
+// rows of scratch, whatever B*T is.
+const ROW_CHUNK: i32 = 1024;
+
+// dst (n rows, w) = src rows [r0, r0+n) of a (B*T, w) matrix * m (B, w),
+// row r belonging to sample r / T.
+function mask_rows_chunk(dst: usize, src: usize, m: usize, T: i32, w: i32, r0: i32, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const r = r0 + i;
+    vmul(f32p(dst, i * w), f32p(src, r * w), f32p(m, (r / T) * w), w);
+  }
+}
+
+// dst rows [r0, r0+n) of (B*T, w) += src (n rows, w) * m (B, w).
+function mask_rows_acc_chunk(dst: usize, src: usize, m: usize, T: i32, w: i32, r0: i32, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const r = r0 + i;
+    vmul_acc(f32p(dst, r * w), f32p(src, i * w), f32p(m, (r / T) * w), w);
+  }
+}
+
+// Input-side column blocks of dZ and the kernel: per gate (DROPOUT_PER_GATE:
+// each gate has its own input mask), GRU resetAfter's two blocks (dZ's
+// [0, 2U) and [3U, 4U) against kernel columns [0, 2U) and [2U, 3U)), or one.
+// @ts-ignore: decorator
+@inline function in_blocks(perGate: bool, gruRA: bool, G: i32): i32 {
+  return perGate ? G : gruRA ? 2 : 1;
+}
+// @ts-ignore: decorator
+@inline function in_z0(i: i32, perGate: bool, gruRA: bool, U: i32): i32 {
+  return perGate ? (gruRA && i == 2 ? 3 * U : i * U) : i == 1 ? 3 * U : 0;
+}
+// @ts-ignore: decorator
+@inline function in_k0(i: i32, perGate: bool, U: i32): i32 {
+  return perGate ? i * U : i * 2 * U;
+}
+// @ts-ignore: decorator
+@inline function in_n(i: i32, perGate: bool, gruRA: bool, U: i32, N: i32): i32 {
+  return perGate ? U : gruRA ? (i == 0 ? 2 * U : U) : N;
+}
+
+// The whole-sequence gradients after the loop, shared by the three cells:
+//   dKernel += X'ᵀ·dZ_in and dRecurrentKernel += H'ᵀ·dZ_rec over all B*T
+//   rows (in chunks of ROW_CHUNK rows: one transposed chunk of X or H, one
+//   packed block of dZ, then the packed GEMM), dBias += column sums,
+//   dX += (dZ_in·Kernelᵀ) * dmask with Kernelᵀ packed once per block.
+// The recurrent side: gates [0, recGates) read hprev (* m_g); GRU
+// !resetAfter's candidate block reads the saved rh instead (rhS != 0).
 function weight_grads(
   dx: usize, dkernel: usize, drkernel: usize, dbias: usize, dz: usize, NZ: i32,
   x: usize, hprevS: usize, rhS: usize, dmask: usize, rdmask: usize, kernel: usize,
@@ -911,45 +941,46 @@ function weight_grads(
   const N = G * U;
   const rows = B * T;
   const perGate = (flags & DROPOUT_PER_GATE) != 0 && G > 1 && dmask != 0;
-  // Input side blocks when not per gate: [0, N) or GRU-RA [0, 2U) + [3U, 4U).
-  let dzPacked = false;
-  if (dkernel) {
-    if (!perGate) {
-      let src = x;
-      if (dmask) {
-        mask_rows(xtmp, x, dmask, B, T, F);
-        src = xtmp;
+  const nb = in_blocks(perGate, gruRA, G);
+  const BF = B * F;
+  for (let r0 = 0; r0 < rows; r0 += ROW_CHUNK) {
+    const kc = min(ROW_CHUNK, rows - r0);
+    const dzc = f32p(dz, r0 * NZ);
+    let fullPacked = false; // bp holds dzc[:, 0..N)
+    if (dkernel) {
+      if (!perGate) {
+        let src = f32p(x, r0 * F);
+        if (dmask) {
+          mask_rows_chunk(xtmp, x, dmask, T, F, r0, kc);
+          src = xtmp;
+        }
+        transpose(at, kc, src, F, kc, F);
       }
-      transpose(at, rows, src, F, rows, F);
-      if (gruRA) {
-        tn_block(dkernel, N, at, F, dz, NZ, 0, 2 * U, rows, bp, false);
-        tn_block(f32p(dkernel, 2 * U), N, at, F, dz, NZ, 3 * U, U, rows, bp, false);
+      for (let i = 0; i < nb; i++) {
+        if (perGate) {
+          mask_rows_chunk(xtmp, x, f32p(dmask, i * BF), T, F, r0, kc);
+          transpose(at, kc, xtmp, F, kc, F);
+        }
+        const n = in_n(i, perGate, gruRA, U, N);
+        tn_block(f32p(dkernel, in_k0(i, perGate, U)), N, at, F, dzc, NZ, in_z0(i, perGate, gruRA, U), n, kc, bp, false);
+        fullPacked = n == N;
+      }
+    }
+    if (drkernel) {
+      if (rdmask == 0) {
+        transpose(at, kc, f32p(hprevS, r0 * U), U, kc, U);
+        tn_block(drkernel, N, at, U, dzc, NZ, 0, recGates * U, kc, bp, fullPacked && recGates == G);
       } else {
-        tn_block(dkernel, N, at, F, dz, NZ, 0, N, rows, bp, false);
-        dzPacked = true; // bp holds dZ[:, 0..N) for the recurrent side
+        for (let g = 0; g < recGates; g++) {
+          mask_rows_chunk(xtmp, hprevS, f32p(rdmask, g * B * U), T, U, r0, kc);
+          transpose(at, kc, xtmp, U, kc, U);
+          tn_block(f32p(drkernel, g * U), N, at, U, dzc, NZ, g * U, U, kc, bp, false);
+        }
       }
-    } else {
-      for (let g = 0; g < G; g++) {
-        mask_rows(xtmp, x, f32p(dmask, g * B * F), B, T, F);
-        transpose(at, rows, xtmp, F, rows, F);
-        tn_block(f32p(dkernel, g * U), N, at, F, dz, NZ, gruRA && g == 2 ? 3 * U : g * U, U, rows, bp, false);
+      if (rhS) {
+        transpose(at, kc, f32p(rhS, r0 * U), U, kc, U);
+        tn_block(f32p(drkernel, 2 * U), N, at, U, dzc, NZ, 2 * U, U, kc, bp, false);
       }
-    }
-  }
-  if (drkernel) {
-    if (rdmask == 0) {
-      transpose(at, rows, hprevS, U, rows, U);
-      tn_block(drkernel, N, at, U, dz, NZ, 0, recGates * U, rows, bp, dzPacked && recGates == G);
-    } else {
-      for (let g = 0; g < recGates; g++) {
-        mask_rows(xtmp, hprevS, f32p(rdmask, g * B * U), B, T, U);
-        transpose(at, rows, xtmp, U, rows, U);
-        tn_block(f32p(drkernel, g * U), N, at, U, dz, NZ, g * U, U, rows, bp, false);
-      }
-    }
-    if (rhS) {
-      transpose(at, rows, rhS, U, rows, U);
-      tn_block(f32p(drkernel, 2 * U), N, at, U, dz, NZ, 2 * U, U, rows, bp, false);
     }
   }
   if (dbias) {
@@ -962,21 +993,34 @@ function weight_grads(
     }
   }
   if (dx) {
-    if (!perGate) {
-      const dst = dmask ? xtmp : dx;
-      if (dmask) memory.fill(xtmp, 0, (<usize>rows * F) << 2);
-      if (gruRA) {
-        nt_block(dst, F, dz, NZ, 0, kernel, N, 0, 2 * U, rows, kt);
-        nt_block(dst, F, dz, NZ, 3 * U, kernel, N, 2 * U, U, rows, kt);
-      } else {
-        nt_block(dst, F, dz, NZ, 0, kernel, N, 0, N, rows, kt);
+    // Kernelᵀ of each input block, packed once, one after the other in kt.
+    let off: usize = 0;
+    for (let i = 0; i < nb; i++) {
+      const n = in_n(i, perGate, gruRA, U, N);
+      pack_bt(kt + off, f32p(kernel, in_k0(i, perGate, U)), N, n, F);
+      off += <usize>packed_size(n, F) << 2;
+    }
+    if (dmask == 0) {
+      off = 0;
+      for (let i = 0; i < nb; i++) {
+        const n = in_n(i, perGate, gruRA, U, N);
+        sgemm_acc(dx, F, f32p(dz, in_z0(i, perGate, gruRA, U)), NZ, kt + off, rows, F, n);
+        off += <usize>packed_size(n, F) << 2;
       }
-      if (dmask) mask_rows_acc(dx, xtmp, dmask, B, T, F);
     } else {
-      for (let g = 0; g < G; g++) {
-        memory.fill(xtmp, 0, (<usize>rows * F) << 2);
-        nt_block(xtmp, F, dz, NZ, gruRA && g == 2 ? 3 * U : g * U, kernel, N, g * U, U, rows, kt);
-        mask_rows_acc(dx, xtmp, f32p(dmask, g * B * F), B, T, F);
+      for (let r0 = 0; r0 < rows; r0 += ROW_CHUNK) {
+        const kc = min(ROW_CHUNK, rows - r0);
+        const dzc = f32p(dz, r0 * NZ);
+        off = 0;
+        if (!perGate) memory.fill(xtmp, 0, (<usize>kc * F) << 2);
+        for (let i = 0; i < nb; i++) {
+          const n = in_n(i, perGate, gruRA, U, N);
+          if (perGate) memory.fill(xtmp, 0, (<usize>kc * F) << 2);
+          sgemm_acc(xtmp, F, f32p(dzc, in_z0(i, perGate, gruRA, U)), NZ, kt + off, kc, F, n);
+          off += <usize>packed_size(n, F) << 2;
+          if (perGate) mask_rows_acc_chunk(dx, xtmp, f32p(dmask, i * BF), T, F, r0, kc);
+        }
+        if (!perGate) mask_rows_acc_chunk(dx, xtmp, dmask, T, F, r0, kc);
       }
     }
   }
@@ -1015,8 +1059,9 @@ export function simple_rnn_backward(
   const t1 = dht + fbytes(B * U);
   const rtp = bwd_rtp(dH, B, U);
   const at = bwd_at(rtp, N, U, 1);
-  const bp = at + fbytes(max(F, U) * B * T);
-  const kt = bp + fbytes(packed_size(B * T, NZ));
+  const CH = min(B * T, ROW_CHUNK);
+  const bp = at + fbytes(max(F, U) * CH);
+  const kt = bp + fbytes(packed_size(CH, NZ));
   const xtmp = kt + fbytes(packed_size(N, F));
   const gatesS = saved;
   const hprevS = gatesS + fbytes(T * B * N);
@@ -1169,8 +1214,9 @@ export function lstm_backward(
   const t2 = t1 + fbytes(B * U);
   const rtp = bwd_rtp(dH, B, U);
   const at = bwd_at(rtp, N, U, 4);
-  const bp = at + fbytes(max(F, U) * B * T);
-  const kt = bp + fbytes(packed_size(B * T, NZ));
+  const CH = min(B * T, ROW_CHUNK);
+  const bp = at + fbytes(max(F, U) * CH);
+  const kt = bp + fbytes(packed_size(CH, NZ));
   const xtmp = kt + fbytes(packed_size(N, F));
   const gatesS = saved;
   const hprevS = gatesS + fbytes(T * B * N);
@@ -1370,8 +1416,9 @@ export function gru_backward(
   const t2 = t1 + fbytes(B * U);
   const rtp = bwd_rtp(dH, B, U);
   const at = bwd_at(rtp, N, U, 3);
-  const bp = at + fbytes(max(F, U) * B * T);
-  const kt = bp + fbytes(packed_size(B * T, NZ));
+  const CH = min(B * T, ROW_CHUNK);
+  const bp = at + fbytes(max(F, U) * CH);
+  const kt = bp + fbytes(packed_size(CH, NZ));
   const xtmp = kt + fbytes(packed_size(N, F));
   const gatesS = saved;
   const hprevS = gatesS + fbytes(T * B * N);

@@ -307,7 +307,7 @@ function checkCase(k: KernelHarness, c: Case, seed: number): void {
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
 
-// Sizes (B, T, F, U) hitting SIMD tails.
+// Sizes (B, T, F, U) hitting SIMD tails (and, below, B*T > 1024 rows).
 const SIZES: [number, number, number, number][] = [[1, 1, 1, 1], [3, 5, 5, 3], [2, 4, 17, 5], [3, 3, 3, 17], [1, 3, 33, 9], [5, 4, 1, 33]];
 
 const CASES: Case[] = [];
@@ -339,6 +339,11 @@ for (const v of cellVariants) {
     { ...base, seq: true, dropout: 'single', recDropout: true, mask: 'lead' },
   );
   if (v.cell !== 'simple') CASES.push({ ...base, seq: true, dropout: 'gate', recDropout: true, mask: 'middle', B: 2, F: 17 });
+  // More than 1024 rows (B*T): the weight GEMMs run in several row chunks.
+  CASES.push(
+    { ...v, B: 5, T: 230, F: 3, U: 5, seq: true, mask: 'random', init: true, dropout: v.cell === 'simple' ? 'single' : 'gate', recDropout: true },
+    { ...v, B: 3, T: 400, F: 2, U: 3, seq: true, back: true, init: true, dropout: 'single' },
+  );
 }
 // Every activation (SimpleRNN), and non-default pairs for the gated cells
 // (derivatives that read the pre-activation included).
