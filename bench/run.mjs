@@ -6,6 +6,7 @@
 //   node bench/run.mjs --workloads W2 --peers ours,ort-node
 //   node bench/run.mjs --workloads W2-GRU,W3 --scale 0.5 --out /tmp/r.md
 //   node bench/run.mjs --only-load --out /tmp/load.md
+//   node bench/run.mjs --only-train --workloads TR2,TR4 --scale 0.5 --out /tmp/train.md
 //
 // Options:
 //   --workloads LIST  W1..W4 or cases like W2-GRU (default all)
@@ -20,8 +21,12 @@
 //   --only-size       only bench/size.mjs (download size, start-up): replace its section in RESULTS.md (or --out)
 //   --only-load       only bench/load.mjs (model loading): replace its section in RESULTS.md (or --out);
 //                     with --only-size too, both sections
+//   --only-train      only bench/train.mjs (training steps vs tfjs and PyTorch's recording): replace its
+//                     section in RESULTS.md (or --out); --workloads (TR1..TR5), --peers
+//                     (ours,tfjs-cpu,tfjs-wasm), --scale and --rounds apply to it (~10 min in full)
+//   --include-slow    with --only-train: also run tfjs-cpu on TR2/TR3 (minutes per step)
 //
-// A full run (no --workloads, --peers or --only-*) also appends both sections.
+// A full run (no --workloads, --peers or --only-*) also appends all three sections.
 //
 // Per case (workload × cell): every peer is prepared outside the timed region
 // (weights set, input converted to the peer's own format), its output is
@@ -42,6 +47,7 @@ import { tfjsCpu, tfjsWasm } from './peers/tfjs.mjs';
 import { ortNode, ortWeb } from './peers/ort.mjs';
 import { sizeAndStartup } from './size.mjs';
 import { modelLoading } from './load.mjs';
+import { modelTraining } from './train.mjs';
 
 const require = createRequire(import.meta.url);
 const Benchmark = require('benchmark');
@@ -70,6 +76,8 @@ function parseArgs(argv) {
     else if (k === '--check-only') a.checkOnly = true;
     else if (k === '--only-size') a.onlySize = true;
     else if (k === '--only-load') a.onlyLoad = true;
+    else if (k === '--only-train') a.onlyTrain = true;
+    else if (k === '--include-slow') a.includeSlow = true;
     else if (k === '--help' || k === '-h') {
       const lines = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
       console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
@@ -151,14 +159,24 @@ function withSection(md, heading, section) {
 
 const SIZE_HEADING = '## Size and start-up';
 const LOAD_HEADING = '## Model loading';
+const TRAIN_HEADING = '## Training';
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  if (args.onlySize || args.onlyLoad) {
+  if (args.onlySize || args.onlyLoad || args.onlyTrain) {
     const file = args.out ?? path.join(HERE, 'RESULTS.md');
     const sections = [];
+    let failed = false;
     if (args.onlySize) sections.push([SIZE_HEADING, await sizeAndStartup()]);
     if (args.onlyLoad) sections.push([LOAD_HEADING, await modelLoading({ log: (l) => console.log(l) })]);
+    if (args.onlyTrain) {
+      const tr = await modelTraining({
+        workloads: args.workloads, peers: args.peers, scale: args.scale, rounds: args.rounds, includeSlow: args.includeSlow,
+        argv: process.argv.slice(2).filter((x) => x !== '--only-train'), log: (l) => console.log(l),
+      });
+      failed = tr.failed;
+      sections.push([TRAIN_HEADING, tr.markdown]);
+    }
     for (const [, section] of sections) console.log(section);
     if (args.write) {
       let md = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
@@ -166,7 +184,7 @@ async function main() {
       fs.writeFileSync(file, md);
       console.log(`wrote ${path.relative(process.cwd(), file)}`);
     }
-    return;
+    process.exit(failed ? 2 : 0); // tfjs may keep handles open
   }
   const allCases = cases();
   const selectedCases = args.workloads
@@ -231,6 +249,12 @@ async function main() {
         md = withSection(md, LOAD_HEADING, await modelLoading({ log: (l) => console.log(l) }));
       } catch (e) {
         console.log(`model loading: SKIPPED: ${e.message ?? e}`);
+      }
+      try {
+        console.log('\n== training (bench/train.mjs)');
+        md = withSection(md, TRAIN_HEADING, (await modelTraining({ log: (l) => console.log(l) })).markdown);
+      } catch (e) {
+        console.log(`training: SKIPPED: ${e.message ?? e}`);
       }
     }
     fs.writeFileSync(outFile, md);
