@@ -11,7 +11,8 @@ import type { Buf, TrainBackward, TrainCallArgs, TrainContext, TrainForward, Tra
 import { Random } from '../random';
 import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
-import { ser } from './layer_utils';
+import { ser, fmt } from './layer_utils';
+import { ValueError } from '../errors';
 
 // Kernel constants (assembly/rnn.ts).
 const CELL_SIMPLE_RNN = 0;
@@ -239,7 +240,7 @@ abstract class RecurrentLayer extends Layer implements Trainable {
 
   constructor(options: RNNLayerOptions, className: string, allowed: readonly string[]) {
     if (options === null || typeof options !== 'object') {
-      throw new TypeError(`${className}: expected an options object with at least { units }, received ${String(options)}.`);
+      throw new TypeError(`${className}: expected an options object with at least { units }, received ${fmt(options)}.`);
     }
     super(options, className);
     this.supportsMasking = true;
@@ -251,7 +252,7 @@ abstract class RecurrentLayer extends Layer implements Trainable {
     }
     const o = options as RNNLayerOptions & Partial<LSTMOptions & GRUOptions>;
     if (!Number.isInteger(o.units) || o.units <= 0) {
-      throw new Error(`${ctx}: option units must be a positive integer, received ${String(o.units)}.`);
+      throw new ValueError(`${ctx}: option units must be a positive integer, received ${fmt(o.units)}.`);
     }
     this.units = o.units;
     this.activation = resolveActivation(o.activation === undefined ? 'tanh' : o.activation, `${ctx} option activation`);
@@ -279,7 +280,7 @@ abstract class RecurrentLayer extends Layer implements Trainable {
     this.dropout = rate(o.dropout, ctx, 'dropout');
     this.recurrentDropout = rate(o.recurrentDropout, ctx, 'recurrentDropout');
     if (o.seed !== undefined && o.seed !== null && !Number.isInteger(o.seed)) {
-      throw new Error(`${ctx}: option seed must be an integer or null, received ${String(o.seed)}.`);
+      throw new ValueError(`${ctx}: option seed must be an integer or null, received ${fmt(o.seed)}.`);
     }
     this.seed = o.seed ?? null;
     this.returnSequences = bool(o.returnSequences, false, ctx, 'returnSequences');
@@ -289,11 +290,11 @@ abstract class RecurrentLayer extends Layer implements Trainable {
     this.unroll = bool(o.unroll, false, ctx, 'unroll');
     this.zeroOutputForMask = bool(o.zeroOutputForMask, false, ctx, 'zeroOutputForMask');
     if (o.useCudnn !== undefined && o.useCudnn !== 'auto' && typeof o.useCudnn !== 'boolean') {
-      throw new Error(`${ctx}: option useCudnn must be 'auto' or a boolean, received ${String(o.useCudnn)}.`);
+      throw new ValueError(`${ctx}: option useCudnn must be 'auto' or a boolean, received ${fmt(o.useCudnn)}.`);
     }
     // Keras 2 accepted implementation 0 too (gru_test.py test_legacy_implementation_argument).
     if (o.implementation !== undefined && o.implementation !== 0 && o.implementation !== 1 && o.implementation !== 2) {
-      throw new Error(`${ctx}: option implementation must be 0, 1 or 2, received ${String(o.implementation)}.`);
+      throw new ValueError(`${ctx}: option implementation must be 0, 1 or 2, received ${fmt(o.implementation)}.`);
     }
     this.implementation = o.implementation ?? 2;
   }
@@ -527,7 +528,7 @@ abstract class RecurrentLayer extends Layer implements Trainable {
       }
     }
     if (kwargs.training !== undefined && typeof kwargs.training !== 'boolean') {
-      throw new Error(`${ctx}: apply option training must be a boolean, received ${String(kwargs.training)}.`);
+      throw new ValueError(`${ctx}: apply option training must be a boolean, received ${fmt(kwargs.training)}.`);
     }
     const x = singleInput(inputs, ctx);
     if (x.rank !== 3) {
@@ -676,8 +677,8 @@ abstract class RecurrentLayer extends Layer implements Trainable {
    * arena, args.masks[0] (B, T) or null, optionTensors.initialState (one
    * (B, U) Buf per state) if the node was given initial states. Outputs
    * [output, ...states with returnState]; the output mask as computeMask.
-   * Dropout only when ctx.training (and the node was not called with
-   * training: false). A stateful layer starts from its states and writes the
+   * Dropout when ctx.training and the node was not called with
+   * training: false, or when the node was called with training: true. A stateful layer starts from its states and writes the
    * final states back (no gradient flows into the carried states, as Keras).
    */
   forwardTrain(ctx: TrainContext, inputs: Buf[], args: TrainCallArgs): TrainForward {
@@ -750,7 +751,9 @@ abstract class RecurrentLayer extends Layer implements Trainable {
       flags |= HAS_MASK;
       if (this.zeroOutputForMask) flags |= ZERO_OUTPUT_FOR_MASK;
     }
-    const training = ctx.training && args.options.training !== false;
+    // Keras: a training argument recorded on the node wins over the step's
+    // mode (keras/src/layers/layer.py __call__; e.g. Monte Carlo dropout).
+    const training = args.options.training === true || (ctx.training && args.options.training !== false);
     const drop = training && (this.dropout > 0 || this.recurrentDropout > 0) ? this.drawDropout(ctx.random(this.name, this.seed), B, F) : null;
     flags = this.trainFlags(flags, drop?.perGate ?? false);
     let dmask = 0;
@@ -922,14 +925,14 @@ function isTensorList(v: unknown[]): boolean {
 
 function bool(v: unknown, dflt: boolean, ctx: string, key: string): boolean {
   if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new Error(`${ctx}: option ${key} must be a boolean, received ${String(v)}.`);
+  if (typeof v !== 'boolean') throw new ValueError(`${ctx}: option ${key} must be a boolean, received ${fmt(v)}.`);
   return v;
 }
 
 function rate(v: unknown, ctx: string, key: string): number {
   if (v === undefined || v === null) return 0;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) {
-    throw new Error(`${ctx}: option ${key} must be a number in [0, 1], received ${String(v)}.`);
+    throw new ValueError(`${ctx}: option ${key} must be a number in [0, 1], received ${fmt(v)}.`);
   }
   return v;
 }

@@ -384,7 +384,7 @@ describe('dropout (Keras DropoutRNNCell)', () => {
     layer.dispose();
   });
 
-  it('reproducible with a seed; inactive when not training or when called with training: false', () => {
+  it('reproducible with a seed; inactive when not training or when called with training: false; active when called with training: true', () => {
     const B = 4, T = 3, U = 8;
     const x = randArray(B * T * U, 9);
     const run = (seed: number | null, training: boolean, options: Record<string, unknown> = {}) => {
@@ -400,6 +400,8 @@ describe('dropout (Keras DropoutRNNCell)', () => {
     expect(maxDiff(run(11, true), run(12, true))).toBeGreaterThan(0);
     expect(bits(run(11, false))).toEqual(bits(x));
     expect(bits(run(11, true, { training: false }))).toEqual(bits(x));
+    // A node called with training: true drops out even outside fit (Keras: the call argument wins).
+    expect(bits(run(11, false, { training: true }))).toEqual(bits(run(11, true)));
   });
 
   it("LSTM/GRU apply a rate only when 0 < rate < 1; SimpleRNN's rate 1 drops every input (Keras)", () => {
