@@ -1,6 +1,10 @@
 // Activation identifiers (Keras names) and the kernel ids of
 // assembly/activations.ts. Only identifiers: the kernels run activations
 // inside WASM, so arbitrary JS functions are not accepted.
+import {
+  ACT_ELU, ACT_EXPONENTIAL, ACT_GELU, ACT_HARD_SIGMOID, ACT_HARD_SIGMOID_K2, ACT_LEAKY_RELU, ACT_LINEAR, ACT_RELU,
+  ACT_RELU6, ACT_SELU, ACT_SIGMOID, ACT_SOFTPLUS, ACT_SOFTSIGN, ACT_SWISH, ACT_TANH,
+} from './wasm/abi.generated';
 
 /** Keras activation identifiers this library implements. */
 export type ActivationIdentifier =
@@ -21,27 +25,27 @@ export type ActivationIdentifier =
   | 'relu6'
   | 'leaky_relu';
 
-// Must match the ACT_* constants in assembly/activations.ts.
+// The kernel ids: the ACT_* constants of assembly/activations.ts.
 const IDS: Record<ActivationIdentifier, number> = {
-  linear: 0,
-  tanh: 1,
-  sigmoid: 2,
+  linear: ACT_LINEAR,
+  tanh: ACT_TANH,
+  sigmoid: ACT_SIGMOID,
   // Keras 3: relu6(x + 3) / 6 (keras/src/activations/activations.py).
-  hard_sigmoid: 3,
+  hard_sigmoid: ACT_HARD_SIGMOID,
   // Keras 2 / tf.keras: clip(0.2x + 0.5, 0, 1). Not a Keras identifier: files
   // saved by Keras 2 map their 'hard_sigmoid' here when loaded.
-  hard_sigmoid_keras2: 4,
-  relu: 5,
-  elu: 6,
-  selu: 7,
-  softplus: 8,
-  softsign: 9,
-  swish: 10,
-  silu: 10,
-  gelu: 11,
-  exponential: 12,
-  relu6: 13,
-  leaky_relu: 14,
+  hard_sigmoid_keras2: ACT_HARD_SIGMOID_K2,
+  relu: ACT_RELU,
+  elu: ACT_ELU,
+  selu: ACT_SELU,
+  softplus: ACT_SOFTPLUS,
+  softsign: ACT_SOFTSIGN,
+  swish: ACT_SWISH,
+  silu: ACT_SWISH,
+  gelu: ACT_GELU,
+  exponential: ACT_EXPONENTIAL,
+  relu6: ACT_RELU6,
+  leaky_relu: ACT_LEAKY_RELU,
 };
 
 export const ACTIVATION_NAMES = Object.keys(IDS) as ActivationIdentifier[];

@@ -12,11 +12,7 @@ import { type Regularizer, type RegularizerIdentifier, getRegularizer, serialize
 import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
 import { checkCallKeys, checkKeys, firstShape, fmt, optBool, optNumber, ser } from './layer_utils';
-
-// Flags of assembly/normalization.ts.
-const NORM_SCALE = 1;
-const NORM_CENTER = 2;
-const LN_RMS_SCALING = 4;
+import { LN_RMS_SCALING, NORM_CENTER, NORM_SCALE } from '../wasm/abi.generated';
 
 function axisInt(v: unknown, ctx: string): number {
   if (!Number.isInteger(v)) throw new Error(`${ctx}: option axis must be an integer, received ${fmt(v)}.`);

@@ -8,8 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { randArray } from '../util';
 import { REF } from './f64ref';
 import { BUILDS, KernelHarness, guarded, expectGuard } from './harness';
+import { PAD_CAUSAL, PAD_SAME, PAD_VALID } from '../../src/wasm/abi.generated';
 
-const PAD = { valid: 0, same: 1, causal: 2 } as const;
+const PAD = { valid: PAD_VALID, same: PAD_SAME, causal: PAD_CAUSAL } as const;
 type Padding = keyof typeof PAD;
 
 function reference(x: Float32Array, W: Float32Array, bias: Float32Array | null, B: number, L: number, Cin: number, Cout: number,

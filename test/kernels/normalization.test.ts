@@ -10,8 +10,8 @@
 import { describe, expect, it } from 'vitest';
 import { randArray } from '../util';
 import { BUILDS, KernelHarness, guarded, expectGuard } from './harness';
+import { LN_RMS_NORM as RMS_NORM, LN_RMS_SCALING as RMS_SCALING, NORM_CENTER as CENTER, NORM_SCALE as SCALE } from '../../src/wasm/abi.generated';
 
-const SCALE = 1, CENTER = 2, RMS_SCALING = 4, RMS_NORM = 8;
 const fr = Math.fround;
 const rsqrt32 = (v: number) => fr(1 / fr(Math.sqrt(v)));
 

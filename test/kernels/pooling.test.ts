@@ -6,8 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { randArray } from '../util';
 import { BUILDS, KernelHarness, guarded, expectGuard } from './harness';
+import { POOL_SAME, POOL_VALID } from '../../src/wasm/abi.generated';
 
-const PAD = { valid: 0, same: 1 } as const;
+const PAD = { valid: POOL_VALID, same: POOL_SAME } as const;
 type Padding = keyof typeof PAD;
 
 function expectNear(got: ArrayLike<number>, want: ArrayLike<number>, tol: number) {

@@ -13,10 +13,12 @@ import { describe, expect, it } from 'vitest';
 import { prng } from '../util';
 import { REF } from './f64ref';
 import { BUILDS, KernelHarness } from './harness';
+import {
+  CELL_GRU, CELL_LSTM, CELL_SIMPLE_RNN, DROPOUT_PER_GATE, GO_BACKWARDS, HAS_BIAS, HAS_MASK, NO_FUSED_STEP, RESET_AFTER,
+  RETURN_SEQUENCES, SAVE_PREACT, ZERO_OUTPUT_FOR_MASK,
+} from '../../src/wasm/abi.generated';
 
-const RETURN_SEQUENCES = 1, GO_BACKWARDS = 2, HAS_MASK = 4, HAS_BIAS = 8, RESET_AFTER = 16, ZERO_OUTPUT_FOR_MASK = 32;
-const NO_FUSED_STEP = 64, SAVE_PREACT = 128, DROPOUT_PER_GATE = 256;
-const CELL_ID = { simple: 0, lstm: 1, gru: 2 } as const;
+const CELL_ID = { simple: CELL_SIMPLE_RNN, lstm: CELL_LSTM, gru: CELL_GRU } as const;
 type Cell = keyof typeof CELL_ID;
 const GATES: Record<Cell, number> = { simple: 1, lstm: 4, gru: 3 };
 const ACT: Record<string, number> = Object.fromEntries(Object.entries(REF).map(([id, r]) => [r.name, Number(id)]));
