@@ -14,18 +14,11 @@ import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeig
 import { ser, fmt } from './layer_utils';
 import { ValueError } from '../errors';
 
-// Kernel constants (assembly/rnn.ts).
-const CELL_SIMPLE_RNN = 0;
-const CELL_LSTM = 1;
-const CELL_GRU = 2;
-const RETURN_SEQUENCES = 1;
-const GO_BACKWARDS = 2;
-const HAS_MASK = 4;
-const HAS_BIAS = 8;
-const RESET_AFTER = 16;
-const ZERO_OUTPUT_FOR_MASK = 32;
-const SAVE_PREACT = 128;
-const DROPOUT_PER_GATE = 256;
+// Kernel constants of assembly/rnn.ts (the generated ABI).
+import {
+  CELL_GRU, CELL_LSTM, CELL_SIMPLE_RNN, DROPOUT_PER_GATE, GO_BACKWARDS, HAS_BIAS, HAS_MASK, RESET_AFTER, RETURN_SEQUENCES,
+  SAVE_PREACT, ZERO_OUTPUT_FOR_MASK,
+} from '../wasm/abi.generated';
 
 export interface RNNLayerOptions extends LayerArgs {
   /** Positive integer, dimensionality of the output space. */
@@ -796,6 +789,14 @@ abstract class RecurrentLayer extends Layer implements Trainable {
     const dcT = this.returnState && this.stateCount > 1 ? (dOutputs[2] ?? null) : null;
     const noInit = (s.initGrad ?? []).map(() => null);
     if (!dOut && !dhT && !dcT) return { inputs: [null], ...(s.initGrad ? { options: { initialState: noInit } } : {}) };
+    // A frozen layer (trainable false) adds no weight gradient, whatever the accumulators.
+    const live = this.trainable;
+    const dK = live && this.kernel.trainable ? ctx.grad(this.kernel.ptr) : 0;
+    const dR = live && this.recurrentKernel.trainable ? ctx.grad(this.recurrentKernel.ptr) : 0;
+    const dB = live && this.bias?.trainable ? ctx.grad(this.bias.ptr) : 0;
+    const wantInit = (s.initGrad ?? []).some((w) => w);
+    // Nothing wanted (frozen layer, nothing upstream trains): skip the pass.
+    if (!s.needDx && !dK && !dR && !dB && !wantInit) return { inputs: [null], ...(s.initGrad ? { options: { initialState: noInit } } : {}) };
     const dx = s.needDx ? ctx.buf([r.B, r.T, r.F], true) : null;
     const dInit = (s.initGrad ?? []).map((want) => (want ? ctx.buf([r.B, U], true) : null));
     this.backwardKernel({
@@ -803,9 +804,9 @@ abstract class RecurrentLayer extends Layer implements Trainable {
       dx: dx ? dx.ptr : 0,
       dh0: dInit[0]?.ptr ?? 0,
       dc0: dInit[1]?.ptr ?? 0,
-      dK: this.kernel.trainable ? ctx.grad(this.kernel.ptr) : 0,
-      dR: this.recurrentKernel.trainable ? ctx.grad(this.recurrentKernel.ptr) : 0,
-      dB: this.bias?.trainable ? ctx.grad(this.bias.ptr) : 0,
+      dK,
+      dR,
+      dB,
       dout: dOut ? dOut.ptr : 0,
       dhT: dhT ? dhT.ptr : 0,
       dcT: dcT ? dcT.ptr : 0,

@@ -304,6 +304,13 @@ describe('layer backward against finite differences of the float32 layer', () =>
     // No gradient at all reaching the layer: nothing to do.
     const none = layer.backward(ctx, fw.saved, [null]);
     expect(none.inputs).toEqual([null]);
+    // Frozen and nothing upstream trains: nothing is computed or added.
+    layer.trainable = false;
+    const before = ctx.rt.heap.readF32(grads.get(layer.weights[0].ptr), 12 * 4);
+    const frozen = layer.backward(ctx, fw.saved, [put(ctx, randArray(18, 2), [2, 3, 3])]);
+    expect(frozen.inputs).toEqual([null]);
+    expect(bits(ctx.rt.heap.readF32(grads.get(layer.weights[0].ptr), 12 * 4))).toEqual(bits(before));
+    layer.trainable = true;
     arena.dispose();
     grads.dispose();
     layer.dispose();
