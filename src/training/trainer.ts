@@ -379,13 +379,15 @@ export class Trainer {
       const maskBuf = fw.masks[i];
       for (const m of metrics[i]) {
         const yt = ys[i];
+        // compile's `metrics` are unweighted: Keras 3 passes sample_weight only to
+        // `weighted_metrics` (keras/src/trainers/compile_utils.py CompileMetrics.update_state);
+        // an output mask still applies (MeanMetricWrapper reads it from y_pred).
         m.update({
           yTrue: yt.data instanceof Int32Array ? yt.data : Float32Array.from(yt.data as ArrayLike<number>),
           yTrueShape: yt.shape,
           yPred: view(ctx, out),
           yPredShape: out.shape,
-          sampleWeight: swData,
-          sampleWeightShape: sw ? sw.shape : undefined,
+          sampleWeight: null,
           mask: maskBuf ? view(ctx, maskBuf) : null,
         });
       }
