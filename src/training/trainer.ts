@@ -417,8 +417,26 @@ export class Trainer {
     for (const list of this.metrics ?? []) for (const m of list) m.reset();
   }
 
-  private static flatten(logs: Logs): number | number[] {
-    const v = Object.values(logs);
+  /**
+   * The list trainOnBatch / testOnBatch / evaluate return without returnDict, in
+   * Keras's order (keras/src/trainers/trainer.py _flatten_metrics_in_order): first
+   * the names Keras tracks that appear in the logs as they are — 'loss', the
+   * metrics' own names (a single-output model's metrics, in compile order), the
+   * per-output losses — then every other entry sorted by name (a multi-output
+   * model's metrics, whose logged names carry the output prefix).
+   */
+  private flatten(logs: Logs): number | number[] {
+    const tracked = ['loss', ...(this.metrics ?? []).flat().map((m) => baseNames.get(m) ?? m.name)];
+    if (this.outputNames.length > 1) tracked.push(...this.outputLossTrackers.map((t) => t.name));
+    const used = new Set<string>();
+    const v: number[] = [];
+    for (const name of tracked) {
+      if (name in logs && !used.has(name)) {
+        used.add(name);
+        v.push(logs[name]);
+      }
+    }
+    for (const k of Object.keys(logs).sort()) if (!used.has(k)) v.push(logs[k]);
     return v.length === 1 ? v[0] : v;
   }
 
@@ -428,7 +446,7 @@ export class Trainer {
     if (options.resetMetrics !== false) this.resetMetrics();
     this.step(xs, ys, sw, true);
     const logs = this.results();
-    return options.returnDict ? logs : Trainer.flatten(logs);
+    return options.returnDict ? logs : this.flatten(logs);
   }
 
   testOnBatch(x: unknown, y: unknown, options: BatchOptions = {}): number | number[] | Logs {
@@ -437,7 +455,7 @@ export class Trainer {
     if (options.resetMetrics !== false) this.resetMetrics();
     this.step(xs, ys, sw, false);
     const logs = this.results();
-    return options.returnDict ? logs : Trainer.flatten(logs);
+    return options.returnDict ? logs : this.flatten(logs);
   }
 
   async evaluate(x: unknown, y: unknown, options: EvaluateOptions = {}): Promise<number | number[] | Logs> {
@@ -446,7 +464,7 @@ export class Trainer {
     const { xs, ys, sw, n } = this.normalizeData(x, y, options.sampleWeight, 'evaluate');
     const cbs = toCallbacks(options.callbacks, `${this.context}: evaluate`);
     const logs = await this.runEvaluation(xs, ys, sw, n, batchSize, cbs);
-    return options.returnDict ? logs : Trainer.flatten(logs);
+    return options.returnDict ? logs : this.flatten(logs);
   }
 
   private async runEvaluation(xs: Tensor[], ys: Tensor[], sw: Tensor | null, n: number, batchSize: number, cbs: Callback[]): Promise<Logs> {
@@ -571,8 +589,12 @@ function positiveInt(v: unknown, ctx: string, what: string): number {
   return v;
 }
 
+/** A renamed metric's own name (Keras keeps it as metric.name and prefixes only the logged key). */
+const baseNames = new WeakMap<Metric, string>();
+
 /** A metric reported under another name (multi-output models prefix the output's name, as Keras). */
 function renamed(m: Metric, name: string): Metric {
+  baseNames.set(m, m.name);
   Object.defineProperty(m, 'name', { value: name, configurable: true });
   return m;
 }
