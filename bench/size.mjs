@@ -62,13 +62,14 @@ async function minifyEsm(file, { bundle = false, external = [] } = {}) {
 async function splitGraph(entry, external) {
   const { build } = await import('esbuild');
   const res = await build({
-    entryPoints: [entry], bundle: true, splitting: true, external, minify: true, format: 'esm',
+    entryPoints: [entry], absWorkingDir: ROOT, bundle: true, splitting: true, external, minify: true, format: 'esm',
     platform: 'neutral', target: 'es2022', charset: 'utf8', outdir: path.join(ROOT, 'build', 'size'),
     metafile: true, write: false, logLevel: 'silent',
   });
   const contents = new Map(res.outputFiles.map((f) => [path.relative(ROOT, f.path).split(path.sep).join('/'), f.contents]));
   const outputs = res.metafile.outputs;
-  const entryOut = Object.keys(outputs).find((o) => outputs[o].entryPoint && !o.endsWith('.map'));
+  // With splitting, every import() target is an entry point of its own chunk too: pick the given entry's.
+  const entryOut = Object.keys(outputs).find((o) => outputs[o].entryPoint && path.resolve(ROOT, outputs[o].entryPoint) === path.resolve(entry));
   const eager = new Set();
   const visit = (o) => {
     if (eager.has(o)) return;
