@@ -9,6 +9,10 @@
 // SIMD tails; masks with leading, trailing, middle and random padding;
 // goBackwards; returnSequences on and off; zeroOutputForMask; input dropout
 // (one mask, per-gate masks) and recurrent dropout; every activation.
+// Also on both builds: PyTorch float64 autograd of the same equations
+// (test/fixtures/torch_rnn_grads.json, scripts/make_rnn_grad_refs.py).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { prng } from '../util';
 import { REF } from './f64ref';
@@ -479,3 +483,86 @@ describe('BPTT kernels: the SIMD and scalar builds agree', () => {
     });
   }
 });
+
+// ------------------------------------------------------------------ PyTorch
+interface TArr {
+  shape: number[];
+  data: string | number[];
+}
+interface TorchCase {
+  name: string;
+  layer: 'SimpleRNN' | 'LSTM' | 'GRU';
+  config: { units: number; resetAfter?: boolean; returnSequences: boolean; returnState: boolean; goBackwards: boolean;
+    activation: string; recurrentActivation?: string; useBias: boolean; zeroOutputForMask?: boolean };
+  x: TArr;
+  weights: TArr[];
+  mask?: TArr;
+  initialState?: TArr[];
+  tolerance: number;
+  train: {
+    dOutputs: TArr[]; outputs: TArr[]; dx: TArr; dKernel: TArr; dRecurrentKernel: TArr; dBias?: TArr; dInitialState?: TArr[];
+    dropoutMask?: TArr; dropoutPerGate?: boolean; recurrentDropoutMask?: TArr;
+  };
+}
+
+const dec = (a: TArr): Float32Array => {
+  if (typeof a.data !== 'string') return Float32Array.from(a.data);
+  const bytes = Buffer.from(a.data, 'base64');
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+};
+
+const TORCH = (JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'torch_rnn_grads.json'), 'utf8')) as { cases: TorchCase[] }).cases;
+
+function torchCase(t: TorchCase): { c: Case; d: Data } {
+  const cfg = t.config;
+  const [B, T, F] = t.x.shape;
+  const U = cfg.units;
+  const tr = t.train;
+  const c: Case = {
+    cell: ({ SimpleRNN: 'simple', LSTM: 'lstm', GRU: 'gru' } as const)[t.layer], B, T, F, U,
+    seq: cfg.returnSequences, back: cfg.goBackwards, mask: t.mask ? 'random' : 'none', zof: cfg.zeroOutputForMask === true,
+    resetAfter: cfg.resetAfter, bias: cfg.useBias, act: cfg.activation, ract: cfg.recurrentActivation,
+    dropout: tr.dropoutMask ? (tr.dropoutPerGate ? 'gate' : 'single') : undefined, recDropout: tr.recurrentDropoutMask !== undefined,
+  };
+  const zeros = () => new Float32Array(B * U);
+  const d: Data = {
+    x: dec(t.x), K: dec(t.weights[0]), R: dec(t.weights[1]), bias: cfg.useBias ? dec(t.weights[2]) : null,
+    h0: t.initialState ? dec(t.initialState[0]) : zeros(), c0: t.initialState?.[1] ? dec(t.initialState[1]) : zeros(),
+    mask: t.mask ? dec(t.mask) : null,
+    dmask: tr.dropoutMask ? dec(tr.dropoutMask) : null, rdmask: tr.recurrentDropoutMask ? dec(tr.recurrentDropoutMask) : null,
+    wOut: dec(tr.dOutputs[0]), wH: tr.dOutputs[1] ? dec(tr.dOutputs[1]) : zeros(), wC: tr.dOutputs[2] ? dec(tr.dOutputs[2]) : zeros(),
+  };
+  return { c, d };
+}
+
+for (const build of BUILDS) {
+  describe(`BPTT kernels (${build}) against PyTorch float64 autograd of the Keras equations`, () => {
+    it('has the cases', () => expect(TORCH.length).toBeGreaterThanOrEqual(50));
+    for (const t of TORCH) {
+      it(t.name, () => {
+        const { c, d } = torchCase(t);
+        const g = runKernel(harness[build], c, d, { pre: -0.5 });
+        const close = (got: Float32Array, want: Float32Array, what: string) => {
+          expect(got.length, what).toBe(want.length);
+          let scale = 1;
+          for (const v of want) scale = Math.max(scale, Math.abs(v));
+          let m = 0;
+          for (let i = 0; i < got.length; i++) m = Math.max(m, Math.abs(got[i] - want[i]));
+          expect(m / scale, what).toBeLessThanOrEqual(t.tolerance);
+        };
+        const tr = t.train;
+        close(g.out, dec(tr.outputs[0]), 'output');
+        if (tr.outputs[1]) close(g.hT, dec(tr.outputs[1]), 'h_T');
+        if (tr.outputs[2]) close(g.cT, dec(tr.outputs[2]), 'c_T');
+        close(g.dx, dec(tr.dx), 'dx');
+        close(g.dK, dec(tr.dKernel), 'dKernel');
+        close(g.dR, dec(tr.dRecurrentKernel), 'dRecurrentKernel');
+        if (tr.dBias) close(g.dB!, dec(tr.dBias), 'dBias');
+        if (tr.dInitialState) {
+          close(g.dh0, dec(tr.dInitialState[0]), 'dh0');
+          if (tr.dInitialState[1]) close(g.dc0, dec(tr.dInitialState[1]), 'dc0');
+        }
+      });
+    }
+  });
+}
