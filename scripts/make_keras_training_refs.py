@@ -21,12 +21,20 @@ Python builders below and the TypeScript builders in the test read alike.
 
 Dropout is left out on purpose: its random streams differ by design.
 
-Run (Keras, numpy and torch from local wheels):
+Every case runs on Keras's torch backend except the stateful LSTM, which runs
+in a child process on the tensorflow backend (its note says why: Keras
+3.15.1's torch backend cannot train a stateful RNN, and its jax backend drops
+the state updates in fit).
+
+Run (Keras, numpy, torch and tensorflow-cpu from local wheels):
 
     python3 -m venv /tmp/kenv
     /tmp/kenv/bin/pip install --no-index --find-links /opt/pypi/files \
-        --find-links /opt/wheels keras torch numpy
-    KERAS_BACKEND=torch /tmp/kenv/bin/python scripts/make_keras_training_refs.py
+        --find-links /opt/wheels keras torch numpy tensorflow-cpu
+    KERAS_BACKEND=torch /tmp/kenv/bin/python scripts/make_keras_training_refs.py [case ...]
+
+Generated with keras 3.15.1, torch 2.13.0+cpu, tensorflow-cpu 2.21.0, numpy
+2.4.6; the output is the same bit for bit run to run.
 """
 
 import json
