@@ -1,8 +1,11 @@
 import { defineConfig } from 'tsup';
 
 // dist/: ESM + CJS + .d.ts. The wasm binaries are inlined as base64 in
-// src/wasm/binary.generated.ts (written by scripts/build-wasm.mjs), so the
-// bundle has one loading path for Node, browsers and Deno.
+// src/wasm/*_binary.generated.ts (written by scripts/build-wasm.mjs), so the
+// bundle has one loading path for Node, browsers and Deno. The SIMD core build
+// is imported statically; the scalar core build, the training kernels and the
+// training loop are behind import(), so the ESM build emits them as lazily
+// loaded chunks (dist/<name>-<hash>.js); the CJS build inlines them.
 //
 // removeNodeProtocol: false keeps `import('node:fs/promises')` (src/io/index.ts,
 // reached only for path sources) spelled with its `node:` prefix: browser

@@ -12,7 +12,7 @@
 // in its own `deno run --allow-read=model.keras`, the permission the README
 // documents); loading modules and h5wasm's in-memory file system need nothing.
 import { assert, assertEquals } from './assert.ts';
-import { backend, init, layers, loadModel, simdSupported, tensor, type Tensor } from 'npm:rnn-wasm';
+import { Sequential, backend, init, layers, loadModel, simdSupported, tensor, type Tensor } from 'npm:rnn-wasm';
 
 const FIXTURE_DIR = new URL('../build/deno-fixture/', import.meta.url);
 
@@ -165,5 +165,22 @@ Deno.test('Keras golden numbers (test/fixtures/keras_golden.json) in Deno', asyn
     } finally {
       layer.dispose();
     }
+  }
+});
+
+Deno.test('training loads its lazy chunks (the training loop and kernels) with no extra permission', async () => {
+  await init();
+  // Kernel all ones, no bias: the first loss is ((6-1)² + 6² + 15² + (15-1)²) / 4 = 120.5 exactly.
+  const m = new Sequential({ layers: [new layers.Dense({ units: 2, inputShape: [3], kernelInitializer: 'ones' })] });
+  try {
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    const x = tensor([[1, 2, 3], [4, 5, 6]]);
+    const y = tensor([[1, 0], [0, 1]]);
+    const first = (await m.trainOnBatch(x, y)) as number; // a number: no metrics compiled
+    const second = (await m.trainOnBatch(x, y)) as number;
+    assertEquals(first, 120.5);
+    assert(second < first, `SGD lowers the loss: ${first} -> ${second}`);
+  } finally {
+    m.dispose();
   }
 });

@@ -95,6 +95,10 @@ describe('npm pack', () => {
       const m = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(readFileSync(join(ROOT, f), 'utf8'));
       if (m) expect(packedFiles, `${f} -> ${m[1]}`).toContain(join(f, '..', m[1]).replace(/\\/g, '/'));
     }
+    // The lazily imported chunks of the ESM build: the scalar core, both training builds, the training loop.
+    for (const chunk of ['scalar_binary.generated', 'train_simd_binary.generated', 'train_scalar_binary.generated', 'trainer']) {
+      expect(packedFiles.some((f) => new RegExp(`^dist/${chunk.replace('.', '\\.')}-\\w+\\.js$`).test(f)), `dist/${chunk}-<hash>.js`).toBe(true);
+    }
     // Every "bin" entry (the CLI) is in the tarball.
     const bins = typeof pkgJson.bin === 'string' ? [pkgJson.bin] : Object.values(pkgJson.bin ?? {});
     for (const b of bins) expect(packedFiles, `bin ${b}`).toContain(b.replace(/^\.\//, ''));
@@ -141,6 +145,36 @@ describe('README Node snippets against the installed package', () => {
     writeFileSync(join(project, 'load.cjs'), `const { init, loadModel } = require('rnn-wasm');\n(async () => { ${body} })();\n`);
     for (const f of ['load.mjs', 'load.cjs']) {
       expect(JSON.parse(run(process.execPath, [f], project)), f).toEqual(expected.values);
+    }
+  });
+});
+
+describe('lazy chunks from the installed package', () => {
+  it('training (training kernels + loop) and the scalar build load under ESM and CJS, with the same numbers', () => {
+    // Kernel all ones, no bias: the first loss is ((6-1)² + 6² + 15² + (15-1)²) / 4 = 120.5 exactly.
+    const body = [
+      "await init(process.argv[2] === 'scalar' ? { simd: false } : {});",
+      "const m = new Sequential({ layers: [new layers.Dense({ units: 2, inputShape: [3], kernelInitializer: 'ones' })] });",
+      "m.compile({ optimizer: 'sgd', loss: 'mse' });",
+      'const losses = [];',
+      'for (let i = 0; i < 3; i++) losses.push(await m.trainOnBatch(tensor([[1, 2, 3], [4, 5, 6]]), tensor([[1, 0], [0, 1]])));',
+      'console.log(JSON.stringify({ backend: backend(), losses }));',
+    ].join('\n');
+    const names = 'init, backend, layers, tensor, Sequential';
+    writeFileSync(join(project, 'train.mjs'), `import { ${names} } from 'rnn-wasm';\n${body}\n`);
+    writeFileSync(join(project, 'train.cjs'), `const { ${names} } = require('rnn-wasm');\n(async () => {\n${body}\n})();\n`);
+    const results: Record<string, { backend: string; losses: number[] }> = {};
+    for (const build of ['default', 'scalar']) {
+      for (const f of ['train.mjs', 'train.cjs']) results[`${f} ${build}`] = JSON.parse(run(process.execPath, [f, build], project));
+    }
+    expect(results['train.mjs default'].backend).toBe(expected.backend);
+    expect(results['train.mjs scalar'].backend).toBe('scalar');
+    for (const build of ['default', 'scalar']) {
+      const esm = results[`train.mjs ${build}`];
+      expect(results[`train.cjs ${build}`], `CJS == ESM (${build})`).toEqual(esm);
+      expect(esm.losses[0]).toBe(120.5);
+      expect(esm.losses[2] < esm.losses[1] && esm.losses[1] < esm.losses[0], `SGD lowers the loss (${build}): ${esm.losses}`).toBe(true);
+      esm.losses.forEach((l, i) => expect(Math.abs(l - results['train.mjs default'].losses[i])).toBeLessThanOrEqual(1e-5 * Math.abs(l)));
     }
   });
 });
