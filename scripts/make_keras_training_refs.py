@@ -934,10 +934,12 @@ def main():
         "floatx": keras.backend.floatx(),
         "cases": results,
     }
-    with open(OUT, "w") as fh:
+    # A run of a few named cases (for inspection) never overwrites the fixture.
+    out = OUT if not only else os.path.join(os.environ.get("TMPDIR", "/tmp"), "keras_training_refs.partial.json")
+    with open(out, "w") as fh:
         json.dump(doc, fh, separators=(",", ":"))
         fh.write("\n")
-    print(f"wrote {OUT}: {len(results)} cases, {os.path.getsize(OUT)} bytes", file=sys.stderr)
+    print(f"wrote {out}: {len(results)} cases, {os.path.getsize(out)} bytes", file=sys.stderr)
 
 
 if __name__ == "__main__":
