@@ -1,3 +1,4 @@
+import { ValueError } from './errors';
 // Activation identifiers (Keras names) and the kernel ids of
 // assembly/activations.ts. Only identifiers: the kernels run activations
 // inside WASM, so arbitrary JS functions are not accepted.
@@ -60,7 +61,7 @@ export function resolveActivation(value: unknown, context: string): ActivationId
     return value as ActivationIdentifier;
   }
   const got = typeof value === 'string' ? `'${value}'` : typeof value === 'function' ? 'a function' : String(value);
-  throw new Error(
+  throw new ValueError(
     `${context}: unknown activation ${got}; expected one of ${ACTIVATION_NAMES.map((n) => `'${n}'`).join(', ')} (or null for linear).`,
   );
 }

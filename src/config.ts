@@ -1,3 +1,4 @@
+import { ValueError } from './errors';
 // Config and identifier helpers shared by initializers.ts, regularizers.ts and
 // constraints.ts: Keras-style names, config validation with clear errors.
 // Internal: not part of the public API (src/index.ts does not re-export it).
@@ -70,7 +71,7 @@ export function readConfig(
 ): Record<string, unknown> {
   if (config === undefined || config === null) return {};
   if (!isPlainObject(config)) {
-    throw new Error(`${prefix(where)} config must be an object, received ${describeValue(config)}.`);
+    throw new ValueError(`${prefix(where)} config must be an object, received ${describeValue(config)}.`);
   }
   const out: Record<string, unknown> = {};
   const seen = new Map<string, string>();
@@ -83,10 +84,10 @@ export function readConfig(
         keys.length === 0
           ? 'it takes no config keys'
           : `expected one of ${keys.map((k) => `'${k}'`).join(', ')} (camelCase or snake_case)`;
-      throw new Error(`${prefix(where)} config has unknown key '${key}': ${expected}; received ${describeValue(value)}.`);
+      throw new ValueError(`${prefix(where)} config has unknown key '${key}': ${expected}; received ${describeValue(value)}.`);
     }
     if (seen.has(canonical)) {
-      throw new Error(
+      throw new ValueError(
         `${prefix(where)} config gives '${canonical}' twice (as '${seen.get(canonical)}' and '${key}'); pass it once.`,
       );
     }
@@ -137,7 +138,7 @@ export function numberArg(
     (rule.min !== undefined && (rule.minExclusive ? !(v > rule.min) : !(v >= rule.min))) ||
     (rule.max !== undefined && !(v <= rule.max));
   if (bad) {
-    throw new Error(
+    throw new ValueError(
       `${prefix(where)} config key '${key}' expected ${ruleText(rule)}, received ${describeValue(v)}.`,
     );
   }
@@ -162,7 +163,7 @@ export function enumArg<T extends string>(
     const n = normalize(v);
     if ((allowed as readonly string[]).includes(n)) return n as T;
   }
-  throw new Error(
+  throw new ValueError(
     `${prefix(where)} config key '${key}' expected one of ${allowed.map((a) => `'${a}'`).join(', ')}, received ${describeValue(v)}.`,
   );
 }
@@ -197,7 +198,7 @@ export function resolveIdentifier<T>(
   const lookup = (name: string): RegistryEntry<T> => {
     for (const e of registry) if (e.names.includes(name)) return e;
     const valid = [...new Set(registry.map((e) => e.names[0]))].map((n) => `'${n}'`).join(', ');
-    throw new Error(
+    throw new ValueError(
       `${context}: unknown ${kind} ${describeValue(name)}. Valid names: ${valid} ` +
         `(Keras class names such as '${registry[0].className}' and camelCase spellings are accepted too).`,
     );
@@ -207,7 +208,7 @@ export function resolveIdentifier<T>(
   if (isPlainObject(id)) {
     for (const k of Object.keys(id)) {
       if (!IDENTIFIER_KEYS.includes(k)) {
-        throw new Error(
+        throw new ValueError(
           `${context}: ${kind} object has unknown key '${k}'; expected { className, config } ` +
             `(or a Keras { class_name, config }), received ${describeValue(id)}.`,
         );
@@ -215,14 +216,14 @@ export function resolveIdentifier<T>(
     }
     const name = id.className ?? id.class_name;
     if (typeof name !== 'string') {
-      throw new Error(
+      throw new ValueError(
         `${context}: ${kind} object needs a string 'className', received ${describeValue(name)} in ${describeValue(id)}.`,
       );
     }
     return lookup(name).create(id.config, context);
   }
   const a = /^[aeiou]/.test(kind) ? 'an' : 'a';
-  throw new Error(
+  throw new ValueError(
     `${context}: expected ${a} ${kind} name (e.g. '${registry[0].names[0]}'), a { className, config } object ` +
       `or ${a} ${kind} instance, received ${describeValue(id)}.`,
   );
@@ -242,7 +243,7 @@ export function checkShape(shape: unknown, where: Where): number {
     }
   }
   if (!ok || !Number.isSafeInteger(size)) {
-    throw new Error(
+    throw new ValueError(
       `${prefix(where)}: expected shape to be an array of non-negative integers, received ${describeValue(shape)}.`,
     );
   }

@@ -20,4 +20,5 @@ export {
   type TokenizerOptions, type TokenizerConfig, type TextToWordSequenceOptions, type PadSequencesOptions, type MatrixMode,
 } from './preprocessing/index';
 export { loadModel, ModelLoadError, UnsupportedModelError, type LoadModelOptions, type ModelSource } from './io/index';
+export { ValueError, ResourceLimitError, NotImplementedError } from './errors';
 export type { LoadWeightsOptions, SaveOptions, SaveFormat, TfjsArtifacts, WeightsSource } from './io/save';

@@ -258,7 +258,11 @@ export function formatShape(shape: readonly (number | null)[]): string {
  * models pass it) is unwrapped; nested number arrays stay a single tensor.
  */
 export function singleInput(inputs: TensorLike | TensorLike[], context: string): Tensor {
+  const isTensorLike = (v: unknown): boolean => v instanceof Tensor || (typeof v === 'object' && v !== null && !Array.isArray(v) && 'shape' in v);
+  if (Array.isArray(inputs) && inputs.length !== 1 && inputs.length > 0 && (inputs as unknown[]).every(isTensorLike)) {
+    throw new ValueError(`${context}: expected one input tensor, received a list of ${inputs.length} tensors.`);
+  }
   const first = Array.isArray(inputs) && inputs.length === 1 ? (inputs as unknown[])[0] : undefined;
-  const wrapped = first instanceof Tensor || (typeof first === 'object' && first !== null && !Array.isArray(first) && 'shape' in first);
+  const wrapped = isTensorLike(first);
   return toTensor((wrapped ? first : inputs) as TensorLike, `${context}: input`);
 }

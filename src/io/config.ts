@@ -364,10 +364,13 @@ export class ConfigReader {
   /** Constructs a converted layer (no memory is allocated before build); errors go to `items`. */
   construct(c: Converted): Layer | null {
     const spec = SPECS.get(c.className)!;
+    const label = `${c.className}${c.name ? ` '${c.name}'` : ''}`;
     try {
       return spec.make(c.options);
     } catch (e) {
-      this.unsupported(`${c.className}${c.name ? ` '${c.name}'` : ''}: ${(e as Error).message}`);
+      // The layer's own message already starts with its context ("LSTM 'lstm_3': option units ..."): not twice.
+      const msg = e instanceof Error ? e.message : String(e);
+      this.unsupported(msg.startsWith(label) ? `${label}: ${msg.slice(label.length).replace(/^:?\s*/, '')}` : `${label}: ${msg}`);
       return null;
     }
   }
@@ -431,6 +434,8 @@ function planModel(modelConfig: unknown, source: WeightSource, opts: BuildOption
   const ordinals = new Map<string, number>();
   const entries: Entry[] = [];
   let totalStored = 0;
+  /** Layers whose stored weights are fewer than their config implies (a file problem, not an unsupported feature). */
+  const weightProblems: string[] = [];
   let stateful = false;
   /** State values per sample of the stateful layers (their state regions are allocated per batch index). */
   let statefulUnits = 0;
@@ -467,7 +472,7 @@ function planModel(modelConfig: unknown, source: WeightSource, opts: BuildOption
       const present = (stored ?? []).reduce((a, w) => a + w.shape.reduce((p, d) => p * d, 1), 0);
       totalStored += present;
       if (conv.minWeights > present) {
-        reader.items.push(
+        weightProblems.push(
           `${conv.className} '${conv.name}': the config implies at least ${conv.minWeights} weight values but the file holds ${present} for this layer` +
             (stored === null ? ' (no weights entry)' : ''),
         );
@@ -482,7 +487,8 @@ function planModel(modelConfig: unknown, source: WeightSource, opts: BuildOption
   if (totalStored > maxWeights) {
     fail(new ModelLoadError(file, `the weights hold ${totalStored} values, more than the limit of ${maxWeights} (option maxWeights).`));
   }
-  if (reader.items.length > 0) fail(new UnsupportedModelError(file, reader.items));
+  if (reader.items.length > 0) fail(new UnsupportedModelError(file, reader.items, weightProblems));
+  if (weightProblems.length > 0) fail(new ModelLoadError(file, `weights do not match the config:\n  - ${weightProblems.join('\n  - ')}`));
   for (const e of entries) if (e.conv) e.layer = reader.construct(e.conv);
   if (reader.items.length > 0) fail(new UnsupportedModelError(file, reader.items));
 

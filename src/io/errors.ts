@@ -12,11 +12,18 @@ export class ModelLoadError extends Error {
   }
 }
 
-/** The config names layer classes or options this library does not support (every item is listed). */
+/**
+ * The config names layer classes or options this library does not support (every item is listed).
+ * `alsoFound`: other problems of the file found in the same pass (weights it lacks), listed after the items.
+ */
 export class UnsupportedModelError extends ModelLoadError {
   readonly items: readonly string[];
-  constructor(file: string, items: readonly string[]) {
-    super(file, `the model uses ${items.length} unsupported item${items.length === 1 ? '' : 's'}:\n  - ${items.join('\n  - ')}`);
+  constructor(file: string, items: readonly string[], alsoFound: readonly string[] = []) {
+    super(
+      file,
+      `the model uses ${items.length} unsupported item${items.length === 1 ? '' : 's'}:\n  - ${items.join('\n  - ')}` +
+        (alsoFound.length > 0 ? `\nand its weights do not match the config:\n  - ${alsoFound.join('\n  - ')}` : ''),
+    );
     this.name = 'UnsupportedModelError';
     this.items = items;
   }

@@ -12,6 +12,8 @@ import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type Shape } from './layer';
 import { GRU, type GRUOptions, LSTM, type LSTMOptions, type RNNCallArgs, SimpleRNN, type SimpleRNNOptions, rnnOutputMasks } from './recurrent';
 import { Wrapper } from './wrappers';
+import { fmt } from './layer_utils';
+import { ValueError } from '../errors';
 
 type Fused = SimpleRNN | LSTM | GRU;
 /** Options of the layers that are per sequence, not per cell. */
@@ -34,7 +36,17 @@ abstract class RecurrentCell extends Wrapper {
     for (const k of ['inputShape', 'batchInputShape', 'batchSize']) {
       if (k in options) throw new Error(`${this.context}: unknown option '${k}' for a cell; give the input shape to the RNN layer.`);
     }
-    this.core = make({ ...(options as Record<string, unknown>), name: this.name, returnState: true });
+    try {
+      this.core = make({ ...(options as Record<string, unknown>), name: this.name, returnState: true });
+    } catch (e) {
+      // The fused layer names itself ("LSTM 'lstm_cell'"): name the cell instead.
+      if (e instanceof Error) {
+        const own = `'${this.name}'`;
+        const at = e.message.indexOf(own);
+        if (at > 0 && at < 40 && /^\w+ $/.test(e.message.slice(0, at))) e.message = this.context + e.message.slice(at + own.length);
+      }
+      throw e;
+    }
   }
 
   protected inner(): Layer[] {
@@ -248,7 +260,7 @@ export class RNN extends Wrapper {
     this.cell = cell;
     const b = (k: keyof RNNOptions) => {
       const v = options[k];
-      if (v !== undefined && typeof v !== 'boolean') throw new Error(`${ctx}: option ${k} must be a boolean, received ${String(v)}.`);
+      if (v !== undefined && typeof v !== 'boolean') throw new ValueError(`${ctx}: option ${k} must be a boolean, received ${fmt(v)}.`);
       return (v as boolean | undefined) ?? false;
     };
     this.returnSequences = b('returnSequences');

@@ -21,6 +21,7 @@ import {
   type FeatureActivation, LOG_SOFTMAX_ID, SOFTMAX_ID, channelsLastOnly, checkCallKeys, checkKeys, firstShape,
   intTuple1, maskData, optBool, paddingOption, positiveInt, rejectMask, resolveFeatureActivation, ser,
 } from './layer_utils';
+import { NotImplementedError } from '../errors';
 
 const PAD_CODES = { valid: 0, same: 1, causal: 2 } as const;
 
@@ -116,7 +117,7 @@ export class Conv1D extends Layer {
     this.dilationRate = options.dilationRate === undefined ? 1 : intTuple1(options.dilationRate, ctx, 'dilationRate');
     if (options.groups !== undefined) {
       const g = positiveInt(options.groups, ctx, 'groups');
-      if (g !== 1) throw new Error(`${ctx}: option groups must be 1 (grouped convolution is not supported yet), received ${g}.`);
+      if (g !== 1) throw new NotImplementedError(`${ctx}: option groups must be 1 (grouped convolution is not supported yet), received ${g}.`);
     }
     // keras/src/layers/convolutional/base_conv.py
     if (this.strides > 1 && this.dilationRate > 1) {

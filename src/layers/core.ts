@@ -13,7 +13,9 @@ import type { Buf, TrainBackward, TrainCallArgs, TrainContext, TrainForward } fr
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
 import {
   type FeatureActivation, LOG_SOFTMAX_ID, SOFTMAX_ID, checkCallKeys, checkKeys, optBool, positiveInt, resolveFeatureActivation, ser,
+  fmt,
 } from './layer_utils';
+import { ValueError } from '../errors';
 
 /** Activation names for Dense and Activation: the element-wise ones plus softmax/log_softmax. */
 export type DenseActivation = FeatureActivation;
@@ -489,7 +491,7 @@ export class Masking extends ElementwiseLayer {
     super(options, 'Masking');
     checkKeys(options, [...LAYER_ARG_KEYS, 'maskValue'], this.context);
     const v = options.maskValue ?? 0;
-    if (typeof v !== 'number' || Number.isNaN(v)) throw new Error(`${this.context}: option maskValue must be a number, received ${String(v)}.`);
+    if (typeof v !== 'number' || Number.isNaN(v)) throw new ValueError(`${this.context}: option maskValue must be a number, received ${fmt(v)}.`);
     this.maskValue = v;
   }
 
@@ -582,7 +584,7 @@ interface NoiseState {
 
 function rateOption(v: unknown, ctx: string, key: string, maxExclusive = true): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (maxExclusive ? v >= 1 : false)) {
-    throw new Error(`${ctx}: option ${key} must be a number in [0, 1), received ${String(v)}.`);
+    throw new ValueError(`${ctx}: option ${key} must be a number in [0, 1), received ${fmt(v)}.`);
   }
   return v;
 }
@@ -598,7 +600,7 @@ abstract class NoiseLayer extends ElementwiseLayer {
   constructor(args: LayerArgs & { seed?: number | null }, className: string) {
     super(args, className);
     if (args.seed !== undefined && args.seed !== null && !Number.isInteger(args.seed)) {
-      throw new Error(`${this.context}: option seed must be an integer or null, received ${String(args.seed)}.`);
+      throw new ValueError(`${this.context}: option seed must be an integer or null, received ${fmt(args.seed)}.`);
     }
     this.seed = args.seed ?? null;
     this.state = { random: new Random(this.seed ?? seedFromEnvironment()) };
@@ -680,7 +682,7 @@ export class Dropout extends NoiseLayer {
     this.rate = rateOption(options.rate, this.context, 'rate');
     if (options.noiseShape !== undefined && options.noiseShape !== null) {
       if (!Array.isArray(options.noiseShape) || options.noiseShape.some((d) => d !== null && (!Number.isInteger(d) || d < 1))) {
-        throw new Error(`${this.context}: option noiseShape must be an array of positive integers or null, received ${String(options.noiseShape)}.`);
+        throw new ValueError(`${this.context}: option noiseShape must be an array of positive integers or null, received ${fmt(options.noiseShape)}.`);
       }
     }
     this.noiseShape = options.noiseShape ?? null;
@@ -757,7 +759,7 @@ export class GaussianNoise extends NoiseLayer {
     super(options, 'GaussianNoise');
     checkKeys(options, [...LAYER_ARG_KEYS, 'stddev', 'seed'], this.context);
     if (typeof options.stddev !== 'number' || !Number.isFinite(options.stddev) || options.stddev < 0) {
-      throw new Error(`${this.context}: option stddev must be a non-negative number, received ${String(options.stddev)}.`);
+      throw new ValueError(`${this.context}: option stddev must be a non-negative number, received ${fmt(options.stddev)}.`);
     }
     this.stddev = options.stddev;
   }

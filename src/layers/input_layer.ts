@@ -3,6 +3,8 @@
 import { Node, SymbolicTensor } from '../engine/symbolic';
 import { type DType, Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
 import { Layer, type Shape } from './layer';
+import { fmt } from './layer_utils';
+import { ValueError } from '../errors';
 
 export interface InputOptions {
   /** Shape without the batch dimension; null for unknown dims. */
@@ -22,7 +24,7 @@ export class InputLayer extends Layer {
 
   constructor(options: InputOptions) {
     if (options === null || typeof options !== 'object') {
-      throw new TypeError(`Input: expected an options object with shape or batchShape, received ${String(options)}.`);
+      throw new TypeError(`Input: expected an options object with shape or batchShape, received ${fmt(options)}.`);
     }
     for (const k of Object.keys(options)) {
       if (!['shape', 'batchShape', 'batchSize', 'dtype', 'name'].includes(k)) {
@@ -32,10 +34,10 @@ export class InputLayer extends Layer {
     super({ name: options.name }, 'InputLayer');
     const ctx = `Input '${this.name}'`;
     const dims = (s: unknown, what: string): Shape => {
-      if (!Array.isArray(s)) throw new Error(`${ctx}: ${what} must be an array, received ${String(s)}.`);
+      if (!Array.isArray(s)) throw new ValueError(`${ctx}: ${what} must be an array, received ${fmt(s)}.`);
       return s.map((d) => {
         if (d === null || d === undefined) return null;
-        if (!Number.isInteger(d) || d <= 0) throw new Error(`${ctx}: ${what} has an invalid dimension ${String(d)}.`);
+        if (!Number.isInteger(d) || d <= 0) throw new ValueError(`${ctx}: ${what} has an invalid dimension ${fmt(d)}.`);
         return d as number;
       });
     };
@@ -47,7 +49,7 @@ export class InputLayer extends Layer {
       if (this.batchShape.length === 0) throw new Error(`${ctx}: batchShape needs at least the batch dimension.`);
     } else if (options.shape !== undefined) {
       const b = options.batchSize ?? null;
-      if (b !== null && (!Number.isInteger(b) || b <= 0)) throw new Error(`${ctx}: batchSize must be a positive integer, received ${String(b)}.`);
+      if (b !== null && (!Number.isInteger(b) || b <= 0)) throw new ValueError(`${ctx}: batchSize must be a positive integer, received ${fmt(b)}.`);
       this.batchShape = [b, ...dims(options.shape, 'shape')];
     } else {
       throw new Error(`${ctx}: give shape (without the batch dimension) or batchShape.`);

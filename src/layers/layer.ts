@@ -3,6 +3,8 @@
 import { Node, SymbolicTensor, containsSymbolic } from '../engine/symbolic';
 import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
 import { type Runtime, getRuntime } from '../wasm/module';
+import { fmt } from './layer_utils';
+import { ValueError } from '../errors';
 
 const nameCounts = new Map<string, number>();
 
@@ -108,11 +110,11 @@ export abstract class Layer {
     this.className = className;
     const ctx = className;
     if (args.name !== undefined && (typeof args.name !== 'string' || args.name === '')) {
-      throw new Error(`${ctx}: option name must be a non-empty string, received ${String(args.name)}.`);
+      throw new ValueError(`${ctx}: option name must be a non-empty string, received ${fmt(args.name)}.`);
     }
     this.name = args.name ?? uniqueLayerName(snakeCaseName(className));
     if (args.trainable !== undefined && typeof args.trainable !== 'boolean') {
-      throw new Error(`${ctx} '${this.name}': option trainable must be a boolean, received ${String(args.trainable)}.`);
+      throw new ValueError(`${ctx} '${this.name}': option trainable must be a boolean, received ${fmt(args.trainable)}.`);
     }
     this.trainable = args.trainable ?? true;
     if (args.dtype !== undefined && args.dtype !== 'float32') {
@@ -405,10 +407,10 @@ function describeKind(v: unknown): string {
 
 function resolveBatchInputShape(args: LayerArgs, ctx: string): Shape | undefined {
   const checkDims = (s: unknown, what: string): Shape => {
-    if (!Array.isArray(s)) throw new Error(`${ctx}: option ${what} must be an array, received ${String(s)}.`);
+    if (!Array.isArray(s)) throw new ValueError(`${ctx}: option ${what} must be an array, received ${fmt(s)}.`);
     return s.map((d) => {
       if (d === null || d === undefined) return null;
-      if (!Number.isInteger(d) || d <= 0) throw new Error(`${ctx}: option ${what} has an invalid dimension ${String(d)}.`);
+      if (!Number.isInteger(d) || d <= 0) throw new ValueError(`${ctx}: option ${what} has an invalid dimension ${fmt(d)}.`);
       return d as number;
     });
   };
@@ -418,7 +420,7 @@ function resolveBatchInputShape(args: LayerArgs, ctx: string): Shape | undefined
   }
   if (args.inputShape !== undefined) {
     if (args.batchSize !== undefined && (!Number.isInteger(args.batchSize) || args.batchSize <= 0)) {
-      throw new Error(`${ctx}: option batchSize must be a positive integer, received ${String(args.batchSize)}.`);
+      throw new ValueError(`${ctx}: option batchSize must be a positive integer, received ${fmt(args.batchSize)}.`);
     }
     return [args.batchSize ?? null, ...checkDims(args.inputShape, 'inputShape')];
   }

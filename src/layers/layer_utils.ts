@@ -4,6 +4,7 @@
 import { type ActivationIdentifier, activationId, resolveActivation } from '../activations';
 import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
 import type { Shape } from './layer';
+import { ValueError } from '../errors';
 
 /** Activations of layers whose output's last axis is a feature axis: element-wise ones plus softmax/log_softmax. */
 export type FeatureActivation = ActivationIdentifier | 'softmax' | 'log_softmax';
@@ -18,20 +19,20 @@ export function resolveFeatureActivation(v: unknown, ctx: string): { name: Featu
     const name = resolveActivation(v, ctx);
     return { name, id: activationId(name) };
   } catch (e) {
-    throw new Error(`${(e as Error).message.replace(/ \(or null for linear\)\.$/, '')}, 'softmax', 'log_softmax' (or null for linear).`);
+    throw new ValueError(`${(e as Error).message.replace(/ \(or null for linear\)\.$/, '')}, 'softmax', 'log_softmax' (or null for linear).`);
   }
 }
 
 export function checkKeys(options: object, allowed: readonly string[], ctx: string): void {
   for (const k of Object.keys(options)) {
-    if (!allowed.includes(k)) throw new Error(`${ctx}: unknown option '${k}'. Supported options: ${allowed.join(', ')}.`);
+    if (!allowed.includes(k)) throw new ValueError(`${ctx}: unknown option '${k}'. Supported options: ${allowed.join(', ')}.`);
   }
 }
 
 export function checkCallKeys(options: object, ctx: string, allowed: readonly string[] = ['mask', 'training']): void {
   if (options === null || typeof options !== 'object') throw new TypeError(`${ctx}: apply options must be an object.`);
   for (const k of Object.keys(options)) {
-    if (!allowed.includes(k)) throw new Error(`${ctx}: unknown apply option '${k}'; supported: ${allowed.join(', ')}.`);
+    if (!allowed.includes(k)) throw new ValueError(`${ctx}: unknown apply option '${k}'; supported: ${allowed.join(', ')}.`);
   }
 }
 
@@ -42,7 +43,7 @@ function looksLikeTensor(v: unknown): boolean {
 /** Rejects a non-null mask for layers that, as in Keras 3, do not support masking (they drop it in a model). */
 export function rejectMask(options: { mask?: unknown }, ctx: string): void {
   if (options.mask !== undefined && options.mask !== null) {
-    throw new Error(`${ctx}: this layer does not support masking (Keras drops the mask here); do not pass mask.`);
+    throw new ValueError(`${ctx}: this layer does not support masking (Keras drops the mask here); do not pass mask.`);
   }
 }
 
@@ -50,25 +51,25 @@ export function rejectMask(options: { mask?: unknown }, ctx: string): void {
 export function inputList(inputs: TensorLike | TensorLike[], ctx: string, min: number): Tensor[] {
   if (!Array.isArray(inputs) || looksLikeTensor(inputs) || inputs.length < min || !inputs.every((t) => typeof t === 'object' && t !== null)) {
     const got = Array.isArray(inputs) ? `a list of ${inputs.length}${inputs.every((t) => typeof t === 'object' && t !== null) ? '' : ' (not all tensors)'}` : 'a single tensor';
-    throw new Error(`${ctx}: expected a list of at least ${min} input tensors, received ${got}.`);
+    throw new ValueError(`${ctx}: expected a list of at least ${min} input tensors, received ${got}.`);
   }
   return (inputs as TensorLike[]).map((t, i) => toTensor(t, `${ctx}: input ${i}`));
 }
 
 export function positiveInt(v: unknown, ctx: string, key: string): number {
-  if (!Number.isInteger(v) || (v as number) <= 0) throw new Error(`${ctx}: option ${key} must be a positive integer, received ${fmt(v)}.`);
+  if (!Number.isInteger(v) || (v as number) <= 0) throw new ValueError(`${ctx}: option ${key} must be a positive integer, received ${fmt(v)}.`);
   return v as number;
 }
 
 export function optBool(v: unknown, dflt: boolean, ctx: string, key: string): boolean {
   if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new Error(`${ctx}: option ${key} must be a boolean, received ${fmt(v)}.`);
+  if (typeof v !== 'boolean') throw new ValueError(`${ctx}: option ${key} must be a boolean, received ${fmt(v)}.`);
   return v;
 }
 
 export function optNumber(v: unknown, dflt: number, ctx: string, key: string, check: (n: number) => boolean, what: string): number {
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v) || !check(v)) throw new Error(`${ctx}: option ${key} must be ${what}, received ${fmt(v)}.`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || !check(v)) throw new ValueError(`${ctx}: option ${key} must be ${what}, received ${fmt(v)}.`);
   return v;
 }
 
@@ -76,7 +77,7 @@ export function optNumber(v: unknown, dflt: number, ctx: string, key: string, ch
 export function intTuple1(v: unknown, ctx: string, key: string): number {
   const x = Array.isArray(v) ? (v.length === 1 ? v[0] : undefined) : v;
   if (!Number.isInteger(x) || (x as number) <= 0) {
-    throw new Error(`${ctx}: option ${key} must be a positive integer or a list of one positive integer, received ${fmt(v)}.`);
+    throw new ValueError(`${ctx}: option ${key} must be a positive integer or a list of one positive integer, received ${fmt(v)}.`);
   }
   return x as number;
 }
@@ -86,7 +87,7 @@ export function paddingOption<P extends string>(v: unknown, dflt: P, allowed: re
   if (v === undefined) return dflt;
   const s = typeof v === 'string' ? v.toLowerCase() : v;
   if (!allowed.includes(s as P)) {
-    throw new Error(`${ctx}: option padding must be one of ${allowed.map((p) => `'${p}'`).join(', ')}, received ${fmt(v)}.`);
+    throw new ValueError(`${ctx}: option padding must be one of ${allowed.map((p) => `'${p}'`).join(', ')}, received ${fmt(v)}.`);
   }
   return s as P;
 }
@@ -95,23 +96,35 @@ export function paddingOption<P extends string>(v: unknown, dflt: P, allowed: re
 export function channelsLastOnly(v: unknown, ctx: string): 'channels_last' {
   if (v === undefined || v === null || v === 'channels_last') return 'channels_last';
   if (v === 'channels_first') {
-    throw new Error(
+    throw new ValueError(
       `${ctx}: dataFormat 'channels_first' is not supported; only 'channels_last' (batch, steps, channels). ` +
         `Transpose the input with a Permute({ dims: [2, 1] }) layer first.`,
     );
   }
-  throw new Error(`${ctx}: option dataFormat must be 'channels_last' or 'channels_first', received ${fmt(v)}.`);
+  throw new ValueError(`${ctx}: option dataFormat must be 'channels_last' or 'channels_first', received ${fmt(v)}.`);
 }
 
 export function ser<T>(v: T | null, f: (v: T) => unknown): unknown {
   return v === null ? null : f(v);
 }
 
-export function fmt(v: unknown): string {
-  if (typeof v === 'string') return `'${v}'`;
-  if (Array.isArray(v)) return `[${v.map(fmt).join(', ')}]`;
+/**
+ * A received value in an error message: strings quoted ('8', so they differ from 8),
+ * short arrays listed ([] stays visible), long or deep ones cut, objects described.
+ */
+export function fmt(v: unknown, depth = 0): string {
+  if (typeof v === 'string') return `'${v.length > 60 ? `${v.slice(0, 57)}...` : v}'`;
+  if (Array.isArray(v)) {
+    if (depth > 3) return `an array of length ${v.length}`;
+    const items = v.slice(0, 8).map((x) => fmt(x, depth + 1));
+    return `[${items.join(', ')}${v.length > 8 ? `, ... (${v.length} items)` : ''}]`;
+  }
   if (v === null) return 'null';
+  if (typeof v === 'function') return 'a function';
+  if (v instanceof Tensor) return `a Tensor of shape ${formatShape(v.shape as number[])}`;
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name} of length ${(v as unknown as { length?: number }).length ?? v.byteLength}`;
   if (typeof v === 'object') return 'an object';
+  if (typeof v === 'bigint') return `${v}n`;
   return String(v);
 }
 
@@ -150,7 +163,7 @@ export function maskData(mask: unknown, want: readonly number[], ctx: string, wh
   if (mask === undefined || mask === null) return null;
   const m = toTensor(mask as TensorLike, `${ctx}: ${what}`);
   if (m.rank !== want.length || m.shape.some((d, i) => d !== want[i])) {
-    throw new Error(`${ctx}: ${what} must have shape ${formatShape(want as number[])}, received ${formatShape(m.shape as number[])}.`);
+    throw new ValueError(`${ctx}: ${what} must have shape ${formatShape(want as number[])}, received ${formatShape(m.shape as number[])}.`);
   }
   return Uint8Array.from(m.data, (v) => (v !== 0 ? 1 : 0));
 }

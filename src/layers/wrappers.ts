@@ -5,6 +5,8 @@ import type { Buf, TrainBackward, TrainCallArgs, TrainContext, TrainForward, Tra
 import { Tensor, type TensorLike, formatShape, singleInput as single, toTensor } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
 import { GRU, LSTM, type RNNCallArgs, SimpleRNN } from './recurrent';
+import { fmt } from './layer_utils';
+import { ValueError } from '../errors';
 
 type RecurrentLayer = SimpleRNN | LSTM | GRU;
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave' | null;
@@ -108,7 +110,7 @@ export class Bidirectional extends Wrapper implements Trainable {
     if (!isRecurrent(layer)) throw new Error(`${ctx}: option layer must be a SimpleRNN, LSTM or GRU layer, received ${layer === undefined ? 'undefined' : String((layer as { className?: string }).className ?? layer)}.`);
     const mm = options.mergeMode === undefined ? 'concat' : options.mergeMode;
     if (mm !== null && !['concat', 'sum', 'mul', 'ave'].includes(mm)) {
-      throw new Error(`${ctx}: option mergeMode must be 'concat', 'sum', 'mul', 'ave' or null, received ${String(mm)}.`);
+      throw new ValueError(`${ctx}: option mergeMode must be 'concat', 'sum', 'mul', 'ave' or null, received ${fmt(mm)}.`);
     }
     this.mergeMode = mm;
     // keras/src/layers/rnn/bidirectional.py: the forward layer is recreated
@@ -483,7 +485,7 @@ export class TimeDistributed extends Wrapper implements Trainable {
     for (const k of Object.keys(options)) {
       if (![...LAYER_ARG_KEYS, 'layer'].includes(k)) throw new Error(`${this.context}: unknown option '${k}'. Supported options: ${[...LAYER_ARG_KEYS, 'layer'].join(', ')}.`);
     }
-    if (!(options.layer instanceof Layer)) throw new Error(`${this.context}: option layer must be a Layer, received ${String(options.layer)}.`);
+    if (!(options.layer instanceof Layer)) throw new ValueError(`${this.context}: option layer must be a Layer, received ${fmt(options.layer)}.`);
     this.layer = options.layer;
     this.supportsMasking = true;
   }

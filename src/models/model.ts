@@ -13,6 +13,8 @@ import type { History, Logs } from '../training/callbacks';
 import { type Loss, getLoss } from '../training/losses';
 import { type Optimizer, getOptimizer } from '../training/optimizers';
 import type { BatchOptions, CompiledState, EvaluateOptions, FitOptions, Trainer } from '../training/trainer';
+import { fmt } from '../layers/layer_utils';
+import { ValueError } from '../errors';
 
 /** model.compile's arguments (Keras 3 compile, camelCase). */
 export interface CompileArgs {
@@ -57,7 +59,7 @@ export class Model extends Layer {
 
   constructor(options: ModelOptions, className = 'Functional') {
     if (options === null || typeof options !== 'object') {
-      throw new TypeError(`Model: expected { inputs, outputs }, received ${String(options)}.`);
+      throw new TypeError(`Model: expected { inputs, outputs }, received ${fmt(options)}.`);
     }
     for (const k of Object.keys(options)) {
       if (!['inputs', 'outputs', 'name', 'trainable'].includes(k)) {
@@ -77,12 +79,12 @@ export class Model extends Layer {
     const outs = (Array.isArray(outputs) ? outputs : [outputs]) as unknown[];
     ins.forEach((t, i) => {
       if (!(t instanceof SymbolicTensor) || !(t.node.layer instanceof InputLayer)) {
-        throw new Error(`${ctx}: inputs[${i}] must be a tensor returned by Input(), received ${String(t)}.`);
+        throw new ValueError(`${ctx}: inputs[${i}] must be a tensor returned by Input(), received ${fmt(t)}.`);
       }
     });
     outs.forEach((t, i) => {
       if (!(t instanceof SymbolicTensor)) {
-        throw new Error(`${ctx}: outputs[${i}] must be a symbolic tensor (a layer applied to Input()), received ${String(t)}.`);
+        throw new ValueError(`${ctx}: outputs[${i}] must be a symbolic tensor (a layer applied to Input()), received ${fmt(t)}.`);
       }
     });
     if (ins.length === 0 || outs.length === 0) throw new Error(`${ctx}: a model needs at least one input and one output.`);
@@ -302,7 +304,11 @@ export class Model extends Layer {
     const ctx = this.context;
     const n = this.inputs.length;
     // A one-element list is accepted for a single-input model, as in Keras.
-    if (n === 1) return [singleInput(inputs, ctx)];
+    if (n === 1) {
+      const many = Array.isArray(inputs) && inputs.length > 1 && inputs.every((t) => t instanceof Tensor || (typeof t === 'object' && t !== null && !Array.isArray(t) && 'shape' in t));
+      if (many) throw new ValueError(`${ctx}: the model has one input ('${this.inputs[0].node.layer.name}'), received a list of ${(inputs as unknown[]).length} tensors.`);
+      return [singleInput(inputs, ctx)];
+    }
     if (!Array.isArray(inputs) || inputs.length !== n) {
       throw new Error(
         `${ctx}: expected a list of ${n} input tensors (${this.inputs.map((s) => `'${s.node.layer.name}'`).join(', ')}), received ${
@@ -324,7 +330,7 @@ export class Model extends Layer {
     }
     const batchSize = options.batchSize ?? 32;
     if (!Number.isInteger(batchSize) || batchSize <= 0) {
-      throw new Error(`${ctx}: predict batchSize must be a positive integer, received ${String(batchSize)}.`);
+      throw new ValueError(`${ctx}: predict batchSize must be a positive integer, received ${fmt(batchSize)}.`);
     }
     this.runtime();
     const list = this.normalizeInputs(inputs);
@@ -359,7 +365,9 @@ export class Model extends Layer {
     const counts = this.graphLayers.map((l) => l.weights.length);
     const total = counts.reduce((a, b) => a + b, 0);
     if (weights.length !== total) {
-      throw new Error(`${ctx}: setWeights expected ${total} weights (${this.graphLayers.filter((_, i) => counts[i] > 0).map((l, i) => `${l.name}: ${counts[i]}`).join(', ')}), received ${weights.length}.`);
+      // Counts per layer with weights (each layer with its own count, not the filtered list's index).
+      const per = this.graphLayers.map((l, i) => ({ l, c: counts[i] })).filter((x) => x.c > 0).map((x) => `${x.l.name}: ${x.c}`);
+      throw new ValueError(`${ctx}: setWeights expected ${total} weights (${per.join(', ')}), received ${weights.length}.`);
     }
     let at = 0;
     const checked = this.graphLayers.map((l, i) => {

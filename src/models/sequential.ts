@@ -9,6 +9,7 @@ import { type CallOptions, Layer, type Shape } from '../layers/layer';
 import { type Tensor, type TensorLike, toTensor } from '../tensor';
 import { Model, type PredictOptions } from './model';
 import { type PrintFn, printSummary } from './summary';
+import { fmt } from '../layers/layer_utils';
 
 export interface SequentialOptions {
   layers?: (Layer | SymbolicTensor)[];
@@ -57,7 +58,7 @@ export class Sequential extends Model {
       this.rebuild();
       return;
     }
-    if (!(layer instanceof Layer)) throw new TypeError(`${ctx}: add() expects a Layer, received ${String(layer)}.`);
+    if (!(layer instanceof Layer)) throw new TypeError(`${ctx}: add() expects a Layer, received ${fmt(layer)}.`);
     if (layer instanceof InputLayer) {
       if (this.stack.length > 0 || this.inputBatchShape) throw new Error(`${ctx}: an InputLayer can only come first.`);
       this.inputBatchShape = [...layer.batchShape];
