@@ -2,7 +2,6 @@
 // run eagerly node by node with Keras mask propagation.
 // Keras reference: keras/src/models/functional.py, keras/src/models/model.py.
 import { runGraph } from '../engine/executor';
-import { loadTrainingKernels } from '../wasm/module';
 import { Node, SymbolicTensor } from '../engine/symbolic';
 import { InputLayer } from '../layers/input_layer';
 import { type CallOptions, Layer, type Shape, checkTraining } from '../layers/layer';
@@ -10,8 +9,10 @@ import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../
 import { type PrintFn, printSummary } from './summary';
 import type { LoadWeightsOptions, SaveOptions, TfjsArtifacts, WeightsSource } from '../io/save';
 import type { History, Logs } from '../training/callbacks';
-import { type Loss, getLoss } from '../training/losses';
-import { type Optimizer, getOptimizer } from '../training/optimizers';
+import type { Loss } from '../training/losses';
+import type { Optimizer } from '../training/optimizers';
+import { deferredInstance, isDeferred, loadTraining, resolveDeferred, trainingImpl } from '../training/lazy';
+import { LOSS_NAME_SET, METRIC_NAME_SET, type NameSet, OPTIMIZER_CLASS, OPTIMIZER_NAME_SET } from '../training/names';
 import type { BatchOptions, CompiledState, EvaluateOptions, FitOptions, Trainer } from '../training/trainer';
 import { fmt } from '../layers/layer_utils';
 import { ValueError } from '../errors';
@@ -121,18 +122,27 @@ export class Model extends Layer {
 
   /** Set to true (e.g. in a callback) to end fit after the current batch, as Keras. */
   stopTraining = false;
+  private compiledArgs: CompiledIds | null = null;
   private compiledState: CompiledState | null = null;
   private trainer: Trainer | null = null;
   private trainerNodes: readonly Node[] | null = null;
 
-  /** The optimizer given to compile(), or null before compile. */
+  /**
+   * The optimizer given to compile() (an instance as given, or the one built
+   * from a name once the training code has loaded), or null before compile.
+   */
   get optimizer(): Optimizer | null {
-    return this.compiledState?.optimizer ?? null;
+    const id = this.compiledArgs?.optimizer;
+    // The object the caller gave (a stand-in forwards to the real optimizer once built).
+    if (isDeferred(id)) return id as Optimizer;
+    if (this.compiledState) return this.compiledState.optimizer;
+    if (id === null || typeof id !== 'object') return null;
+    return isDeferred(id) || !('className' in id && 'config' in id) ? (id as Optimizer) : null;
   }
 
   /** Whether compile() has been called (Keras model.compiled). */
   get compiled(): boolean {
-    return this.compiledState !== null;
+    return this.compiledArgs !== null;
   }
 
   /**
@@ -145,6 +155,12 @@ export class Model extends Layer {
     if (args === null || typeof args !== 'object') throw new TypeError(`${ctx}: compile expects an options object { optimizer, loss, metrics }, received ${String(args)}.`);
     for (const k of Object.keys(args)) {
       if (COMPILE_KEYS.includes(k)) continue;
+      if (k === 'weightedMetrics' || k === 'weighted_metrics') {
+        throw new Error(
+          `${ctx}: compile option weightedMetrics (metrics that receive sampleWeight) is not supported yet; ` +
+            `metrics given as metrics are computed without sample weights, as in Keras.`,
+        );
+      }
       const camel = k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
       const hint = camel !== k && COMPILE_KEYS.includes(camel) ? ` (did you mean '${camel}'?)` : '';
       throw new Error(`${ctx}: unknown compile option '${k}'${hint}; supported: ${COMPILE_KEYS.join(', ')}.`);
@@ -164,9 +180,15 @@ export class Model extends Layer {
       return names.map((_, i) => one(v, i));
     };
     const isIdentifier = (x: unknown): boolean =>
-      typeof x === 'string' || (x !== null && typeof x === 'object' && !Array.isArray(x) && ('className' in x || 'class_name' in x || typeof (x as Loss).compute === 'function'));
+      typeof x === 'string' ||
+      isDeferred(x) ||
+      (x !== null && typeof x === 'object' && !Array.isArray(x) && ('className' in x || 'class_name' in x || typeof (x as Loss).compute === 'function'));
     if (args.loss === undefined || args.loss === null) throw new Error(`${ctx}: compile needs a loss, e.g. { optimizer: 'adam', loss: 'mse' }.`);
-    const losses = perOutput(args.loss, 'loss', (x, i) => (x === undefined || x === null ? null : getLoss(x, `${ctx}: compile loss of output '${names[i]}'`)), isIdentifier);
+    const losses = perOutput(args.loss, 'loss', (x, i) => {
+      if (x === undefined || x === null) return null;
+      checkName(x, LOSS_NAME_SET, `${ctx}: compile loss of output '${names[i]}'`, 'loss');
+      return x;
+    }, isIdentifier);
     if (losses.every((l) => l === null)) throw new Error(`${ctx}: compile needs a loss for at least one output.`);
     let lossWeights = names.map(() => 1);
     if (args.lossWeights !== undefined) {
@@ -184,11 +206,38 @@ export class Model extends Layer {
       if (Array.isArray(m) && n > 1 && m.length === n && m.every((e) => Array.isArray(e) || e === null)) metricIds = m.map(asList);
       else if (m !== null && typeof m === 'object' && !Array.isArray(m) && !isIdentifier(m)) metricIds = perOutput(m, 'metrics', asList, () => false);
       else metricIds = names.map(() => asList(m));
+      metricIds.forEach((list, i) => list.forEach((id) => checkName(id, METRIC_NAME_SET, `${ctx}: compile metric of output '${names[i]}'`, 'metric')));
     }
-    const optimizer = getOptimizer(args.optimizer ?? 'rmsprop', `${ctx}: compile optimizer`);
+    let optimizer = args.optimizer ?? 'rmsprop';
+    checkName(optimizer, OPTIMIZER_NAME_SET, `${ctx}: compile optimizer`, 'optimizer');
+    // A name becomes an instance now, so model.optimizer is there after compile, as in Keras
+    // (a stand-in until the training code loads: fields set on it are kept).
+    if (typeof optimizer === 'string' && !trainingImpl()) {
+      optimizer = deferredInstance('optimizers', OPTIMIZER_CLASS.get(optimizer.toLowerCase()) ?? optimizer, [{}]);
+    }
+    const ids: CompiledIds = { optimizer, losses, lossWeights, metricIds };
+    // With the training code loaded, resolve now (errors surface here, as in Keras);
+    // otherwise on the first fit/evaluate/trainOnBatch, which loads it.
+    const state = trainingImpl() ? this.resolveCompiled(ids) : null;
     this.trainer?.dispose();
     this.trainer = null;
-    this.compiledState = { optimizer, losses, lossWeights, metricIds };
+    this.compiledArgs = ids;
+    this.compiledState = state;
+    if (!state) loadTraining().catch(() => undefined); // start fetching; getTrainer reports failures
+  }
+
+  /** Builds the optimizer and losses from compile()'s identifiers (the training code is loaded). */
+  private resolveCompiled(ids: CompiledIds): CompiledState {
+    const impl = trainingImpl();
+    if (!impl) throw new Error(`${this.context}: internal: the training code is not loaded.`);
+    const ctx = this.context;
+    const names = this.outputNamesForCompile();
+    const losses = ids.losses.map((x, i) =>
+      x === null ? null : impl.losses.getLoss(resolveDeferred(x), `${ctx}: compile loss of output '${names[i]}'`),
+    );
+    const optimizer = impl.optimizers.getOptimizer(resolveDeferred(ids.optimizer), `${ctx}: compile optimizer`);
+    const metricIds = ids.metricIds.map((list) => list.map((m) => resolveDeferred(m)));
+    return { optimizer, losses, lossWeights: ids.lossWeights, metricIds };
   }
 
   /** Output names as Keras names them (the output layers' names); an unbuilt Sequential has one output. */
@@ -202,11 +251,12 @@ export class Model extends Layer {
 
   private async getTrainer(inputs: unknown, what: string): Promise<Trainer> {
     this.runtime();
-    if (!this.compiledState) {
+    if (!this.compiledArgs) {
       throw new Error(`${this.context}: ${what} needs a compiled model; call model.compile({ optimizer, loss }) first.`);
     }
     this.ensureBuiltFor(inputs);
-    await loadTrainingKernels();
+    await loadTraining();
+    this.compiledState ??= this.resolveCompiled(this.compiledArgs);
     if (!this.trainer || this.trainerNodes !== this.nodes) {
       const { Trainer: TrainerClass } = await import('../training/trainer');
       this.trainer?.dispose();
@@ -502,4 +552,29 @@ function concatBatch(parts: Tensor[]): Tensor {
     at += p.size;
   }
   return new Tensor(data, [n, ...first.shape.slice(1)], first.dtype);
+}
+
+/** compile()'s arguments, checked but not yet resolved (the training code loads lazily). */
+interface CompiledIds {
+  optimizer: unknown;
+  losses: unknown[];
+  lossWeights: number[];
+  metricIds: unknown[][];
+}
+
+/**
+ * A string identifier must be one the implementation accepts (checked before
+ * it loads, so a misspelt name fails in compile as in Keras); objects are
+ * checked when the training code resolves them.
+ */
+function checkName(id: unknown, known: NameSet, context: string, what: string): void {
+  if (typeof id === 'string') {
+    if (!known.has(id)) {
+      throw new Error(`${context}: unknown ${what} '${id}'; known names: ${known.shown.map((n) => `'${n}'`).join(', ')} (also as class names or camelCase).`);
+    }
+    return;
+  }
+  if (id === null || typeof id !== 'object') {
+    throw new TypeError(`${context}: expected a ${what} name, instance or { className, config }, received ${typeof id === 'function' ? 'a function' : String(id)}.`);
+  }
 }

@@ -1,0 +1,176 @@
+// The public optimizers / losses / metrics namespaces without their code.
+//
+// Their implementations (src/training/{optimizers,losses,metrics}.ts, ~25 KB
+// min+gzip) load with the training loop and kernels on the first
+// fit/evaluate/trainOnBatch/testOnBatch, or on `await loadTraining()`, so an
+// inference-only page does not download them. Until then:
+//   - `new optimizers.Adam({ ... })` (any class of the three namespaces)
+//     returns a deferred instance holding its arguments; compile() takes it,
+//     and the first fit builds the real object from them (its option checks
+//     run then). Once the code is loaded, `new` returns real instances.
+//   - everything else (methods and fields of a deferred instance, the
+//     functional forms such as losses.meanSquaredError) throws a clear error
+//     naming loadTraining().
+import { loadTrainingKernels } from '../wasm/module';
+import type * as LossesModule from './losses';
+import type * as MetricsModule from './metrics';
+import type * as OptimizersModule from './optimizers';
+
+export interface TrainingImpl {
+  losses: typeof LossesModule;
+  metrics: typeof MetricsModule;
+  optimizers: typeof OptimizersModule;
+}
+
+type Namespace = keyof TrainingImpl;
+
+let impl: TrainingImpl | null = null;
+let pending: Promise<TrainingImpl> | null = null;
+
+/** The loaded implementations, or null before loadTraining() resolved. */
+export function trainingImpl(): TrainingImpl | null {
+  return impl;
+}
+
+/**
+ * Loads the training code: the training kernels (a second WebAssembly module
+ * on the same memory) and the optimizers, losses and metrics. Idempotent.
+ * fit/evaluate/trainOnBatch/testOnBatch call it; call it yourself to use a
+ * loss, metric or optimizer on its own (`losses.meanSquaredError(yTrue, yPred)`)
+ * or a layer's `apply(x, { training: true })` with recurrent dropout.
+ */
+export function loadTraining(): Promise<void> {
+  if (!pending) {
+    const p = (async () => {
+      const [, losses, metrics, optimizers] = await Promise.all([
+        loadTrainingKernels(),
+        import('./losses'),
+        import('./metrics'),
+        import('./optimizers'),
+      ]);
+      impl = { losses, metrics, optimizers };
+      return impl;
+    })();
+    pending = p;
+    p.catch(() => {
+      if (pending === p) pending = null;
+    });
+  }
+  return pending.then(() => undefined);
+}
+
+const DEFERRED = Symbol('rnn-wasm deferred training object');
+
+interface DeferredRecord {
+  ns: Namespace;
+  name: string;
+  args: unknown[];
+  real: object | null;
+  /** Fields set before the code loaded (e.g. `model.optimizer.learningRate = 0.01`), replayed on the real object. */
+  sets: Map<PropertyKey, unknown>;
+}
+
+function notLoaded(what: string): Error {
+  return new Error(
+    `${what}: the training code is not loaded yet. It loads on the first fit/evaluate/trainOnBatch/testOnBatch; ` +
+      'to use it before that, `await loadTraining()` first.',
+  );
+}
+
+function materialize(rec: DeferredRecord): object {
+  if (rec.real) return rec.real;
+  if (!impl) throw notLoaded(`${rec.ns}.${rec.name}`);
+  const C = (impl[rec.ns] as unknown as Record<string, new (...a: unknown[]) => object>)[rec.name];
+  const real = new C(...rec.args);
+  for (const [k, v] of rec.sets) Reflect.set(real, k, v);
+  rec.real = real;
+  return real;
+}
+
+/** A stand-in for `new ns.name(...args)` made before the code loaded. */
+export function deferredInstance(ns: Namespace, name: string, args: unknown[]): object {
+  const rec: DeferredRecord = { ns, name, args, real: null, sets: new Map() };
+  return new Proxy(Object.create(null) as object, {
+    get(_t, prop) {
+      if (prop === DEFERRED) return rec;
+      if (!impl && !rec.real) {
+        if (prop === Symbol.toStringTag) return `Deferred ${ns}.${name}`;
+        if (prop === 'then') return undefined; // not a thenable
+        if (rec.sets.has(prop)) return rec.sets.get(prop);
+        throw notLoaded(`${ns}.${name}`);
+      }
+      const real = materialize(rec);
+      const v = Reflect.get(real, prop, real);
+      return typeof v === 'function' ? v.bind(real) : v;
+    },
+    set(_t, prop, value) {
+      if (!impl && !rec.real) {
+        // Kept and replayed when the real object is built (its checks run then).
+        rec.sets.set(prop, value);
+        return true;
+      }
+      return Reflect.set(materialize(rec), prop, value);
+    },
+    has(_t, prop) {
+      return prop === DEFERRED || (impl !== null && prop in materialize(rec));
+    },
+    getPrototypeOf() {
+      if (!impl && !rec.real) return Object.prototype;
+      return Object.getPrototypeOf(materialize(rec));
+    },
+  });
+}
+
+/**
+ * The real object behind a value from the public namespaces: a deferred
+ * instance is built now (the code must be loaded); anything else is returned
+ * as it is.
+ */
+export function resolveDeferred<T>(v: T): T {
+  if (v !== null && typeof v === 'object') {
+    const rec = (v as Record<symbol, unknown>)[DEFERRED] as DeferredRecord | undefined;
+    if (rec) return materialize(rec) as T;
+  }
+  return v;
+}
+
+/** Whether v is a deferred instance (made before the code loaded). */
+export function isDeferred(v: unknown): boolean {
+  return v !== null && typeof v === 'object' && (v as Record<symbol, unknown>)[DEFERRED] !== undefined;
+}
+
+/** A public class of a lazily loaded namespace. */
+export function facadeClass(ns: Namespace, name: string): unknown {
+  const cls = {
+    [name]: class {
+      constructor(...args: unknown[]) {
+        if (impl) {
+          const C = (impl[ns] as unknown as Record<string, new (...a: unknown[]) => object>)[name];
+          return new C(...args);
+        }
+        return deferredInstance(ns, name, args);
+      }
+
+      static [Symbol.hasInstance](x: unknown): boolean {
+        if (x !== null && typeof x === 'object') {
+          const rec = (x as Record<symbol, unknown>)[DEFERRED] as DeferredRecord | undefined;
+          if (rec && !rec.real) return rec.ns === ns && rec.name === name;
+        }
+        if (!impl) return false;
+        const C = (impl[ns] as unknown as Record<string, new () => object>)[name];
+        return x instanceof C;
+      }
+    },
+  }[name];
+  return cls;
+}
+
+/** A public function of a lazily loaded namespace. */
+export function facadeFunction(ns: Namespace, name: string): unknown {
+  return {
+    [name](...args: unknown[]): unknown {
+      if (!impl) throw notLoaded(`${ns}.${name}`);
+      return (impl[ns] as unknown as Record<string, (...a: unknown[]) => unknown>)[name](...args);
+    },
+  }[name];
+}
