@@ -442,6 +442,44 @@ export class H5Reader {
     return this.backend.kind;
   }
 
+  /**
+   * Group names joined with backslashes into one flat name ('_layer_checkpoint_dependencies\\lstm\\cell',
+   * as tf.keras 2.13-2.15 wrote them on Windows: tf.io.gfile.join there is os.path.join) become
+   * the nested groups they mean, so every loader sees '/'-separated paths. Nodes keep their real
+   * HDF5 path (values are read by it); groups made here have a path that names them.
+   */
+  static unflatten(g: H5Group): void {
+    for (const [name, node] of [...g.children]) {
+      if (!name.includes('\\')) continue;
+      const parts = name.split('\\').filter((p) => p !== '');
+      if (parts.length < 2) continue;
+      let at = g;
+      let ok = true;
+      for (const part of parts.slice(0, -1)) {
+        let next = at.children.get(part);
+        if (!next) {
+          next = { kind: 'group', path: `${at.path === '/' ? '' : at.path}/${part}`, attrs: new Map(), children: new Map() };
+          at.children.set(part, next);
+        }
+        if (next.kind !== 'group') {
+          ok = false;
+          break;
+        }
+        at = next;
+      }
+      if (!ok) continue;
+      const last = parts[parts.length - 1];
+      const there = at.children.get(last);
+      if (!there) at.children.set(last, node);
+      else if (there.kind === 'group' && node.kind === 'group') {
+        // The same group spelled both ways: its members join (the flat spelling's are kept where both have one).
+        for (const [k, v] of node.children) if (!there.children.has(k)) there.children.set(k, v);
+      } else continue;
+      g.children.delete(name);
+    }
+    for (const child of g.children.values()) if (child.kind === 'group') H5Reader.unflatten(child);
+  }
+
   static async open(bytes: Uint8Array, label: string, what = 'HDF5 file', options: H5Options = {}): Promise<H5Reader> {
     if (bytes.length < 8 || !(bytes[0] === 0x89 && bytes[1] === 0x48 && bytes[2] === 0x44 && bytes[3] === 0x46)) {
       // The superblock may also sit at 512, 1024, ... (user block); let HDF5 decide unless the file is tiny.
@@ -455,6 +493,7 @@ export class H5Reader {
       const backend = await backendFor(mode, label);
       try {
         const { handle, tree } = await backend.open(bytes, timeout);
+        H5Reader.unflatten(tree);
         return new H5Reader(backend, handle, tree, label, bytes, timeout);
       } catch (e) {
         // The worker was stopped by another file before this one reached it: once more on a new worker.

@@ -116,23 +116,91 @@ function collect(h5: H5Reader, g: H5Group, className: string, layout: WeightLayo
   return out;
 }
 
+/** tf.keras 2.13-2.14's name for a model's layer container (Keras 3 and tf.keras 2.15: `layers`). */
+export const LCD = '_layer_checkpoint_dependencies';
+
 /**
- * Weight source of a Keras 3 model.weights.h5: layers/<class>[_n] matched by class and order, as Keras saves them.
- * A nested model's layers are under its own group's `layers` (saving_lib walks model.layers recursively).
+ * A model group's container of layer groups: `layers`, or `_layer_checkpoint_dependencies`, which
+ * tf.keras 2.13 and 2.14 wrote instead (their saving_lib walked the attributes in dir() order and
+ * met Functional._layer_checkpoint_dependencies before `layers`; 2.15 walks them in reverse).
+ * Keras 3 reads it back the same way (saving_lib.py H5IOStore.get: "Fix for 2.13 compatibility").
  */
-export function kerasWeightsSource(h5: H5Reader, layers: H5Group | null = h5.group('layers')): WeightSource {
-  const names = layers ? h5.keys(layers) : [];
-  const groupOf = (name: string, className: string, ordinal: number): H5Group | null => {
-    if (!layers) return null;
-    const base = toSnakeCase(className);
+export function layerContainer(h5: H5Reader, model: H5Group | null): { group: H5Group; lcd: boolean } | null {
+  if (!model) return null;
+  const keys = h5.keys(model);
+  for (const [key, lcd] of [['layers', false], [LCD, true]] as const) {
+    if (!keys.includes(key)) continue;
+    const g = h5.member(model, key);
+    if (h5.isGroup(g)) return { group: g, lcd };
+  }
+  return null;
+}
+
+/**
+ * The group of the `ordinal`-th layer of a class in a layer container. In `layers` it is named
+ * <class>[_n]. In `_layer_checkpoint_dependencies` the container was a dict holding each layer with
+ * weights twice ('layer_with_weights-k' and 'layer-i'); tf.keras 2.13 counted the second sighting
+ * too (lstm, lstm_2, ...), 2.14 skipped it (lstm, lstm_1, ...): either way each layer made exactly
+ * one group, so the ordinal-th group of the class by its number is the layer's.
+ */
+export function layerGroup(h5: H5Reader, container: { group: H5Group; lcd: boolean }, className: string, ordinal: number, name?: string): H5Group | null {
+  const names = h5.keys(container.group);
+  const base = toSnakeCase(className);
+  let hit: string | undefined;
+  if (container.lcd) {
+    // toSnakeCase leaves only word characters: nothing to escape.
+    const re = new RegExp(`^${base}(?:_(\\d+))?$`);
+    const numbered = names
+      .map((k) => ({ k, m: re.exec(k) }))
+      .filter((x) => x.m !== null)
+      .map((x) => ({ k: x.k, n: x.m![1] === undefined ? 0 : Number(x.m![1]) }))
+      .sort((a, b) => a.n - b.n);
+    hit = numbered[ordinal]?.k;
+  } else {
     const key = ordinal === 0 ? base : `${base}_${ordinal}`;
-    let hit = names.find((k) => k === key);
-    // Older writers (tf.keras) may use the layer's own name.
-    if (hit === undefined) hit = names.find((k) => k === name);
-    if (hit === undefined) return null;
-    const g = h5.member(layers, hit);
-    return h5.isGroup(g) ? g : null;
-  };
+    hit = names.find((k) => k === key);
+  }
+  // Older writers (tf.keras) may use the layer's own name.
+  if (hit === undefined && name !== undefined) hit = names.find((k) => k === name);
+  if (hit === undefined) return null;
+  const g = h5.member(container.group, hit);
+  return h5.isGroup(g) ? g : null;
+}
+
+/**
+ * The group at a Keras 3 saveable path ('layers/lstm_1/cell', '' for the model itself), reading each
+ * `layers` step as the model group's layer container (`_layer_checkpoint_dependencies` in tf.keras
+ * 2.13-2.14 files, with their numbering: see layerGroup). Null when any step is missing.
+ */
+export function saveableGroup(h5: H5Reader, path: string): H5Group | null {
+  let g: H5Group = h5.root;
+  const parts = path === '' ? [] : path.split('/');
+  for (let i = 0; i < parts.length; i++) {
+    if (parts[i] === 'layers' && i + 1 < parts.length) {
+      const container = layerContainer(h5, g);
+      if (!container) return null;
+      const m = /^(.+?)(?:_(\d+))?$/.exec(parts[i + 1])!;
+      const hit = layerGroup(h5, container, m[1], m[2] === undefined ? 0 : Number(m[2]));
+      if (!hit) return null;
+      g = hit;
+      i++;
+      continue;
+    }
+    const next = h5.keys(g).includes(parts[i]) ? h5.member(g, parts[i]) : null;
+    if (!h5.isGroup(next)) return null;
+    g = next;
+  }
+  return g;
+}
+
+/**
+ * Weight source of a Keras 3 model.weights.h5: layers/<class>[_n] matched by class and order, as Keras saves them
+ * (or tf.keras 2.13-2.14's `_layer_checkpoint_dependencies`, see layerGroup).
+ * A nested model's layers are under its own group's container (saving_lib walks model.layers recursively).
+ */
+export function kerasWeightsSource(h5: H5Reader, container = layerContainer(h5, h5.root)): WeightSource {
+  const groupOf = (name: string, className: string, ordinal: number): H5Group | null =>
+    container ? layerGroup(h5, container, className, ordinal, name) : null;
   return {
     weightsFor(name, className, ordinal, layout) {
       const g = groupOf(name, className, ordinal);
@@ -141,8 +209,7 @@ export function kerasWeightsSource(h5: H5Reader, layers: H5Group | null = h5.gro
     nested(name, className, ordinal) {
       const g = groupOf(name, className, ordinal);
       if (!g) return null;
-      const inner = h5.keys(g).includes('layers') ? h5.member(g, 'layers') : null;
-      return kerasWeightsSource(h5, h5.isGroup(inner) ? inner : null);
+      return kerasWeightsSource(h5, layerContainer(h5, g));
     },
   };
 }

@@ -12,6 +12,7 @@ import type { Layer, LayerWeight } from '../layers/layer';
 import { Model } from '../models/model';
 import { Tensor, formatShape } from '../tensor';
 import { ModelLoadError } from './errors';
+import { saveableGroup } from './keras_zip';
 import { type H5Group, type H5Node, type H5Options, H5Reader, type StoredWeight, attrString, attrStrings, h5ErrorText, loadH5wasm, noteFault } from './h5';
 
 /** One saveable object of the Keras 3 walk: its group path and the variables it stores itself. */
@@ -186,15 +187,16 @@ function fitting(
 /**
  * Keras 3 `.weights.h5` (or the model.weights.h5 of a `.keras`): every saveable's
  * `<path>/vars/i` matched by the same walk as saving, as saving_lib.load_weights_only.
- * tf.keras 2.13-2.15 files name the top container `_layer_checkpoint_dependencies` (H5Entry's fallback).
+ * tf.keras 2.13-2.14 files name the layer containers `_layer_checkpoint_dependencies` and number them their own way (saveableGroup).
  */
 function keras3Plan(model: Model, h5: H5Reader, problems: string[]): Assignment[] {
-  const legacyRoot = h5.group('layers') === null && h5.group('_layer_checkpoint_dependencies') !== null;
   const plan: Assignment[] = [];
   const byOwner = new Map<Layer, StoredWeight[]>();
   for (const e of keras3Saveables(model)) {
-    const path = legacyRoot ? e.path.replace(/^layers(\/|$)/, '_layer_checkpoint_dependencies$1') : e.path;
-    const vars = h5.group(path === '' ? 'vars' : `${path}/vars`);
+    const at = saveableGroup(h5, e.path);
+    const path = at ? at.path.replace(/^\//, '') : e.path;
+    const v = at && h5.keys(at).includes('vars') ? h5.member(at, 'vars') : null;
+    const vars = h5.isGroup(v) ? v : null;
     const keys = vars ? numericKeys(h5.keys(vars)) : [];
     const what = `layer '${e.owner.name}' (${e.owner.className})`;
     if (keys.length !== e.weights.length) {

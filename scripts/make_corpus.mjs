@@ -1,0 +1,197 @@
+// Builds the reproducer corpus of issue #11 (test/fixtures/corpus/): small model files
+// derived from the real-world files in ../shared/keras-wild, each made to show one
+// problem (a hostile file that must fail fast with our error, or a good file in a
+// layout that must load), and corpus.json describing them (what each file is, the
+// item it reproduces, and what the test expects). test/io/corpus.test.ts runs them.
+//
+//   node scripts/make_corpus.mjs [path/to/keras-wild]     (default: ../shared/keras-wild)
+//
+// Every file is written from the wild file's own config and weights (HDF5 copied group
+// by group with h5wasm, archives with fflate), changed only where the case needs it.
+// Optimizer and metric variables are dropped to keep the files small.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
+import h5wasm from 'h5wasm/node';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const WILD = process.argv[2] ?? join(ROOT, '..', 'shared', 'keras-wild');
+const OUT = join(ROOT, 'test', 'fixtures', 'corpus');
+const TMP = join(tmpdir(), `rnn-wasm-corpus-${process.pid}`);
+
+await h5wasm.ready;
+mkdirSync(OUT, { recursive: true });
+mkdirSync(TMP, { recursive: true });
+
+/** corpus.json entries. */
+const entries = [];
+let tmpCounter = 0;
+
+// ---------------------------------------------------------------------------
+// HDF5 as plain trees: { attrs: [[name, value]], children: [[name, node]] } for groups,
+// { dataset: true, shape, dtype, value, attrs } for datasets.
+// ---------------------------------------------------------------------------
+
+function readH5(bytes) {
+  const path = join(TMP, `in-${tmpCounter++}.h5`);
+  writeFileSync(path, bytes);
+  const f = new h5wasm.File(path, 'r');
+  const attrsOf = (o) => Object.keys(o.attrs).map((k) => [k, o.attrs[k].value]);
+  const visit = (g) => ({
+    attrs: attrsOf(g),
+    children: g.keys().map((k) => {
+      const e = g.get(k);
+      if (e instanceof h5wasm.Dataset) return [k, { dataset: true, shape: e.shape, dtype: e.dtype, value: e.value, attrs: attrsOf(e) }];
+      return [k, visit(e)];
+    }),
+  });
+  const tree = visit(f);
+  f.close();
+  rmSync(path);
+  return tree;
+}
+
+function writeAttrs(o, attrs) {
+  for (const [k, v] of attrs) {
+    if (Array.isArray(v) && v.length === 0) o.create_attribute(k, new Float64Array(0));
+    else o.create_attribute(k, v);
+  }
+}
+
+function writeTreeInto(g, tree) {
+  writeAttrs(g, tree.attrs);
+  for (const [k, node] of tree.children) {
+    if (node.dataset) {
+      const d = g.create_dataset({ name: k, data: node.value, shape: node.shape, dtype: node.dtype });
+      writeAttrs(d, node.attrs);
+    } else writeTreeInto(g.create_group(k), node);
+  }
+}
+
+function writeH5(tree) {
+  const path = join(TMP, `out-${tmpCounter++}.h5`);
+  const f = new h5wasm.File(path, 'w');
+  writeTreeInto(f, tree);
+  f.close();
+  const bytes = new Uint8Array(readFileSync(path));
+  rmSync(path);
+  return bytes;
+}
+
+const child = (tree, name) => tree.children.find(([k]) => k === name)?.[1];
+const group = (children = [], attrs = []) => ({ attrs, children });
+
+/** Every dataset and group under `tree` as flat paths (groups with their datasets), for re-nesting. */
+function flatGroups(tree, prefix = '') {
+  const out = [];
+  const datasets = tree.children.filter(([, n]) => n.dataset);
+  const groups = tree.children.filter(([, n]) => !n.dataset);
+  out.push({ path: prefix, attrs: tree.attrs, datasets });
+  for (const [k, n] of groups) out.push(...flatGroups(n, prefix === '' ? k : `${prefix}/${k}`));
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Cases
+// ---------------------------------------------------------------------------
+
+function save(name, bytes, entry) {
+  writeFileSync(join(OUT, name), bytes);
+  entries.push({ file: name, bytes: bytes.length, ...entry });
+}
+
+const keras = (members) => zipSync(Object.fromEntries(Object.entries(members).map(([k, v]) => [k, [typeof v === 'string' ? strToU8(v) : v, { level: k.endsWith('.h5') ? 6 : 0, mtime: new Date('2024-05-17T05:25:25Z') }]])));
+
+/**
+ * Item 10: tf.keras 2.13-2.15 `.keras` layouts, from tf2.15-keras-zip-maskzero-bilstm-ner
+ * (Embedding(mask_zero) -> Bidirectional(LSTM) -> Dense). Made small by keeping only the
+ * embedding rows its inputs use (token ids renumbered 1..K; row 0, the mask, stays), which
+ * leaves every output unchanged; a Dropout and an identity Dense(4) are appended so that
+ * two layers share a class (dropout, dense), which the 2.13 numbering names dense, dense_2.
+ * Expected outputs: the wild folder's float64 reference, unchanged.
+ */
+function keras213() {
+  const slug = 'tf2.15-keras-zip-maskzero-bilstm-ner';
+  const dir = join(WILD, slug);
+  const zip = unzipSync(readFileSync(join(dir, 'ner_model.keras')));
+  const config = JSON.parse(strFromU8(zip['config.json']));
+  const inputs = JSON.parse(readFileSync(join(dir, 'inputs.json'), 'utf8'));
+  const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8'));
+  const manifest = JSON.parse(readFileSync(join(dir, 'MANIFEST.json'), 'utf8'));
+  const weights = readH5(zip['model.weights.h5']);
+  const layers = child(weights, 'layers');
+
+  // Renumber the tokens the inputs use.
+  const used = [...new Set(inputs.input_sets.flatMap((s) => s.inputs[0].data).filter((t) => t !== 0))].sort((a, b) => a - b);
+  const newId = new Map(used.map((t, i) => [t, i + 1]));
+  const emb = child(child(child(layers, 'embedding'), 'vars'), '0');
+  const dim = emb.shape[1];
+  const rows = new Float32Array((used.length + 1) * dim);
+  rows.set(emb.value.subarray(0, dim), 0);
+  used.forEach((t, i) => rows.set(emb.value.subarray(t * dim, (t + 1) * dim), (i + 1) * dim));
+  emb.value = rows;
+  emb.shape = [used.length + 1, dim];
+  const embLayer = config.config.layers.find((l) => l.class_name === 'Embedding');
+  embLayer.config.input_dim = used.length + 1;
+  const remapped = inputs.input_sets.map((s) => ({ ...s, inputs: s.inputs.map((x) => ({ ...x, data: x.data.map((t) => (t === 0 ? 0 : newId.get(t))) })) }));
+  // Inputs (renumbered) and the reference outputs, shared by the four files.
+  const ioFile = 'tf2.15-ner.io.json';
+  writeFileSync(join(OUT, ioFile), `${JSON.stringify({ source: slug, inputs: remapped, expected: expected.input_sets, tolerance: manifest.tolerance })}\n`);
+
+  // Dropout -> identity Dense(4) after the output layer.
+  const last = config.config.output_layers[0][0];
+  const units = expected.input_sets[0].outputs[0].shape.at(-1);
+  config.config.layers.push(
+    { module: 'keras.layers', class_name: 'Dropout', config: { name: 'dropout_9', trainable: true, dtype: 'float32', rate: 0.5, noise_shape: null, seed: null }, registered_name: null, name: 'dropout_9', inbound_nodes: [[[last, 0, 0, {}]]] },
+    { module: 'keras.layers', class_name: 'Dense', config: { name: 'dense_9', trainable: true, dtype: 'float32', units, activation: 'linear', use_bias: true, kernel_initializer: null, bias_initializer: null, kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null }, registered_name: null, name: 'dense_9', inbound_nodes: [[['dropout_9', 0, 0, {}]]] },
+  );
+  config.config.output_layers = [['dense_9', 0, 0]];
+  const eye = new Float32Array(units * units);
+  for (let i = 0; i < units; i++) eye[i * units + i] = 1;
+  const vars = (...ds) => group(ds.map((d, i) => [String(i), { dataset: true, shape: d.shape, dtype: '<f', value: d.value, attrs: [] }]));
+  const identity = group([['vars', vars({ shape: [units, units], value: eye }, { shape: [units], value: new Float32Array(units) })]]);
+  const dropout = group([['vars', group()]]);
+  // Layer groups in model.layers order; the wild file already has input_layer, embedding, bidirectional, dense.
+  const base = layers.children.map(([k, v]) => [k, v]);
+
+  const cases = [
+    { name: 'keras2.13-layer-checkpoint-dependencies.keras', version: '2.13.1', container: '_layer_checkpoint_dependencies', extra: [['dropout', dropout], ['dense_2', identity]], windows: false,
+      what: "tf.keras 2.13 layout: the layer container is `_layer_checkpoint_dependencies` and a second layer of a class with weights is numbered _2 (2.13 counted each layer with weights twice: 'layer_with_weights-k' and 'layer-i')" },
+    { name: 'keras2.14-layer-checkpoint-dependencies.keras', version: '2.14.0', container: '_layer_checkpoint_dependencies', extra: [['dropout', dropout], ['dense_1', identity]], windows: false,
+      what: 'tf.keras 2.14 layout: `_layer_checkpoint_dependencies` with Keras 3 numbering' },
+    { name: 'keras2.13-windows-backslash-names.keras', version: '2.13.1', container: '_layer_checkpoint_dependencies', extra: [['dropout', dropout], ['dense_2', identity]], windows: true,
+      what: 'tf.keras 2.13 saved on Windows: every group is one flat name joined with backslashes (`_layer_checkpoint_dependencies\\bidirectional\\forward_layer\\cell`)' },
+    { name: 'keras2.15-windows-backslash-names.keras', version: '2.15.0', container: 'layers', extra: [['dropout', dropout], ['dense_1', identity]], windows: true,
+      what: 'tf.keras 2.15 saved on Windows: `layers\\...` flat backslash-joined group names' },
+  ];
+  for (const c of cases) {
+    const container = group([...base, ...c.extra]);
+    let tree;
+    if (!c.windows) tree = group([[c.container, container], ['vars', group()]]);
+    else {
+      // H5IOStore.make(path) on Windows: h5_file.create_group('a\\b\\c').create_group('vars'), one flat group per object.
+      const children = [['vars', group()]];
+      for (const g of flatGroups(container)) {
+        if (!g.path.endsWith('vars')) continue;
+        const owner = g.path === 'vars' ? '' : g.path.slice(0, -'/vars'.length);
+        const name = [c.container, ...owner.split('/').filter((p) => p !== '')].join('\\');
+        children.push([name, group([['vars', group(g.datasets, g.attrs)]])]);
+      }
+      tree = group(children);
+    }
+    const bytes = keras({
+      'metadata.json': JSON.stringify({ keras_version: c.version, date_saved: '2024-05-17@05:25:25' }),
+      'config.json': JSON.stringify(config),
+      'model.weights.h5': writeH5(tree),
+    });
+    save(c.name, bytes, { item: 10, kind: 'good', source: slug, what: c.what, io: ioFile });
+  }
+}
+
+keras213();
+
+writeFileSync(join(OUT, 'corpus.json'), `${JSON.stringify({ generator: 'scripts/make_corpus.mjs', source: '../shared/keras-wild', entries }, null, 1)}\n`);
+rmSync(TMP, { recursive: true, force: true });
+console.log(`${entries.length} files, ${entries.reduce((a, e) => a + e.bytes, 0)} bytes in ${OUT}`);

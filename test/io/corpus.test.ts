@@ -1,0 +1,71 @@
+// The reproducer corpus of issue #11 (test/fixtures/corpus/, written by
+// scripts/make_corpus.mjs from ../shared/keras-wild): every file, with the bound its
+// case enforces. Good files (item 10: tf.keras 2.13-2.15 .keras layouts) must load and
+// match the wild folder's float64 reference outputs.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Model, Tensor, init, loadModel } from '../../src/index';
+
+const DIR = join(__dirname, '..', 'fixtures', 'corpus');
+
+interface Arr { name?: string; dtype?: string; shape: number[]; data: number[] }
+interface Entry { file: string; item: number; kind: 'good' | 'hostile'; what: string; source: string; io?: string }
+interface Io { inputs: { name: string; inputs: Arr[] }[]; expected: { name: string; outputs: Arr[] }[]; tolerance: { atol: number; rtol: number } }
+
+const corpus = JSON.parse(readFileSync(join(DIR, 'corpus.json'), 'utf8')) as { entries: Entry[] };
+const bytesOf = (e: Entry): Uint8Array => new Uint8Array(readFileSync(join(DIR, e.file)));
+
+beforeAll(async () => {
+  await init();
+});
+
+function expectReference(model: Model, io: Io, what: string): void {
+  io.inputs.forEach((set, s) => {
+    const xs = set.inputs.map((a) => {
+      const int = a.dtype?.startsWith('int') ?? false;
+      return new Tensor(int ? Int32Array.from(a.data) : Float32Array.from(a.data), a.shape, int ? 'int32' : 'float32');
+    });
+    const got = model.predict(xs.length === 1 ? xs[0] : xs);
+    const outs = Array.isArray(got) ? got : [got];
+    const want = io.expected[s].outputs;
+    expect(outs.length, `${what} ${set.name}: outputs`).toBe(want.length);
+    outs.forEach((t, k) => {
+      expect([...t.shape], `${what} ${set.name} output ${k} shape`).toEqual(want[k].shape);
+      let worst = 0;
+      want[k].data.forEach((v, i) => {
+        const excess = Math.abs(t.data[i] - v) - (io.tolerance.atol + io.tolerance.rtol * Math.abs(v));
+        worst = Math.max(worst, excess);
+      });
+      expect(worst, `${what} ${set.name} output ${k}: worst excess over atol + rtol*|ref|`).toBeLessThanOrEqual(0);
+    });
+  });
+}
+
+describe('item 10: tf.keras 2.13-2.15 .keras layouts load (bound: outputs within the wild reference tolerance)', () => {
+  const good = corpus.entries.filter((e) => e.item === 10);
+  it('the corpus has the four layouts', () => {
+    expect(good.map((e) => e.file).sort()).toEqual([
+      'keras2.13-layer-checkpoint-dependencies.keras',
+      'keras2.13-windows-backslash-names.keras',
+      'keras2.14-layer-checkpoint-dependencies.keras',
+      'keras2.15-windows-backslash-names.keras',
+    ]);
+  });
+  for (const e of good) {
+    it(`${e.file}: ${e.what}`, async () => {
+      const io = JSON.parse(readFileSync(join(DIR, e.io!), 'utf8')) as Io;
+      const model = await loadModel(bytesOf(e), { name: e.file });
+      try {
+        expectReference(model, io, e.file);
+        // Model.loadWeights reads the same layout (the standalone weights path).
+        const before = model.getWeights().map((t) => Array.from(t.data));
+        model.setWeights(model.weights.map((w) => ({ data: new Float32Array(w.size), shape: [...w.shape] })));
+        await model.loadWeights(bytesOf(e));
+        expect(model.getWeights().map((t) => Array.from(t.data))).toEqual(before);
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+});
