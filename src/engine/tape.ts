@@ -6,7 +6,8 @@
 // that fans out are summed; masks carry no gradient.
 // tfjs reference: tfjs-layers engine/executor.ts; Keras: Functional._run_through_graph.
 import { InputLayer } from '../layers/input_layer';
-import type { Layer } from '../layers/layer';
+import { type Layer, Layer as LayerBase } from '../layers/layer';
+import { layerTraining } from '../layers/train_registry';
 import type { Regularizer } from '../regularizers';
 import { Tensor } from '../tensor';
 import type { Graph } from './executor';
@@ -27,9 +28,9 @@ export interface TapeEntry {
   logitsGradient?: boolean;
 }
 
-export function isTrainable(layer: Layer): layer is Layer & Trainable {
-  const l = layer as Partial<Trainable>;
-  return typeof l.forwardTrain === 'function' && typeof l.backward === 'function';
+export function isTrainable(layer: Layer): boolean {
+  // Registered training code (layers/train_registry.ts), or a class that defines its own forwardTrain.
+  return layerTraining(layer) !== null || Object.getPrototypeOf(layer).forwardTrain !== LayerBase.prototype.forwardTrain;
 }
 
 /**

@@ -15,7 +15,6 @@ import { type Constraint, type ConstraintIdentifier, getConstraint, serializeCon
 import { type Initializer, type InitializerIdentifier, getInitializer, serializeInitializer } from '../initializers';
 import { type Regularizer, type RegularizerIdentifier, getRegularizer, serializeRegularizer } from '../regularizers';
 import { Tensor, type TensorLike, formatShape, singleInput } from '../tensor';
-import { type Buf, type TrainBackward, type TrainCallArgs, type TrainContext, type TrainForward } from '../engine/train_types';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
 import {
   type FeatureActivation, LOG_SOFTMAX_ID, SOFTMAX_ID, channelsLastOnly, checkCallKeys, checkKeys, firstShape,
@@ -402,53 +401,7 @@ abstract class GlobalPooling1D extends Layer {
 
   protected abstract runKernel(out: number, x: number, mask: number, B: number, L: number, C: number): void;
 
-  /** Training forward: the eager kernel on the arena buffers (GlobalAveragePooling1D honours the mask). */
-  forwardTrain(ctx: TrainContext, inputs: Buf[], args: TrainCallArgs): TrainForward {
-    const x = inputs[0];
-    if (x.shape.length !== 3) throw new Error(`${this.context}: expected input of rank 3 (batch, steps, channels), received shape ${formatShape(x.shape as number[])}.`);
-    const [B, L, C] = x.shape;
-    const mask = this.supportsMasking ? args.masks[0] : null;
-    const out = ctx.buf(this.keepdims ? [B, 1, C] : [B, C]);
-    this.runKernel(out.ptr, x.ptr, mask ? mask.ptr : 0, B, L, C);
-    return { outputs: [out], masks: [null], saved: { x, mask } };
-  }
 
-  /**
-   * Average: dX[b, t] = dY[b] * m[b, t] / Σ_t m[b, t] (m = 1 without a mask);
-   * Max: dY[b, c] to the first step holding the maximum (TensorFlow's reduce_max
-   * gradient splits ties evenly; ties of floats are rare and Keras's backends differ).
-   */
-  backward(ctx: TrainContext, saved: unknown, dOutputs: (Buf | null)[]): TrainBackward {
-    const s = saved as { x: Buf; mask: Buf | null };
-    const dy = dOutputs[0];
-    if (!dy) return { inputs: [null] };
-    const [B, L, C] = s.x.shape;
-    const heap = ctx.rt.heap;
-    const dx = ctx.buf(s.x.shape, true);
-    const g = heap.f32(dy.ptr, B * C);
-    const xv = heap.f32(s.x.ptr, B * L * C);
-    const d = heap.f32(dx.ptr, B * L * C);
-    const m = s.mask ? heap.f32(s.mask.ptr, B * L) : null;
-    if (this.className === 'GlobalAveragePooling1D') {
-      for (let b = 0; b < B; b++) {
-        let count = 0;
-        for (let t = 0; t < L; t++) count += m ? (m[b * L + t] ? 1 : 0) : 1;
-        for (let t = 0; t < L; t++) {
-          if (m && !m[b * L + t]) continue;
-          for (let c = 0; c < C; c++) d[(b * L + t) * C + c] = g[b * C + c] / count;
-        }
-      }
-    } else {
-      for (let b = 0; b < B; b++) {
-        for (let c = 0; c < C; c++) {
-          let best = 0;
-          for (let t = 1; t < L; t++) if (xv[(b * L + t) * C + c] > xv[(b * L + best) * C + c]) best = t;
-          d[(b * L + best) * C + c] = g[b * C + c];
-        }
-      }
-    }
-    return { inputs: [dx] };
-  }
 
   protected run(x: Tensor, mask: Uint8Array | null): Tensor {
     const rt = this.runtime();

@@ -9,13 +9,13 @@ import { type Initializer, type InitializerIdentifier, getInitializer, serialize
 import { Random, seedFromEnvironment } from '../random';
 import { type Regularizer, type RegularizerIdentifier, getRegularizer, serializeRegularizer } from '../regularizers';
 import { Tensor, type TensorLike, formatShape, singleInput as single } from '../tensor';
-import type { Buf, TrainBackward, TrainCallArgs, TrainContext, TrainForward } from '../engine/train_types';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
 import {
   type FeatureActivation, LOG_SOFTMAX_ID, SOFTMAX_ID, checkCallKeys, checkKeys, optBool, positiveInt, resolveFeatureActivation, ser,
   fmt,
 } from './layer_utils';
 import { ValueError } from '../errors';
+import { checkBudget } from '../limits';
 
 /** Activation names for Dense and Activation: the element-wise ones plus softmax/log_softmax. */
 export type DenseActivation = FeatureActivation;
@@ -60,6 +60,7 @@ export class Embedding extends Layer {
     checkKeys(options, [...LAYER_ARG_KEYS, 'inputDim', 'outputDim', 'embeddingsInitializer', 'embeddingsRegularizer', 'activityRegularizer', 'embeddingsConstraint', 'maskZero', 'inputLength'], ctx);
     this.inputDim = positiveInt(options.inputDim, ctx, 'inputDim');
     this.outputDim = positiveInt(options.outputDim, ctx, 'outputDim');
+    checkBudget(this.inputDim * this.outputDim, ctx, `options inputDim = ${this.inputDim} and outputDim = ${this.outputDim} give embeddings [${this.inputDim}, ${this.outputDim}] that`);
     this.maskZero = optBool(options.maskZero, false, ctx, 'maskZero');
     if (options.inputLength !== undefined && options.inputLength !== null) positiveInt(options.inputLength, ctx, 'inputLength');
     this.inputLength = options.inputLength ?? null;
@@ -122,40 +123,6 @@ export class Embedding extends Layer {
       );
     }
     return new Tensor(rt.heap.readF32(outPtr, n * this.outputDim), [...x.shape, this.outputDim]);
-  }
-
-  /** Training forward: ids (floats in linear memory, truncated as Keras casts them) -> rows of the table. */
-  forwardTrain(ctx: TrainContext, inputs: Buf[], _args: TrainCallArgs): TrainForward {
-    const k = ctx.rt.exports;
-    const x = inputs[0];
-    if (!this.built) this.build();
-    const n = x.shape.reduce((a, b) => a * b, 1);
-    const ids = ctx.alloc(n);
-    const bad = k.f32_ids(ids, x.ptr, n, this.inputDim);
-    if (bad >= 0) {
-      const v = ctx.rt.heap.f32(x.ptr + bad * 4, 1)[0];
-      throw new Error(
-        `${this.context}: input id ${v} at flat index ${bad} (input shape ${formatShape(x.shape as number[])}) is out of range; ` +
-          `ids must be in [0, ${this.inputDim}) (inputDim ${this.inputDim}).`,
-      );
-    }
-    const out = ctx.buf([...x.shape, this.outputDim]);
-    k.embedding_forward(out.ptr, ids, this.embeddings.ptr, n, this.inputDim, this.outputDim, 0);
-    let mask: Buf | null = null;
-    if (this.maskZero) {
-      mask = ctx.buf(x.shape);
-      k.embedding_mask(mask.ptr, ids, n);
-    }
-    return { outputs: [out], masks: [mask], saved: { ids, n } };
-  }
-
-  /** Scatter-adds the output gradient into the rows of the ids seen; ids get no gradient. */
-  backward(ctx: TrainContext, saved: unknown, dOutputs: (Buf | null)[]): TrainBackward {
-    const s = saved as { ids: number; n: number };
-    const dy = dOutputs[0];
-    const g = ctx.grad(this.embeddings.ptr);
-    if (dy && g) ctx.rt.exports.embedding_backward(g, dy.ptr, s.ids, s.n, this.outputDim);
-    return { inputs: [null] };
   }
 
   override getConfig(): Record<string, unknown> {
@@ -279,75 +246,6 @@ export class Dense extends Layer {
     return new Tensor(rt.heap.readF32(outPtr, rows * U), [...x.shape.slice(0, -1), U]);
   }
 
-  /**
-   * Training forward: out = act(x·kernel + bias) over all leading rows; keeps x,
-   * the output and (for activations whose derivative needs it) the pre-activation.
-   */
-  forwardTrain(ctx: TrainContext, inputs: Buf[], args: TrainCallArgs): TrainForward {
-    const k = ctx.rt.exports;
-    const x = inputs[0];
-    if (!this.built) this.build([null, ...x.shape.slice(1)]);
-    const F = x.shape[x.shape.length - 1];
-    if (x.shape.length < 2 || F !== this.inputFeatures) {
-      throw new Error(`${this.context}: expected input with last dimension ${this.inputFeatures}, received shape ${formatShape(x.shape as number[])}.`);
-    }
-    const U = this.units;
-    const rows = x.shape.reduce((a, b) => a * b, 1) / F;
-    const out = ctx.buf([...x.shape.slice(0, -1), U]);
-    const bias = this.bias ? this.bias.ptr : 0;
-    const hasBias = this.bias ? 1 : 0;
-    const elementwise = this.actId > 0 ? this.actId : 0;
-    let z = 0;
-    if (elementwise !== 0 && k.act_backward_needs_input(elementwise) === 1) {
-      z = ctx.alloc(rows * U);
-      k.dense_forward(z, x.ptr, this.kernelP, bias, rows, F, U, hasBias, 0);
-      k.act_forward(out.ptr, z, rows * U, elementwise);
-    } else {
-      k.dense_forward(out.ptr, x.ptr, this.kernelP, bias, rows, F, U, hasBias, elementwise);
-      if (this.actId === SOFTMAX) k.softmax_forward(out.ptr, out.ptr, rows, U);
-      else if (this.actId === LOG_SOFTMAX) k.log_softmax_forward(out.ptr, out.ptr, rows, U);
-    }
-    const saved: DenseSaved = { x, out, z, rows, needDx: args.needsInputGrad[0] === true, logits: false };
-    return { outputs: [out], saved };
-  }
-
-  /**
-   * dZ = dY through the activation (in place in dY); dKernel += Xᵀ·dZ and
-   * dBias += column sums of dZ over all rows; dX = dZ·Kernelᵀ when needed.
-   */
-  backward(ctx: TrainContext, saved: unknown, dOutputs: (Buf | null)[]): TrainBackward {
-    const s = saved as DenseSaved;
-    const dy = dOutputs[0];
-    if (!dy) return { inputs: [null] };
-    const k = ctx.rt.exports;
-    const F = this.inputFeatures;
-    const U = this.units;
-    const n = s.rows * U;
-    if (!s.logits) {
-      if (this.actId === SOFTMAX) k.softmax_backward(dy.ptr, dy.ptr, s.out.ptr, s.rows, U);
-      else if (this.actId === LOG_SOFTMAX) k.log_softmax_backward(dy.ptr, dy.ptr, s.out.ptr, s.rows, U);
-      else if (this.actId > 0) k.act_backward(dy.ptr, dy.ptr, s.z, s.out.ptr, n, this.actId);
-    }
-    const gK = ctx.grad(this.kernel.ptr);
-    if (gK) k.sgemm_tn_acc(gK, U, s.x.ptr, F, dy.ptr, U, F, U, s.rows, ctx.alloc(k.sgemm_tn_scratch_floats(F, U, s.rows)));
-    const gB = this.bias ? ctx.grad(this.bias.ptr) : 0;
-    if (gB) k.col_sum_acc(gB, dy.ptr, s.rows, U);
-    if (!s.needDx) return { inputs: [null] };
-    const dx = ctx.buf(s.x.shape, true);
-    k.sgemm_nt_acc(dx.ptr, F, dy.ptr, U, this.kernel.ptr, U, s.rows, F, U, ctx.alloc(k.packed_size(U, F)));
-    return { inputs: [dx] };
-  }
-
-  /** The output activation a loss may differentiate through (fused softmax/sigmoid + crossentropy). */
-  outputActivation(_saved: unknown): string | null {
-    return this.activation === 'softmax' || this.activation === 'sigmoid' ? this.activation : null;
-  }
-
-  /** The loss wrote d(loss)/d(logits): backward skips the activation. */
-  useLogitsGradient(saved: unknown): void {
-    (saved as DenseSaved).logits = true;
-  }
-
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(),
@@ -365,18 +263,6 @@ export class Dense extends Layer {
   }
 }
 
-interface DenseSaved {
-  x: Buf;
-  out: Buf;
-  /** Pre-activation (rows, units), or 0 when the derivative needs only the output. */
-  z: number;
-  rows: number;
-  needDx: boolean;
-  /** The loss already differentiated through the activation. */
-  logits: boolean;
-}
-
-const sizeOf = (b: Buf): number => b.shape.reduce((a, d) => a * d, 1);
 
 // ---------------------------------------------------------------------------
 // Layers without weights
@@ -435,41 +321,6 @@ export class Activation extends ElementwiseLayer {
     return new Tensor(rt.heap.readF32(p, x.size), x.shape);
   }
 
-  forwardTrain(ctx: TrainContext, inputs: Buf[], _args: TrainCallArgs): TrainForward {
-    const k = ctx.rt.exports;
-    const x = inputs[0];
-    const size = sizeOf(x);
-    const n = x.shape[x.shape.length - 1] ?? 1;
-    const rows = n === 0 ? 0 : size / n;
-    const out = ctx.buf(x.shape);
-    if (this.actId === SOFTMAX) k.softmax_forward(out.ptr, x.ptr, rows, n);
-    else if (this.actId === LOG_SOFTMAX) k.log_softmax_forward(out.ptr, x.ptr, rows, n);
-    else k.act_forward(out.ptr, x.ptr, size, this.actId);
-    return { outputs: [out], saved: { x, out, logits: false } };
-  }
-
-  backward(ctx: TrainContext, saved: unknown, dOutputs: (Buf | null)[]): TrainBackward {
-    const s = saved as { x: Buf; out: Buf; logits: boolean };
-    const dy = dOutputs[0];
-    if (!dy || s.logits) return { inputs: [dy] };
-    const k = ctx.rt.exports;
-    const size = sizeOf(s.x);
-    const n = s.x.shape[s.x.shape.length - 1] ?? 1;
-    const rows = n === 0 ? 0 : size / n;
-    if (this.actId === SOFTMAX) k.softmax_backward(dy.ptr, dy.ptr, s.out.ptr, rows, n);
-    else if (this.actId === LOG_SOFTMAX) k.log_softmax_backward(dy.ptr, dy.ptr, s.out.ptr, rows, n);
-    else if (this.actId > 0) k.act_backward(dy.ptr, dy.ptr, s.x.ptr, s.out.ptr, size, this.actId);
-    return { inputs: [{ ptr: dy.ptr, shape: s.x.shape }] };
-  }
-
-  outputActivation(_saved: unknown): string | null {
-    return this.activation === 'softmax' || this.activation === 'sigmoid' ? this.activation : null;
-  }
-
-  useLogitsGradient(saved: unknown): void {
-    (saved as { logits: boolean }).logits = true;
-  }
-
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), activation: this.activation };
   }
@@ -521,44 +372,6 @@ export class Masking extends ElementwiseLayer {
     const out = Float32Array.from(x.data);
     for (let s = 0; s < m.length; s++) if (!m[s]) out.fill(0, s * n, (s + 1) * n);
     return new Tensor(out, x.shape);
-  }
-
-  /** Training forward: zeroes masked steps and emits the (…, steps) mask. */
-  forwardTrain(ctx: TrainContext, inputs: Buf[], _args: TrainCallArgs): TrainForward {
-    const x = inputs[0];
-    const n = x.shape[x.shape.length - 1];
-    const size = sizeOf(x);
-    const steps = n === 0 ? 0 : size / n;
-    const out = ctx.buf(x.shape);
-    const mask = ctx.buf(x.shape.slice(0, -1));
-    const heap = ctx.rt.heap;
-    const xv = heap.f32(x.ptr, size);
-    const ov = heap.f32(out.ptr, size);
-    const mv = heap.f32(mask.ptr, steps);
-    for (let s = 0; s < steps; s++) {
-      let valid = 0;
-      for (let j = 0; j < n; j++) {
-        if (xv[s * n + j] !== this.maskValue) {
-          valid = 1;
-          break;
-        }
-      }
-      mv[s] = valid;
-      for (let j = 0; j < n; j++) ov[s * n + j] = valid ? xv[s * n + j] : 0;
-    }
-    return { outputs: [out], masks: [mask], saved: { mask, n, steps } };
-  }
-
-  /** Masked steps were zeroed: their gradient is zero. */
-  backward(ctx: TrainContext, saved: unknown, dOutputs: (Buf | null)[]): TrainBackward {
-    const s = saved as { mask: Buf; n: number; steps: number };
-    const dy = dOutputs[0];
-    if (!dy) return { inputs: [null] };
-    const heap = ctx.rt.heap;
-    const mv = heap.f32(s.mask.ptr, s.steps);
-    const dv = heap.f32(dy.ptr, s.steps * s.n);
-    for (let t = 0; t < s.steps; t++) if (!mv[t]) dv.fill(0, t * s.n, (t + 1) * s.n);
-    return { inputs: [dy] };
   }
 
   override computeMask(inputs: Tensor[], _m: (Tensor | null)[], outputCount: number): (Tensor | null)[] {
@@ -626,40 +439,6 @@ abstract class NoiseLayer extends ElementwiseLayer {
   /** The noise for one call: a factor per element, a term per element, or neither (rate 0). */
   protected abstract draw(shape: readonly number[]): { mul?: Float32Array; add?: Float32Array };
 
-  /**
-   * Training forward: the noise of one call, drawn from the layer's seeded
-   * generator (identity when not training, or when the node was called with
-   * training: false).
-   */
-  forwardTrain(ctx: TrainContext, inputs: Buf[], args: TrainCallArgs): TrainForward {
-    const x = inputs[0];
-    if (!ctx.training || args.options.training === false) return { outputs: [x], saved: null };
-    const { mul, add } = this.draw(x.shape);
-    if (!mul && !add) return { outputs: [x], saved: null };
-    const k = ctx.rt.exports;
-    const size = sizeOf(x);
-    const out = ctx.buf(x.shape, mul !== undefined);
-    let factor = 0;
-    if (mul) {
-      factor = ctx.alloc(size);
-      ctx.rt.heap.writeF32(factor, mul);
-      k.vec_mul_acc(out.ptr, x.ptr, factor, size);
-    } else {
-      ctx.rt.heap.writeF32(out.ptr, add!);
-      k.vec_add_acc(out.ptr, x.ptr, size);
-    }
-    return { outputs: [out], saved: { factor, shape: x.shape } };
-  }
-
-  /** d/dx of x*factor is factor; of x + noise, 1. */
-  backward(ctx: TrainContext, saved: unknown, dOutputs: (Buf | null)[]): TrainBackward {
-    const dy = dOutputs[0];
-    const s = saved as { factor: number; shape: readonly number[] } | null;
-    if (!dy || !s || s.factor === 0) return { inputs: [dy] };
-    const dx = ctx.buf(s.shape, true);
-    ctx.rt.exports.vec_mul_acc(dx.ptr, dy.ptr, s.factor, sizeOf(dx));
-    return { inputs: [dx] };
-  }
 }
 
 export interface DropoutOptions extends LayerArgs {

@@ -5,6 +5,9 @@ import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
 import { type Runtime, getRuntime } from '../wasm/module';
 import { fmt } from './layer_utils';
 import { ValueError } from '../errors';
+import type { Buf, TrainBackward, TrainCallArgs, TrainContext, TrainForward } from '../engine/train_types';
+import { layerTraining } from './train_registry';
+import { checkBudget } from '../limits';
 
 const nameCounts = new Map<string, number>();
 
@@ -196,6 +199,8 @@ export abstract class Layer {
     const outShape = this.computeOutputShape(inShape);
     const multi = Array.isArray(outShape[0]);
     const shapes = (multi ? outShape : [outShape]) as Shape[];
+    // An output that could not exist (RepeatVector n: 1e308) fails when the graph is built, not at predict.
+    for (const s of shapes) checkBudget(s.slice(1).reduce<number>((a, d) => a * (d ?? 1), 1), this.context, `one sample of its output ${formatShape(s)}`);
     const flags = this.outputMaskFlags(syms.map((t) => t.hasMask), shapes.length);
     const node = new Node(this, syms, isList, optionTensors, plain);
     shapes.forEach((shape, i) => {
@@ -205,6 +210,31 @@ export abstract class Layer {
     });
     this.inboundNodes.push(node);
     return multi ? node.outputs : node.outputs[0];
+  }
+
+  /**
+   * Training forward on linear-memory buffers (engine/train_types.ts): the
+   * layer class's training code, registered when the training code loads
+   * (layers/train_registry.ts). Internal to training.
+   */
+  forwardTrain(ctx: TrainContext, inputs: Buf[], args: TrainCallArgs): TrainForward {
+    return this.trainingCode().forwardTrain(this as never, ctx, inputs, args);
+  }
+
+  /** Backward pass of a forwardTrain call (see forwardTrain). Internal to training. */
+  backward(ctx: TrainContext, saved: unknown, dOutputs: (Buf | null)[]): TrainBackward {
+    return this.trainingCode().backward(this as never, ctx, saved, dOutputs);
+  }
+
+  private trainingCode() {
+    const t = layerTraining(this);
+    if (!t) {
+      throw new Error(
+        `${this.context}: no training code for ${this.className}: it has no backward pass, or the training code is not loaded ` +
+          '(fit/evaluate/trainOnBatch load it; else `await loadTraining()`).',
+      );
+    }
+    return t;
   }
 
   /** "LSTM 'lstm_1'" — the prefix of every error this layer throws. */
@@ -220,6 +250,8 @@ export abstract class Layer {
   /** Allocates a region this layer owns (freed by dispose). */
   protected allocF32(n: number): number {
     const rt = this.runtime();
+    // Weights are checked when created; this catches absurd call sizes (batch x timesteps x units) before memory grows.
+    checkBudget(n, this.context, 'a buffer for this call');
     const p = rt.heap.allocF32(Math.max(n, 1));
     this.regions.add(p);
     if (!this.registered && finalizer) {

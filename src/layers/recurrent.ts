@@ -7,7 +7,6 @@ import { type Constraint, type ConstraintIdentifier, getConstraint, serializeCon
 import { type Initializer, type InitializerIdentifier, getInitializer, serializeInitializer } from '../initializers';
 import { type Regularizer, type RegularizerIdentifier, getRegularizer, serializeRegularizer } from '../regularizers';
 import type { SymbolicTensor } from '../engine/symbolic';
-import type { Buf, TrainBackward, TrainCallArgs, TrainContext, TrainForward, Trainable } from '../engine/train_types';
 import { Random } from '../random';
 import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
@@ -19,6 +18,7 @@ import {
   CELL_GRU, CELL_LSTM, CELL_SIMPLE_RNN, DROPOUT_PER_GATE, GO_BACKWARDS, HAS_BIAS, HAS_MASK, RESET_AFTER, RETURN_SEQUENCES,
   SAVE_PREACT, ZERO_OUTPUT_FOR_MASK,
 } from '../wasm/abi.generated';
+import { checkBudget } from '../limits';
 
 export interface RNNLayerOptions extends LayerArgs {
   /** Positive integer, dimensionality of the output space. */
@@ -129,7 +129,7 @@ interface Workspace {
 }
 
 /** Pointers of one training forward (assembly/rnn.ts *_forward_train). */
-interface TrainRun {
+export interface TrainRun {
   out: number;
   h: number;
   c: number;
@@ -146,7 +146,7 @@ interface TrainRun {
 }
 
 /** Pointers of one backward (assembly/rnn.ts *_backward); 0 = not wanted / none. */
-interface BackRun extends Omit<TrainRun, 'out' | 'h' | 'c'> {
+export interface BackRun extends Omit<TrainRun, 'out' | 'h' | 'c'> {
   dx: number;
   dh0: number;
   dc0: number;
@@ -158,23 +158,15 @@ interface BackRun extends Omit<TrainRun, 'out' | 'h' | 'c'> {
   dcT: number;
 }
 
-/** What a training forward keeps for its backward (arena pointers, valid for the step). */
-interface RecurrentSaved {
-  run: TrainRun;
-  /** dX wanted (something upstream trains). */
-  needDx: boolean;
-  /** Per state: gradient of the initialState option tensor wanted; null without initialState. */
-  initGrad: boolean[] | null;
-}
-
 /** The dropout masks of one call: input (B, F) or per gate (G, B, F); recurrent (G, B, U). */
-interface DropoutMasks {
+export interface DropoutMasks {
   dmask: Float32Array | null;
   rdmask: Float32Array | null;
   perGate: boolean;
 }
 
-abstract class RecurrentLayer extends Layer implements Trainable {
+/** Base of SimpleRNN, LSTM and GRU (internal; exported for the training code). */
+export abstract class RecurrentLayer extends Layer {
   readonly units: number;
   readonly activation: ActivationIdentifier;
   readonly recurrentActivation: ActivationIdentifier;
@@ -248,6 +240,11 @@ abstract class RecurrentLayer extends Layer implements Trainable {
       throw new ValueError(`${ctx}: option units must be a positive integer, received ${fmt(o.units)}.`);
     }
     this.units = o.units;
+    {
+      // The recurrent kernel (units, gates * units) is known now: refuse an absurd units before anything is built.
+      const G = className === 'LSTM' ? 4 : className === 'GRU' ? 3 : 1;
+      checkBudget(o.units * G * o.units, ctx, `option units = ${o.units} gives a recurrent kernel [${o.units}, ${G * o.units}] that`);
+    }
     this.activation = resolveActivation(o.activation === undefined ? 'tanh' : o.activation, `${ctx} option activation`);
     this.recurrentActivation = resolveActivation(
       o.recurrentActivation === undefined ? 'sigmoid' : o.recurrentActivation,
@@ -320,6 +317,7 @@ abstract class RecurrentLayer extends Layer implements Trainable {
     this.inputFeatures = F as number;
     const U = this.units;
     const G = this.gates;
+    checkBudget((F as number) * G * U, this.context, `the input shape ${formatShape(shape)} gives a kernel [${F}, ${G * U}] that`);
     this.kernel = this.addWeight('kernel', [F as number, G * U], this.kernelInitializer.generate([F as number, G * U]));
     this.recurrentKernel = this.addWeight('recurrent_kernel', [U, G * U], this.recurrentInitializer.generate([U, G * U]));
     if (this.useBias) {
@@ -665,154 +663,7 @@ abstract class RecurrentLayer extends Layer implements Trainable {
     };
   }
 
-  /**
-   * Training forward (engine/train_types.ts): inputs[0] (B, T, F) in the
-   * arena, args.masks[0] (B, T) or null, optionTensors.initialState (one
-   * (B, U) Buf per state) if the node was given initial states. Outputs
-   * [output, ...states with returnState]; the output mask as computeMask.
-   * Dropout when ctx.training and the node was not called with
-   * training: false, or when the node was called with training: true. A stateful layer starts from its states and writes the
-   * final states back (no gradient flows into the carried states, as Keras).
-   */
-  forwardTrain(ctx: TrainContext, inputs: Buf[], args: TrainCallArgs): TrainForward {
-    const rt = this.runtime();
-    const k = rt.exports;
-    const heap = rt.heap;
-    const cx = this.context;
-    const x = inputs[0];
-    if (!x || x.shape.length !== 3) {
-      throw new Error(`${cx}: expected input of rank 3 (batch, timesteps, features), received shape ${x ? formatShape(x.shape as number[]) : 'none'}.`);
-    }
-    const [B, T, F] = x.shape;
-    if (B < 1 || T < 1) {
-      throw new Error(`${cx}: input must have at least one sample and one timestep, received shape ${formatShape(x.shape as number[])}.`);
-    }
-    if (!this.built) this.build([this.stateful ? B : null, null, F]);
-    if (F !== this.inputFeatures) {
-      throw new Error(
-        `${cx}: expected input with ${this.inputFeatures} features (built for [null, null, ${this.inputFeatures}]), received shape ${formatShape(x.shape as number[])}.`,
-      );
-    }
-    if (this.batchInputShape) {
-      const [bb, bt] = this.batchInputShape;
-      if ((bb !== null && bb !== B) || (bt !== null && bt !== T)) {
-        throw new Error(`${cx}: expected input shape ${formatShape(this.batchInputShape)}, received ${formatShape(x.shape as number[])}.`);
-      }
-    }
-    const mask = args.masks[0] ?? null;
-    if (mask && (mask.shape.length !== 2 || mask.shape[0] !== B || mask.shape[1] !== T)) {
-      throw new Error(`${cx}: mask must have shape [${B}, ${T}] (batch, timesteps), received ${formatShape(mask.shape as number[])}.`);
-    }
-    const init = args.optionTensors.initialState ?? null;
-    const U = this.units;
-    if (init) {
-      if (init.length !== this.stateCount) {
-        throw new Error(
-          `${cx}: initialState expects ${this.stateCount} state tensor${this.stateCount > 1 ? 's ([h, c])' : ''}, received ${init.length}.`,
-        );
-      }
-      init.forEach((s, i) => {
-        if (s.shape.length !== 2 || s.shape[0] !== B || s.shape[1] !== U) {
-          throw new Error(`${cx}: initialState state ${i} must have shape [${B}, ${U}] (batch, units), received ${formatShape(s.shape as number[])}.`);
-        }
-      });
-    }
-    if (this.stateful) {
-      if (this.stateBatch === null) this.allocStates(B);
-      else if (this.stateBatch !== B) {
-        throw new Error(
-          `${cx}: stateful layer was built for batch size ${this.stateBatch}, received input of shape ${formatShape(x.shape as number[])}; ` +
-            `a stateful layer keeps one state per sample index, so the batch size is fixed.`,
-        );
-      }
-    }
-    // States: the kernel updates h (and c) in place, so they are fresh
-    // buffers (an initialState tensor may feed other nodes too).
-    const h = ctx.buf([B, U]);
-    const c = this.stateCount > 1 ? ctx.buf([B, U]) : null;
-    const states = [h, ...(c ? [c] : [])];
-    states.forEach((st, i) => {
-      if (init) heap.f32(st.ptr, B * U).set(heap.f32(init[i].ptr, B * U));
-      else if (this.stateful) heap.f32(st.ptr, B * U).set(heap.f32(this.statePtrs[i], B * U));
-      else heap.zeroF32(st.ptr, B * U);
-    });
-    let flags = this.cellFlags();
-    if (this.returnSequences) flags |= RETURN_SEQUENCES;
-    if (this.goBackwards) flags |= GO_BACKWARDS;
-    if (this.bias) flags |= HAS_BIAS;
-    if (mask) {
-      flags |= HAS_MASK;
-      if (this.zeroOutputForMask) flags |= ZERO_OUTPUT_FOR_MASK;
-    }
-    // Keras: a training argument recorded on the node wins over the step's
-    // mode (keras/src/layers/layer.py __call__; e.g. Monte Carlo dropout).
-    const training = args.options.training === true || (ctx.training && args.options.training !== false);
-    const drop = training && (this.dropout > 0 || this.recurrentDropout > 0) ? this.drawDropout(ctx.random(this.name, this.seed), B, F) : null;
-    flags = this.trainFlags(flags, drop?.perGate ?? false);
-    let dmask = 0;
-    let rdmask = 0;
-    if (drop?.dmask) {
-      dmask = ctx.alloc(drop.dmask.length);
-      heap.writeF32(dmask, drop.dmask);
-    }
-    if (drop?.rdmask) {
-      rdmask = ctx.alloc(drop.rdmask.length);
-      heap.writeF32(rdmask, drop.rdmask);
-    }
-    const out = ctx.buf(this.returnSequences ? [B, T, U] : [B, U]);
-    const run: TrainRun = {
-      out: out.ptr, h: h.ptr, c: c ? c.ptr : 0, x: x.ptr, mask: mask ? mask.ptr : 0, dmask, rdmask, B, T, F, flags,
-      saved: ctx.alloc(k.rnn_saved_floats(this.cell, B, T, U, flags)),
-      scratch: ctx.alloc(k.rnn_train_scratch_floats(this.cell, B, T, F, U, flags)),
-    };
-    this.trainKernel(run);
-    if (this.stateful) states.forEach((st, i) => heap.f32(this.statePtrs[i], B * U).set(heap.f32(st.ptr, B * U)));
-    const outputs = this.returnState ? [out, ...states] : [out];
-    const initGrad = init ? init.map((_, i) => args.needsOptionGrad.initialState?.[i] === true) : null;
-    const saved: RecurrentSaved = { run, needDx: args.needsInputGrad[0] === true, initGrad };
-    return { outputs, masks: rnnOutputMasks(this.returnSequences, args.masks, outputs.length, null), saved };
-  }
 
-  /**
-   * Backpropagation through time of one training call: dOutputs as the
-   * outputs (null = zeros). Adds dKernel, dRecurrentKernel and dBias into
-   * the context's accumulators (skipped when frozen) and returns dX (when an
-   * upstream layer trains) and the initial states' gradients (when the
-   * initialState tensors need one).
-   */
-  backward(ctx: TrainContext, saved: unknown, dOutputs: (Buf | null)[]): TrainBackward {
-    const s = saved as RecurrentSaved;
-    const r = s.run;
-    const U = this.units;
-    const dOut = dOutputs[0] ?? null;
-    const dhT = this.returnState ? (dOutputs[1] ?? null) : null;
-    const dcT = this.returnState && this.stateCount > 1 ? (dOutputs[2] ?? null) : null;
-    const noInit = (s.initGrad ?? []).map(() => null);
-    if (!dOut && !dhT && !dcT) return { inputs: [null], ...(s.initGrad ? { options: { initialState: noInit } } : {}) };
-    // A frozen layer (trainable false) adds no weight gradient, whatever the accumulators.
-    const live = this.trainable;
-    const dK = live && this.kernel.trainable ? ctx.grad(this.kernel.ptr) : 0;
-    const dR = live && this.recurrentKernel.trainable ? ctx.grad(this.recurrentKernel.ptr) : 0;
-    const dB = live && this.bias?.trainable ? ctx.grad(this.bias.ptr) : 0;
-    const wantInit = (s.initGrad ?? []).some((w) => w);
-    // Nothing wanted (frozen layer, nothing upstream trains): skip the pass.
-    if (!s.needDx && !dK && !dR && !dB && !wantInit) return { inputs: [null], ...(s.initGrad ? { options: { initialState: noInit } } : {}) };
-    const dx = s.needDx ? ctx.buf([r.B, r.T, r.F], true) : null;
-    const dInit = (s.initGrad ?? []).map((want) => (want ? ctx.buf([r.B, U], true) : null));
-    this.backwardKernel({
-      ...r,
-      dx: dx ? dx.ptr : 0,
-      dh0: dInit[0]?.ptr ?? 0,
-      dc0: dInit[1]?.ptr ?? 0,
-      dK,
-      dR,
-      dB,
-      dout: dOut ? dOut.ptr : 0,
-      dhT: dhT ? dhT.ptr : 0,
-      dcT: dcT ? dcT.ptr : 0,
-    });
-    return { inputs: [dx], ...(s.initGrad ? { options: { initialState: dInit } } : {}) };
-  }
 
   protected abstract trainKernel(r: TrainRun): void;
   protected abstract backwardKernel(r: BackRun): void;

@@ -8,7 +8,6 @@
 // reaches them is dropped (Keras warns that the layer "will destroy the mask
 // information"); eagerly passing a mask is an error here.
 import { Tensor, type TensorLike, formatShape, singleInput } from '../tensor';
-import { type Buf, type TrainBackward, type TrainCallArgs, type TrainContext, type TrainForward, bufSize } from '../engine/train_types';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type Shape } from './layer';
 import { checkCallKeys, checkKeys, firstShape, fmt, positiveInt, rejectMask, sameKind, strides } from './layer_utils';
 
@@ -18,7 +17,7 @@ function noMask(options: CallOptions, ctx: string): void {
 }
 
 /** Transposes row-major `data` of `shape` by `perm` (output axis i = input axis perm[i]). */
-function transpose(data: Tensor['data'], shape: readonly number[], perm: readonly number[]): Tensor['data'] {
+export function transpose(data: Tensor['data'], shape: readonly number[], perm: readonly number[]): Tensor['data'] {
   const out = sameKind(data, data.length);
   const n = data.length;
   if (n === 0) return out;
@@ -101,27 +100,7 @@ export class Flatten extends Layer {
     return new Tensor(data, [B, rest], x.dtype);
   }
 
-  /** Training forward: the same memory seen as (batch, rest) (channels_first moves the channels last first). */
-  forwardTrain(ctx: TrainContext, inputs: Buf[], _args: TrainCallArgs): TrainForward {
-    const x = inputs[0];
-    const B = x.shape[0];
-    const rest = x.shape.length === 1 ? 1 : bufSize(x) / B;
-    if (this.dataFormat === 'channels_first' && x.shape.length > 2) {
-      const perm = [0, ...Array.from({ length: x.shape.length - 2 }, (_, i) => i + 2), 1];
-      return { outputs: [permuteBuf(ctx, x, perm, [B, rest])], saved: { shape: x.shape, perm } };
-    }
-    return { outputs: [{ ptr: x.ptr, shape: [B, rest] }], saved: { shape: x.shape, perm: null } };
-  }
 
-  backward(ctx: TrainContext, saved: unknown, dOutputs: (Buf | null)[]): TrainBackward {
-    const s = saved as { shape: readonly number[]; perm: number[] | null };
-    const dy = dOutputs[0];
-    if (!dy) return { inputs: [null] };
-    if (!s.perm) return { inputs: [{ ptr: dy.ptr, shape: s.shape }] };
-    // dY is in the permuted layout: permute back with the inverse permutation.
-    const permuted = s.perm.map((p) => s.shape[p]);
-    return { inputs: [permuteBuf(ctx, { ptr: dy.ptr, shape: permuted }, inversePerm(s.perm), s.shape)] };
-  }
 
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), dataFormat: this.dataFormat };
@@ -195,17 +174,7 @@ export class Reshape extends Layer {
     return new Tensor(x.data, [x.shape[0], ...out], x.dtype);
   }
 
-  /** Training forward: the same memory with the target shape. */
-  forwardTrain(_ctx: TrainContext, inputs: Buf[], _args: TrainCallArgs): TrainForward {
-    const x = inputs[0];
-    const out = this.resolve(x.shape.slice(1), x.shape) as number[];
-    return { outputs: [{ ptr: x.ptr, shape: [x.shape[0], ...out] }], saved: x.shape };
-  }
 
-  backward(_ctx: TrainContext, saved: unknown, dOutputs: (Buf | null)[]): TrainBackward {
-    const dy = dOutputs[0];
-    return { inputs: [dy ? { ptr: dy.ptr, shape: saved as readonly number[] } : null] };
-  }
 
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), targetShape: [...this.targetShape] };
@@ -264,30 +233,7 @@ export class RepeatVector extends Layer {
     return new Tensor(out, [B, this.n, F], x.dtype);
   }
 
-  forwardTrain(ctx: TrainContext, inputs: Buf[], _args: TrainCallArgs): TrainForward {
-    const x = inputs[0];
-    const [B, F] = x.shape;
-    const out = ctx.buf([B, this.n, F]);
-    const heap = ctx.rt.heap;
-    const xv = heap.f32(x.ptr, B * F);
-    const ov = heap.f32(out.ptr, B * this.n * F);
-    for (let b = 0; b < B; b++) {
-      const row = xv.subarray(b * F, (b + 1) * F);
-      for (let r = 0; r < this.n; r++) ov.set(row, (b * this.n + r) * F);
-    }
-    return { outputs: [out], saved: x.shape };
-  }
 
-  /** dX[b] = Σ over the repeats of dY[b, r]. */
-  backward(ctx: TrainContext, saved: unknown, dOutputs: (Buf | null)[]): TrainBackward {
-    const dy = dOutputs[0];
-    if (!dy) return { inputs: [null] };
-    const [B, F] = saved as number[];
-    const dx = ctx.buf([B, F], true);
-    const k = ctx.rt.exports;
-    for (let b = 0; b < B; b++) k.col_sum_acc(dx.ptr + b * F * 4, dy.ptr + b * this.n * F * 4, this.n, F);
-    return { inputs: [dx] };
-  }
 
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), n: this.n };
@@ -356,35 +302,10 @@ export class Permute extends Layer {
     return new Tensor(transpose(x.data, x.shape, perm), perm.map((p) => x.shape[p]), x.dtype);
   }
 
-  forwardTrain(ctx: TrainContext, inputs: Buf[], _args: TrainCallArgs): TrainForward {
-    const x = inputs[0];
-    const perm = [0, ...this.dims];
-    return { outputs: [permuteBuf(ctx, x, perm, perm.map((p) => x.shape[p]))], saved: x.shape };
-  }
 
-  backward(ctx: TrainContext, saved: unknown, dOutputs: (Buf | null)[]): TrainBackward {
-    const dy = dOutputs[0];
-    if (!dy) return { inputs: [null] };
-    const perm = [0, ...this.dims];
-    return { inputs: [permuteBuf(ctx, dy, inversePerm(perm), saved as number[])] };
-  }
 
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), dims: [...this.dims] };
   }
 }
 
-/** A new arena Buf holding x's axes permuted by perm (output shape given). */
-function permuteBuf(ctx: TrainContext, x: Buf, perm: readonly number[], outShape: readonly number[]): Buf {
-  const n = bufSize(x);
-  const src = ctx.rt.heap.readF32(x.ptr, n);
-  const out = ctx.buf(outShape);
-  ctx.rt.heap.writeF32(out.ptr, transpose(src, x.shape, perm));
-  return out;
-}
-
-function inversePerm(perm: readonly number[]): number[] {
-  const inv = new Array<number>(perm.length);
-  perm.forEach((p, i) => (inv[p] = i));
-  return inv;
-}

@@ -1,7 +1,8 @@
 // The public optimizers / losses / metrics namespaces without their code.
 //
 // Their implementations (src/training/{optimizers,losses,metrics}.ts, ~25 KB
-// min+gzip) load with the training loop and kernels on the first
+// min+gzip) and the layers' training code (src/training/layers/) load with
+// the training loop and kernels on the first
 // fit/evaluate/trainOnBatch/testOnBatch, or on `await loadTraining()`, so an
 // inference-only page does not download them. Until then:
 //   - `new optimizers.Adam({ ... })` (any class of the three namespaces)
@@ -47,6 +48,7 @@ export function loadTraining(): Promise<void> {
         import('./losses'),
         import('./metrics'),
         import('./optimizers'),
+        import('./layers/index'),
       ]);
       impl = { losses, metrics, optimizers };
       return impl;

@@ -1,13 +1,13 @@
 // Keras semantics of the recurrent layers beyond the oracle comparisons:
 // defaults, options, config, parameter counts, stateful streams, errors.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Tensor, init, loadTrainingKernels, layers, tensor } from '../../src/index';
+import { type Tensor, init, loadTraining, layers, tensor } from '../../src/index';
 import { snakeCaseName } from '../../src/layers/layer';
 import { expectClose, maxAbsDiff, randArray } from '../util';
 
 beforeAll(async () => {
   await init();
-  await loadTrainingKernels(); // training code is called directly here, not through model.fit
+  await loadTraining(); // training code is called directly here, not through model.fit
 });
 
 const X = (B: number, T: number, F: number, seed = 1) => ({ data: randArray(B * T * F, seed), shape: [B, T, F] });

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Arena, GradientBuffers, StepContext } from '../../src/engine/arena';
 import type { Buf, TrainCallArgs, Trainable } from '../../src/engine/train_types';
-import { type Tensor, init, loadTrainingKernels, layers } from '../../src/index';
+import { type Tensor, init, loadTraining, layers } from '../../src/index';
 import type { Layer } from '../../src/layers/layer';
 import { Random } from '../../src/random';
 import { getRuntime } from '../../src/wasm/module';
@@ -25,7 +25,7 @@ type RNN = InstanceType<typeof layers.LSTM> | InstanceType<typeof layers.GRU> | 
 
 beforeAll(async () => {
   await init();
-  await loadTrainingKernels(); // training code is called directly here, not through model.fit
+  await loadTraining(); // training code is called directly here, not through model.fit
 });
 
 interface Arr {

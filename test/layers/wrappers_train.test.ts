@@ -9,7 +9,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Arena, GradientBuffers, StepContext } from '../../src/engine/arena';
 import type { Buf, TrainCallArgs, Trainable } from '../../src/engine/train_types';
-import { type Tensor, init, loadTrainingKernels, layers } from '../../src/index';
+import { type Tensor, init, loadTraining, layers } from '../../src/index';
 import { Layer, type Shape } from '../../src/layers/layer';
 import { Random } from '../../src/random';
 import { getRuntime } from '../../src/wasm/module';
@@ -18,7 +18,7 @@ import { expectError, randArray } from '../util';
 
 beforeAll(async () => {
   await init();
-  await loadTrainingKernels(); // training code is called directly here, not through model.fit
+  await loadTraining(); // training code is called directly here, not through model.fit
 });
 
 type Bi = InstanceType<typeof layers.Bidirectional>;

@@ -2,7 +2,7 @@
 // family against central finite differences of their float32 forwards
 // (test/training/gradcheck.ts), on both kernel builds' sizes that hit SIMD tails.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init, loadTrainingKernels, layers } from '../../src/index';
+import { init, loadTraining, layers } from '../../src/index';
 import type { Trainable } from '../../src/engine/train_types';
 import type { Layer } from '../../src/layers/layer';
 import { getRuntime } from '../../src/wasm/module';
@@ -10,7 +10,7 @@ import { gradCheck, makeContext } from './gradcheck';
 
 beforeAll(async () => {
   await init();
-  await loadTrainingKernels(); // training code is called directly here, not through model.fit
+  await loadTraining(); // training code is called directly here, not through model.fit
 });
 
 const ACTS = [
