@@ -8,25 +8,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Input, Model, Sequential, init, layers } from '../../src/index';
 import { SGD } from '../../src/training/optimizers';
 import { randArray } from '../util';
+import { compareWeights, toOurs } from './tfjs_util';
 
 beforeAll(async () => {
   await init();
   await tf.setBackend('cpu');
 });
-
-const toOurs = (ws: tf.Tensor[]) => ws.map((w) => ({ data: w.dataSync() as Float32Array, shape: w.shape }));
-
-function compareWeights(ours: Model, theirs: tf.LayersModel, tol: number): void {
-  const a = ours.getWeights();
-  const b = theirs.getWeights();
-  expect(a.length).toBe(b.length);
-  a.forEach((w, i) => {
-    const want = b[i].dataSync();
-    let m = 0;
-    for (let j = 0; j < want.length; j++) m = Math.max(m, Math.abs(w.data[j] - want[j]));
-    expect(m, `weight ${i} (${w.shape.join('x')}) max abs diff`).toBeLessThan(tol);
-  });
-}
 
 describe('recurrent models trained like tfjs-layers', () => {
   it('Embedding(maskZero) -> LSTM(7) -> Dense(1, sigmoid), binary crossentropy, SGD: padded batches', async () => {

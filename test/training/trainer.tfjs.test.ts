@@ -8,27 +8,14 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Input, Model, Sequential, init, layers } from '../../src/index';
 import { randArray } from '../util';
+import { compareWeights as expectWeightsClose, toOurs } from './tfjs_util';
+
+const copyWeights = (from: tf.LayersModel, to: Model): void => to.setWeights(toOurs(from.getWeights()));
 
 beforeAll(async () => {
   await init();
   await tf.setBackend('cpu');
 });
-
-function copyWeights(from: tf.LayersModel, to: Model): void {
-  to.setWeights(from.getWeights().map((w) => ({ data: w.dataSync() as Float32Array, shape: w.shape })));
-}
-
-function expectWeightsClose(ours: Model, theirs: tf.LayersModel, tol: number): void {
-  const a = ours.getWeights();
-  const b = theirs.getWeights();
-  expect(a.length).toBe(b.length);
-  a.forEach((w, i) => {
-    const want = b[i].dataSync();
-    let m = 0;
-    for (let j = 0; j < want.length; j++) m = Math.max(m, Math.abs(w.data[j] - want[j]));
-    expect(m, `weight ${i} max abs diff`).toBeLessThan(tol);
-  });
-}
 
 describe('trainOnBatch against tfjs-layers', () => {
   it('Dense(7, tanh) -> Dense(3, softmax), categorical crossentropy, SGD: per-step losses and final weights', async () => {
