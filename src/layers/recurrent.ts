@@ -1,7 +1,9 @@
 // SimpleRNN, LSTM and GRU layers with Keras options and semantics.
 // Keras references: keras/src/layers/rnn/{rnn,simple_rnn,lstm,gru}.py.
-// Each apply() is one WASM call for the whole sequence; weights live in
-// linear memory in Keras layout, plus packed copies for the kernels.
+// Each apply() is one WASM call for the whole sequence. RecurrentLayer is the
+// sequence driver (options, validation, workspace, masks, states, outputs,
+// trace); the cell's weights, packed copies and kernel calls are its CellMath
+// (layers/cell_math.ts).
 import { type ActivationIdentifier, activationId, resolveActivation } from '../activations';
 import { type Constraint, type ConstraintIdentifier, getConstraint, serializeConstraint } from '../constraints';
 import { type Initializer, type InitializerIdentifier, getInitializer, serializeInitializer } from '../initializers';
@@ -9,16 +11,16 @@ import { type Regularizer, type RegularizerIdentifier, getRegularizer, serialize
 import type { SymbolicTensor } from '../engine/symbolic';
 import { Random } from '../random';
 import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../tensor';
-import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
+import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type Shape } from './layer';
 import { ser, fmt } from './layer_utils';
 import { ValueError } from '../errors';
+import { type CellAlloc, type CellMath, type CellSpec, type DropoutMasks, GRUMath, LSTMMath, SimpleRNNMath } from './cell_math';
 
 // Kernel constants of assembly/rnn.ts (the generated ABI).
-import {
-  CELL_GRU, CELL_LSTM, CELL_SIMPLE_RNN, DROPOUT_PER_GATE, GO_BACKWARDS, HAS_BIAS, HAS_MASK, RESET_AFTER, RETURN_SEQUENCES,
-  SAVE_PREACT, ZERO_OUTPUT_FOR_MASK,
-} from '../wasm/abi.generated';
+import { GO_BACKWARDS, HAS_BIAS, HAS_MASK, RETURN_SEQUENCES, ZERO_OUTPUT_FOR_MASK } from '../wasm/abi.generated';
 import { checkBudget } from '../limits';
+
+export type { BackRun, CellMath, DropoutMasks, TrainRun } from './cell_math';
 
 export interface RNNLayerOptions extends LayerArgs {
   /** Positive integer, dimensionality of the output space. */
@@ -128,44 +130,13 @@ interface Workspace {
   scratch: number;
 }
 
-/** Pointers of one training forward (assembly/rnn.ts *_forward_train). */
-export interface TrainRun {
-  out: number;
-  h: number;
-  c: number;
-  saved: number;
-  x: number;
-  mask: number;
-  dmask: number;
-  rdmask: number;
-  scratch: number;
-  B: number;
-  T: number;
-  F: number;
-  flags: number;
-}
-
-/** Pointers of one backward (assembly/rnn.ts *_backward); 0 = not wanted / none. */
-export interface BackRun extends Omit<TrainRun, 'out' | 'h' | 'c'> {
-  dx: number;
-  dh0: number;
-  dc0: number;
-  dK: number;
-  dR: number;
-  dB: number;
-  dout: number;
-  dhT: number;
-  dcT: number;
-}
-
-/** The dropout masks of one call: input (B, F) or per gate (G, B, F); recurrent (G, B, U). */
-export interface DropoutMasks {
-  dmask: Float32Array | null;
-  rdmask: Float32Array | null;
-  perGate: boolean;
-}
-
-/** Base of SimpleRNN, LSTM and GRU (internal; exported for the training code). */
+/**
+ * Base of SimpleRNN, LSTM and GRU (internal; exported for the training code):
+ * the sequence driver. It parses the options and validates every call, keeps
+ * the per-shape workspace, the masks, the stateful state regions and the
+ * outputs, and delegates the cell's weights, packing and kernel calls to its
+ * CellMath (`math`), which the subclass creates.
+ */
 export abstract class RecurrentLayer extends Layer {
   readonly units: number;
   readonly activation: ActivationIdentifier;
@@ -194,20 +165,12 @@ export abstract class RecurrentLayer extends Layer {
   /** Kernel ids of activation and recurrentActivation. */
   protected readonly actId: number;
   protected readonly ractId: number;
-  protected abstract readonly cell: number;
-  protected abstract readonly gates: number;
-  /** Number of state tensors: 2 for LSTM ([h, c]), else 1. */
-  abstract readonly stateCount: number;
+  /**
+   * The cell: weights, packed copies, kernel calls. Set by the subclass's
+   * constructor; adoptWeights replaces it with the owner's (shared).
+   */
+  protected math!: CellMath;
 
-  /** Feature size the layer was built for. */
-  protected inputFeatures = 0;
-  protected kernel!: LayerWeight;
-  protected recurrentKernel!: LayerWeight;
-  protected bias: LayerWeight | null = null;
-  // Packed copies for the kernels.
-  protected kernelP = 0;
-  protected rkernelP = 0;
-  protected rkernelHP = 0;
   private ws: Workspace | null = null;
   /** (T, B, G*U) region the kernel writes the gates into, set only by trace() on its twin; 0 = none. */
   protected traceGates = 0;
@@ -223,7 +186,8 @@ export abstract class RecurrentLayer extends Layer {
   /** Generator of the eager apply(x, { training: true }) dropout masks (seeded by `seed`). */
   private eagerRandom: Random | null = null;
 
-  constructor(options: RNNLayerOptions, className: string, allowed: readonly string[]) {
+  /** gates: the cell's gate count (for the size check before the cell exists). */
+  constructor(options: RNNLayerOptions, className: string, allowed: readonly string[], gates: number) {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`${className}: expected an options object with at least { units }, received ${fmt(options)}.`);
     }
@@ -242,8 +206,7 @@ export abstract class RecurrentLayer extends Layer {
     this.units = o.units;
     {
       // The recurrent kernel (units, gates * units) is known now: refuse an absurd units before anything is built.
-      const G = className === 'LSTM' ? 4 : className === 'GRU' ? 3 : 1;
-      checkBudget(o.units * G * o.units, ctx, `option units = ${o.units} gives a recurrent kernel [${o.units}, ${G * o.units}] that`);
+      checkBudget(o.units * gates * o.units, ctx, `option units = ${o.units} gives a recurrent kernel [${o.units}, ${gates * o.units}] that`);
     }
     this.activation = resolveActivation(o.activation === undefined ? 'tanh' : o.activation, `${ctx} option activation`);
     this.recurrentActivation = resolveActivation(
@@ -289,6 +252,26 @@ export abstract class RecurrentLayer extends Layer {
     this.implementation = o.implementation ?? 2;
   }
 
+  /** What the cell takes from the options (for the subclass's CellMath). */
+  protected cellSpec(): CellSpec {
+    return { units: this.units, actId: this.actId, ractId: this.ractId };
+  }
+
+  /** Number of state tensors: 2 for LSTM ([h, c]), else 1. */
+  get stateCount(): number {
+    return this.math.stateCount;
+  }
+
+  /** Gate blocks of the kernel's gate columns, in Keras's weight order. */
+  get gateNames(): readonly string[] {
+    return this.math.gateNames;
+  }
+
+  /** Feature size the layer was built for (0 before build). */
+  protected get inputFeatures(): number {
+    return this.math.features;
+  }
+
   /** Builds the weights for an input shape (batch, timesteps, features); batch and timesteps may be null. */
   build(inputShape: Shape | Shape[]): void {
     this.runtime();
@@ -314,49 +297,33 @@ export abstract class RecurrentLayer extends Layer {
         );
       }
     }
-    this.inputFeatures = F as number;
     const U = this.units;
-    const G = this.gates;
+    const G = this.math.gates;
     checkBudget((F as number) * G * U, this.context, `the input shape ${formatShape(shape)} gives a kernel [${F}, ${G * U}] that`);
-    this.kernel = this.addWeight('kernel', [F as number, G * U], this.kernelInitializer.generate([F as number, G * U]));
-    this.recurrentKernel = this.addWeight('recurrent_kernel', [U, G * U], this.recurrentInitializer.generate([U, G * U]));
-    if (this.useBias) {
-      const shape = this.biasShape();
-      this.bias = this.addWeight('bias', shape, this.initialBias(shape));
-    }
+    const alloc: CellAlloc = { addWeight: (name, s, values) => this.addWeight(name, s, values), allocF32: (n) => this.allocF32(n) };
+    this.math.build(
+      F as number,
+      { kernel: this.kernelInitializer, recurrent: this.recurrentInitializer, bias: this.useBias ? this.biasInitializer : null },
+      alloc,
+      this.runtime().exports,
+    );
     this.built = true;
-    this.allocPacked();
-    this.onWeightsChanged();
     if (this.stateful && batch !== null) this.allocStates(batch);
   }
 
-  protected biasShape(): number[] {
-    return [this.gates * this.units];
-  }
-
-  protected initialBias(shape: number[]): Float32Array {
-    return this.biasInitializer.generate(shape);
-  }
-
   /**
-   * Uses another built layer's weights and packed copies (same cell type and
-   * options) instead of owning any: RNN({ cell }) runs fused layers on the
-   * cell's weights. The owner frees them; this layer only frees its own
-   * workspace and states.
+   * Shares another built layer's cell (same cell type and options): its
+   * CellMath, so its weights and packed copies, instead of owning any.
+   * RNN({ cell }) runs fused layers on the cell's weights. The owner frees
+   * them; this layer only frees its own workspace and states.
    */
   adoptWeights(owner: RecurrentLayer): void {
     if (this.built) throw new Error(`${this.context}: adoptWeights needs an unbuilt layer.`);
-    if (!owner.built || owner.cell !== this.cell || owner.units !== this.units) {
+    if (!owner.built || owner.math.id !== this.math.id || owner.units !== this.units) {
       throw new Error(`${this.context}: internal: cannot adopt the weights of ${owner.context}.`);
     }
     this.runtime();
-    this.inputFeatures = owner.inputFeatures;
-    this.kernel = owner.kernel;
-    this.recurrentKernel = owner.recurrentKernel;
-    this.bias = owner.bias;
-    this.kernelP = owner.kernelP;
-    this.rkernelP = owner.rkernelP;
-    this.rkernelHP = owner.rkernelHP;
+    this.math = owner.math;
     this.weightList.push(...owner.weightList);
     this.built = true;
   }
@@ -366,30 +333,8 @@ export abstract class RecurrentLayer extends Layer {
     return this.inputFeatures;
   }
 
-  private allocPacked(): void {
-    const k = this.runtime().exports;
-    const U = this.units;
-    const N = this.gates * U;
-    this.kernelP = this.allocF32(k.packed_size(this.inputFeatures, N));
-    if (this.cell === CELL_GRU && !(this as unknown as GRU).resetAfter) {
-      this.rkernelP = this.allocF32(k.packed_size(U, 2 * U));
-      this.rkernelHP = this.allocF32(k.packed_size(U, U));
-    } else {
-      this.rkernelP = this.allocF32(k.packed_size(U, N));
-    }
-  }
-
   protected override onWeightsChanged(): void {
-    const k = this.runtime().exports;
-    const U = this.units;
-    const N = this.gates * U;
-    k.pack_b(this.kernelP, this.kernel.ptr, N, this.inputFeatures, N);
-    if (this.rkernelHP) {
-      k.pack_b(this.rkernelP, this.recurrentKernel.ptr, N, U, 2 * U);
-      k.pack_b(this.rkernelHP, this.recurrentKernel.ptr + 2 * U * 4, N, U, U);
-    } else {
-      k.pack_b(this.rkernelP, this.recurrentKernel.ptr, N, U, N);
-    }
+    this.math.pack(this.runtime().exports);
   }
 
   private allocStates(batch: number): void {
@@ -462,9 +407,17 @@ export abstract class RecurrentLayer extends Layer {
   private workspace(B: number, T: number): Workspace {
     const ws = this.ws;
     if (ws && ws.B === B && ws.T === T) return ws;
-    if (ws) for (const p of [ws.x, ws.out, ws.h, ws.c, ws.mask, ws.scratch]) this.freeRegion(p);
+    if (ws) {
+      for (const p of [ws.x, ws.out, ws.h, ws.c, ws.mask, ws.scratch]) this.freeRegion(p);
+      // Not kept: if an allocation below fails, a later call of the old shape must not reuse freed regions.
+      this.ws = null;
+    }
     const k = this.runtime().exports;
     const U = this.units;
+    // The whole workspace is checked before any of it is allocated (the kernels' sizes are 32-bit):
+    // a call too large for the budget fails without leaving part of a workspace behind.
+    const F = this.inputFeatures;
+    checkBudget(B * T * (F + U + this.math.gates * U + 1) + 2 * B * U, this.context, `the workspace of a call on [${B}, ${T}, ${F}]`);
     const fresh: Workspace = {
       B,
       T,
@@ -473,7 +426,7 @@ export abstract class RecurrentLayer extends Layer {
       h: this.allocF32(B * U),
       c: this.allocF32(B * U),
       mask: this.allocF32(B * T),
-      scratch: this.allocF32(k.rnn_scratch_floats(this.cell, B, T, U)),
+      scratch: this.allocF32(k.rnn_scratch_floats(this.math.id, B, T, U)),
     };
     this.ws = fresh;
     return fresh;
@@ -585,7 +538,7 @@ export abstract class RecurrentLayer extends Layer {
     let flags = 0;
     if (this.returnSequences) flags |= RETURN_SEQUENCES;
     if (this.goBackwards) flags |= GO_BACKWARDS;
-    if (this.bias) flags |= HAS_BIAS;
+    if (this.math.bias) flags |= HAS_BIAS;
     if (maskT) {
       flags |= HAS_MASK;
       if (this.zeroOutputForMask) flags |= ZERO_OUTPUT_FOR_MASK;
@@ -598,18 +551,18 @@ export abstract class RecurrentLayer extends Layer {
       // Training-mode dropout (Keras DropoutRNNCell): the training forward
       // with this call's masks; its saved values are not kept.
       const k = rt.exports;
-      const tflags = this.trainFlags(flags, drop.perGate);
+      const tflags = this.math.trainFlags(k, flags, drop.perGate);
       const dmask = drop.dmask ? this.region('dmask', drop.dmask.length) : 0;
       const rdmask = drop.rdmask ? this.region('rdmask', drop.rdmask.length) : 0;
       if (drop.dmask) heap.writeF32(dmask, drop.dmask);
       if (drop.rdmask) heap.writeF32(rdmask, drop.rdmask);
-      this.trainKernel({
+      this.math.forwardTrain(k, {
         out: ws.out, h, c, x: ws.x, mask: maskT ? ws.mask : 0, dmask, rdmask, B, T, F, flags: tflags,
-        saved: this.region('saved', k.rnn_saved_floats(this.cell, B, T, U, tflags)),
-        scratch: this.region('trainScratch', k.rnn_train_scratch_floats(this.cell, B, T, F, U, tflags)),
+        saved: this.region('saved', k.rnn_saved_floats(this.math.id, B, T, U, tflags)),
+        scratch: this.region('trainScratch', k.rnn_train_scratch_floats(this.math.id, B, T, F, U, tflags)),
       });
     } else {
-      this.runKernel(ws, h, c, B, T, F, flags);
+      this.math.forward(rt.exports, { out: ws.out, h, c, x: ws.x, mask: ws.mask, scratch: ws.scratch, gates: this.traceGates, B, T, F, flags });
     }
 
     const outShape = this.returnSequences ? [B, T, U] : [B, U];
@@ -620,56 +573,10 @@ export abstract class RecurrentLayer extends Layer {
     return [out, ...states];
   }
 
-  /** Kernel flags of the cell type (GRU: RESET_AFTER). */
-  protected cellFlags(): number {
-    return 0;
-  }
-
-  /** Flags of a training forward/backward: SAVE_PREACT when a derivative reads the pre-activation. */
-  private trainFlags(flags: number, perGate: boolean): number {
-    const k = this.runtime().exports;
-    let f = flags | this.cellFlags();
-    const needs = k.act_backward_needs_input(this.actId) === 1 || (this.cell !== CELL_SIMPLE_RNN && k.act_backward_needs_input(this.ractId) === 1);
-    if (needs) f |= SAVE_PREACT;
-    if (perGate) f |= DROPOUT_PER_GATE;
-    return f;
-  }
-
-  /**
-   * The dropout masks of one call, as Keras's cells use DropoutRNNCell
-   * (keras/src/layers/rnn/{simple_rnn,lstm,gru,dropout_rnn_cell}.py): one
-   * input mask (B, F) and, for recurrentDropout, one recurrent mask (B, U)
-   * per call, reused at every step; values 0 or 1/(1 - rate). LSTM/GRU apply
-   * a rate only when 0 < rate < 1; with recurrentDropout (or
-   * implementation: 1) they compute the gates apart and draw one mask per
-   * gate (i, f, c, o / z, r, h) for the inputs and for the state. SimpleRNN
-   * applies any rate > 0 (rate 1 drops everything).
-   */
+  /** The dropout masks of one call (CellMath.drawDropout with this layer's rates). */
   private drawDropout(random: Random, B: number, F: number): DropoutMasks {
-    const gated = this.cell !== CELL_SIMPLE_RNN;
-    const applies = (rate: number) => (gated ? rate > 0 && rate < 1 : rate > 0);
-    const perGate = gated && (this.recurrentDropout !== 0 || this.implementation === 1);
-    const G = gated ? this.gates : 1;
-    const draw = (n: number, rate: number): Float32Array => {
-      const keep = 1 / (1 - rate);
-      const m = new Float32Array(n);
-      for (let i = 0; i < n; i++) m[i] = random.uniform() >= rate ? keep : 0;
-      return m;
-    };
-    return {
-      dmask: applies(this.dropout) ? draw((perGate ? G : 1) * B * F, this.dropout) : null,
-      rdmask: applies(this.recurrentDropout) ? draw(G * B * this.units, this.recurrentDropout) : null,
-      perGate,
-    };
+    return this.math.drawDropout(random, B, F, { dropout: this.dropout, recurrentDropout: this.recurrentDropout, implementation: this.implementation });
   }
-
-
-
-  protected abstract trainKernel(r: TrainRun): void;
-  protected abstract backwardKernel(r: BackRun): void;
-
-  /** Gate blocks of the kernel's gate columns, in Keras's weight order. */
-  abstract readonly gateNames: readonly string[];
 
   /**
    * Runs the layer like apply() and also returns what happens inside it at
@@ -704,7 +611,7 @@ export abstract class RecurrentLayer extends Layer {
     try {
       twin.adoptWeights(this);
       const [B, T] = x.shape;
-      const N = this.gates * this.units;
+      const N = this.math.gates * this.units;
       if (B > 0 && T > 0) twin.traceGates = twin.allocF32(T * B * N);
       const [outputs, ...states] = twin.call(x, { initialState, mask: kwargs.mask ?? null }) as Tensor[];
       // The kernel writes gates as (T, B, N); return them batch-major like the outputs.
@@ -717,12 +624,6 @@ export abstract class RecurrentLayer extends Layer {
     } finally {
       twin.dispose();
     }
-  }
-
-  protected abstract runKernel(ws: Workspace, h: number, c: number, B: number, T: number, F: number, flags: number): void;
-
-  protected get biasPtr(): number {
-    return this.bias ? this.bias.ptr : 0;
   }
 
   override getConfig(): Record<string, unknown> {
@@ -791,82 +692,21 @@ function rate(v: unknown, ctx: string, key: string): number {
 
 /** Fully-connected RNN where the output is fed back as the next input (Keras SimpleRNN). */
 export class SimpleRNN extends RecurrentLayer {
-  protected readonly cell = CELL_SIMPLE_RNN;
-  protected readonly gates = 1;
-  readonly stateCount = 1;
-  readonly gateNames: readonly string[] = ['h'];
-
   constructor(options: SimpleRNNOptions) {
-    super(options, 'SimpleRNN', BASE_KEYS);
+    super(options, 'SimpleRNN', BASE_KEYS, SimpleRNNMath.GATES);
+    this.math = new SimpleRNNMath(this.cellSpec());
   }
-
-  protected runKernel(ws: Workspace, h: number, _c: number, B: number, T: number, F: number, flags: number): void {
-    this.runtime().exports.simple_rnn_forward(
-      ws.out, h, ws.x, ws.mask, this.kernelP, this.biasPtr, this.rkernelP, ws.scratch, this.traceGates,
-      B, T, F, this.units, flags, this.actId,
-    );
-  }
-
-  protected trainKernel(r: TrainRun): void {
-    this.runtime().exports.simple_rnn_forward_train(
-      r.out, r.h, r.saved, r.x, r.mask, r.dmask, r.rdmask, this.kernelP, this.biasPtr, this.rkernelP, r.scratch,
-      r.B, r.T, r.F, this.units, r.flags, this.actId,
-    );
-  }
-
-  protected backwardKernel(r: BackRun): void {
-    this.runtime().exports.simple_rnn_backward(
-      r.dx, r.dh0, r.dK, r.dR, r.dB, r.dout, r.dhT, r.saved, r.x, r.mask, r.dmask, r.rdmask,
-      this.kernel.ptr, this.recurrentKernel.ptr, r.scratch, r.B, r.T, r.F, this.units, r.flags, this.actId,
-    );
-  }
-
 }
 
 /** Long Short-Term Memory layer (Hochreiter 1997), Keras LSTM. */
 export class LSTM extends RecurrentLayer {
-  protected readonly cell = CELL_LSTM;
-  protected readonly gates = 4;
-  readonly stateCount = 2;
-  readonly gateNames: readonly string[] = ['i', 'f', 'c', 'o'];
+  /** Adds 1 to the forget-gate bias at initialisation (keras/src/layers/rnn/lstm.py). */
   readonly unitForgetBias: boolean;
 
   constructor(options: LSTMOptions) {
-    super(options, 'LSTM', [...GATED_KEYS, 'unitForgetBias']);
+    super(options, 'LSTM', [...GATED_KEYS, 'unitForgetBias'], LSTMMath.GATES);
     this.unitForgetBias = bool(options.unitForgetBias, true, this.context, 'unitForgetBias');
-  }
-
-  // keras/src/layers/rnn/lstm.py: with unit_forget_bias the bias is
-  // [bias_initializer(U), ones(U), bias_initializer(2U)].
-  protected override initialBias(shape: number[]): Float32Array {
-    if (!this.unitForgetBias) return super.initialBias(shape);
-    const U = this.units;
-    const out = new Float32Array(4 * U);
-    out.set(this.biasInitializer.generate([U]), 0);
-    out.fill(1, U, 2 * U);
-    out.set(this.biasInitializer.generate([2 * U]), 2 * U);
-    return out;
-  }
-
-  protected runKernel(ws: Workspace, h: number, c: number, B: number, T: number, F: number, flags: number): void {
-    this.runtime().exports.lstm_forward(
-      ws.out, h, c, ws.x, ws.mask, this.kernelP, this.biasPtr, this.rkernelP, ws.scratch, this.traceGates,
-      B, T, F, this.units, flags, this.actId, this.ractId,
-    );
-  }
-
-  protected trainKernel(r: TrainRun): void {
-    this.runtime().exports.lstm_forward_train(
-      r.out, r.h, r.c, r.saved, r.x, r.mask, r.dmask, r.rdmask, this.kernelP, this.kernel.ptr, this.biasPtr,
-      this.rkernelP, this.recurrentKernel.ptr, r.scratch, r.B, r.T, r.F, this.units, r.flags, this.actId, this.ractId,
-    );
-  }
-
-  protected backwardKernel(r: BackRun): void {
-    this.runtime().exports.lstm_backward(
-      r.dx, r.dh0, r.dc0, r.dK, r.dR, r.dB, r.dout, r.dhT, r.dcT, r.saved, r.x, r.mask, r.dmask, r.rdmask,
-      this.kernel.ptr, this.recurrentKernel.ptr, r.scratch, r.B, r.T, r.F, this.units, r.flags, this.actId, this.ractId,
-    );
+    this.math = new LSTMMath(this.cellSpec(), this.unitForgetBias);
   }
 
   override getConfig(): Record<string, unknown> {
@@ -876,51 +716,13 @@ export class LSTM extends RecurrentLayer {
 
 /** Gated Recurrent Unit (Cho et al. 2014), Keras GRU. */
 export class GRU extends RecurrentLayer {
-  protected readonly cell = CELL_GRU;
-  protected readonly gates = 3;
-  readonly stateCount = 1;
-  readonly gateNames: readonly string[] = ['z', 'r', 'h'];
+  /** Apply the reset gate after the recurrent matmul, with a (2, 3U) bias (keras/src/layers/rnn/gru.py). */
   readonly resetAfter: boolean;
 
   constructor(options: GRUOptions) {
-    super(options, 'GRU', [...GATED_KEYS, 'resetAfter']);
+    super(options, 'GRU', [...GATED_KEYS, 'resetAfter'], GRUMath.GATES);
     this.resetAfter = bool(options.resetAfter, true, this.context, 'resetAfter');
-  }
-
-  // keras/src/layers/rnn/gru.py: reset_after uses separate input and
-  // recurrent biases, stored as one (2, 3U) variable.
-  protected override biasShape(): number[] {
-    return this.resetAfter ? [2, 3 * this.units] : [3 * this.units];
-  }
-
-  protected runKernel(ws: Workspace, h: number, _c: number, B: number, T: number, F: number, flags: number): void {
-    const N = 3 * this.units;
-    this.runtime().exports.gru_forward(
-      ws.out, h, ws.x, ws.mask, this.kernelP, this.biasPtr, this.rkernelP, this.rkernelHP,
-      this.bias && this.resetAfter ? this.bias.ptr + N * 4 : 0, ws.scratch, this.traceGates,
-      B, T, F, this.units, flags | (this.resetAfter ? RESET_AFTER : 0),
-      this.actId, this.ractId,
-    );
-  }
-
-  protected override cellFlags(): number {
-    return this.resetAfter ? RESET_AFTER : 0;
-  }
-
-  protected trainKernel(r: TrainRun): void {
-    const N = 3 * this.units;
-    this.runtime().exports.gru_forward_train(
-      r.out, r.h, r.saved, r.x, r.mask, r.dmask, r.rdmask, this.kernelP, this.kernel.ptr, this.biasPtr,
-      this.rkernelP, this.rkernelHP, this.recurrentKernel.ptr, this.bias && this.resetAfter ? this.bias.ptr + N * 4 : 0,
-      r.scratch, r.B, r.T, r.F, this.units, r.flags, this.actId, this.ractId,
-    );
-  }
-
-  protected backwardKernel(r: BackRun): void {
-    this.runtime().exports.gru_backward(
-      r.dx, r.dh0, r.dK, r.dR, r.dB, r.dout, r.dhT, r.saved, r.x, r.mask, r.dmask, r.rdmask,
-      this.kernel.ptr, this.recurrentKernel.ptr, r.scratch, r.B, r.T, r.F, this.units, r.flags, this.actId, this.ractId,
-    );
+    this.math = new GRUMath(this.cellSpec(), this.resetAfter);
   }
 
   override getConfig(): Record<string, unknown> {

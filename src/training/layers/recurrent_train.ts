@@ -3,8 +3,8 @@
 // kernels). Loaded with the training code and registered with
 // layers/train_registry.ts for the RecurrentLayer base class.
 import { type Buf, type TrainCallArgs, type TrainContext } from '../../engine/train_types';
-import type { LayerWeight, Shape } from '../../layers/layer';
-import { type BackRun, type DropoutMasks, RecurrentLayer, type TrainRun, rnnOutputMasks } from '../../layers/recurrent';
+import type { Shape } from '../../layers/layer';
+import { type CellMath, type DropoutMasks, RecurrentLayer, type TrainRun, rnnOutputMasks } from '../../layers/recurrent';
 import { GO_BACKWARDS, HAS_BIAS, HAS_MASK, RETURN_SEQUENCES, ZERO_OUTPUT_FOR_MASK } from '../../wasm/abi.generated';
 import { registerLayerTraining } from '../../layers/train_registry';
 import type { Random } from '../../random';
@@ -20,7 +20,8 @@ interface RecurrentInternals {
   build(shape: Shape): void;
   runtime(): Runtime;
   readonly units: number;
-  readonly cell: number;
+  /** The cell: weights, flags and kernel calls. */
+  readonly math: CellMath;
   readonly stateCount: number;
   readonly stateful: boolean;
   readonly returnSequences: boolean;
@@ -32,17 +33,10 @@ interface RecurrentInternals {
   readonly seed: number | null;
   readonly inputFeatures: number;
   readonly batchInputShape: Shape | undefined;
-  readonly kernel: LayerWeight;
-  readonly recurrentKernel: LayerWeight;
-  readonly bias: LayerWeight | null;
   stateBatch: number | null;
   readonly statePtrs: number[];
   allocStates(batch: number): void;
-  cellFlags(): number;
-  trainFlags(flags: number, perGate: boolean): number;
   drawDropout(random: Random, B: number, F: number): DropoutMasks;
-  trainKernel(r: TrainRun): void;
-  backwardKernel(r: BackRun): void;
 }
 
 /** What a training forward keeps for its backward (arena pointers, valid for the step). */
@@ -128,10 +122,10 @@ registerLayerTraining(RecurrentLayer, {
       else if (l.stateful) heap.f32(st.ptr, B * U).set(heap.f32(l.statePtrs[i], B * U));
       else heap.zeroF32(st.ptr, B * U);
     });
-    let flags = l.cellFlags();
+    let flags = l.math.flags;
     if (l.returnSequences) flags |= RETURN_SEQUENCES;
     if (l.goBackwards) flags |= GO_BACKWARDS;
-    if (l.bias) flags |= HAS_BIAS;
+    if (l.math.bias) flags |= HAS_BIAS;
     if (mask) {
       flags |= HAS_MASK;
       if (l.zeroOutputForMask) flags |= ZERO_OUTPUT_FOR_MASK;
@@ -140,7 +134,7 @@ registerLayerTraining(RecurrentLayer, {
     // mode (keras/src/layers/layer.py __call__; e.g. Monte Carlo dropout).
     const training = args.options.training === true || (ctx.training && args.options.training !== false);
     const drop = training && (l.dropout > 0 || l.recurrentDropout > 0) ? l.drawDropout(ctx.random(l.name, l.seed), B, F) : null;
-    flags = l.trainFlags(flags, drop?.perGate ?? false);
+    flags = l.math.trainFlags(k, flags, drop?.perGate ?? false);
     let dmask = 0;
     let rdmask = 0;
     if (drop?.dmask) {
@@ -154,10 +148,10 @@ registerLayerTraining(RecurrentLayer, {
     const out = ctx.buf(l.returnSequences ? [B, T, U] : [B, U]);
     const run: TrainRun = {
       out: out.ptr, h: h.ptr, c: c ? c.ptr : 0, x: x.ptr, mask: mask ? mask.ptr : 0, dmask, rdmask, B, T, F, flags,
-      saved: ctx.alloc(k.rnn_saved_floats(l.cell, B, T, U, flags)),
-      scratch: ctx.alloc(k.rnn_train_scratch_floats(l.cell, B, T, F, U, flags)),
+      saved: ctx.alloc(k.rnn_saved_floats(l.math.id, B, T, U, flags)),
+      scratch: ctx.alloc(k.rnn_train_scratch_floats(l.math.id, B, T, F, U, flags)),
     };
-    l.trainKernel(run);
+    l.math.forwardTrain(k, run);
     if (l.stateful) states.forEach((st, i) => heap.f32(l.statePtrs[i], B * U).set(heap.f32(st.ptr, B * U)));
     const outputs = l.returnState ? [out, ...states] : [out];
     const initGrad = init ? init.map((_, i) => args.needsOptionGrad.initialState?.[i] === true) : null;
@@ -183,15 +177,16 @@ registerLayerTraining(RecurrentLayer, {
     if (!dOut && !dhT && !dcT) return { inputs: [null], ...(s.initGrad ? { options: { initialState: noInit } } : {}) };
     // A frozen layer (trainable false) adds no weight gradient, whatever the accumulators.
     const live = l.trainable;
-    const dK = live && l.kernel.trainable ? ctx.grad(l.kernel.ptr) : 0;
-    const dR = live && l.recurrentKernel.trainable ? ctx.grad(l.recurrentKernel.ptr) : 0;
-    const dB = live && l.bias?.trainable ? ctx.grad(l.bias.ptr) : 0;
+    const m = l.math;
+    const dK = live && m.kernel.trainable ? ctx.grad(m.kernel.ptr) : 0;
+    const dR = live && m.recurrentKernel.trainable ? ctx.grad(m.recurrentKernel.ptr) : 0;
+    const dB = live && m.bias?.trainable ? ctx.grad(m.bias.ptr) : 0;
     const wantInit = (s.initGrad ?? []).some((w) => w);
     // Nothing wanted (frozen layer, nothing upstream trains): skip the pass.
     if (!s.needDx && !dK && !dR && !dB && !wantInit) return { inputs: [null], ...(s.initGrad ? { options: { initialState: noInit } } : {}) };
     const dx = s.needDx ? ctx.buf([r.B, r.T, r.F], true) : null;
     const dInit = (s.initGrad ?? []).map((want) => (want ? ctx.buf([r.B, U], true) : null));
-    l.backwardKernel({
+    m.backward(l.runtime().exports, {
       ...r,
       dx: dx ? dx.ptr : 0,
       dh0: dInit[0]?.ptr ?? 0,

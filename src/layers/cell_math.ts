@@ -1,0 +1,379 @@
+// The math of one recurrent cell type, apart from the sequence driver
+// (layers/recurrent.ts): SimpleRNN, LSTM and GRU (reset after / reset before).
+// Keras references: keras/src/layers/rnn/{simple_rnn,lstm,gru,dropout_rnn_cell}.py
+// (the cells: weights, bias initialisation, dropout masks).
+//
+// A CellMath owns the cell's weights (Keras layout, registered in its layer's
+// weight list), their packed copies for the kernels and the kernel calls:
+// inference forward, training forward, backward. It is the only code that
+// knows the gate count, the bias shape and initial values, GRU's two bias rows
+// and its split recurrent packing. RNN({ cell }) and trace() run several
+// layers on one CellMath (RecurrentLayer.adoptWeights); the layer that built
+// it owns (and frees) its memory.
+import type { Initializer } from '../initializers';
+import type { Random } from '../random';
+import type { KernelExports } from '../wasm/module';
+import type { LayerWeight } from './layer';
+
+// Kernel constants of assembly/rnn.ts (the generated ABI).
+import { CELL_GRU, CELL_LSTM, CELL_SIMPLE_RNN, DROPOUT_PER_GATE, RESET_AFTER, SAVE_PREACT } from '../wasm/abi.generated';
+
+/** What every cell takes from its layer's options. */
+export interface CellSpec {
+  units: number;
+  /** Kernel ids of activation and recurrentActivation (activations.ts activationId). */
+  actId: number;
+  ractId: number;
+}
+
+/** Initializers of build(); bias null without useBias. */
+export interface CellInitializers {
+  kernel: Initializer;
+  recurrent: Initializer;
+  bias: Initializer | null;
+}
+
+/** Where a cell allocates: its layer's weights and regions (freed by the layer's dispose). */
+export interface CellAlloc {
+  addWeight(name: string, shape: number[], values: Float32Array): LayerWeight;
+  allocF32(n: number): number;
+}
+
+/** Pointers of one inference forward (assembly/rnn.ts *_forward); gates 0 = not recorded. */
+export interface ForwardRun {
+  out: number;
+  h: number;
+  c: number;
+  x: number;
+  mask: number;
+  scratch: number;
+  gates: number;
+  B: number;
+  T: number;
+  F: number;
+  flags: number;
+}
+
+/** Pointers of one training forward (assembly/rnn.ts *_forward_train). */
+export interface TrainRun {
+  out: number;
+  h: number;
+  c: number;
+  saved: number;
+  x: number;
+  mask: number;
+  dmask: number;
+  rdmask: number;
+  scratch: number;
+  B: number;
+  T: number;
+  F: number;
+  flags: number;
+}
+
+/** Pointers of one backward (assembly/rnn.ts *_backward); 0 = not wanted / none. */
+export interface BackRun extends Omit<TrainRun, 'out' | 'h' | 'c'> {
+  dx: number;
+  dh0: number;
+  dc0: number;
+  dK: number;
+  dR: number;
+  dB: number;
+  dout: number;
+  dhT: number;
+  dcT: number;
+}
+
+/** The dropout masks of one call: input (B, F) or per gate (G, B, F); recurrent (G, B, U). */
+export interface DropoutMasks {
+  dmask: Float32Array | null;
+  rdmask: Float32Array | null;
+  perGate: boolean;
+}
+
+/** Dropout options of the layer (Keras's implementation: 1 draws one mask per gate). */
+export interface DropoutRates {
+  dropout: number;
+  recurrentDropout: number;
+  implementation: number;
+}
+
+/** Weights, packed copies and kernel calls of one cell type (internal). */
+export abstract class CellMath {
+  /** Kernel cell id (CELL_SIMPLE_RNN, CELL_LSTM, CELL_GRU). */
+  abstract readonly id: number;
+  /** Gate blocks G: the kernels are (F, G*U) and (U, G*U). */
+  abstract readonly gates: number;
+  /** Number of state tensors: 2 for LSTM ([h, c]), else 1. */
+  abstract readonly stateCount: number;
+  /** Gate blocks of the kernel's gate columns, in Keras's weight order. */
+  abstract readonly gateNames: readonly string[];
+  readonly units: number;
+  readonly actId: number;
+  readonly ractId: number;
+
+  /** Feature size the weights were built for (0 before build). */
+  features = 0;
+  kernel!: LayerWeight;
+  recurrentKernel!: LayerWeight;
+  bias: LayerWeight | null = null;
+  // Packed copies for the kernels.
+  protected kernelP = 0;
+  protected rkernelP = 0;
+
+  constructor(spec: CellSpec) {
+    this.units = spec.units;
+    this.actId = spec.actId;
+    this.ractId = spec.ractId;
+  }
+
+  /**
+   * Creates the weights (kernel, recurrent_kernel, bias: Keras's order and
+   * layout) for F input features, allocates the packed copies and packs them.
+   */
+  build(F: number, init: CellInitializers, alloc: CellAlloc, k: KernelExports): void {
+    const U = this.units;
+    const N = this.gates * U;
+    this.features = F;
+    this.kernel = alloc.addWeight('kernel', [F, N], init.kernel.generate([F, N]));
+    this.recurrentKernel = alloc.addWeight('recurrent_kernel', [U, N], init.recurrent.generate([U, N]));
+    if (init.bias) {
+      const shape = this.biasShape();
+      this.bias = alloc.addWeight('bias', shape, this.initialBias(init.bias, shape));
+    }
+    this.allocPacked(alloc, k);
+    this.pack(k);
+  }
+
+  protected biasShape(): number[] {
+    return [this.gates * this.units];
+  }
+
+  protected initialBias(init: Initializer, shape: number[]): Float32Array {
+    return init.generate(shape);
+  }
+
+  protected allocPacked(alloc: CellAlloc, k: KernelExports): void {
+    const U = this.units;
+    this.kernelP = alloc.allocF32(k.packed_size(this.features, this.gates * U));
+    this.rkernelP = alloc.allocF32(k.packed_size(U, this.gates * U));
+  }
+
+  /** Repacks the kernels' copies from the Keras-layout weights (after they change). */
+  pack(k: KernelExports): void {
+    const U = this.units;
+    const N = this.gates * U;
+    k.pack_b(this.kernelP, this.kernel.ptr, N, this.features, N);
+    k.pack_b(this.rkernelP, this.recurrentKernel.ptr, N, U, N);
+  }
+
+  protected get biasPtr(): number {
+    return this.bias ? this.bias.ptr : 0;
+  }
+
+  /** Kernel flags of the cell type (GRU: RESET_AFTER). */
+  get flags(): number {
+    return 0;
+  }
+
+  /** Flags of a training forward/backward: the cell's, SAVE_PREACT when a derivative reads the pre-activation. */
+  trainFlags(k: KernelExports, flags: number, perGate: boolean): number {
+    let f = flags | this.flags;
+    const needs = k.act_backward_needs_input(this.actId) === 1 || (this.id !== CELL_SIMPLE_RNN && k.act_backward_needs_input(this.ractId) === 1);
+    if (needs) f |= SAVE_PREACT;
+    if (perGate) f |= DROPOUT_PER_GATE;
+    return f;
+  }
+
+  /**
+   * The dropout masks of one call, as Keras's cells use DropoutRNNCell
+   * (keras/src/layers/rnn/{simple_rnn,lstm,gru,dropout_rnn_cell}.py): one
+   * input mask (B, F) and, for recurrentDropout, one recurrent mask (B, U)
+   * per call, reused at every step; values 0 or 1/(1 - rate). LSTM/GRU apply
+   * a rate only when 0 < rate < 1; with recurrentDropout (or
+   * implementation: 1) they compute the gates apart and draw one mask per
+   * gate (i, f, c, o / z, r, h) for the inputs and for the state. SimpleRNN
+   * applies any rate > 0 (rate 1 drops everything).
+   */
+  drawDropout(random: Random, B: number, F: number, rates: DropoutRates): DropoutMasks {
+    const gated = this.id !== CELL_SIMPLE_RNN;
+    const applies = (rate: number) => (gated ? rate > 0 && rate < 1 : rate > 0);
+    const perGate = gated && (rates.recurrentDropout !== 0 || rates.implementation === 1);
+    const G = gated ? this.gates : 1;
+    const draw = (n: number, rate: number): Float32Array => {
+      const keep = 1 / (1 - rate);
+      const m = new Float32Array(n);
+      for (let i = 0; i < n; i++) m[i] = random.uniform() >= rate ? keep : 0;
+      return m;
+    };
+    return {
+      dmask: applies(rates.dropout) ? draw((perGate ? G : 1) * B * F, rates.dropout) : null,
+      rdmask: applies(rates.recurrentDropout) ? draw(G * B * this.units, rates.recurrentDropout) : null,
+      perGate,
+    };
+  }
+
+  /** Inference forward of a whole sequence (assembly/rnn.ts *_forward). */
+  abstract forward(k: KernelExports, r: ForwardRun): void;
+  /** Training forward (assembly/rnn.ts *_forward_train); r.flags from trainFlags. */
+  abstract forwardTrain(k: KernelExports, r: TrainRun): void;
+  /** Backpropagation through time of one training forward (assembly/rnn.ts *_backward). */
+  abstract backward(k: KernelExports, r: BackRun): void;
+}
+
+/** Keras SimpleRNNCell: h = act(x·K + b + h·R). */
+export class SimpleRNNMath extends CellMath {
+  static readonly GATES = 1;
+  readonly id = CELL_SIMPLE_RNN;
+  readonly gates = SimpleRNNMath.GATES;
+  readonly stateCount = 1;
+  readonly gateNames: readonly string[] = ['h'];
+
+  forward(k: KernelExports, r: ForwardRun): void {
+    k.simple_rnn_forward(
+      r.out, r.h, r.x, r.mask, this.kernelP, this.biasPtr, this.rkernelP, r.scratch, r.gates,
+      r.B, r.T, r.F, this.units, r.flags, this.actId,
+    );
+  }
+
+  forwardTrain(k: KernelExports, r: TrainRun): void {
+    k.simple_rnn_forward_train(
+      r.out, r.h, r.saved, r.x, r.mask, r.dmask, r.rdmask, this.kernelP, this.biasPtr, this.rkernelP, r.scratch,
+      r.B, r.T, r.F, this.units, r.flags, this.actId,
+    );
+  }
+
+  backward(k: KernelExports, r: BackRun): void {
+    k.simple_rnn_backward(
+      r.dx, r.dh0, r.dK, r.dR, r.dB, r.dout, r.dhT, r.saved, r.x, r.mask, r.dmask, r.rdmask,
+      this.kernel.ptr, this.recurrentKernel.ptr, r.scratch, r.B, r.T, r.F, this.units, r.flags, this.actId,
+    );
+  }
+}
+
+/** Keras LSTMCell: gates i|f|c|o, states [h, c]. */
+export class LSTMMath extends CellMath {
+  static readonly GATES = 4;
+  readonly id = CELL_LSTM;
+  readonly gates = LSTMMath.GATES;
+  readonly stateCount = 2;
+  readonly gateNames: readonly string[] = ['i', 'f', 'c', 'o'];
+
+  constructor(spec: CellSpec, readonly unitForgetBias: boolean) {
+    super(spec);
+  }
+
+  // keras/src/layers/rnn/lstm.py: with unit_forget_bias the bias is
+  // [bias_initializer(U), ones(U), bias_initializer(2U)].
+  protected override initialBias(init: Initializer, shape: number[]): Float32Array {
+    if (!this.unitForgetBias) return super.initialBias(init, shape);
+    const U = this.units;
+    const out = new Float32Array(4 * U);
+    out.set(init.generate([U]), 0);
+    out.fill(1, U, 2 * U);
+    out.set(init.generate([2 * U]), 2 * U);
+    return out;
+  }
+
+  forward(k: KernelExports, r: ForwardRun): void {
+    k.lstm_forward(
+      r.out, r.h, r.c, r.x, r.mask, this.kernelP, this.biasPtr, this.rkernelP, r.scratch, r.gates,
+      r.B, r.T, r.F, this.units, r.flags, this.actId, this.ractId,
+    );
+  }
+
+  forwardTrain(k: KernelExports, r: TrainRun): void {
+    k.lstm_forward_train(
+      r.out, r.h, r.c, r.saved, r.x, r.mask, r.dmask, r.rdmask, this.kernelP, this.kernel.ptr, this.biasPtr,
+      this.rkernelP, this.recurrentKernel.ptr, r.scratch, r.B, r.T, r.F, this.units, r.flags, this.actId, this.ractId,
+    );
+  }
+
+  backward(k: KernelExports, r: BackRun): void {
+    k.lstm_backward(
+      r.dx, r.dh0, r.dc0, r.dK, r.dR, r.dB, r.dout, r.dhT, r.dcT, r.saved, r.x, r.mask, r.dmask, r.rdmask,
+      this.kernel.ptr, this.recurrentKernel.ptr, r.scratch, r.B, r.T, r.F, this.units, r.flags, this.actId, this.ractId,
+    );
+  }
+}
+
+/**
+ * Keras GRUCell: gates z|r|h. resetAfter (default, CuDNN-compatible) applies
+ * the reset gate after the recurrent matmul and keeps separate input and
+ * recurrent biases, stored as one (2, 3U) variable (keras/src/layers/rnn/gru.py):
+ * row 0 enters the input projection, row 1 the recurrent step. resetAfter
+ * false multiplies the state by the reset gate before the candidate's
+ * recurrent matmul, so the recurrent kernel is packed as two matrices: the
+ * z|r columns (U, 2U) and the h columns (U, U).
+ */
+export class GRUMath extends CellMath {
+  static readonly GATES = 3;
+  readonly id = CELL_GRU;
+  readonly gates = GRUMath.GATES;
+  readonly stateCount = 1;
+  readonly gateNames: readonly string[] = ['z', 'r', 'h'];
+  /** resetAfter false: the packed h columns of the recurrent kernel (z|r are in rkernelP). */
+  private rkernelHP = 0;
+
+  constructor(spec: CellSpec, readonly resetAfter: boolean) {
+    super(spec);
+  }
+
+  protected override biasShape(): number[] {
+    return this.resetAfter ? [2, 3 * this.units] : [3 * this.units];
+  }
+
+  protected override allocPacked(alloc: CellAlloc, k: KernelExports): void {
+    if (this.resetAfter) {
+      super.allocPacked(alloc, k);
+      return;
+    }
+    const U = this.units;
+    this.kernelP = alloc.allocF32(k.packed_size(this.features, 3 * U));
+    this.rkernelP = alloc.allocF32(k.packed_size(U, 2 * U));
+    this.rkernelHP = alloc.allocF32(k.packed_size(U, U));
+  }
+
+  override pack(k: KernelExports): void {
+    if (this.resetAfter) {
+      super.pack(k);
+      return;
+    }
+    const U = this.units;
+    const N = 3 * U;
+    k.pack_b(this.kernelP, this.kernel.ptr, N, this.features, N);
+    k.pack_b(this.rkernelP, this.recurrentKernel.ptr, N, U, 2 * U);
+    k.pack_b(this.rkernelHP, this.recurrentKernel.ptr + 2 * U * 4, N, U, U);
+  }
+
+  override get flags(): number {
+    return this.resetAfter ? RESET_AFTER : 0;
+  }
+
+  /** resetAfter: the recurrent bias row (row 1 of the (2, 3U) bias); else 0. */
+  private get rbiasPtr(): number {
+    return this.bias && this.resetAfter ? this.bias.ptr + 3 * this.units * 4 : 0;
+  }
+
+  forward(k: KernelExports, r: ForwardRun): void {
+    k.gru_forward(
+      r.out, r.h, r.x, r.mask, this.kernelP, this.biasPtr, this.rkernelP, this.rkernelHP, this.rbiasPtr, r.scratch, r.gates,
+      r.B, r.T, r.F, this.units, r.flags | this.flags, this.actId, this.ractId,
+    );
+  }
+
+  forwardTrain(k: KernelExports, r: TrainRun): void {
+    k.gru_forward_train(
+      r.out, r.h, r.saved, r.x, r.mask, r.dmask, r.rdmask, this.kernelP, this.kernel.ptr, this.biasPtr,
+      this.rkernelP, this.rkernelHP, this.recurrentKernel.ptr, this.rbiasPtr,
+      r.scratch, r.B, r.T, r.F, this.units, r.flags, this.actId, this.ractId,
+    );
+  }
+
+  backward(k: KernelExports, r: BackRun): void {
+    k.gru_backward(
+      r.dx, r.dh0, r.dK, r.dR, r.dB, r.dout, r.dhT, r.saved, r.x, r.mask, r.dmask, r.rdmask,
+      this.kernel.ptr, this.recurrentKernel.ptr, r.scratch, r.B, r.T, r.F, this.units, r.flags, this.actId, this.ractId,
+    );
+  }
+}
