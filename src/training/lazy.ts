@@ -43,13 +43,14 @@ export function trainingImpl(): TrainingImpl | null {
 export function loadTraining(): Promise<void> {
   if (!pending) {
     const p = (async () => {
-      const [, losses, metrics, optimizers] = await Promise.all([
+      const [, losses, metrics, optimizers, layerCode] = await Promise.all([
         loadTrainingKernels(),
         import('./losses'),
         import('./metrics'),
         import('./optimizers'),
         import('./layers/index'),
       ]);
+      layerCode.registerLayerTrainingCode();
       impl = { losses, metrics, optimizers };
       return impl;
     })();

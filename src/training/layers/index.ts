@@ -1,7 +1,23 @@
-// The layers' training code, registered on import (layers/train_registry.ts).
-import './core_train';
-import './merging_train';
-import './pooling_train';
-import './reshaping_train';
-import './recurrent_train';
-import './wrappers_train';
+// The layers' training code. loadTraining() imports this module and calls
+// registerLayerTrainingCode() (explicit calls, not import side effects: the
+// package declares sideEffects: false, so bundlers drop side-effect imports).
+import { registerCoreTraining } from './core_train';
+import { registerMergingTraining } from './merging_train';
+import { registerPoolingTraining } from './pooling_train';
+import { registerRecurrentTraining } from './recurrent_train';
+import { registerReshapingTraining } from './reshaping_train';
+import { registerWrappersTraining } from './wrappers_train';
+
+let done = false;
+
+/** Registers every layer class's training code with layers/train_registry.ts (idempotent). */
+export function registerLayerTrainingCode(): void {
+  if (done) return;
+  done = true;
+  registerCoreTraining();
+  registerMergingTraining();
+  registerPoolingTraining();
+  registerReshapingTraining();
+  registerRecurrentTraining();
+  registerWrappersTraining();
+}

@@ -115,55 +115,58 @@ const elementwise: LayerTraining<unknown> = {
     return { inputs: grads };
   },
 };
-for (const cls of [Add, Subtract, Multiply, Average, Maximum, Minimum]) registerLayerTraining(cls, elementwise);
 
-registerLayerTraining(Concatenate, {
-  /** Training forward: the inputs copied side by side along the axis; masks as computeMask. */
-  forwardTrain(layer, ctx: TrainContext, inputs: Buf[], args: TrainCallArgs) {
-    const l = layer as unknown as ConcatenateInternals;
-    const shapes = inputs.map((b) => [...b.shape] as number[]);
-    const outShape = l.computeOutputShape(shapes) as number[];
-    const a = l.resolveAxis(outShape.length, shapes);
-    const heap = ctx.rt.heap;
-    const parts = inputs.map((b) => heap.readF32(b.ptr, bufSize(b)));
-    const out = ctx.buf(outShape);
-    const data = new Float32Array(size(outShape));
-    concatInto(data, parts, shapes, a);
-    heap.writeF32(out.ptr, data);
-    let mask: Buf | null = null;
-    if (args.masks.some((m) => m !== null)) {
-      const ts = inputs.map((b, i) => new Tensor(parts[i], b.shape));
-      const ms = args.masks.map((m) => (m ? new Tensor(heap.readF32(m.ptr, bufSize(m)), m.shape) : null));
-      const om = l.computeMask(ts, ms, 1)[0];
-      if (om) {
-        mask = ctx.buf(om.shape);
-        heap.writeF32(mask.ptr, Float32Array.from(om.data as ArrayLike<number>));
+/** Registers these layers' training code (called by loadTraining(); no import side effects: the package is sideEffects: false). */
+export function registerMergingTraining(): void {
+  for (const cls of [Add, Subtract, Multiply, Average, Maximum, Minimum]) registerLayerTraining(cls, elementwise);
+  registerLayerTraining(Concatenate, {
+    /** Training forward: the inputs copied side by side along the axis; masks as computeMask. */
+    forwardTrain(layer, ctx: TrainContext, inputs: Buf[], args: TrainCallArgs) {
+      const l = layer as unknown as ConcatenateInternals;
+      const shapes = inputs.map((b) => [...b.shape] as number[]);
+      const outShape = l.computeOutputShape(shapes) as number[];
+      const a = l.resolveAxis(outShape.length, shapes);
+      const heap = ctx.rt.heap;
+      const parts = inputs.map((b) => heap.readF32(b.ptr, bufSize(b)));
+      const out = ctx.buf(outShape);
+      const data = new Float32Array(size(outShape));
+      concatInto(data, parts, shapes, a);
+      heap.writeF32(out.ptr, data);
+      let mask: Buf | null = null;
+      if (args.masks.some((m) => m !== null)) {
+        const ts = inputs.map((b, i) => new Tensor(parts[i], b.shape));
+        const ms = args.masks.map((m) => (m ? new Tensor(heap.readF32(m.ptr, bufSize(m)), m.shape) : null));
+        const om = l.computeMask(ts, ms, 1)[0];
+        if (om) {
+          mask = ctx.buf(om.shape);
+          heap.writeF32(mask.ptr, Float32Array.from(om.data as ArrayLike<number>));
+        }
       }
-    }
-    return { outputs: [out], masks: [mask], saved: { shapes, a, needs: args.needsInputGrad } };
-  },
-  /** dY split back into the inputs' blocks along the axis. */
-  backward(_layer, ctx: TrainContext, saved: unknown, dOutputs: (Buf | null)[]) {
-    const s = saved as { shapes: number[][]; a: number; needs: readonly boolean[] };
-    const dy = dOutputs[0];
-    if (!dy) return { inputs: s.shapes.map(() => null) };
-    const heap = ctx.rt.heap;
-    const g = heap.readF32(dy.ptr, bufSize(dy));
-    const outer = s.shapes[0].slice(0, s.a).reduce((p, d) => p * d, 1);
-    const blocks = s.shapes.map((sh) => sh.slice(s.a).reduce((p, d) => p * d, 1));
-    const row = blocks.reduce((p, b) => p + b, 0);
-    let off = 0;
-    const grads = s.shapes.map((sh, i) => {
-      const blk = blocks[i];
-      const start = off;
-      off += blk;
-      if (!s.needs[i]) return null;
-      const part = new Float32Array(outer * blk);
-      for (let o = 0; o < outer; o++) part.set(g.subarray(o * row + start, o * row + start + blk), o * blk);
-      const b = ctx.buf(sh);
-      heap.writeF32(b.ptr, part);
-      return b;
-    });
-    return { inputs: grads };
-  },
-});
+      return { outputs: [out], masks: [mask], saved: { shapes, a, needs: args.needsInputGrad } };
+    },
+    /** dY split back into the inputs' blocks along the axis. */
+    backward(_layer, ctx: TrainContext, saved: unknown, dOutputs: (Buf | null)[]) {
+      const s = saved as { shapes: number[][]; a: number; needs: readonly boolean[] };
+      const dy = dOutputs[0];
+      if (!dy) return { inputs: s.shapes.map(() => null) };
+      const heap = ctx.rt.heap;
+      const g = heap.readF32(dy.ptr, bufSize(dy));
+      const outer = s.shapes[0].slice(0, s.a).reduce((p, d) => p * d, 1);
+      const blocks = s.shapes.map((sh) => sh.slice(s.a).reduce((p, d) => p * d, 1));
+      const row = blocks.reduce((p, b) => p + b, 0);
+      let off = 0;
+      const grads = s.shapes.map((sh, i) => {
+        const blk = blocks[i];
+        const start = off;
+        off += blk;
+        if (!s.needs[i]) return null;
+        const part = new Float32Array(outer * blk);
+        for (let o = 0; o < outer; o++) part.set(g.subarray(o * row + start, o * row + start + blk), o * blk);
+        const b = ctx.buf(sh);
+        heap.writeF32(b.ptr, part);
+        return b;
+      });
+      return { inputs: grads };
+    },
+  });
+}

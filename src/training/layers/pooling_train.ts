@@ -63,5 +63,9 @@ const globalPooling: LayerTraining<unknown> = {
     return { inputs: [dx] };
   },
 };
-registerLayerTraining(GlobalAveragePooling1D, globalPooling);
-registerLayerTraining(GlobalMaxPooling1D, globalPooling);
+
+/** Registers these layers' training code (called by loadTraining(); no import side effects: the package is sideEffects: false). */
+export function registerPoolingTraining(): void {
+  registerLayerTraining(GlobalAveragePooling1D, globalPooling);
+  registerLayerTraining(GlobalMaxPooling1D, globalPooling);
+}

@@ -48,156 +48,158 @@ interface RecurrentSaved {
   initGrad: boolean[] | null;
 }
 
-
-registerLayerTraining(RecurrentLayer, {
-  /**
-   * Training forward (engine/train_types.ts): inputs[0] (B, T, F) in the
-   * arena, args.masks[0] (B, T) or null, optionTensors.initialState (one
-   * (B, U) Buf per state) if the node was given initial states. Outputs
-   * [output, ...states with returnState]; the output mask as computeMask.
-   * Dropout when ctx.training and the node was not called with
-   * training: false, or when the node was called with training: true. A stateful layer starts from its states and writes the
-   * final states back (no gradient flows into the carried states, as Keras).
-   */
-  forwardTrain(layer, ctx: TrainContext, inputs: Buf[], args: TrainCallArgs) {
-    const l = layer as unknown as RecurrentInternals;
-    const rt = l.runtime();
-    const k = rt.exports;
-    const heap = rt.heap;
-    const cx = l.context;
-    const x = inputs[0];
-    if (!x || x.shape.length !== 3) {
-      throw new Error(`${cx}: expected input of rank 3 (batch, timesteps, features), received shape ${x ? formatShape(x.shape as number[]) : 'none'}.`);
-    }
-    const [B, T, F] = x.shape;
-    if (B < 1 || T < 1) {
-      throw new Error(`${cx}: input must have at least one sample and one timestep, received shape ${formatShape(x.shape as number[])}.`);
-    }
-    if (!l.built) l.build([l.stateful ? B : null, null, F]);
-    if (F !== l.inputFeatures) {
-      throw new Error(
-        `${cx}: expected input with ${l.inputFeatures} features (built for [null, null, ${l.inputFeatures}]), received shape ${formatShape(x.shape as number[])}.`,
-      );
-    }
-    if (l.batchInputShape) {
-      const [bb, bt] = l.batchInputShape;
-      if ((bb !== null && bb !== B) || (bt !== null && bt !== T)) {
-        throw new Error(`${cx}: expected input shape ${formatShape(l.batchInputShape)}, received ${formatShape(x.shape as number[])}.`);
+/** Registers these layers' training code (called by loadTraining(); no import side effects: the package is sideEffects: false). */
+export function registerRecurrentTraining(): void {
+  registerLayerTraining(RecurrentLayer, {
+    /**
+     * Training forward (engine/train_types.ts): inputs[0] (B, T, F) in the
+     * arena, args.masks[0] (B, T) or null, optionTensors.initialState (one
+     * (B, U) Buf per state) if the node was given initial states. Outputs
+     * [output, ...states with returnState]; the output mask as computeMask.
+     * Dropout when ctx.training and the node was not called with
+     * training: false, or when the node was called with training: true. A stateful layer starts from its states and writes the
+     * final states back (no gradient flows into the carried states, as Keras).
+     */
+    forwardTrain(layer, ctx: TrainContext, inputs: Buf[], args: TrainCallArgs) {
+      const l = layer as unknown as RecurrentInternals;
+      const rt = l.runtime();
+      const k = rt.exports;
+      const heap = rt.heap;
+      const cx = l.context;
+      const x = inputs[0];
+      if (!x || x.shape.length !== 3) {
+        throw new Error(`${cx}: expected input of rank 3 (batch, timesteps, features), received shape ${x ? formatShape(x.shape as number[]) : 'none'}.`);
       }
-    }
-    const mask = args.masks[0] ?? null;
-    if (mask && (mask.shape.length !== 2 || mask.shape[0] !== B || mask.shape[1] !== T)) {
-      throw new Error(`${cx}: mask must have shape [${B}, ${T}] (batch, timesteps), received ${formatShape(mask.shape as number[])}.`);
-    }
-    const init = args.optionTensors.initialState ?? null;
-    const U = l.units;
-    if (init) {
-      if (init.length !== l.stateCount) {
+      const [B, T, F] = x.shape;
+      if (B < 1 || T < 1) {
+        throw new Error(`${cx}: input must have at least one sample and one timestep, received shape ${formatShape(x.shape as number[])}.`);
+      }
+      if (!l.built) l.build([l.stateful ? B : null, null, F]);
+      if (F !== l.inputFeatures) {
         throw new Error(
-          `${cx}: initialState expects ${l.stateCount} state tensor${l.stateCount > 1 ? 's ([h, c])' : ''}, received ${init.length}.`,
+          `${cx}: expected input with ${l.inputFeatures} features (built for [null, null, ${l.inputFeatures}]), received shape ${formatShape(x.shape as number[])}.`,
         );
       }
-      init.forEach((s, i) => {
-        if (s.shape.length !== 2 || s.shape[0] !== B || s.shape[1] !== U) {
-          throw new Error(`${cx}: initialState state ${i} must have shape [${B}, ${U}] (batch, units), received ${formatShape(s.shape as number[])}.`);
+      if (l.batchInputShape) {
+        const [bb, bt] = l.batchInputShape;
+        if ((bb !== null && bb !== B) || (bt !== null && bt !== T)) {
+          throw new Error(`${cx}: expected input shape ${formatShape(l.batchInputShape)}, received ${formatShape(x.shape as number[])}.`);
         }
-      });
-    }
-    if (l.stateful) {
-      if (l.stateBatch === null) l.allocStates(B);
-      else if (l.stateBatch !== B) {
-        throw new Error(
-          `${cx}: stateful layer was built for batch size ${l.stateBatch}, received input of shape ${formatShape(x.shape as number[])}; ` +
-            `a stateful layer keeps one state per sample index, so the batch size is fixed.`,
-        );
       }
-    }
-    // States: the kernel updates h (and c) in place, so they are fresh
-    // buffers (an initialState tensor may feed other nodes too).
-    const h = ctx.buf([B, U]);
-    const c = l.stateCount > 1 ? ctx.buf([B, U]) : null;
-    const states = [h, ...(c ? [c] : [])];
-    states.forEach((st, i) => {
-      if (init) heap.f32(st.ptr, B * U).set(heap.f32(init[i].ptr, B * U));
-      else if (l.stateful) heap.f32(st.ptr, B * U).set(heap.f32(l.statePtrs[i], B * U));
-      else heap.zeroF32(st.ptr, B * U);
-    });
-    let flags = l.math.flags;
-    if (l.returnSequences) flags |= RETURN_SEQUENCES;
-    if (l.goBackwards) flags |= GO_BACKWARDS;
-    if (l.math.bias) flags |= HAS_BIAS;
-    if (mask) {
-      flags |= HAS_MASK;
-      if (l.zeroOutputForMask) flags |= ZERO_OUTPUT_FOR_MASK;
-    }
-    // Keras: a training argument recorded on the node wins over the step's
-    // mode (keras/src/layers/layer.py __call__; e.g. Monte Carlo dropout).
-    const training = args.options.training === true || (ctx.training && args.options.training !== false);
-    const drop = training && (l.dropout > 0 || l.recurrentDropout > 0) ? l.drawDropout(ctx.random(l.name, l.seed), B, F) : null;
-    flags = l.math.trainFlags(k, flags, drop?.perGate ?? false);
-    let dmask = 0;
-    let rdmask = 0;
-    if (drop?.dmask) {
-      dmask = ctx.alloc(drop.dmask.length);
-      heap.writeF32(dmask, drop.dmask);
-    }
-    if (drop?.rdmask) {
-      rdmask = ctx.alloc(drop.rdmask.length);
-      heap.writeF32(rdmask, drop.rdmask);
-    }
-    const out = ctx.buf(l.returnSequences ? [B, T, U] : [B, U]);
-    const run: TrainRun = {
-      out: out.ptr, h: h.ptr, c: c ? c.ptr : 0, x: x.ptr, mask: mask ? mask.ptr : 0, dmask, rdmask, B, T, F, flags,
-      saved: ctx.alloc(k.rnn_saved_floats(l.math.id, B, T, U, flags)),
-      scratch: ctx.alloc(k.rnn_train_scratch_floats(l.math.id, B, T, F, U, flags)),
-    };
-    l.math.forwardTrain(k, run);
-    if (l.stateful) states.forEach((st, i) => heap.f32(l.statePtrs[i], B * U).set(heap.f32(st.ptr, B * U)));
-    const outputs = l.returnState ? [out, ...states] : [out];
-    const initGrad = init ? init.map((_, i) => args.needsOptionGrad.initialState?.[i] === true) : null;
-    const saved: RecurrentSaved = { run, needDx: args.needsInputGrad[0] === true, initGrad };
-    return { outputs, masks: rnnOutputMasks(l.returnSequences, args.masks, outputs.length, null), saved };
-  },
-  /**
-   * Backpropagation through time of one training call: dOutputs as the
-   * outputs (null = zeros). Adds dKernel, dRecurrentKernel and dBias into
-   * the context's accumulators (skipped when frozen) and returns dX (when an
-   * upstream layer trains) and the initial states' gradients (when the
-   * initialState tensors need one).
-   */
-  backward(layer, ctx: TrainContext, saved: unknown, dOutputs: (Buf | null)[]) {
-    const l = layer as unknown as RecurrentInternals;
-    const s = saved as RecurrentSaved;
-    const r = s.run;
-    const U = l.units;
-    const dOut = dOutputs[0] ?? null;
-    const dhT = l.returnState ? (dOutputs[1] ?? null) : null;
-    const dcT = l.returnState && l.stateCount > 1 ? (dOutputs[2] ?? null) : null;
-    const noInit = (s.initGrad ?? []).map(() => null);
-    if (!dOut && !dhT && !dcT) return { inputs: [null], ...(s.initGrad ? { options: { initialState: noInit } } : {}) };
-    // A frozen layer (trainable false) adds no weight gradient, whatever the accumulators.
-    const live = l.trainable;
-    const m = l.math;
-    const dK = live && m.kernel.trainable ? ctx.grad(m.kernel.ptr) : 0;
-    const dR = live && m.recurrentKernel.trainable ? ctx.grad(m.recurrentKernel.ptr) : 0;
-    const dB = live && m.bias?.trainable ? ctx.grad(m.bias.ptr) : 0;
-    const wantInit = (s.initGrad ?? []).some((w) => w);
-    // Nothing wanted (frozen layer, nothing upstream trains): skip the pass.
-    if (!s.needDx && !dK && !dR && !dB && !wantInit) return { inputs: [null], ...(s.initGrad ? { options: { initialState: noInit } } : {}) };
-    const dx = s.needDx ? ctx.buf([r.B, r.T, r.F], true) : null;
-    const dInit = (s.initGrad ?? []).map((want) => (want ? ctx.buf([r.B, U], true) : null));
-    m.backward(l.runtime().exports, {
-      ...r,
-      dx: dx ? dx.ptr : 0,
-      dh0: dInit[0]?.ptr ?? 0,
-      dc0: dInit[1]?.ptr ?? 0,
-      dK,
-      dR,
-      dB,
-      dout: dOut ? dOut.ptr : 0,
-      dhT: dhT ? dhT.ptr : 0,
-      dcT: dcT ? dcT.ptr : 0,
-    });
-    return { inputs: [dx], ...(s.initGrad ? { options: { initialState: dInit } } : {}) };
-  },
-});
+      const mask = args.masks[0] ?? null;
+      if (mask && (mask.shape.length !== 2 || mask.shape[0] !== B || mask.shape[1] !== T)) {
+        throw new Error(`${cx}: mask must have shape [${B}, ${T}] (batch, timesteps), received ${formatShape(mask.shape as number[])}.`);
+      }
+      const init = args.optionTensors.initialState ?? null;
+      const U = l.units;
+      if (init) {
+        if (init.length !== l.stateCount) {
+          throw new Error(
+            `${cx}: initialState expects ${l.stateCount} state tensor${l.stateCount > 1 ? 's ([h, c])' : ''}, received ${init.length}.`,
+          );
+        }
+        init.forEach((s, i) => {
+          if (s.shape.length !== 2 || s.shape[0] !== B || s.shape[1] !== U) {
+            throw new Error(`${cx}: initialState state ${i} must have shape [${B}, ${U}] (batch, units), received ${formatShape(s.shape as number[])}.`);
+          }
+        });
+      }
+      if (l.stateful) {
+        if (l.stateBatch === null) l.allocStates(B);
+        else if (l.stateBatch !== B) {
+          throw new Error(
+            `${cx}: stateful layer was built for batch size ${l.stateBatch}, received input of shape ${formatShape(x.shape as number[])}; ` +
+              `a stateful layer keeps one state per sample index, so the batch size is fixed.`,
+          );
+        }
+      }
+      // States: the kernel updates h (and c) in place, so they are fresh
+      // buffers (an initialState tensor may feed other nodes too).
+      const h = ctx.buf([B, U]);
+      const c = l.stateCount > 1 ? ctx.buf([B, U]) : null;
+      const states = [h, ...(c ? [c] : [])];
+      states.forEach((st, i) => {
+        if (init) heap.f32(st.ptr, B * U).set(heap.f32(init[i].ptr, B * U));
+        else if (l.stateful) heap.f32(st.ptr, B * U).set(heap.f32(l.statePtrs[i], B * U));
+        else heap.zeroF32(st.ptr, B * U);
+      });
+      let flags = l.math.flags;
+      if (l.returnSequences) flags |= RETURN_SEQUENCES;
+      if (l.goBackwards) flags |= GO_BACKWARDS;
+      if (l.math.bias) flags |= HAS_BIAS;
+      if (mask) {
+        flags |= HAS_MASK;
+        if (l.zeroOutputForMask) flags |= ZERO_OUTPUT_FOR_MASK;
+      }
+      // Keras: a training argument recorded on the node wins over the step's
+      // mode (keras/src/layers/layer.py __call__; e.g. Monte Carlo dropout).
+      const training = args.options.training === true || (ctx.training && args.options.training !== false);
+      const drop = training && (l.dropout > 0 || l.recurrentDropout > 0) ? l.drawDropout(ctx.random(l.name, l.seed), B, F) : null;
+      flags = l.math.trainFlags(k, flags, drop?.perGate ?? false);
+      let dmask = 0;
+      let rdmask = 0;
+      if (drop?.dmask) {
+        dmask = ctx.alloc(drop.dmask.length);
+        heap.writeF32(dmask, drop.dmask);
+      }
+      if (drop?.rdmask) {
+        rdmask = ctx.alloc(drop.rdmask.length);
+        heap.writeF32(rdmask, drop.rdmask);
+      }
+      const out = ctx.buf(l.returnSequences ? [B, T, U] : [B, U]);
+      const run: TrainRun = {
+        out: out.ptr, h: h.ptr, c: c ? c.ptr : 0, x: x.ptr, mask: mask ? mask.ptr : 0, dmask, rdmask, B, T, F, flags,
+        saved: ctx.alloc(k.rnn_saved_floats(l.math.id, B, T, U, flags)),
+        scratch: ctx.alloc(k.rnn_train_scratch_floats(l.math.id, B, T, F, U, flags)),
+      };
+      l.math.forwardTrain(k, run);
+      if (l.stateful) states.forEach((st, i) => heap.f32(l.statePtrs[i], B * U).set(heap.f32(st.ptr, B * U)));
+      const outputs = l.returnState ? [out, ...states] : [out];
+      const initGrad = init ? init.map((_, i) => args.needsOptionGrad.initialState?.[i] === true) : null;
+      const saved: RecurrentSaved = { run, needDx: args.needsInputGrad[0] === true, initGrad };
+      return { outputs, masks: rnnOutputMasks(l.returnSequences, args.masks, outputs.length, null), saved };
+    },
+    /**
+     * Backpropagation through time of one training call: dOutputs as the
+     * outputs (null = zeros). Adds dKernel, dRecurrentKernel and dBias into
+     * the context's accumulators (skipped when frozen) and returns dX (when an
+     * upstream layer trains) and the initial states' gradients (when the
+     * initialState tensors need one).
+     */
+    backward(layer, ctx: TrainContext, saved: unknown, dOutputs: (Buf | null)[]) {
+      const l = layer as unknown as RecurrentInternals;
+      const s = saved as RecurrentSaved;
+      const r = s.run;
+      const U = l.units;
+      const dOut = dOutputs[0] ?? null;
+      const dhT = l.returnState ? (dOutputs[1] ?? null) : null;
+      const dcT = l.returnState && l.stateCount > 1 ? (dOutputs[2] ?? null) : null;
+      const noInit = (s.initGrad ?? []).map(() => null);
+      if (!dOut && !dhT && !dcT) return { inputs: [null], ...(s.initGrad ? { options: { initialState: noInit } } : {}) };
+      // A frozen layer (trainable false) adds no weight gradient, whatever the accumulators.
+      const live = l.trainable;
+      const m = l.math;
+      const dK = live && m.kernel.trainable ? ctx.grad(m.kernel.ptr) : 0;
+      const dR = live && m.recurrentKernel.trainable ? ctx.grad(m.recurrentKernel.ptr) : 0;
+      const dB = live && m.bias?.trainable ? ctx.grad(m.bias.ptr) : 0;
+      const wantInit = (s.initGrad ?? []).some((w) => w);
+      // Nothing wanted (frozen layer, nothing upstream trains): skip the pass.
+      if (!s.needDx && !dK && !dR && !dB && !wantInit) return { inputs: [null], ...(s.initGrad ? { options: { initialState: noInit } } : {}) };
+      const dx = s.needDx ? ctx.buf([r.B, r.T, r.F], true) : null;
+      const dInit = (s.initGrad ?? []).map((want) => (want ? ctx.buf([r.B, U], true) : null));
+      m.backward(l.runtime().exports, {
+        ...r,
+        dx: dx ? dx.ptr : 0,
+        dh0: dInit[0]?.ptr ?? 0,
+        dc0: dInit[1]?.ptr ?? 0,
+        dK,
+        dR,
+        dB,
+        dout: dOut ? dOut.ptr : 0,
+        dhT: dhT ? dhT.ptr : 0,
+        dcT: dcT ? dcT.ptr : 0,
+      });
+      return { inputs: [dx], ...(s.initGrad ? { options: { initialState: dInit } } : {}) };
+    },
+  });
+}
