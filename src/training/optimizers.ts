@@ -127,6 +127,9 @@ const BASE_KEYS = [
   'emaOverwriteFrequency', 'lossScaleFactor', 'gradientAccumulationSteps', 'name',
 ] as const;
 
+
+// Symbol.dispose where the runtime has it (`using`), without needing lib esnext in our published types.
+const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('Symbol.dispose');
 // ---------------------------------------------------------------------------
 // option helpers
 // ---------------------------------------------------------------------------
@@ -700,7 +703,7 @@ export abstract class Optimizer {
     this.variables = null;
   }
 
-  [Symbol.dispose](): void {
+  [disposeSymbol](): void {
     this.dispose();
   }
 }
