@@ -192,6 +192,69 @@ function keras213() {
 
 keras213();
 
+// ---------------------------------------------------------------------------
+// Hostile files: a wild file with one change. Each entry says what the loader must
+// answer: a ModelLoadError naming the file whose message has every fragment.
+// ---------------------------------------------------------------------------
+
+/** A legacy .h5 from a wild file: its tree without optimizer_weights, `edit(config)` applied to model_config. */
+function legacyFrom(slug, file, edit, editTree = () => {}) {
+  const tree = readH5(readFileSync(join(WILD, slug, file)));
+  tree.children = tree.children.filter(([k]) => k !== 'optimizer_weights');
+  tree.attrs = tree.attrs.filter(([k]) => k !== 'training_config');
+  const at = tree.attrs.findIndex(([k]) => k === 'model_config');
+  const config = JSON.parse(tree.attrs[at][1]);
+  edit(config);
+  tree.attrs[at] = ['model_config', JSON.stringify(config)];
+  editTree(tree);
+  return writeH5(tree);
+}
+
+/** A .keras from a wild archive: members kept, optimizer/metrics variables dropped, `edit(config)` applied. */
+function kerasFrom(slug, file, edit, editWeights = () => {}) {
+  const zip = unzipSync(readFileSync(join(WILD, slug, file)));
+  const config = JSON.parse(strFromU8(zip['config.json']));
+  edit(config);
+  const tree = readH5(zip['model.weights.h5']);
+  tree.children = tree.children.filter(([k]) => k !== 'optimizer' && k !== 'metrics');
+  editWeights(tree);
+  return keras({ 'metadata.json': zip['metadata.json'], 'config.json': JSON.stringify(config), 'model.weights.h5': writeH5(tree) });
+}
+
+const layerNamed = (config, cls) => config.config.layers.find((l) => l.class_name === cls);
+
+function hostile(name, item, source, what, bytes, fragments) {
+  save(name, bytes, { item, kind: 'hostile', source, what, expect: { error: 'ModelLoadError', fragments } });
+}
+
+// Item 1: absurd sizes are refused before anything is allocated.
+for (const features of [600_000, 2_000_000]) {
+  hostile(`h5-input-${features}-features.h5`, 1, 'k3.4-gru-h5',
+    `the InputLayer says ${features} features; the stored GRU kernel has 1 row (was: ~8 s and 2-3.4 GB of WebAssembly memory kept before "weights do not match")`,
+    legacyFrom('k3.4-gru-h5', 'gru_model.h5', (c) => { layerNamed(c, 'InputLayer').config.batch_shape = [null, 8, features]; }),
+    ["GRU 'gru_1'", `[${features}, 96]`, 'larger than any weight the file holds']);
+}
+hostile('h5-gru-units-1e9.h5', 1, 'k3.4-gru-h5', 'GRU units: 1e9 beside stored weights for 32 units',
+  legacyFrom('k3.4-gru-h5', 'gru_model.h5', (c) => { layerNamed(c, 'GRU').config.units = 1e9; }),
+  ["GRU 'gru_1'", 'the config implies at least 3000000000000000000 weight values but the file holds 3360']);
+hostile('h5-gru-units-20000.h5', 1, 'k3.4-gru-h5', 'GRU units: 20000 (a recurrent kernel of 1.2e9 values; was: minutes of building)',
+  legacyFrom('k3.4-gru-h5', 'gru_model.h5', (c) => { layerNamed(c, 'GRU').config.units = 20000; }),
+  ["GRU 'gru_1'", 'the config implies at least 1200000000 weight values but the file holds 3360']);
+hostile('h5-embedding-input-dim-1e9.h5', 1, 'k2.2.4-embedding-simplernn', 'Embedding input_dim: 1e9 (the stored embeddings, cut to 16 rows here, hold 512 values)',
+  legacyFrom('k2.2.4-embedding-simplernn', 'rnn_model.h5', (c) => { (layerNamed(c, 'Embedding') ?? c.config.layers[0]).config.input_dim = 1e9; }, (tree) => {
+    const g = child(child(child(tree, 'model_weights'), 'embedding_13'), 'embedding_13');
+    const e = child(g, 'embeddings:0');
+    e.value = e.value.subarray(0, 16 * e.shape[1]);
+    e.shape = [16, e.shape[1]];
+  }),
+  ["Embedding 'embedding_13'", 'the config implies at least 32000000000 weight values but the file holds 512']);
+hostile('keras-repeatvector-n-1e308.keras', 1, 'k3.10-lstm-autoencoder-keras', 'RepeatVector n: 1e308 (was: loaded, then predict threw RangeError)',
+  kerasFrom('k3.10-lstm-autoencoder-keras', 'lstm_autoencoder.keras', (c) => { layerNamed(c, 'RepeatVector').config.n = 1e308; }),
+  ["RepeatVector 'repeat_vector_1'", 'option n must be a positive integer up to 2147483647']);
+hostile('keras-repeatvector-n-3e8.keras', 1, 'k3.10-lstm-autoencoder-keras', 'RepeatVector n: 3e8 (a 32-bit size, but one sample of its output would hold 1.9e10 values)',
+  kerasFrom('k3.10-lstm-autoencoder-keras', 'lstm_autoencoder.keras', (c) => { layerNamed(c, 'RepeatVector').config.n = 3e8; }),
+  ["RepeatVector 'repeat_vector_1'", 'one sample of its output [null, 300000000, 64]', 'wasm32']);
+
 writeFileSync(join(OUT, 'corpus.json'), `${JSON.stringify({ generator: 'scripts/make_corpus.mjs', source: '../shared/keras-wild', entries }, null, 1)}\n`);
 rmSync(TMP, { recursive: true, force: true });
 console.log(`${entries.length} files, ${entries.reduce((a, e) => a + e.bytes, 0)} bytes in ${OUT}`);

@@ -33,6 +33,7 @@ import {
   toSnakeCase,
 } from './config';
 import { Random, seedFromEnvironment } from './random';
+import { checkWeight } from './limits';
 
 // ---------------------------------------------------------------------------
 // Public API
@@ -206,6 +207,8 @@ abstract class InitializerBase implements Initializer {
 
   generate(shape: readonly number[]): Float32Array {
     const size = checkShape(shape, this.where);
+    // Before anything is allocated: the memory budget, and a model file's stored weights while one loads.
+    checkWeight(size, shape, this.where.context);
     const out = new Float32Array(size);
     if (size > 0 && skipFill === 0) this.fill(out, shape);
     return out;

@@ -48,3 +48,48 @@ export function budgetText(values: number, limit: number = MAX_VALUES): string {
 export function checkBudget(values: number, ctx: string, what: string, limit: number = MAX_VALUES): void {
   if (!(values <= limit)) throw new ResourceLimitError(`${ctx}: ${what} would hold ${budgetText(values, limit)}.`);
 }
+
+/**
+ * A check of every weight before its values are allocated, set while a model file
+ * is turned into layers (io/config.ts): the file's stored weights bound what its
+ * config may make the layers create. Receives the weight's size, shape and the
+ * context of the option that creates it ("LSTM 'lstm' option kernelInitializer").
+ */
+export type WeightGuard = (size: number, shape: readonly number[], context: string) => void;
+
+let weightGuard: WeightGuard | null = null;
+
+/** Runs `fn` with `guard` checking every weight created (nested calls keep the outer guard too). */
+export function withWeightGuard<T>(guard: WeightGuard, fn: () => T): T {
+  const outer = weightGuard;
+  weightGuard = outer
+    ? (size, shape, context) => {
+        guard(size, shape, context);
+        outer(size, shape, context);
+      }
+    : guard;
+  try {
+    return fn();
+  } finally {
+    weightGuard = outer;
+  }
+}
+
+/** The layer part of an initializer's context ("LSTM 'lstm' option kernelInitializer" -> "LSTM 'lstm'"). */
+export function layerOfContext(context: string): string {
+  const at = context.indexOf(' option ');
+  return at > 0 ? context.slice(0, at) : context;
+}
+
+/**
+ * Called for every weight before its values are allocated (initializers' generate):
+ * refuses one over the budget, then runs the load guard if one is set.
+ */
+export function checkWeight(size: number, shape: readonly number[], context: string): void {
+  if (!(size <= MAX_VALUES)) {
+    const at = context.indexOf(' option ');
+    const who = at > 0 ? `${context.slice(0, at)} (${context.slice(at + 1)})` : context;
+    throw new ResourceLimitError(`${who}: a weight of shape [${shape.join(', ')}] would hold ${budgetText(size)}.`);
+  }
+  weightGuard?.(size, shape, context);
+}

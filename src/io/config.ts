@@ -7,6 +7,7 @@ import { snakeToCamel, toSnakeCase, describeValue } from '../config';
 import { getConstraint } from '../constraints';
 import type { SymbolicTensor } from '../engine/symbolic';
 import { getInitializer, withoutInitializers } from '../initializers';
+import { layerOfContext, withWeightGuard } from '../limits';
 import { Input } from '../layers/input_layer';
 import * as L from '../layers/index';
 import type { Layer } from '../layers/layer';
@@ -376,6 +377,16 @@ export class ConfigReader {
   }
 }
 
+/** What the file stores, and what the layers made so far (see buildModel). */
+interface StoredBudget {
+  stored: number;
+  largest: number;
+  made: number;
+}
+
+/** The budget of the buildModel running now (planModel is synchronous: one at a time). */
+let currentBudget: StoredBudget | null = null;
+
 /** A layer and the stored weights it takes, in its weights' order (shapes already checked). */
 interface Assignment {
   layer: Layer;
@@ -391,7 +402,33 @@ export async function buildModel(modelConfig: unknown, source: WeightSource, opt
   const assign: Assignment[] = [];
   // Every weight of every layer is set from the file (planModel refuses a layer whose
   // weights are not all there), so the initializers' values would be thrown away.
-  const model = withoutInitializers(() => planModel(modelConfig, source, opts, assign));
+  // The stored weights also bound what the config may make the layers create: every
+  // weight is checked against them before it is allocated (an input shape of 600,000
+  // features beside a stored kernel of 200 rows fails here, not after gigabytes).
+  const budget: StoredBudget = { stored: 0, largest: 0, made: 0 };
+  const guard = (size: number, shape: readonly number[], context: string): void => {
+    const who = layerOfContext(context);
+    if (size > budget.largest) {
+      throw new ModelLoadError(
+        opts.file,
+        `${who}: the config makes a weight of shape [${shape.join(', ')}] (${size} values), larger than any weight the file holds ` +
+          `(the largest holds ${budget.largest}): the config (its input shape?) does not match the stored weights.`,
+      );
+    }
+    budget.made += size;
+    // Our layers hold exactly the stored weights (planModel checks every shape); the slack covers template layers.
+    if (budget.made > 2 * budget.stored + (1 << 20)) {
+      throw new ModelLoadError(opts.file, `${who}: the config makes layers with ${budget.made} weight values so far, far more than the ${budget.stored} the file holds.`);
+    }
+  };
+  const outer = currentBudget;
+  currentBudget = budget;
+  let model: Model;
+  try {
+    model = withWeightGuard(guard, () => withoutInitializers(() => planModel(modelConfig, source, opts, assign)));
+  } finally {
+    currentBudget = outer;
+  }
   try {
     for (const p of assign) {
       if (p.stored.length === 0) continue;
@@ -471,6 +508,10 @@ function planModel(modelConfig: unknown, source: WeightSource, opts: BuildOption
       if (stored) stored = convertCudnnWeights(rnnTarget(conv), stored, file, `${conv.className} '${conv.name}'`);
       const present = (stored ?? []).reduce((a, w) => a + w.shape.reduce((p, d) => p * d, 1), 0);
       totalStored += present;
+      if (currentBudget) {
+        currentBudget.stored += present;
+        for (const w of stored ?? []) currentBudget.largest = Math.max(currentBudget.largest, w.shape.reduce((p, d) => p * d, 1));
+      }
       if (conv.minWeights > present) {
         weightProblems.push(
           `${conv.className} '${conv.name}': the config implies at least ${conv.minWeights} weight values but the file holds ${present} for this layer` +

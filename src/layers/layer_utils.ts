@@ -4,7 +4,7 @@
 import { type ActivationIdentifier, activationId, resolveActivation } from '../activations';
 import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
 import type { Shape } from './layer';
-import { ValueError } from '../errors';
+import { ResourceLimitError, ValueError } from '../errors';
 
 /** Activations of layers whose output's last axis is a feature axis: element-wise ones plus softmax/log_softmax. */
 export type FeatureActivation = ActivationIdentifier | 'softmax' | 'log_softmax';
@@ -58,6 +58,8 @@ export function inputList(inputs: TensorLike | TensorLike[], ctx: string, min: n
 
 export function positiveInt(v: unknown, ctx: string, key: string): number {
   if (!Number.isInteger(v) || (v as number) <= 0) throw new ValueError(`${ctx}: option ${key} must be a positive integer, received ${fmt(v)}.`);
+  // Every size is a 32-bit integer in the kernels (wasm32); a larger one can only be a mistake.
+  if ((v as number) > 2147483647) throw new ResourceLimitError(`${ctx}: option ${key} must be a positive integer up to 2147483647 (WebAssembly sizes are 32-bit), received ${fmt(v)}.`);
   return v as number;
 }
 

@@ -5,12 +5,21 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Model, Tensor, init, loadModel } from '../../src/index';
+import { type Model, ModelLoadError, Tensor, init, loadModel } from '../../src/index';
+import { getRuntime } from '../../src/wasm/module';
 
 const DIR = join(__dirname, '..', 'fixtures', 'corpus');
 
 interface Arr { name?: string; dtype?: string; shape: number[]; data: number[] }
-interface Entry { file: string; item: number; kind: 'good' | 'hostile'; what: string; source: string; io?: string }
+interface Entry {
+  file: string;
+  item: number;
+  kind: 'good' | 'hostile';
+  what: string;
+  source: string;
+  io?: string;
+  expect?: { error: 'ModelLoadError'; fragments: string[] };
+}
 interface Io { inputs: { name: string; inputs: Arr[] }[]; expected: { name: string; outputs: Arr[] }[]; tolerance: { atol: number; rtol: number } }
 
 const corpus = JSON.parse(readFileSync(join(DIR, 'corpus.json'), 'utf8')) as { entries: Entry[] };
@@ -66,6 +75,49 @@ describe('item 10: tf.keras 2.13-2.15 .keras layouts load (bound: outputs within
       } finally {
         model.dispose();
       }
+    });
+  }
+});
+
+/** The bounds every hostile file is held to (issue #11, acceptance). */
+const LIMIT_MS = 3_000;
+const LIMIT_RSS = 1 << 30;
+
+/** Peak resident set of the whole process so far (workers included), in bytes. */
+const peakRss = (): number => process.resourceUsage().maxRSS * 1024;
+
+/**
+ * Loads a hostile file and checks the bounds: it fails with a ModelLoadError naming the file
+ * whose message has every fragment, within 3 s, with the process's peak RSS under 1 GB, and
+ * the WebAssembly heap's allocated bytes back where they were.
+ */
+export async function expectBoundedFailure(load: () => Promise<unknown>, file: string, fragments: string[]): Promise<Error> {
+  const heap = getRuntime('corpus test').heap;
+  const before = heap.allocatedBytes;
+  const t0 = performance.now();
+  let err: unknown = null;
+  try {
+    const m = await load();
+    (m as Model).dispose?.();
+  } catch (e) {
+    err = e;
+  }
+  const ms = performance.now() - t0;
+  expect(err, `${file}: expected a ModelLoadError`).toBeInstanceOf(ModelLoadError);
+  const msg = (err as Error).message;
+  expect((err as ModelLoadError).file, `${file}: the error names the file`).toBe(file);
+  expect(msg.startsWith(`${file}: `)).toBe(true);
+  for (const f of fragments) expect(msg, `${file}: message`).toContain(f);
+  expect(ms, `${file}: milliseconds to fail`).toBeLessThan(LIMIT_MS);
+  expect(peakRss(), `${file}: peak RSS of the process`).toBeLessThan(LIMIT_RSS);
+  expect(heap.allocatedBytes, `${file}: WebAssembly heap bytes after the failed load`).toBe(before);
+  return err as Error;
+}
+
+describe('hostile files fail fast with our error (bound: ModelLoadError naming the file, < 3 s, peak RSS < 1 GB, heap bytes restored)', () => {
+  for (const e of corpus.entries.filter((x) => x.kind === 'hostile')) {
+    it(`item ${e.item}: ${e.file}: ${e.what}`, async () => {
+      await expectBoundedFailure(() => loadModel(bytesOf(e), { name: e.file }), e.file, e.expect!.fragments);
     });
   }
 });
