@@ -14,7 +14,7 @@ import {
   type Result, type RnnWasm, type Served, type TestWindow,
   decodeResults, expectResults, launchChromium, loadDist, openTestPage, runModelSetInPage, serve, toBase64,
 } from './harness';
-import { CASE_NAMES, randFloats, randIds, runModelSet } from './models.mjs';
+import { CASE_NAMES, randFloats, randIds, runModelSet, runTraining } from './models.mjs';
 
 let rnn: RnnWasm;
 let server: Served;
@@ -66,6 +66,16 @@ describe('Chromium main thread, SIMD build', () => {
   it.each(CASE_NAMES.map((n) => [n]))('%s: bit-identical to Node', (name) => {
     expect(run, 'the model set ran in the page').toBeDefined();
     expectResults(run.results[name], nodeResults[name], name);
+  });
+
+  it('training (the lazy training chunks: loop, optimizers, losses, kernels) gives Node\'s losses and weights bit for bit', async () => {
+    const want = await runTraining(rnn);
+    const got = await page.evaluate(async () => {
+      const w = window as unknown as TestWindow & { models: { runTraining(r: unknown): Promise<{ shape: number[]; data: Float32Array }[]> } };
+      await w.rnn.init();
+      return w.models.encodeResults({ training: await w.models.runTraining(w.rnn) }).training;
+    });
+    expectResults(decodeResults({ training: got }).training, want, 'training');
   });
 
   it('raised no page errors', () => {

@@ -229,3 +229,34 @@ export function encodeResults(results) {
   for (const [name, list] of Object.entries(results)) out[name] = list.map((t) => ({ shape: t.shape, data: f32ToBase64(t.data) }));
   return out;
 }
+
+/**
+ * Training in the page and in Node: Embedding(maskZero) -> LSTM -> Dense(sigmoid)
+ * with seeded weights, 'adam' and binary crossentropy, three trainOnBatch steps
+ * then one fit epoch (shuffle: false) on padded sequences. Loads the training
+ * code (lazy chunks: the training loop and the training kernels) like an
+ * application. Returns the losses and the final weights.
+ */
+export async function runTraining(rnn) {
+  const [B, T, V] = [6, 7, 11];
+  const model = new rnn.Sequential({ layers: [
+    new rnn.layers.Embedding({ inputDim: V, outputDim: 4, maskZero: true, inputShape: [T] }),
+    new rnn.layers.LSTM({ units: 5 }),
+    new rnn.layers.Dense({ units: 1, activation: 'sigmoid' }),
+  ] });
+  seedWeights(model, 7);
+  model.compile({ optimizer: 'adam', loss: 'binary_crossentropy', metrics: ['accuracy'] });
+  const ids = new Float32Array(B * T);
+  const lengths = [7, 5, 3, 6, 1, 4];
+  const r = randIds(B * T, 9, V - 1);
+  for (let b = 0; b < B; b++) for (let t = 0; t < lengths[b]; t++) ids[b * T + t] = 1 + r[b * T + t];
+  const x = { data: ids, shape: [B, T] };
+  const y = { data: Float32Array.from([1, 0, 1, 1, 0, 0]), shape: [B, 1] };
+  const losses = [];
+  for (let i = 0; i < 3; i++) losses.push(...(await model.trainOnBatch(x, y)));
+  const h = await model.fit(x, y, { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 });
+  losses.push(h.history.loss[0], h.history.accuracy[0]);
+  const out = [{ shape: [losses.length], data: Float32Array.from(losses) }, ...outputs(model.getWeights())];
+  model.dispose();
+  return out;
+}
