@@ -33,7 +33,7 @@ import { checkCallKeys, checkKeys, fmt, inputList, isShapeList, maskData, size, 
 type Op = 'add' | 'subtract' | 'multiply' | 'average' | 'maximum' | 'minimum';
 
 /** Broadcasts row-major `data` of `shape` (same rank as `to`, dims equal or 1) to `to`. */
-function broadcastTo(data: ArrayLike<number>, shape: readonly number[], to: readonly number[]): Float32Array {
+export function broadcastTo(data: ArrayLike<number>, shape: readonly number[], to: readonly number[]): Float32Array {
   const n = size(to);
   const out = new Float32Array(n);
   if (n === 0) return out;

@@ -3,7 +3,7 @@
 // (test/training/gradcheck.ts), on both kernel builds' sizes that hit SIMD tails.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, loadTraining, layers } from '../../src/index';
-import type { Trainable } from '../../src/engine/train_types';
+import type { Buf, Trainable } from '../../src/engine/train_types';
 import type { Layer } from '../../src/layers/layer';
 import { getRuntime } from '../../src/wasm/module';
 import { gradCheck, makeContext } from './gradcheck';
@@ -221,13 +221,64 @@ describe('merge layers backward', () => {
     check(new layers.Concatenate() as unknown as Layer & Trainable, 3, [2, 3, 5]);
     check(new layers.Concatenate({ axis: 1 }) as unknown as Layer & Trainable, 2, [2, 3, 5]);
   });
-  it('broadcast inputs are refused in training with a clear error', () => {
-    const add = new layers.Add({ name: 'add_bc' }) as unknown as Layer & Trainable;
-    const { ctx } = makeContext(rt(), add);
-    const a = ctx.buf([2, 3, 5]);
-    const b = ctx.buf([2, 1, 5]);
-    expect(() => add.forwardTrain(ctx, [a, b], { masks: [null, null], optionTensors: {}, options: {}, needsInputGrad: [true, true], needsOptionGrad: {} })).toThrow(
-      /Add 'add_bc': training through Add with broadcast inputs is not supported yet/,
-    );
-  });
+  // Broadcast and masked inputs: the forward is the eager call; central differences
+  // of it against the backward, per input element (masked entries included).
+  const checkGeneral = (layer: Layer & Trainable, shapes: number[][], masks: (Float32Array | null)[]): void => {
+    const heap = rt().heap;
+    const { ctx, arena } = makeContext(rt(), layer);
+    const xs = shapes.map((sh, i) => Float32Array.from({ length: sh.reduce((a, b) => a * b, 1) }, (_, j) => Math.sin(2 + i * 5 + j * 0.9)));
+    const args = {
+      masks: masks.map(() => null) as (Buf | null)[], optionTensors: {}, options: {}, needsInputGrad: xs.map(() => true), needsOptionGrad: {},
+    };
+    const run = (vals: Float32Array[]) => {
+      arena.reset();
+      const bufs = vals.map((v, i) => {
+        const b = ctx.buf(shapes[i]);
+        heap.writeF32(b.ptr, v);
+        return b;
+      });
+      args.masks = masks.map((m, i) => {
+        if (!m) return null;
+        const b = ctx.buf(shapes[i].slice(0, -1));
+        heap.writeF32(b.ptr, m);
+        return b;
+      });
+      const fw = layer.forwardTrain(ctx, bufs, args);
+      const m = fw.outputs[0].shape.reduce((a, b) => a * b, 1);
+      const o = heap.f32(fw.outputs[0].ptr, m);
+      let L = 0;
+      for (let j = 0; j < m; j++) L += o[j] * Math.cos(j * 0.7);
+      return { L, fw, m };
+    };
+    const { fw, m } = run(xs);
+    const dy = ctx.buf(fw.outputs[0].shape);
+    heap.writeF32(dy.ptr, Float32Array.from({ length: m }, (_, j) => Math.cos(j * 0.7)));
+    const grads = layer.backward(ctx, fw.saved, [dy]).inputs.map((b, i) => heap.readF32(b!.ptr, xs[i].length));
+    const eps = 1e-3;
+    xs.forEach((x, i) => {
+      for (let j = 0; j < x.length; j++) {
+        const p = xs.map((v) => Float32Array.from(v));
+        p[i][j] += eps;
+        const lp = run(p).L;
+        p[i][j] -= 2 * eps;
+        const lm = run(p).L;
+        expect(Math.abs((lp - lm) / (2 * eps) - grads[i][j]), `${layer.className} d input ${i}[${j}]`).toBeLessThan(2e-3);
+      }
+    });
+    arena.dispose();
+  };
+  for (const cls of ['Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum'] as const) {
+    it(`${cls} with broadcast inputs ([2, 3, 5] and [2, 1, 5], Keras's rank expansion [2, 5])`, () => {
+      const l = new (layers as unknown as Record<string, new () => Layer>)[cls]();
+      checkGeneral(l as Layer & Trainable, [[2, 3, 5], [2, 1, 5]], [null, null]);
+      if (cls !== 'Subtract') checkGeneral(l as Layer & Trainable, [[2, 3, 5], [2, 5], [2, 3, 1]], [null, null, null]);
+    });
+  }
+  for (const cls of ['Multiply', 'Maximum', 'Minimum'] as const) {
+    it(`${cls} with masked inputs (masked entries as Keras's merge: no gradient where they were replaced)`, () => {
+      const l = new (layers as unknown as Record<string, new () => Layer>)[cls]();
+      checkGeneral(l as Layer & Trainable, [[2, 3, 5], [2, 3, 5]], [Float32Array.from([1, 0, 1, 0, 0, 1]), Float32Array.from([1, 1, 0, 0, 1, 1])]);
+      checkGeneral(l as Layer & Trainable, [[2, 3, 5], [2, 3, 5], [2, 3, 5]], [Float32Array.from([1, 0, 1, 0, 0, 1]), null, Float32Array.from([0, 1, 1, 0, 1, 0])]);
+    });
+  }
 });
