@@ -255,6 +255,54 @@ hostile('keras-repeatvector-n-3e8.keras', 1, 'k3.10-lstm-autoencoder-keras', 'Re
   kerasFrom('k3.10-lstm-autoencoder-keras', 'lstm_autoencoder.keras', (c) => { layerNamed(c, 'RepeatVector').config.n = 3e8; }),
   ["RepeatVector 'repeat_vector_1'", 'one sample of its output [null, 300000000, 64]', 'wasm32']);
 
+// Item 2: inflation is bounded by a running byte count; a member's lie is reported.
+
+/** Sets the uncompressed size a zip member declares, in its local header and its central directory entry. */
+function declareSize(zip, member, size) {
+  const out = zip.slice();
+  const v = new DataView(out.buffer);
+  const name = strToU8(member);
+  const nameAt = (p) => name.every((b, i) => out[p + i] === b);
+  let patched = 0;
+  for (let p = 0; p + 46 < out.length; p++) {
+    const sig = v.getUint32(p, true);
+    if (sig === 0x04034b50 && v.getUint16(p + 26, true) === name.length && nameAt(p + 30)) (v.setUint32(p + 22, size, true), patched++);
+    if (sig === 0x02014b50 && v.getUint16(p + 28, true) === name.length && nameAt(p + 46)) (v.setUint32(p + 24, size, true), patched++);
+  }
+  if (patched !== 2) throw new Error(`declareSize: patched ${patched} headers of ${member}`);
+  return out;
+}
+
+/** The members of k3.1-gru-keras (optimizer variables dropped), `pad` bytes of `fill` appended to one member, all deflated. */
+function paddedGru(member, pad, fill) {
+  const slug = 'k3.1-gru-keras';
+  const zip = unzipSync(readFileSync(join(WILD, slug, 'gru_model.keras')));
+  const tree = readH5(zip['model.weights.h5']);
+  tree.children = tree.children.filter(([k]) => k !== 'optimizer' && k !== 'metrics');
+  const members = { 'metadata.json': zip['metadata.json'], 'config.json': zip['config.json'], 'model.weights.h5': writeH5(tree) };
+  const grown = new Uint8Array(members[member].length + pad).fill(fill);
+  grown.set(members[member]);
+  members[member] = grown;
+  return zipSync(Object.fromEntries(Object.entries(members).map(([k, v]) => [k, [v, { level: 9, mtime: new Date('2024-05-17T05:25:25Z') }]])));
+}
+
+const MiB = 1 << 20;
+hostile('keras-weights-declares-1mib-inflates-64mib.keras', 2, 'k3.1-gru-keras',
+  'model.weights.h5 declares 1 MiB but inflates to 64 MiB (was: every byte inflated, synchronously, and the lie not reported)',
+  declareSize(paddedGru('model.weights.h5', 64 * MiB, 0), 'model.weights.h5', MiB),
+  [`member 'model.weights.h5' declares ${MiB} bytes uncompressed but inflates to more: stopped at byte ${MiB + 1}`, 'lies about its size']);
+hostile('keras-config-declares-1mib-inflates-100mib.keras', 2, 'k3.1-gru-keras',
+  "config.json declares 1 MiB but inflates to 100 MiB of spaces (was: a plain 'Cannot create a string longer than' at 600 MB, without the file name)",
+  declareSize(paddedGru('config.json', 100 * MiB, 0x20), 'config.json', MiB),
+  [`member 'config.json' declares ${MiB} bytes uncompressed but inflates to more: stopped at byte ${MiB + 1}`]);
+hostile('keras-config-80mib.keras', 2, 'k3.1-gru-keras', 'config.json honestly declares 80 MiB (a config is at most 64 MiB here): refused before inflating',
+  paddedGru('config.json', 80 * MiB, 0x20),
+  [`member 'config.json' declares ${80 * MiB + 3472} bytes uncompressed, over the limit of ${64 * MiB}`]);
+hostile('keras-weights-honest-96mib.keras', 2, 'k3.1-gru-keras',
+  "model.weights.h5 honestly declares 96 MiB beside a GRU(64) and a Dense: far more than the config's layers can hold (was: an honest 1.9 GB member took 23 s and 5.6 GB RSS)",
+  paddedGru('model.weights.h5', 96 * MiB, 0),
+  ["member 'model.weights.h5' declares", "but the config's layers hold at most", 'refusing to inflate it']);
+
 writeFileSync(join(OUT, 'corpus.json'), `${JSON.stringify({ generator: 'scripts/make_corpus.mjs', source: '../shared/keras-wild', entries }, null, 1)}\n`);
 rmSync(TMP, { recursive: true, force: true });
 console.log(`${entries.length} files, ${entries.reduce((a, e) => a + e.bytes, 0)} bytes in ${OUT}`);

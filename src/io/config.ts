@@ -867,3 +867,103 @@ function buildFunctional(
   };
   return new Model({ inputs: resolve(cfg.input_layers, 'input_layers'), outputs: resolve(cfg.output_layers, 'output_layers'), name });
 }
+
+/**
+ * An upper bound of the weight values a Keras config's layers hold, from each layer's
+ * options and the input shape Keras records for it (`build_config.input_shape`, written
+ * by Keras 3 and tf.keras 2.13+), or null when a layer lacks what the bound needs.
+ * Used before any weight is read: a `.keras` whose model.weights.h5 is far larger than
+ * its layers can hold is refused before it is inflated (issue #11: an honest 1.9 GB
+ * member beside a model of a few thousand weights).
+ */
+export function impliedParams(config: unknown, depth = 0): number | null {
+  if (!isObj(config) || depth > 32) return null;
+  const c = config.config;
+  const list: unknown[] | null = Array.isArray(c) ? c : isObj(c) && Array.isArray(c.layers) ? c.layers : null;
+  if (!list) return null;
+  let total = 0;
+  for (const entry of list) {
+    const n = layerParams(entry, undefined, depth);
+    if (n === null) return null;
+    total += n;
+  }
+  return total;
+}
+
+/** Upper bound of one layer's weight values (`inputShape` overrides its build_config: wrapped layers). */
+function layerParams(entry: unknown, inputShape: unknown[] | undefined, depth: number): number | null {
+  if (!isObj(entry) || typeof entry.class_name !== 'string') return null;
+  const cls = CLASS_ALIASES.get(entry.class_name) ?? entry.class_name;
+  if (cls === 'Sequential' || cls === 'Functional' || cls === 'Model') return impliedParams(entry, depth + 1);
+  const cfg = isObj(entry.config) ? entry.config : {};
+  const build = isObj(entry.build_config) ? entry.build_config.input_shape : undefined;
+  const shape = inputShape ?? (Array.isArray(build) ? build : undefined);
+  const last = (): number | null => {
+    const s = Array.isArray(shape) && Array.isArray(shape[0]) ? shape[0] : shape;
+    const d = Array.isArray(s) ? s[s.length - 1] : undefined;
+    return typeof d === 'number' && Number.isFinite(d) && d > 0 ? d : null;
+  };
+  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null);
+  const rnn = (gates: number): number | null => {
+    const u = num(cfg.units);
+    const f = last();
+    return u === null || f === null ? null : gates * u * (f + u + 2);
+  };
+  switch (cls) {
+    case 'InputLayer': case 'Dropout': case 'SpatialDropout1D': case 'GaussianNoise': case 'GaussianDropout': case 'Activation':
+    case 'Masking': case 'Flatten': case 'Reshape': case 'RepeatVector': case 'Permute': case 'Concatenate': case 'Add':
+    case 'Subtract': case 'Multiply': case 'Average': case 'Maximum': case 'Minimum': case 'MaxPooling1D':
+    case 'AveragePooling1D': case 'GlobalAveragePooling1D': case 'GlobalMaxPooling1D':
+      return 0;
+    case 'Dense': {
+      const u = num(cfg.units);
+      const f = last();
+      return u === null || f === null ? null : (f + 1) * u;
+    }
+    case 'Embedding': {
+      const a = num(cfg.input_dim);
+      const b = num(cfg.output_dim);
+      return a === null || b === null ? null : a * b;
+    }
+    case 'SimpleRNN': case 'SimpleRNNCell': return rnn(1);
+    // gates * units * (features + units + 2): kernels and both biases (CuDNN, GRU reset_after).
+    case 'LSTM': case 'LSTMCell': case 'CuDNNLSTM': return rnn(4);
+    case 'GRU': case 'GRUCell': case 'CuDNNGRU': return rnn(3);
+    case 'Conv1D': {
+      const filters = num(cfg.filters);
+      const k = Array.isArray(cfg.kernel_size) ? num(cfg.kernel_size[0]) : num(cfg.kernel_size);
+      const f = last();
+      return filters === null || k === null || f === null ? null : (k * f + 1) * filters;
+    }
+    case 'BatchNormalization': case 'LayerNormalization': {
+      const f = last();
+      return f === null ? null : 4 * f;
+    }
+    case 'Bidirectional': {
+      const fwd = layerParams(cfg.layer, shape, depth);
+      const bwd = isObj(cfg.backward_layer) ? layerParams(cfg.backward_layer, shape, depth) : fwd;
+      // The wrapped template layer may be stored too (tf.keras's `layer` group).
+      return fwd === null || bwd === null ? null : 2 * fwd + bwd;
+    }
+    case 'TimeDistributed': {
+      const s = Array.isArray(shape) && !Array.isArray(shape[0]) ? [shape[0], ...shape.slice(2)] : undefined;
+      return s ? layerParams(cfg.layer, s, depth) : null;
+    }
+    case 'RNN': {
+      const cells = Array.isArray(cfg.cell) ? cfg.cell : isObj(cfg.cell) && cfg.cell.class_name === 'StackedRNNCells' && isObj(cfg.cell.config) && Array.isArray(cfg.cell.config.cells) ? cfg.cell.config.cells : [cfg.cell];
+      let f = last();
+      let total = 0;
+      for (const cell of cells) {
+        if (f === null) return null;
+        const n = layerParams(cell, [null, f], depth);
+        const u = isObj(cell) && isObj(cell.config) ? num(cell.config.units) : null;
+        if (n === null) return null;
+        total += n;
+        f = u;
+      }
+      return total;
+    }
+    default:
+      return null;
+  }
+}

@@ -2,57 +2,93 @@
 // config.json, metadata.json and model.weights.h5 (weights under
 // layers/<snake_case class name>[_<n>]/..., numbered vars/0..n).
 // Keras reference: keras/src/saving/saving_lib.py.
-import { type BuildOptions, type WeightLayout, type WeightSource, buildModel } from './config';
+import { type BuildOptions, type WeightLayout, type WeightSource, buildModel, impliedParams } from './config';
 import { ModelLoadError, parseJsonSafe } from './errors';
 import { type H5Group, type H5Options, H5Reader, type StoredWeight } from './h5';
 import type { Model } from '../models/model';
 import { toSnakeCase } from '../config';
+import { type ZipEntry, readZipMember, zipEntries } from './zip';
 
 export interface ZipLimits {
   /** Largest total uncompressed size of the members read (default 2 GiB). */
   maxUncompressedBytes?: number;
+  /** Largest number of weight values the model may hold (default 2^28): bounds model.weights.h5 too. */
+  maxWeights?: number;
+  /**
+   * Called with config.json's bytes and model.weights.h5's declared size before the weights
+   * are inflated (config.json is read first): may refuse an archive whose weights member is
+   * larger than its config's layers can hold.
+   */
+  beforeWeights?: (config: Uint8Array, declaredWeightsBytes: number) => void;
+}
+
+/** Largest config.json read: a Keras config with 100,000 layers takes about 40 MB. */
+const MAX_CONFIG_BYTES = 64 << 20;
+const MAX_METADATA_BYTES = 1 << 20;
+
+/**
+ * Largest model.weights.h5 read for a weight limit: every weight as float64 (some files store
+ * them so), twice over for optimizer slots (Adam keeps two per weight), plus 64 MiB of HDF5
+ * structure. Whatever else a file of that size holds, this library could not load its weights.
+ */
+export function maxWeightsFileBytes(maxWeights: number): number {
+  return 8 * 3 * maxWeights + (64 << 20);
 }
 
 const WANTED = ['config.json', 'metadata.json', 'model.weights.h5'];
 
-/** Reads the three members of a .keras archive, refusing path traversal names and decompression bombs. */
+/**
+ * Reads the three members of a .keras archive, refusing unsafe member names, members over
+ * the limits (config.json 64 MiB, metadata.json 1 MiB, model.weights.h5 from maxWeights, all
+ * of them maxUncompressedBytes) before inflating them, and members that inflate to more than
+ * they declare (stopped at the first byte past it, see zip.ts).
+ */
 export async function readKerasZip(bytes: Uint8Array, file: string, limits: ZipLimits = {}): Promise<Record<string, Uint8Array>> {
   const fflate = await import('fflate');
   const max = limits.maxUncompressedBytes ?? 2 ** 31;
-  let declared = 0;
+  const perMember = new Map<string, number>([
+    ['config.json', MAX_CONFIG_BYTES],
+    ['metadata.json', MAX_METADATA_BYTES],
+    ['model.weights.h5', maxWeightsFileBytes(limits.maxWeights ?? 2 ** 28)],
+  ]);
+  const entries = zipEntries(bytes, file);
   const problems: string[] = [];
-  let out: Record<string, Uint8Array>;
-  try {
-    out = fflate.unzipSync(bytes, {
-      filter: (f) => {
-        const n = f.name.replace(/\\/g, '/');
-        // '..' segments, absolute and drive-letter paths, NUL bytes: never extracted, but a sign of a hostile archive.
-        if (n.split('/').includes('..') || n.startsWith('/') || /^[a-zA-Z]:/.test(n) || n.includes('\0')) problems.push(`member '${f.name}' has an unsafe path`);
-        if (!WANTED.includes(n)) return false;
-        declared += f.originalSize;
-        if (f.originalSize > max || declared > max) {
-          problems.push(`member '${f.name}' declares ${f.originalSize} bytes uncompressed, over the limit of ${max}`);
-          return false;
-        }
-        // Deflate expands at most ~1032x: a larger declared ratio is a lie or a bomb.
-        if (f.size > 0 && f.originalSize / f.size > 1100 && f.originalSize > 1 << 20) {
-          problems.push(`member '${f.name}' has a compression ratio of ${Math.round(f.originalSize / f.size)}:1 (decompression bomb?)`);
-          return false;
-        }
-        return true;
-      },
-    });
-  } catch (e) {
-    throw new ModelLoadError(file, `not a readable .keras zip archive (${(e as Error).message}).`, { cause: e });
+  const chosen = new Map<string, ZipEntry>();
+  let declared = 0;
+  for (const e of entries) {
+    const n = e.name.replace(/\\/g, '/');
+    // '..' segments, absolute and drive-letter paths, NUL bytes: never extracted, but a sign of a hostile archive.
+    if (n.split('/').includes('..') || n.startsWith('/') || /^[a-zA-Z]:/.test(n) || n.includes('\0')) problems.push(`member '${e.name}' has an unsafe path`);
+    if (!WANTED.includes(n)) continue;
+    if (chosen.has(n)) {
+      problems.push(`member '${n}' is listed twice`);
+      continue;
+    }
+    chosen.set(n, e);
+    declared += e.size;
+    const cap = Math.min(max, perMember.get(n)!);
+    if (e.size > cap || declared > max) {
+      const why = e.size > max || declared > max ? 'option maxUncompressedBytes' : n === 'model.weights.h5' ? `the weights of at most ${limits.maxWeights ?? 2 ** 28} values (option maxWeights) with optimizer slots` : `a ${n} of at most ${cap} bytes`;
+      problems.push(`member '${e.name}' declares ${e.size} bytes uncompressed, over the limit of ${e.size > cap ? cap : max} (${why})`);
+      continue;
+    }
+    // Deflate expands ~1032x at most: a larger declared ratio is a lie or a bomb.
+    if (e.method === 8 && e.compressedSize > 0 && e.size / e.compressedSize > 1100 && e.size > 1 << 20) {
+      problems.push(`member '${e.name}' has a compression ratio of ${Math.round(e.size / e.compressedSize)}:1 (decompression bomb?)`);
+    }
   }
   if (problems.length > 0) throw new ModelLoadError(file, `refusing the archive: ${problems.join('; ')}.`);
-  // Normalise Windows separators in member names.
-  const norm: Record<string, Uint8Array> = Object.create(null) as Record<string, Uint8Array>;
-  for (const [k, v] of Object.entries(out)) norm[k.replace(/\\/g, '/')] = v;
   for (const m of ['config.json', 'model.weights.h5']) {
-    if (!norm[m]) throw new ModelLoadError(file, `the .keras archive has no ${m}.`);
+    if (!chosen.has(m)) throw new ModelLoadError(file, `the .keras archive has no ${m}.`);
   }
-  return norm;
+  const out: Record<string, Uint8Array> = Object.create(null) as Record<string, Uint8Array>;
+  for (const n of WANTED) {
+    const e = chosen.get(n);
+    if (!e) continue;
+    if (n === 'model.weights.h5') limits.beforeWeights?.(out['config.json'], e.size);
+    out[n] = readZipMember(fflate, bytes, e, file);
+  }
+  return out;
 }
 
 function numericKeys(keys: string[]): string[] {
@@ -215,8 +251,25 @@ export function kerasWeightsSource(h5: H5Reader, container = layerContainer(h5, 
 }
 
 export async function loadKerasZip(bytes: Uint8Array, file: string, options: { maxWeights?: number } & ZipLimits & H5Options): Promise<Model> {
-  const members = await readKerasZip(bytes, file, options);
-  const config = parseJsonSafe(new TextDecoder().decode(members['config.json']), file, 'config.json');
+  let config: unknown;
+  const members = await readKerasZip(bytes, file, {
+    ...options,
+    beforeWeights: (raw, declared) => {
+      config = parseJsonSafe(new TextDecoder().decode(raw), file, 'config.json');
+      // The weights member can hold the layers' weights, optimizer slots for each (Adam: two,
+      // AMSGrad: three), float64 copies at worst, and HDF5 structure: not more.
+      const params = impliedParams(config);
+      if (params === null) return;
+      const cap = 8 * 4 * params + (64 << 20);
+      if (declared > cap) {
+        throw new ModelLoadError(
+          file,
+          `member 'model.weights.h5' declares ${declared} bytes uncompressed, but the config's layers hold at most ${params} weight values ` +
+            `(with optimizer slots and HDF5 structure, at most ${cap} bytes); refusing to inflate it.`,
+        );
+      }
+    },
+  });
   let kerasVersion = '3';
   if (members['metadata.json']) {
     const meta = parseJsonSafe(new TextDecoder().decode(members['metadata.json']), file, 'metadata.json');
