@@ -64,73 +64,60 @@ const FEATURE_ACTIVATION = ['Dense', 'Activation', 'Conv1D'];
 
 const INIT_REG_CON = /(Initializer|Regularizer|Constraint)$/;
 
-/** Accepted options (camelCase) per Keras class, beyond name/trainable. */
-const RNN_KEYS = [
-  'units', 'activation', 'useBias', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer',
-  'kernelRegularizer', 'recurrentRegularizer', 'biasRegularizer', 'activityRegularizer',
-  'kernelConstraint', 'recurrentConstraint', 'biasConstraint', 'dropout', 'recurrentDropout', 'seed',
-  'returnSequences', 'returnState', 'goBackwards', 'stateful', 'unroll', 'zeroOutputForMask',
-];
-const SEQUENCE_KEYS = ['returnSequences', 'returnState', 'goBackwards', 'stateful', 'unroll', 'zeroOutputForMask'];
-const CELL_KEYS = RNN_KEYS.filter((k) => !SEQUENCE_KEYS.includes(k));
+/**
+ * What a Keras class's config may hold (camelCase): the class's static optionKeys, the list its
+ * constructor checks beyond LAYER_ARG_KEYS (of those, convert() takes a file's name and trainable
+ * and droppable() drops the shape and dtype ones). The one difference between files and code is
+ * the cells': made in code they also accept useCudnn (layers/cells.ts, cellKeys).
+ */
+interface Spec {
+  keys: readonly string[];
+  make: (o: Json) => Layer;
+}
+const spec = (cls: { new (options: never): Layer; readonly optionKeys: readonly string[] }): Spec => ({
+  keys: cls.optionKeys,
+  make: (o) => new cls(o as never),
+});
 // Maps, not object literals: class names come from files, and 'constructor' or 'toString' must not find Object.prototype's members.
-const SPECS = new Map<string, { keys: string[]; make: (o: Json) => Layer }>(Object.entries({
+const SPECS = new Map<string, Spec>(Object.entries({
   // Cells and the generic RNN (keras/src/layers/rnn/rnn.py, stacked_rnn_cells.py): `cell` / `cells` hold nested layer configs.
-  SimpleRNNCell: { keys: CELL_KEYS, make: (o) => new L.SimpleRNNCell(o as never) },
-  LSTMCell: { keys: [...CELL_KEYS, 'recurrentActivation', 'unitForgetBias', 'implementation'], make: (o) => new L.LSTMCell(o as never) },
-  GRUCell: { keys: [...CELL_KEYS, 'recurrentActivation', 'resetAfter', 'implementation'], make: (o) => new L.GRUCell(o as never) },
-  StackedRNNCells: { keys: ['cells'], make: (o) => new L.StackedRNNCells(o as never) },
-  RNN: { keys: ['cell', ...SEQUENCE_KEYS], make: (o) => new L.RNN(o as never) },
-  SimpleRNN: { keys: RNN_KEYS, make: (o) => new L.SimpleRNN(o as never) },
-  LSTM: { keys: [...RNN_KEYS, 'recurrentActivation', 'unitForgetBias', 'useCudnn', 'implementation'], make: (o) => new L.LSTM(o as never) },
-  GRU: { keys: [...RNN_KEYS, 'recurrentActivation', 'resetAfter', 'useCudnn', 'implementation'], make: (o) => new L.GRU(o as never) },
-  Embedding: {
-    keys: ['inputDim', 'outputDim', 'embeddingsInitializer', 'embeddingsRegularizer', 'activityRegularizer', 'embeddingsConstraint', 'maskZero', 'inputLength'],
-    make: (o) => new L.Embedding(o as never),
-  },
-  Dense: {
-    keys: ['units', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint'],
-    make: (o) => new L.Dense(o as never),
-  },
-  Activation: { keys: ['activation'], make: (o) => new L.Activation(o as never) },
-  Masking: { keys: ['maskValue'], make: (o) => new L.Masking(o as never) },
-  Dropout: { keys: ['rate', 'noiseShape', 'seed'], make: (o) => new L.Dropout(o as never) },
-  SpatialDropout1D: { keys: ['rate', 'noiseShape', 'seed'], make: (o) => new L.SpatialDropout1D(o as never) },
-  GaussianNoise: { keys: ['stddev', 'seed'], make: (o) => new L.GaussianNoise(o as never) },
-  GaussianDropout: { keys: ['rate', 'seed'], make: (o) => new L.GaussianDropout(o as never) },
-  Conv1D: {
-    keys: ['filters', 'kernelSize', 'strides', 'padding', 'dataFormat', 'dilationRate', 'groups', 'activation', 'useBias',
-      'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint'],
-    make: (o) => new L.Conv1D(o as never),
-  },
-  MaxPooling1D: { keys: ['poolSize', 'strides', 'padding', 'dataFormat'], make: (o) => new L.MaxPooling1D(o as never) },
-  AveragePooling1D: { keys: ['poolSize', 'strides', 'padding', 'dataFormat'], make: (o) => new L.AveragePooling1D(o as never) },
-  GlobalAveragePooling1D: { keys: ['dataFormat', 'keepdims'], make: (o) => new L.GlobalAveragePooling1D(o as never) },
-  GlobalMaxPooling1D: { keys: ['dataFormat', 'keepdims'], make: (o) => new L.GlobalMaxPooling1D(o as never) },
-  BatchNormalization: {
-    keys: ['axis', 'momentum', 'epsilon', 'center', 'scale', 'betaInitializer', 'gammaInitializer', 'movingMeanInitializer',
-      'movingVarianceInitializer', 'betaRegularizer', 'gammaRegularizer', 'betaConstraint', 'gammaConstraint', 'synchronized'],
-    make: (o) => new L.BatchNormalization(o as never),
-  },
-  LayerNormalization: {
-    keys: ['axis', 'epsilon', 'center', 'scale', 'rmsScaling', 'betaInitializer', 'gammaInitializer', 'betaRegularizer',
-      'gammaRegularizer', 'betaConstraint', 'gammaConstraint'],
-    make: (o) => new L.LayerNormalization(o as never),
-  },
-  Flatten: { keys: ['dataFormat'], make: (o) => new L.Flatten(o as never) },
-  Reshape: { keys: ['targetShape'], make: (o) => new L.Reshape(o as never) },
-  RepeatVector: { keys: ['n'], make: (o) => new L.RepeatVector(o as never) },
-  Permute: { keys: ['dims'], make: (o) => new L.Permute(o as never) },
-  Concatenate: { keys: ['axis'], make: (o) => new L.Concatenate(o as never) },
-  Add: { keys: [], make: (o) => new L.Add(o as never) },
-  Subtract: { keys: [], make: (o) => new L.Subtract(o as never) },
-  Multiply: { keys: [], make: (o) => new L.Multiply(o as never) },
-  Average: { keys: [], make: (o) => new L.Average(o as never) },
-  Maximum: { keys: [], make: (o) => new L.Maximum(o as never) },
-  Minimum: { keys: [], make: (o) => new L.Minimum(o as never) },
-  Bidirectional: { keys: ['layer', 'mergeMode', 'backwardLayer'], make: (o) => new L.Bidirectional(o as never) },
-  TimeDistributed: { keys: ['layer'], make: (o) => new L.TimeDistributed(o as never) },
-} satisfies Record<string, { keys: string[]; make: (o: Json) => Layer }>));
+  SimpleRNNCell: spec(L.SimpleRNNCell),
+  LSTMCell: spec(L.LSTMCell),
+  GRUCell: spec(L.GRUCell),
+  StackedRNNCells: spec(L.StackedRNNCells),
+  RNN: spec(L.RNN),
+  SimpleRNN: spec(L.SimpleRNN),
+  LSTM: spec(L.LSTM),
+  GRU: spec(L.GRU),
+  Embedding: spec(L.Embedding),
+  Dense: spec(L.Dense),
+  Activation: spec(L.Activation),
+  Masking: spec(L.Masking),
+  Dropout: spec(L.Dropout),
+  SpatialDropout1D: spec(L.SpatialDropout1D),
+  GaussianNoise: spec(L.GaussianNoise),
+  GaussianDropout: spec(L.GaussianDropout),
+  Conv1D: spec(L.Conv1D),
+  MaxPooling1D: spec(L.MaxPooling1D),
+  AveragePooling1D: spec(L.AveragePooling1D),
+  GlobalAveragePooling1D: spec(L.GlobalAveragePooling1D),
+  GlobalMaxPooling1D: spec(L.GlobalMaxPooling1D),
+  BatchNormalization: spec(L.BatchNormalization),
+  LayerNormalization: spec(L.LayerNormalization),
+  Flatten: spec(L.Flatten),
+  Reshape: spec(L.Reshape),
+  RepeatVector: spec(L.RepeatVector),
+  Permute: spec(L.Permute),
+  Concatenate: spec(L.Concatenate),
+  Add: spec(L.Add),
+  Subtract: spec(L.Subtract),
+  Multiply: spec(L.Multiply),
+  Average: spec(L.Average),
+  Maximum: spec(L.Maximum),
+  Minimum: spec(L.Minimum),
+  Bidirectional: spec(L.Bidirectional),
+  TimeDistributed: spec(L.TimeDistributed),
+} satisfies Record<string, Spec>));
 
 /** Keras 2 class-name spellings of the same layers. */
 const CLASS_ALIASES = new Map<string, string>([

@@ -10,14 +10,21 @@
 // the RNN over it give the same numbers as the matching layer.
 import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type Shape } from './layer';
-import { GRU, type GRUOptions, LSTM, type LSTMOptions, type RNNCallArgs, SimpleRNN, type SimpleRNNOptions, rnnOutputMasks } from './recurrent';
+import { GRU, type GRUOptions, LSTM, type LSTMOptions, type RNNCallArgs, SEQUENCE_KEYS, SimpleRNN, type SimpleRNNOptions, rnnOutputMasks } from './recurrent';
 import { Wrapper } from './wrappers';
-import { fmt } from './layer_utils';
+import { checkKeys, fmt } from './layer_utils';
 import { ValueError } from '../errors';
 
 type Fused = SimpleRNN | LSTM | GRU;
-/** Options of the layers that are per sequence, not per cell. */
-const SEQUENCE_KEYS = ['returnSequences', 'returnState', 'goBackwards', 'stateful', 'unroll', 'zeroOutputForMask'];
+
+/**
+ * A cell's options: its fused layer's, less the per-sequence ones and useCudnn (Keras's cells have
+ * neither). This is what a cell config in a file may hold (io/config.ts SPECS). From code the
+ * constructor refuses the sequence and input-shape options with its own messages and leaves every
+ * other key to the fused layer it builds, whose check (and message) lists the layer's options: so a
+ * cell made in code also accepts useCudnn (validated, no effect on a cell), which a file may not give.
+ */
+const cellKeys = (layerKeys: readonly string[]): readonly string[] => layerKeys.filter((k) => !SEQUENCE_KEYS.includes(k) && k !== 'useCudnn');
 
 export type SimpleRNNCellOptions = Omit<SimpleRNNOptions, 'returnSequences' | 'returnState' | 'goBackwards' | 'stateful' | 'unroll' | 'zeroOutputForMask'>;
 export type LSTMCellOptions = Omit<LSTMOptions, 'returnSequences' | 'returnState' | 'goBackwards' | 'stateful' | 'unroll' | 'zeroOutputForMask' | 'useCudnn'>;
@@ -115,6 +122,8 @@ abstract class RecurrentCell extends Wrapper {
 
 /** One step of a SimpleRNN (Keras SimpleRNNCell). */
 export class SimpleRNNCell extends RecurrentCell {
+  static override readonly optionKeys: readonly string[] = cellKeys(SimpleRNN.optionKeys);
+
   constructor(options: SimpleRNNCellOptions) {
     super(options, 'SimpleRNNCell', (o) => new SimpleRNN(o as unknown as SimpleRNNOptions));
   }
@@ -122,6 +131,8 @@ export class SimpleRNNCell extends RecurrentCell {
 
 /** One step of an LSTM (Keras LSTMCell); states [h, c]. */
 export class LSTMCell extends RecurrentCell {
+  static override readonly optionKeys: readonly string[] = cellKeys(LSTM.optionKeys);
+
   constructor(options: LSTMCellOptions) {
     super(options, 'LSTMCell', (o) => new LSTM(o as unknown as LSTMOptions));
   }
@@ -129,6 +140,8 @@ export class LSTMCell extends RecurrentCell {
 
 /** One step of a GRU (Keras GRUCell). */
 export class GRUCell extends RecurrentCell {
+  static override readonly optionKeys: readonly string[] = cellKeys(GRU.optionKeys);
+
   constructor(options: GRUCellOptions) {
     super(options, 'GRUCell', (o) => new GRU(o as unknown as GRUOptions));
   }
@@ -149,13 +162,16 @@ export interface StackedRNNCellsOptions extends LayerArgs {
  * states are every cell's states in order, the output is the last cell's.
  */
 export class StackedRNNCells extends Wrapper {
+  static override readonly optionKeys: readonly string[] = ['cells'];
   readonly cells: Cell[];
 
   constructor(options: StackedRNNCellsOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError(`StackedRNNCells: expected { cells }.`);
     super(options, 'StackedRNNCells');
     for (const k of Object.keys(options)) {
-      if (![...LAYER_ARG_KEYS, 'cells'].includes(k)) throw new Error(`${this.context}: unknown option '${k}'. Supported options: name, cells.`);
+      if (![...LAYER_ARG_KEYS, ...StackedRNNCells.optionKeys].includes(k)) {
+        throw new Error(`${this.context}: unknown option '${k}'. Supported options: name, ${StackedRNNCells.optionKeys.join(', ')}.`);
+      }
     }
     if (!Array.isArray(options.cells) || options.cells.length === 0 || !options.cells.every(isCell)) {
       throw new Error(`${this.context}: option cells must be a non-empty array of SimpleRNNCell, LSTMCell or GRUCell.`);
@@ -235,6 +251,7 @@ export interface RNNOptions extends LayerArgs {
  * StackedRNNCells. Same options and results as SimpleRNN/LSTM/GRU.
  */
 export class RNN extends Wrapper {
+  static override readonly optionKeys: readonly string[] = ['cell', ...SEQUENCE_KEYS];
   readonly cell: Cell | StackedRNNCells;
   readonly returnSequences: boolean;
   readonly returnState: boolean;
@@ -248,11 +265,7 @@ export class RNN extends Wrapper {
     if (options === null || typeof options !== 'object') throw new TypeError(`RNN: expected { cell }.`);
     super(options, 'RNN');
     const ctx = this.context;
-    for (const k of Object.keys(options)) {
-      if (![...LAYER_ARG_KEYS, 'cell', ...SEQUENCE_KEYS].includes(k)) {
-        throw new Error(`${ctx}: unknown option '${k}'. Supported options: ${[...LAYER_ARG_KEYS, 'cell', ...SEQUENCE_KEYS].join(', ')}.`);
-      }
-    }
+    checkKeys(options, [...LAYER_ARG_KEYS, ...RNN.optionKeys], ctx, Error);
     const cell = Array.isArray(options.cell) ? new StackedRNNCells({ cells: options.cell }) : options.cell;
     if (!isCell(cell) && !(cell instanceof StackedRNNCells)) {
       throw new Error(`${ctx}: option cell must be a SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells or an array of cells.`);

@@ -76,6 +76,10 @@ export interface Conv1DOptions extends LayerArgs {
  * (filters); output (batch, newSteps, filters).
  */
 export class Conv1D extends Layer {
+  static override readonly optionKeys: readonly string[] = [
+    'filters', 'kernelSize', 'strides', 'padding', 'dataFormat', 'dilationRate', 'groups', 'activation', 'useBias', 'kernelInitializer',
+    'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint',
+  ];
   readonly filters: number;
   readonly kernelSize: number;
   readonly strides: number;
@@ -102,11 +106,7 @@ export class Conv1D extends Layer {
     if (options === null || typeof options !== 'object') throw new TypeError(`Conv1D: expected an options object with filters and kernelSize.`);
     super(options, 'Conv1D');
     const ctx = this.context;
-    checkKeys(options, [
-      ...LAYER_ARG_KEYS, 'filters', 'kernelSize', 'strides', 'padding', 'dataFormat', 'dilationRate', 'groups', 'activation',
-      'useBias', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'activityRegularizer',
-      'kernelConstraint', 'biasConstraint',
-    ], ctx);
+    checkKeys(options, [...LAYER_ARG_KEYS, ...Conv1D.optionKeys], ctx);
     this.filters = positiveInt(options.filters, ctx, 'filters');
     if (options.kernelSize === undefined) throw new Error(`${ctx}: option kernelSize is required.`);
     this.kernelSize = intTuple1(options.kernelSize, ctx, 'kernelSize');
@@ -255,6 +255,7 @@ export interface Pooling1DOptions extends LayerArgs {
 }
 
 abstract class Pooling1D extends Layer {
+  static override readonly optionKeys: readonly string[] = ['poolSize', 'strides', 'padding', 'dataFormat'];
   readonly poolSize: number;
   readonly strides: number;
   readonly padding: 'valid' | 'same';
@@ -264,7 +265,7 @@ abstract class Pooling1D extends Layer {
     if (options === null || typeof options !== 'object') throw new TypeError(`${className}: expected an options object.`);
     super(options, className);
     const ctx = this.context;
-    checkKeys(options, [...LAYER_ARG_KEYS, 'poolSize', 'strides', 'padding', 'dataFormat'], ctx);
+    checkKeys(options, [...LAYER_ARG_KEYS, ...Pooling1D.optionKeys], ctx);
     this.poolSize = options.poolSize === undefined ? 2 : intTuple1(options.poolSize, ctx, 'poolSize');
     this.strides = options.strides === undefined || options.strides === null ? this.poolSize : intTuple1(options.strides, ctx, 'strides');
     this.padding = paddingOption(options.padding, 'valid', ['valid', 'same'], ctx);
@@ -365,6 +366,7 @@ export interface GlobalPooling1DOptions extends LayerArgs {
 }
 
 abstract class GlobalPooling1D extends Layer {
+  static override readonly optionKeys: readonly string[] = ['dataFormat', 'keepdims'];
   readonly dataFormat = 'channels_last' as const;
   readonly keepdims: boolean;
 
@@ -372,7 +374,7 @@ abstract class GlobalPooling1D extends Layer {
     if (options === null || typeof options !== 'object') throw new TypeError(`${className}: expected an options object.`);
     super(options, className);
     const ctx = this.context;
-    checkKeys(options, [...LAYER_ARG_KEYS, 'dataFormat', 'keepdims'], ctx);
+    checkKeys(options, [...LAYER_ARG_KEYS, ...GlobalPooling1D.optionKeys], ctx);
     channelsLastOnly(options.dataFormat, ctx);
     this.keepdims = optBool(options.keepdims, false, ctx, 'keepdims');
   }

@@ -43,6 +43,9 @@ export interface EmbeddingOptions extends LayerArgs {
 
 /** Turns positive integer ids into dense vectors (Keras Embedding). */
 export class Embedding extends Layer {
+  static override readonly optionKeys: readonly string[] = [
+    'inputDim', 'outputDim', 'embeddingsInitializer', 'embeddingsRegularizer', 'activityRegularizer', 'embeddingsConstraint', 'maskZero', 'inputLength',
+  ];
   readonly inputDim: number;
   readonly outputDim: number;
   readonly maskZero: boolean;
@@ -57,7 +60,7 @@ export class Embedding extends Layer {
     if (options === null || typeof options !== 'object') throw new TypeError(`Embedding: expected an options object with inputDim and outputDim.`);
     super(options, 'Embedding');
     const ctx = this.context;
-    checkKeys(options, [...LAYER_ARG_KEYS, 'inputDim', 'outputDim', 'embeddingsInitializer', 'embeddingsRegularizer', 'activityRegularizer', 'embeddingsConstraint', 'maskZero', 'inputLength'], ctx);
+    checkKeys(options, [...LAYER_ARG_KEYS, ...Embedding.optionKeys], ctx);
     this.inputDim = positiveInt(options.inputDim, ctx, 'inputDim');
     this.outputDim = positiveInt(options.outputDim, ctx, 'outputDim');
     checkBudget(this.inputDim * this.outputDim, ctx, `options inputDim = ${this.inputDim} and outputDim = ${this.outputDim} give embeddings [${this.inputDim}, ${this.outputDim}] that`);
@@ -160,6 +163,10 @@ export interface DenseOptions extends LayerArgs {
 
 /** Densely connected layer on the last axis (Keras Dense). */
 export class Dense extends Layer {
+  static override readonly optionKeys: readonly string[] = [
+    'units', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'activityRegularizer',
+    'kernelConstraint', 'biasConstraint',
+  ];
   readonly units: number;
   readonly activation: DenseActivation;
   private readonly actId: number;
@@ -182,7 +189,7 @@ export class Dense extends Layer {
     const ctx = this.context;
     // keras/src/layers/core/dense.py sets supports_masking = True: a mask passes through.
     this.supportsMasking = true;
-    checkKeys(options, [...LAYER_ARG_KEYS, 'units', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint'], ctx);
+    checkKeys(options, [...LAYER_ARG_KEYS, ...Dense.optionKeys], ctx);
     this.units = positiveInt(options.units, ctx, 'units');
     const act = resolveDenseActivation(options.activation === undefined ? null : options.activation, `${ctx} option activation`);
     this.activation = act.name;
@@ -291,13 +298,14 @@ export interface ActivationOptions extends LayerArgs {
 
 /** Applies an activation function (Keras Activation). */
 export class Activation extends ElementwiseLayer {
+  static override readonly optionKeys: readonly string[] = ['activation'];
   readonly activation: DenseActivation;
   private readonly actId: number;
 
   constructor(options: ActivationOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError(`Activation: expected { activation }.`);
     super(options, 'Activation');
-    checkKeys(options, [...LAYER_ARG_KEYS, 'activation'], this.context);
+    checkKeys(options, [...LAYER_ARG_KEYS, ...Activation.optionKeys], this.context);
     if (!('activation' in options)) throw new Error(`${this.context}: option activation is required.`);
     const a = resolveDenseActivation(options.activation, `${this.context} option activation`);
     this.activation = a.name;
@@ -336,11 +344,12 @@ export interface MaskingOptions extends LayerArgs {
  * (keras/src/layers/core/masking.py: outputs = inputs * any(inputs != mask_value, -1)).
  */
 export class Masking extends ElementwiseLayer {
+  static override readonly optionKeys: readonly string[] = ['maskValue'];
   readonly maskValue: number;
 
   constructor(options: MaskingOptions = {}) {
     super(options, 'Masking');
-    checkKeys(options, [...LAYER_ARG_KEYS, 'maskValue'], this.context);
+    checkKeys(options, [...LAYER_ARG_KEYS, ...Masking.optionKeys], this.context);
     const v = options.maskValue ?? 0;
     if (typeof v !== 'number' || Number.isNaN(v)) throw new ValueError(`${this.context}: option maskValue must be a number, received ${fmt(v)}.`);
     this.maskValue = v;
@@ -407,6 +416,7 @@ function rateOption(v: unknown, ctx: string, key: string, maxExclusive = true): 
  * (training false or absent); with training: true they draw their noise.
  */
 abstract class NoiseLayer extends ElementwiseLayer {
+  static override readonly optionKeys: readonly string[] = ['seed'];
   readonly seed: number | null;
   protected readonly state: NoiseState;
 
@@ -451,13 +461,15 @@ export interface DropoutOptions extends LayerArgs {
 
 /** Dropout: identity at inference; in training zeroes inputs with probability rate and scales by 1/(1-rate). */
 export class Dropout extends NoiseLayer {
+  /** SpatialDropout1D inherits these. */
+  static override readonly optionKeys: readonly string[] = ['rate', 'noiseShape', ...NoiseLayer.optionKeys];
   readonly rate: number;
   readonly noiseShape: (number | null)[] | null;
 
   constructor(options: DropoutOptions, className = 'Dropout') {
     if (options === null || typeof options !== 'object') throw new TypeError(`${className}: expected { rate }.`);
     super(options, className);
-    checkKeys(options, [...LAYER_ARG_KEYS, 'rate', 'noiseShape', 'seed'], this.context);
+    checkKeys(options, [...LAYER_ARG_KEYS, ...Dropout.optionKeys], this.context);
     this.rate = rateOption(options.rate, this.context, 'rate');
     if (options.noiseShape !== undefined && options.noiseShape !== null) {
       if (!Array.isArray(options.noiseShape) || options.noiseShape.some((d) => d !== null && (!Number.isInteger(d) || d < 1))) {
@@ -531,12 +543,13 @@ export interface GaussianNoiseOptions extends LayerArgs {
 
 /** Adds zero-centred Gaussian noise in training; identity at inference. */
 export class GaussianNoise extends NoiseLayer {
+  static override readonly optionKeys: readonly string[] = ['stddev', ...NoiseLayer.optionKeys];
   readonly stddev: number;
 
   constructor(options: GaussianNoiseOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError(`GaussianNoise: expected { stddev }.`);
     super(options, 'GaussianNoise');
-    checkKeys(options, [...LAYER_ARG_KEYS, 'stddev', 'seed'], this.context);
+    checkKeys(options, [...LAYER_ARG_KEYS, ...GaussianNoise.optionKeys], this.context);
     if (typeof options.stddev !== 'number' || !Number.isFinite(options.stddev) || options.stddev < 0) {
       throw new ValueError(`${this.context}: option stddev must be a non-negative number, received ${fmt(options.stddev)}.`);
     }
@@ -561,12 +574,13 @@ export interface GaussianDropoutOptions extends LayerArgs {
 
 /** Multiplies by Gaussian noise of mean 1 and stddev sqrt(rate/(1-rate)) in training; identity at inference. */
 export class GaussianDropout extends NoiseLayer {
+  static override readonly optionKeys: readonly string[] = ['rate', ...NoiseLayer.optionKeys];
   readonly rate: number;
 
   constructor(options: GaussianDropoutOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError(`GaussianDropout: expected { rate }.`);
     super(options, 'GaussianDropout');
-    checkKeys(options, [...LAYER_ARG_KEYS, 'rate', 'seed'], this.context);
+    checkKeys(options, [...LAYER_ARG_KEYS, ...GaussianDropout.optionKeys], this.context);
     this.rate = rateOption(options.rate, this.context, 'rate');
   }
 

@@ -18,6 +18,8 @@ export interface InputOptions {
 }
 
 export class InputLayer extends Layer {
+  /** Input's whole option list: it takes none of LAYER_ARG_KEYS but name (not in io/config.ts's SPECS: the loader reads InputLayer configs itself). */
+  static override readonly optionKeys: readonly string[] = ['shape', 'batchShape', 'batchSize', 'dtype', 'name'];
   readonly batchShape: Shape;
   readonly dtype: DType;
   readonly output: SymbolicTensor;
@@ -27,8 +29,8 @@ export class InputLayer extends Layer {
       throw new TypeError(`Input: expected an options object with shape or batchShape, received ${fmt(options)}.`);
     }
     for (const k of Object.keys(options)) {
-      if (!['shape', 'batchShape', 'batchSize', 'dtype', 'name'].includes(k)) {
-        throw new Error(`Input: unknown option '${k}'; supported: shape, batchShape, batchSize, dtype, name.`);
+      if (!InputLayer.optionKeys.includes(k)) {
+        throw new Error(`Input: unknown option '${k}'; supported: ${InputLayer.optionKeys.join(', ')}.`);
       }
     }
     super({ name: options.name }, 'InputLayer');

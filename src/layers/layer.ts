@@ -92,6 +92,12 @@ export interface CallOptions {
 }
 
 export abstract class Layer {
+  /**
+   * The options this class accepts beyond LAYER_ARG_KEYS (camelCase), declared once per
+   * class: its constructor refuses any other key and io/config.ts's SPECS reads the same
+   * list to convert Keras configs. A subclass's list is its parent's plus its own.
+   */
+  static readonly optionKeys: readonly string[] = [];
   /** Keras class name, e.g. 'LSTM'. */
   readonly className: string;
   /** Whether the layer consumes (and may propagate) a mask, as Keras's supports_masking. */

@@ -23,9 +23,13 @@ export function resolveFeatureActivation(v: unknown, ctx: string): { name: Featu
   }
 }
 
-export function checkKeys(options: object, allowed: readonly string[], ctx: string): void {
+/**
+ * Refuses an option key outside `allowed` (a layer passes [...LAYER_ARG_KEYS, ...Cls.optionKeys]).
+ * The recurrent layers, cells and wrappers throw a plain Error here (ErrorType), the others a ValueError.
+ */
+export function checkKeys(options: object, allowed: readonly string[], ctx: string, ErrorType: new (message: string) => Error = ValueError): void {
   for (const k of Object.keys(options)) {
-    if (!allowed.includes(k)) throw new ValueError(`${ctx}: unknown option '${k}'. Supported options: ${allowed.join(', ')}.`);
+    if (!allowed.includes(k)) throw new ErrorType(`${ctx}: unknown option '${k}'. Supported options: ${allowed.join(', ')}.`);
   }
 }
 

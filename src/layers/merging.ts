@@ -71,10 +71,11 @@ function parseMasks(options: CallOptions, xs: Tensor[], ctx: string): (Uint8Arra
 }
 
 abstract class MergeBase extends Layer {
-  constructor(args: LayerArgs, className: string, extraKeys: readonly string[] = []) {
+  /** optionKeys: the subclass's static optionKeys (none for the element-wise merges). */
+  constructor(args: LayerArgs, className: string, optionKeys: readonly string[] = MergeBase.optionKeys) {
     if (args === null || typeof args !== 'object') throw new TypeError(`${className}: expected an options object.`);
     super(args, className);
-    checkKeys(args, [...LAYER_ARG_KEYS, ...extraKeys], this.context);
+    checkKeys(args, [...LAYER_ARG_KEYS, ...optionKeys], this.context);
     this.supportsMasking = true;
   }
 
@@ -312,10 +313,11 @@ export interface ConcatenateOptions extends LayerArgs {
 
 /** Concatenates a list of inputs along `axis`; all other dimensions must match (Keras Concatenate). */
 export class Concatenate extends MergeBase {
+  static override readonly optionKeys: readonly string[] = ['axis'];
   readonly axis: number;
 
   constructor(options: ConcatenateOptions = {}) {
-    super(options, 'Concatenate', ['axis']);
+    super(options, 'Concatenate', Concatenate.optionKeys);
     const a = options.axis ?? -1;
     if (!Number.isInteger(a)) throw new Error(`${this.context}: option axis must be an integer, received ${fmt(a)}.`);
     this.axis = a;

@@ -54,6 +54,10 @@ export interface BatchNormalizationOptions extends LayerArgs {
  * non-trainable. Training-mode batch statistics are not supported yet.
  */
 export class BatchNormalization extends Layer {
+  static override readonly optionKeys: readonly string[] = [
+    'axis', 'momentum', 'epsilon', 'center', 'scale', 'betaInitializer', 'gammaInitializer', 'movingMeanInitializer',
+    'movingVarianceInitializer', 'betaRegularizer', 'gammaRegularizer', 'betaConstraint', 'gammaConstraint', 'synchronized',
+  ];
   readonly axis: number;
   readonly momentum: number;
   readonly epsilon: number;
@@ -81,11 +85,7 @@ export class BatchNormalization extends Layer {
     super(options, 'BatchNormalization');
     const ctx = this.context;
     this.supportsMasking = true;
-    checkKeys(options, [
-      ...LAYER_ARG_KEYS, 'axis', 'momentum', 'epsilon', 'center', 'scale', 'betaInitializer', 'gammaInitializer',
-      'movingMeanInitializer', 'movingVarianceInitializer', 'betaRegularizer', 'gammaRegularizer', 'betaConstraint',
-      'gammaConstraint', 'synchronized',
-    ], ctx);
+    checkKeys(options, [...LAYER_ARG_KEYS, ...BatchNormalization.optionKeys], ctx);
     this.axis = options.axis === undefined ? -1 : axisInt(options.axis, ctx);
     this.momentum = optNumber(options.momentum, 0.99, ctx, 'momentum', (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
     this.epsilon = optNumber(options.epsilon, 1e-3, ctx, 'epsilon', (v) => v >= 0, 'a non-negative number');
@@ -243,6 +243,10 @@ export interface LayerNormalizationOptions extends LayerArgs {
  * [beta] (center and not rmsScaling), each of the normalized axes' shape.
  */
 export class LayerNormalization extends Layer {
+  static override readonly optionKeys: readonly string[] = [
+    'axis', 'epsilon', 'center', 'scale', 'rmsScaling', 'betaInitializer', 'gammaInitializer', 'betaRegularizer', 'gammaRegularizer',
+    'betaConstraint', 'gammaConstraint',
+  ];
   readonly axis: number | number[];
   readonly epsilon: number;
   readonly center: boolean;
@@ -266,10 +270,7 @@ export class LayerNormalization extends Layer {
     super(options, 'LayerNormalization');
     const ctx = this.context;
     this.supportsMasking = true;
-    checkKeys(options, [
-      ...LAYER_ARG_KEYS, 'axis', 'epsilon', 'center', 'scale', 'rmsScaling', 'betaInitializer', 'gammaInitializer',
-      'betaRegularizer', 'gammaRegularizer', 'betaConstraint', 'gammaConstraint',
-    ], ctx);
+    checkKeys(options, [...LAYER_ARG_KEYS, ...LayerNormalization.optionKeys], ctx);
     const axis = options.axis ?? -1;
     if (Array.isArray(axis)) {
       if (axis.length === 0) throw new Error(`${ctx}: option axis must be an integer or a non-empty list of integers, received [].`);

@@ -12,7 +12,7 @@ import type { SymbolicTensor } from '../engine/symbolic';
 import { Random } from '../random';
 import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type Shape } from './layer';
-import { ser, fmt } from './layer_utils';
+import { checkKeys, ser, fmt } from './layer_utils';
 import { ValueError } from '../errors';
 import { type CellAlloc, type CellMath, type CellSpec, type DropoutMasks, GRUMath, LSTMMath, SimpleRNNMath } from './cell_math';
 
@@ -109,14 +109,10 @@ export interface RNNTrace {
   gateNames: string[];
 }
 
-const BASE_KEYS = [
-  ...LAYER_ARG_KEYS,
-  'units', 'activation', 'useBias', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer',
-  'kernelRegularizer', 'recurrentRegularizer', 'biasRegularizer', 'activityRegularizer',
-  'kernelConstraint', 'recurrentConstraint', 'biasConstraint', 'dropout', 'recurrentDropout', 'seed',
-  'returnSequences', 'returnState', 'goBackwards', 'stateful', 'unroll', 'zeroOutputForMask',
-];
-const GATED_KEYS = [...BASE_KEYS, 'recurrentActivation', 'useCudnn', 'implementation'];
+/** Options that are per sequence, not per cell: the generic RNN's own options; the cells refuse them. */
+export const SEQUENCE_KEYS: readonly string[] = ['returnSequences', 'returnState', 'goBackwards', 'stateful', 'unroll', 'zeroOutputForMask'];
+/** Options LSTM and GRU add to the base recurrent options (before their own last one). */
+const GATED_KEYS = ['recurrentActivation', 'useCudnn', 'implementation'];
 
 /** Per-shape buffers of one apply(), reused while (batch, timesteps) repeat. */
 interface Workspace {
@@ -138,6 +134,13 @@ interface Workspace {
  * CellMath (`math`), which the subclass creates.
  */
 export abstract class RecurrentLayer extends Layer {
+  /** SimpleRNN's options; LSTM and GRU add GATED_KEYS and their own. */
+  static override readonly optionKeys: readonly string[] = [
+    'units', 'activation', 'useBias', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer',
+    'kernelRegularizer', 'recurrentRegularizer', 'biasRegularizer', 'activityRegularizer',
+    'kernelConstraint', 'recurrentConstraint', 'biasConstraint', 'dropout', 'recurrentDropout', 'seed',
+    ...SEQUENCE_KEYS,
+  ];
   readonly units: number;
   readonly activation: ActivationIdentifier;
   readonly recurrentActivation: ActivationIdentifier;
@@ -186,19 +189,15 @@ export abstract class RecurrentLayer extends Layer {
   /** Generator of the eager apply(x, { training: true }) dropout masks (seeded by `seed`). */
   private eagerRandom: Random | null = null;
 
-  /** gates: the cell's gate count (for the size check before the cell exists). */
-  constructor(options: RNNLayerOptions, className: string, allowed: readonly string[], gates: number) {
+  /** optionKeys: the subclass's static optionKeys; gates: the cell's gate count (for the size check before the cell exists). */
+  constructor(options: RNNLayerOptions, className: string, optionKeys: readonly string[], gates: number) {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`${className}: expected an options object with at least { units }, received ${fmt(options)}.`);
     }
     super(options, className);
     this.supportsMasking = true;
     const ctx = this.context;
-    for (const key of Object.keys(options)) {
-      if (!allowed.includes(key)) {
-        throw new Error(`${ctx}: unknown option '${key}'. Supported options: ${allowed.join(', ')}.`);
-      }
-    }
+    checkKeys(options, [...LAYER_ARG_KEYS, ...optionKeys], ctx, Error);
     const o = options as RNNLayerOptions & Partial<LSTMOptions & GRUOptions>;
     if (!Number.isInteger(o.units) || o.units <= 0) {
       throw new ValueError(`${ctx}: option units must be a positive integer, received ${fmt(o.units)}.`);
@@ -693,18 +692,19 @@ function rate(v: unknown, ctx: string, key: string): number {
 /** Fully-connected RNN where the output is fed back as the next input (Keras SimpleRNN). */
 export class SimpleRNN extends RecurrentLayer {
   constructor(options: SimpleRNNOptions) {
-    super(options, 'SimpleRNN', BASE_KEYS, SimpleRNNMath.GATES);
+    super(options, 'SimpleRNN', SimpleRNN.optionKeys, SimpleRNNMath.GATES);
     this.math = new SimpleRNNMath(this.cellSpec());
   }
 }
 
 /** Long Short-Term Memory layer (Hochreiter 1997), Keras LSTM. */
 export class LSTM extends RecurrentLayer {
+  static override readonly optionKeys: readonly string[] = [...RecurrentLayer.optionKeys, ...GATED_KEYS, 'unitForgetBias'];
   /** Adds 1 to the forget-gate bias at initialisation (keras/src/layers/rnn/lstm.py). */
   readonly unitForgetBias: boolean;
 
   constructor(options: LSTMOptions) {
-    super(options, 'LSTM', [...GATED_KEYS, 'unitForgetBias'], LSTMMath.GATES);
+    super(options, 'LSTM', LSTM.optionKeys, LSTMMath.GATES);
     this.unitForgetBias = bool(options.unitForgetBias, true, this.context, 'unitForgetBias');
     this.math = new LSTMMath(this.cellSpec(), this.unitForgetBias);
   }
@@ -716,11 +716,12 @@ export class LSTM extends RecurrentLayer {
 
 /** Gated Recurrent Unit (Cho et al. 2014), Keras GRU. */
 export class GRU extends RecurrentLayer {
+  static override readonly optionKeys: readonly string[] = [...RecurrentLayer.optionKeys, ...GATED_KEYS, 'resetAfter'];
   /** Apply the reset gate after the recurrent matmul, with a (2, 3U) bias (keras/src/layers/rnn/gru.py). */
   readonly resetAfter: boolean;
 
   constructor(options: GRUOptions) {
-    super(options, 'GRU', [...GATED_KEYS, 'resetAfter'], GRUMath.GATES);
+    super(options, 'GRU', GRU.optionKeys, GRUMath.GATES);
     this.resetAfter = bool(options.resetAfter, true, this.context, 'resetAfter');
     this.math = new GRUMath(this.cellSpec(), this.resetAfter);
   }

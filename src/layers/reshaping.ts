@@ -56,12 +56,13 @@ export interface FlattenOptions extends LayerArgs {
 
 /** Flattens every axis but the batch axis: (batch, ...) -> (batch, product); (batch,) -> (batch, 1). */
 export class Flatten extends Layer {
+  static override readonly optionKeys: readonly string[] = ['dataFormat'];
   readonly dataFormat: 'channels_last' | 'channels_first';
 
   constructor(options: FlattenOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError(`Flatten: expected an options object.`);
     super(options, 'Flatten');
-    checkKeys(options, [...LAYER_ARG_KEYS, 'dataFormat'], this.context);
+    checkKeys(options, [...LAYER_ARG_KEYS, ...Flatten.optionKeys], this.context);
     const df = options.dataFormat ?? 'channels_last';
     if (df !== 'channels_last' && df !== 'channels_first') {
       throw new Error(`${this.context}: option dataFormat must be 'channels_last' or 'channels_first', received ${fmt(df)}.`);
@@ -118,13 +119,14 @@ export interface ReshapeOptions extends LayerArgs {
 
 /** Reshapes (batch, ...) to (batch, ...targetShape) (Keras Reshape). */
 export class Reshape extends Layer {
+  static override readonly optionKeys: readonly string[] = ['targetShape'];
   readonly targetShape: number[];
 
   constructor(options: ReshapeOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError(`Reshape: expected { targetShape }.`);
     super(options, 'Reshape');
     const ctx = this.context;
-    checkKeys(options, [...LAYER_ARG_KEYS, 'targetShape'], ctx);
+    checkKeys(options, [...LAYER_ARG_KEYS, ...Reshape.optionKeys], ctx);
     const t = options.targetShape;
     if (!Array.isArray(t) || t.some((d) => !Number.isInteger(d) || (d < 1 && d !== -1))) {
       throw new Error(`${ctx}: option targetShape must be a list of positive integers (one may be -1), received ${fmt(t)}.`);
@@ -192,12 +194,13 @@ export interface RepeatVectorOptions extends LayerArgs {
 
 /** (batch, features) -> (batch, n, features) (Keras RepeatVector; e.g. encoder-decoder RNNs). */
 export class RepeatVector extends Layer {
+  static override readonly optionKeys: readonly string[] = ['n'];
   readonly n: number;
 
   constructor(options: RepeatVectorOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError(`RepeatVector: expected { n }.`);
     super(options, 'RepeatVector');
-    checkKeys(options, [...LAYER_ARG_KEYS, 'n'], this.context);
+    checkKeys(options, [...LAYER_ARG_KEYS, ...RepeatVector.optionKeys], this.context);
     this.n = positiveInt(options.n, this.context, 'n');
   }
 
@@ -254,13 +257,14 @@ export interface PermuteOptions extends LayerArgs {
 
 /** Permutes the non-batch axes (Keras Permute). */
 export class Permute extends Layer {
+  static override readonly optionKeys: readonly string[] = ['dims'];
   readonly dims: number[];
 
   constructor(options: PermuteOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError(`Permute: expected { dims }.`);
     super(options, 'Permute');
     const ctx = this.context;
-    checkKeys(options, [...LAYER_ARG_KEYS, 'dims'], ctx);
+    checkKeys(options, [...LAYER_ARG_KEYS, ...Permute.optionKeys], ctx);
     const d = options.dims;
     const ok = Array.isArray(d) && d.length > 0 && [...d].sort((a, b) => a - b).every((v, i) => v === i + 1);
     if (!ok) {

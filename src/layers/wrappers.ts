@@ -4,7 +4,7 @@
 import { Tensor, type TensorLike, formatShape, singleInput as single, toTensor } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
 import { GRU, LSTM, type RNNCallArgs, SimpleRNN } from './recurrent';
-import { fmt } from './layer_utils';
+import { checkKeys, fmt } from './layer_utils';
 import { ValueError } from '../errors';
 
 type RecurrentLayer = SimpleRNN | LSTM | GRU;
@@ -89,6 +89,7 @@ export interface BidirectionalOptions extends LayerArgs {
  * merges the results (Keras Bidirectional). Weights: forward then backward.
  */
 export class Bidirectional extends Wrapper {
+  static override readonly optionKeys: readonly string[] = ['layer', 'mergeMode', 'backwardLayer'];
   readonly forwardLayer: RecurrentLayer;
   readonly backwardLayer: RecurrentLayer;
   readonly mergeMode: MergeMode;
@@ -100,11 +101,7 @@ export class Bidirectional extends Wrapper {
     if (options === null || typeof options !== 'object') throw new TypeError(`Bidirectional: expected { layer, mergeMode? }.`);
     super(options, 'Bidirectional');
     const ctx = this.context;
-    for (const k of Object.keys(options)) {
-      if (![...LAYER_ARG_KEYS, 'layer', 'mergeMode', 'backwardLayer'].includes(k)) {
-        throw new Error(`${ctx}: unknown option '${k}'. Supported options: ${[...LAYER_ARG_KEYS, 'layer', 'mergeMode', 'backwardLayer'].join(', ')}.`);
-      }
-    }
+    checkKeys(options, [...LAYER_ARG_KEYS, ...Bidirectional.optionKeys], ctx, Error);
     const { layer } = options;
     if (!isRecurrent(layer)) throw new Error(`${ctx}: option layer must be a SimpleRNN, LSTM or GRU layer, received ${layer === undefined ? 'undefined' : String((layer as { className?: string }).className ?? layer)}.`);
     const mm = options.mergeMode === undefined ? 'concat' : options.mergeMode;
@@ -283,14 +280,13 @@ export interface TimeDistributedOptions extends LayerArgs {
  * (Keras TimeDistributed): the time axis is folded into the batch.
  */
 export class TimeDistributed extends Wrapper {
+  static override readonly optionKeys: readonly string[] = ['layer'];
   readonly layer: Layer;
 
   constructor(options: TimeDistributedOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError(`TimeDistributed: expected { layer }.`);
     super(options, 'TimeDistributed');
-    for (const k of Object.keys(options)) {
-      if (![...LAYER_ARG_KEYS, 'layer'].includes(k)) throw new Error(`${this.context}: unknown option '${k}'. Supported options: ${[...LAYER_ARG_KEYS, 'layer'].join(', ')}.`);
-    }
+    checkKeys(options, [...LAYER_ARG_KEYS, ...TimeDistributed.optionKeys], this.context, Error);
     if (!(options.layer instanceof Layer)) throw new ValueError(`${this.context}: option layer must be a Layer, received ${fmt(options.layer)}.`);
     this.layer = options.layer;
     this.supportsMasking = true;
