@@ -17,6 +17,7 @@ import type { Graph } from '../engine/executor';
 import { activityPenalty, backwardTape, forwardTrain, gradientPlan, untrainableLayers, type TapeEntry } from '../engine/tape';
 import { type Buf, type TrainableVariable, bufSize } from '../engine/train_types';
 import type { Layer, LayerWeight } from '../layers/layer';
+import { layerTraining } from '../layers/train_registry';
 import type { Model } from '../models/model';
 import { Random } from '../random';
 import type { Regularizer } from '../regularizers';
@@ -302,10 +303,9 @@ export class Trainer {
   /** Which activation the loss of output i differentiates through, if fused. */
   private fusedActivation(entry: TapeEntry | undefined, loss: Loss): 'softmax' | 'sigmoid' | null {
     if (!entry) return null;
-    const l = entry.layer as unknown as { outputActivation?: (saved: unknown) => string | null };
-    if (typeof l.outputActivation !== 'function') return null;
-    const act = l.outputActivation(entry.saved);
-    if ((act === 'softmax' || act === 'sigmoid') && loss.canFuse(act)) return act;
+    const code = layerTraining(entry.layer);
+    const act = code?.outputActivation?.(entry.layer as never, entry.saved) ?? null;
+    if (act !== null && code?.useLogitsGradient && loss.canFuse(act)) return act;
     return null;
   }
 
@@ -358,9 +358,7 @@ export class Trainer {
         gradScale: lossWeights[i],
         fusedActivation: g ? fused : null,
       });
-      if (fused && g && entry) {
-        (entry.layer as unknown as { useLogitsGradient(saved: unknown): void }).useLogitsGradient(entry.saved);
-      }
+      if (fused && g && entry) layerTraining(entry.layer)!.useLogitsGradient!(entry.layer as never, entry.saved);
       outputLosses.push(v);
       total += lossWeights[i] * v;
       dOuts.push(g);
