@@ -172,7 +172,8 @@ async function main() {
     if (args.onlyTrain) {
       const tr = await modelTraining({
         workloads: args.workloads, peers: args.peers, scale: args.scale, rounds: args.rounds, includeSlow: args.includeSlow,
-        argv: process.argv.slice(2).filter((x) => x !== '--only-train'), log: (l) => console.log(l),
+        argv: process.argv.slice(2).filter((x, i, a) => x !== '--only-train' && x !== '--out' && a[i - 1] !== '--out'),
+        log: (l) => console.log(l),
       });
       failed = tr.failed;
       sections.push([TRAIN_HEADING, tr.markdown]);
