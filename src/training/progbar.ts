@@ -7,6 +7,8 @@ import { Callback, type Logs } from './callbacks';
 
 export type PrintFn = (line: string) => void;
 
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
 interface Out {
   write(s: string): void;
   isTTY: boolean;
@@ -31,6 +33,7 @@ export function formatValue(v: number): string {
   return `${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
 }
 
+/** keras/src/utils/progbar.py _format_time: whole seconds at 0 or >= 1 s, else ms or us. */
 function formatTime(seconds: number): string {
   if (seconds >= 1 || seconds === 0) return ` ${Math.round(seconds)}s/step`;
   if (seconds >= 1e-3) return ` ${Math.round(seconds * 1e3)}ms/step`;
@@ -72,7 +75,7 @@ export class ProgbarLogger extends Callback {
 
   override onEpochBegin(epoch: number): void {
     this.epoch = epoch;
-    this.start = Date.now();
+    this.start = now();
     this.lastDraw = 0;
     this.prevWidth = 0;
     this.print(`Epoch ${epoch + 1}/${this.epochs}`);
@@ -80,9 +83,9 @@ export class ProgbarLogger extends Callback {
 
   override onBatchEnd(batch: number, logs: Logs = {}): void {
     if (!this.dynamic) return;
-    const now = Date.now();
-    if (now - this.lastDraw < 50 && batch + 1 < this.steps) return;
-    this.lastDraw = now;
+    const t = now();
+    if (t - this.lastDraw < 50 && batch + 1 < this.steps) return;
+    this.lastDraw = t;
     this.draw(batch + 1, logs, false);
   }
 
@@ -102,7 +105,7 @@ export class ProgbarLogger extends Callback {
   }
 
   private line(current: number, logs: Logs, final: boolean): string {
-    const elapsed = (Date.now() - this.start) / 1000;
+    const elapsed = (now() - this.start) / 1000;
     const perStep = current > 0 ? elapsed / current : 0;
     const color = this.dynamic;
     let s = '';

@@ -171,7 +171,7 @@ describe('fit', () => {
       (process.stdout as { write: unknown }).write = orig;
     }
     const text = lines.join('');
-    expect(text).toMatch(/Epoch 1\/2\n2\/2 ━+ \d+s \d+(ms|us)\/step - loss: \d\.\d{4} - mae: \d\.\d{4}\n/);
+    expect(text).toMatch(/Epoch 1\/2\n2\/2 ━+ \d+s \d+(s|ms|us)\/step - loss: \d\.\d{4} - mae: \d\.\d{4}\n/);
     expect(text).toMatch(/Epoch 2\/2\n/);
     m.dispose();
   });
