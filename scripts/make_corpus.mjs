@@ -303,6 +303,17 @@ hostile('keras-weights-honest-96mib.keras', 2, 'k3.1-gru-keras',
   paddedGru('model.weights.h5', 96 * MiB, 0),
   ["member 'model.weights.h5' declares", "but the config's layers hold at most", 'refusing to inflate it']);
 
+// Item 3: one changed byte makes HDF5 ask for gigabytes; each HDF5 step has a memory budget.
+{
+  const slug = 'k2.1.2-spatialdropout-lstm';
+  const bytes = new Uint8Array(readFileSync(join(WILD, slug, 'rnn_model.h5')));
+  // Found by a seeded search of one-byte changes near HDF5 structures: HDF5 then asks for ~1.5 GB
+  // while reading the file's attributes (the issue's example: a 1.3 MB file, 2.2 GB and 6 s).
+  bytes[23075] = 93;
+  hostile('h5-one-byte-asks-1.5gb.h5', 3, slug, 'byte 23075 set to 93: opening the file makes HDF5 grow its memory to ~1.5 GB (was: the load took 2.2 GB and 6 s, then succeeded)', bytes,
+    ['cannot open the HDF5 file', 'needed more than its memory budget: HDF5 asked for 14', 'MB of memory, over the', 'the file is corrupt']);
+}
+
 writeFileSync(join(OUT, 'corpus.json'), `${JSON.stringify({ generator: 'scripts/make_corpus.mjs', source: '../shared/keras-wild', entries }, null, 1)}\n`);
 rmSync(TMP, { recursive: true, force: true });
 console.log(`${entries.length} files, ${entries.reduce((a, e) => a + e.bytes, 0)} bytes in ${OUT}`);

@@ -13,7 +13,7 @@
 import type * as H5 from 'h5wasm';
 import { ModelLoadError } from './errors';
 import type { H5Dataset, H5Group, H5Limits, H5Node } from './h5_tree';
-import { type OpenFile, closeFile, initH5, listFiles, openBytes, readFloats, walk } from './h5_service.mjs';
+import { MemoryBudgetError, type OpenFile, closeFile, initH5, listFiles, openAndWalk, readFloats } from './h5_service.mjs';
 
 export type { H5Dataset, H5Group, H5Node } from './h5_tree';
 
@@ -97,7 +97,7 @@ export function h5ErrorText(e: unknown): string {
 /** Why an HDF5 step failed: HDF5 refused the file, HDF5 crashed (trap) or hung (timeout), or the worker went away before the step started. */
 class H5Failure extends Error {
   constructor(
-    readonly kind: 'error' | 'trap' | 'timeout' | 'gone' | 'refused',
+    readonly kind: 'error' | 'trap' | 'timeout' | 'gone' | 'refused' | 'budget',
     message: string,
   ) {
     super(message);
@@ -126,20 +126,14 @@ class MainBackend implements Backend {
     } catch (e) {
       if (e instanceof H5Failure) throw e;
       noteFault(e);
-      throw new H5Failure(isTrap(e) ? 'trap' : 'error', e instanceof Error ? e.message : String(e));
+      const kind = isTrap(e) ? 'trap' : e instanceof MemoryBudgetError ? 'budget' : 'error';
+      throw new H5Failure(kind, e instanceof Error ? e.message : String(e));
     }
   }
 
   async open(bytes: Uint8Array): Promise<{ handle: number; tree: H5Group }> {
     return this.guard(() => {
-      const f = openBytes(this.h5, bytes);
-      let tree: H5Group;
-      try {
-        tree = walk(this.h5, f.file, LIMITS);
-      } catch (e) {
-        try { closeFile(this.h5, f); } catch (e2) { noteFault(e2); }
-        throw e;
-      }
+      const { f, tree } = openAndWalk(this.h5, bytes, LIMITS);
       const handle = this.next++;
       this.files.set(handle, f);
       return { handle, tree };
@@ -170,7 +164,7 @@ interface WorkerPort {
   hold(on: boolean): void;
 }
 
-type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string; trap: boolean };
+type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string; trap: boolean; budget?: boolean };
 
 /** Starts the worker script (Node worker_threads, or a module Web Worker in browsers and Deno). */
 async function spawnWorker(onMessage: (m: Reply) => void, onDeath: (why: string) => void): Promise<{ port: WorkerPort; url?: string }> {
@@ -208,9 +202,13 @@ async function spawnWorker(onMessage: (m: Reply) => void, onDeath: (why: string)
     return { port: { post: (m, t) => w.postMessage(m, t ?? []), terminate: () => w.terminate(), hold: () => {} }, url };
   }
   const { Worker: NodeWorker } = await import('node:worker_threads');
-  const w = new NodeWorker(nodeWorkerFile());
+  // The worker's JavaScript heap is capped (its tree, attribute values and the file's copy in h5wasm's
+  // file system live there); h5wasm's WebAssembly memory is budgeted per step in h5_service.mjs.
+  const w = new NodeWorker(nodeWorkerFile(), { resourceLimits: WORKER_HEAP_LIMITS });
   w.on('message', (m: Reply) => onMessage(m));
-  w.on('error', (e: Error) => onDeath(e.message));
+  w.on('error', (e: Error & { code?: string }) =>
+    onDeath(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `${OUT_OF_MEMORY} (${e.message})` : e.message),
+  );
   w.on('messageerror', () => onDeath('a message from the worker could not be read'));
   w.on('exit', (code: number) => onDeath(`the worker exited (code ${code})`));
   return {
@@ -221,6 +219,11 @@ async function spawnWorker(onMessage: (m: Reply) => void, onDeath: (why: string)
     },
   };
 }
+
+/** Node resourceLimits of the HDF5 worker (MB): room for a 1 GB file's copy and its tree. */
+const WORKER_HEAP_LIMITS = { maxOldGenerationSizeMb: 1024, maxYoungGenerationSizeMb: 64 };
+/** How onDeath is told that the worker went over its resourceLimits. */
+const OUT_OF_MEMORY = 'the HDF5 worker ran out of its memory limit';
 
 /** h5_worker.mjs beside this module: from import.meta.url (ESM, and the sources under the tests), else __dirname (the CommonJS bundle). */
 function nodeWorkerFile(): URL | string {
@@ -272,7 +275,9 @@ class WorkerBackend implements Backend {
     if (m.ok) c.resolve(m.value);
     else {
       if (m.trap) this.stop(`the HDF5 library crashed (${m.message})`);
-      c.reject(new H5Failure(m.trap ? 'trap' : 'error', m.message));
+      // A step over its memory budget had its allocations refused: the worker is replaced, as after a crash.
+      else if (m.budget) this.stop(`a step went over its memory budget (${m.message})`);
+      c.reject(new H5Failure(m.trap ? 'trap' : m.budget ? 'budget' : 'error', m.budget ? `${m.message} (the HDF5 worker was replaced)` : m.message));
     }
   }
 
@@ -280,7 +285,7 @@ class WorkerBackend implements Backend {
     if (this.dead === null) this.dead = why;
     const c = this.current;
     this.current = null;
-    c?.reject(new H5Failure('trap', `the HDF5 worker stopped: ${why}`));
+    c?.reject(new H5Failure(why.startsWith(OUT_OF_MEMORY) ? 'budget' : 'trap', `the HDF5 worker stopped: ${why}`));
   }
 
   /** Terminates the worker; later requests fail with 'gone'. */
@@ -608,6 +613,7 @@ function failureText(e: unknown, timeout: number): string {
     if (e.kind === 'timeout') return `HDF5 did not finish within ${Math.round(timeout / 1000)} s, so its worker was stopped (a corrupt file can make HDF5 loop forever; for a very large file, raise option hdf5Timeout).`;
     if (e.kind === 'trap') return `the HDF5 library crashed on it (${e.message}); the file is corrupt.`;
     if (e.kind === 'refused') return e.message;
+    if (e.kind === 'budget') return `${e.message}; the file is corrupt.`;
   }
   return h5ErrorText(e);
 }

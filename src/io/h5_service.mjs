@@ -38,7 +38,102 @@ export async function initH5(importer) {
   const h5 = /** @type {H5Module} */ (await importer());
   const mod = await h5.ready;
   mod.activate_throwing_error_handler();
+  guardMemory(mod);
   return h5;
+}
+
+// ---------------------------------------------------------------------------
+// Memory budget: h5wasm's WebAssembly memory only grows, and a corrupt file can make
+// the HDF5 library ask for gigabytes (one changed byte in a 1.3 MB file: 1.9 GB for an
+// attribute). Each step (open and walk, read one dataset) gets a budget; a growth past
+// it is refused where Emscripten grows the memory (its malloc then fails and HDF5
+// reports an error), and the step fails with a MemoryBudgetError.
+// ---------------------------------------------------------------------------
+
+/** Extra memory every step may take beyond what it needs for the data itself. */
+export const BUDGET_BASE = 64 << 20;
+
+/** @type {{ limit: number, refused: number } | null} */
+let budget = null;
+/** @type {{ HEAPU8: Uint8Array } | null} */
+let guarded = null;
+
+/**
+ * Wraps WebAssembly.Memory.prototype.grow once so that, while a budget is set, a growth
+ * of h5wasm's memory (recognised by its buffer) past the budget throws: Emscripten's
+ * growMemory catches it and malloc returns NULL. Other memories are never affected.
+ * @param {any} mod h5wasm's Module
+ */
+function guardMemory(mod) {
+  if (guarded) return;
+  guarded = mod;
+  const proto = WebAssembly.Memory.prototype;
+  const grow = proto.grow;
+  proto.grow = function (/** @type {number} */ pages) {
+    const b = budget;
+    if (b !== null && guarded && this.buffer === guarded.HEAPU8.buffer) {
+      const next = this.buffer.byteLength + pages * 65536;
+      if (next > b.limit) {
+        b.refused = Math.max(b.refused, next);
+        throw new RangeError('over the HDF5 memory budget');
+      }
+    }
+    return grow.call(this, pages);
+  };
+}
+
+/** A step asked for more memory than its budget. */
+export class MemoryBudgetError extends Error {
+  /**
+   * @param {string} message
+   */
+  constructor(message) {
+    super(message);
+    this.name = 'MemoryBudgetError';
+  }
+}
+
+/**
+ * Runs `fn` with h5wasm's memory allowed to grow by at most `extra` bytes. Emscripten's
+ * complaint about the refused growth is kept off the console.
+ * @template T
+ * @param {number} extra
+ * @param {string} what the step, for the message ('opening the file', "reading '/a/b'")
+ * @param {() => T} fn
+ * @returns {T}
+ */
+export function withMemoryBudget(extra, what, fn) {
+  if (!guarded) return fn();
+  const before = guarded.HEAPU8.buffer.byteLength;
+  const b = { limit: before + extra, refused: 0 };
+  budget = b;
+  const error = console.error;
+  console.error = (/** @type {unknown[]} */ ...args) => {
+    if (typeof args[0] === 'string' && args[0].startsWith('growMemory:')) return;
+    error(...args);
+  };
+  let result = /** @type {T} */ (/** @type {unknown} */ (undefined));
+  try {
+    result = fn();
+  } catch (e) {
+    if (b.refused === 0) throw e;
+  } finally {
+    budget = null;
+    console.error = error;
+  }
+  if (b.refused > 0) {
+    const mb = (/** @type {number} */ n) => `${Math.round(n / 2 ** 20)} MB`;
+    throw new MemoryBudgetError(`${what} needed more than its memory budget: HDF5 asked for ${mb(b.refused)} of memory, over the ${mb(b.limit)} allowed (${mb(before)} in use + ${mb(extra)} for this step)`);
+  }
+  return /** @type {T} */ (result);
+}
+
+/**
+ * The budget for opening and walking a file of `size` bytes.
+ * @param {number} size
+ */
+export function openBudget(size) {
+  return BUDGET_BASE + 2 * size;
 }
 
 /**
@@ -55,6 +150,30 @@ export function openBytes(h5, bytes) {
     return { file: new h5.File(fsName, 'r'), fsName };
   } catch (e) {
     try { FS.unlink(fsName); } catch { /* already gone */ }
+    throw e;
+  }
+}
+
+/**
+ * Opens the bytes and walks them into a tree within the memory budget of a file of
+ * their size; the file is closed again when anything fails.
+ * @param {H5Module} h5
+ * @param {Uint8Array} bytes
+ * @param {H5Limits} limits
+ * @returns {{ f: OpenFile, tree: H5Group }}
+ */
+export function openAndWalk(h5, bytes, limits) {
+  /** @type {OpenFile | null} */
+  let f = null;
+  try {
+    return withMemoryBudget(openBudget(bytes.length), `opening the file (${bytes.length} bytes)`, () => {
+      f = openBytes(h5, bytes);
+      return { f, tree: walk(h5, f.file, limits) };
+    });
+  } catch (e) {
+    if (f) {
+      try { closeFile(h5, f); } catch (e2) { if (typeof WebAssembly !== 'undefined' && e2 instanceof WebAssembly.RuntimeError) throw e2; }
+    }
     throw e;
   }
 }
@@ -199,7 +318,10 @@ export function walk(h5, file, limits) {
 export function readFloats(h5, file, path) {
   const ds = file.get(path);
   if (!(ds instanceof h5.Dataset)) throw new Error(`'${path}' is not a dataset`);
-  const v = ds.value;
+  // Budget: the values as stored (and their float32 copy), plus the base.
+  const count = (ds.shape ?? []).reduce((p, d) => p * d, 1);
+  const bytes = count * (ds.metadata?.size || 8);
+  const v = withMemoryBudget(BUDGET_BASE + 3 * bytes, `reading '${path}'`, () => ds.value);
   if (v instanceof Float32Array) return v;
   if (v instanceof Float64Array) return Float32Array.from(v);
   if (typeof v === 'number') return Float32Array.of(v);

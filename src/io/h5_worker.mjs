@@ -6,13 +6,13 @@
 // module Web Worker in browsers and Deno.
 //
 // Requests, answered in order as { id, ok: true, value } or
-// { id, ok: false, message, trap }:
+// { id, ok: false, message, trap, budget } (budget: the step went over its memory budget):
 //   { op: 'init', id, url? }          load h5wasm (from url when given)
 //   { op: 'open', id, bytes, limits } -> { handle, tree }
 //   { op: 'read', id, handle, path }  -> Float32Array (its buffer transferred)
 //   { op: 'close', id, handle }       -> null
 //   { op: 'files', id }               -> the files in h5wasm's file system (for tests)
-import { closeFile, initH5, listFiles, openBytes, readFloats, walk } from './h5_service.mjs';
+import { MemoryBudgetError, closeFile, initH5, listFiles, openAndWalk, readFloats } from './h5_service.mjs';
 
 /** @typedef {{ postMessage(m: unknown, transfer?: Transferable[]): void }} Port */
 
@@ -40,14 +40,7 @@ async function handle(msg) {
     }
     if (!h5) throw new Error('the HDF5 worker has not loaded h5wasm');
     if (msg.op === 'open') {
-      const f = openBytes(h5, msg.bytes);
-      let tree;
-      try {
-        tree = walk(h5, f.file, msg.limits);
-      } catch (e) {
-        try { closeFile(h5, f); } catch { /* the walk's error is the one to report */ }
-        throw e;
-      }
+      const { f, tree } = openAndWalk(h5, msg.bytes, msg.limits);
       const h = nextHandle++;
       files.set(h, f);
       port.postMessage({ id, ok: true, value: { handle: h, tree } });
@@ -74,7 +67,8 @@ async function handle(msg) {
     throw new Error(`unknown request '${String(msg.op)}'`);
   } catch (e) {
     const trap = typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError;
-    port.postMessage({ id, ok: false, message: e instanceof Error ? e.message : String(e), trap });
+    const budget = e instanceof MemoryBudgetError;
+    port.postMessage({ id, ok: false, message: e instanceof Error ? e.message : String(e), trap, budget });
   }
 }
 

@@ -121,3 +121,18 @@ describe('hostile files fail fast with our error (bound: ModelLoadError naming t
     });
   }
 });
+
+describe('item 3: the HDF5 memory budget', () => {
+  it('a step over its budget fails in the worker (which is replaced) and in this thread, and good files still load in both', async () => {
+    const { h5WorkerState } = await import('../../src/io/h5');
+    const e = corpus.entries.find((x) => x.item === 3)!;
+    const good = corpus.entries.find((x) => x.file === 'keras2.14-layer-checkpoint-dependencies.keras')!;
+    const started = (await h5WorkerState()).started;
+    await expectBoundedFailure(() => loadModel(bytesOf(e), { name: e.file, hdf5: 'worker' }), e.file, e.expect!.fragments);
+    expect((await h5WorkerState()).running, 'the worker that went over its budget is stopped').toBe(false);
+    (await loadModel(bytesOf(good), { hdf5: 'worker' })).dispose();
+    expect((await h5WorkerState()).started).toBeGreaterThan(started);
+    await expectBoundedFailure(() => loadModel(bytesOf(e), { name: e.file, hdf5: 'main' }), e.file, e.expect!.fragments);
+    (await loadModel(bytesOf(good), { hdf5: 'main' })).dispose();
+  });
+});
