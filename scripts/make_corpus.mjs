@@ -314,6 +314,29 @@ hostile('keras-weights-honest-96mib.keras', 2, 'k3.1-gru-keras',
     ['cannot open the HDF5 file', 'needed more than its memory budget: HDF5 asked for 14', 'MB of memory, over the', 'the file is corrupt']);
 }
 
+// Item 4: files that crash the HDF5 library (a WebAssembly trap in h5wasm), beside good loads.
+{
+  const slug = 'k3.4-gru-h5';
+  const base = new Uint8Array(readFileSync(join(WILD, slug, 'gru_model.h5')));
+  save('h5-gru-good.h5', base, { item: 4, kind: 'good', source: slug, what: 'the wild file unchanged: the good load run beside the crashing files' });
+  /** `base` with `len` bytes from `from` inserted at `at` (test/io/fuzz_util.ts's splice mutation). */
+  const splice = (at, len, from) => {
+    const out = new Uint8Array(base.length + len);
+    out.set(base.subarray(0, at));
+    out.set(base.subarray(from, from + len), at);
+    out.set(base.subarray(at), at + len);
+    return out;
+  };
+  // Found by a seeded search of splices: each made h5wasm 0.10 trap ("memory access out of bounds") in a fresh module.
+  for (const [at, len, from] of [[35635, 256, 6682], [36655, 288, 46168], [36256, 111, 29859], [35941, 359, 54757]]) {
+    save(`h5-crasher-${at}-${len}-${from}.h5`, splice(at, len, from), {
+      item: 4, kind: 'crasher', source: slug,
+      what: `${len} bytes from ${from} spliced in at ${at}: crashes the HDF5 library; loaded beside good files, which must all load`,
+      expect: { error: 'ModelLoadError', fragments: ['cannot open the HDF5 file'] },
+    });
+  }
+}
+
 writeFileSync(join(OUT, 'corpus.json'), `${JSON.stringify({ generator: 'scripts/make_corpus.mjs', source: '../shared/keras-wild', entries }, null, 1)}\n`);
 rmSync(TMP, { recursive: true, force: true });
 console.log(`${entries.length} files, ${entries.reduce((a, e) => a + e.bytes, 0)} bytes in ${OUT}`);

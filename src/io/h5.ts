@@ -365,9 +365,41 @@ class WorkerBackend implements Backend {
   close(handle: number): void {
     this.openFiles = Math.max(0, this.openFiles - 1);
     if (this.dead !== null) return;
+    // A worker of one file's own (see isolatedWorker) ends with that file.
+    if (this.isolated && this.openFiles === 0) {
+      this.stop('its one file was closed');
+      return;
+    }
     this.request({ op: 'close', handle }, [], START_TIMEOUT_MS).catch(() => undefined).finally(() => this.armIdle());
   }
+
+  /** Set for a worker started for one file alone (isolatedWorker). */
+  isolated = false;
 }
+
+/**
+ * A worker of its own for a file that was being read when the shared worker crashed: if it
+ * crashes this one too, the file is the cause; if not, the crash came from HDF5 state an
+ * earlier file broke, and this file loads. Either way it cannot take the shared worker down again.
+ */
+async function isolatedWorker(label: string): Promise<WorkerBackend> {
+  workersStarted++;
+  isolatedFiles++;
+  try {
+    const b = await WorkerBackend.start();
+    b.isolated = true;
+    return b;
+  } catch (e) {
+    throw new ModelLoadError(label, `cannot start an HDF5 worker for this file alone: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+ * Most new workers one step of a file is retried on after other files stopped the worker it
+ * waited for: each retry follows another file's crash, so loads in flight beside many
+ * crashing files still finish; the bound only keeps a pathological stream of crashes finite.
+ */
+const MAX_REOPENS = 100;
 
 let worker: Promise<WorkerBackend> | null = null;
 /** Set when option hdf5 'auto' could not start a worker: later 'auto' loads use this thread without trying again. */
@@ -375,9 +407,13 @@ let workerUnavailable: string | null = null;
 
 /** The running worker, or a new one when there is none or it is gone. */
 async function liveWorker(): Promise<WorkerBackend> {
-  if (worker) {
-    const b = await worker.catch(() => null);
+  for (;;) {
+    const seen = worker;
+    if (!seen) break;
+    const b = await seen.catch(() => null);
     if (b && b.dead === null) return b;
+    // Another caller may have started the replacement while this one waited: use it.
+    if (worker === seen) break;
   }
   workersStarted++;
   worker = WorkerBackend.start();
@@ -403,11 +439,13 @@ async function backendFor(mode: H5Isolation, label: string): Promise<Backend> {
 let workersStarted = 0;
 /** Files opened again in a new worker because another file's crash stopped theirs. */
 let reopened = 0;
+/** Files given a worker of their own after a crash during their own step. */
+let isolatedFiles = 0;
 
 /** Internal (tests): whether a worker runs, how many were started, and why HDF5 is unavailable where it is. */
-export async function h5WorkerState(): Promise<{ running: boolean; started: number; reopened: number; workerUnavailable: string | null; threadFault: string | null }> {
+export async function h5WorkerState(): Promise<{ running: boolean; started: number; reopened: number; isolated: number; workerUnavailable: string | null; threadFault: string | null }> {
   const b = worker ? await worker.catch(() => null) : null;
-  return { running: !!b && b.dead === null, started: workersStarted, reopened, workerUnavailable, threadFault: fault };
+  return { running: !!b && b.dead === null, started: workersStarted, reopened, isolated: isolatedFiles, workerUnavailable, threadFault: fault };
 }
 
 /** Internal (tests): the HDF5 files left in the running worker's and this thread's h5wasm file systems. */
@@ -494,19 +532,22 @@ export class H5Reader {
     if (bad) throw new ModelLoadError(label, `cannot open the ${what}: ${bad}`);
     const timeout = options.hdf5Timeout ?? Math.max(30_000, (bytes.length / 4e6) * 1000);
     const mode = options.hdf5 ?? 'auto';
+    let isolated = false;
     for (let attempt = 0; ; attempt++) {
-      const backend = await backendFor(mode, label);
+      const backend = isolated ? await isolatedWorker(label) : await backendFor(mode, label);
       try {
         const { handle, tree } = await backend.open(bytes, timeout);
         H5Reader.unflatten(tree);
         return new H5Reader(backend, handle, tree, label, bytes, timeout);
       } catch (e) {
-        // The worker was stopped by another file before this one reached it: once more on a new worker.
-        if (e instanceof H5Failure && e.kind === 'gone' && attempt === 0) {
-          reopened++;
+        const next = retryAfter(e, backend, isolated, attempt);
+        if (next !== null) {
+          if (next === 'isolate') isolated = true;
+          else reopened++;
           continue;
         }
-        throw openError(e, label, what, timeout);
+        if (isolated) (backend as WorkerBackend).stop('its one file failed');
+        throw openError(e, label, what, timeout, isolated);
       }
     }
   }
@@ -582,21 +623,23 @@ export class H5Reader {
   private async readValues(path: string): Promise<Float32Array> {
     if (this.closed) throw new ModelLoadError(this.label, `cannot read weight '${path}': the file was closed.`);
     for (let attempt = 0; ; attempt++) {
+      const isolated = this.backend instanceof WorkerBackend && this.backend.isolated;
       try {
         return await this.backend.read(this.handle, path, this.timeout);
       } catch (e) {
-        if (e instanceof H5Failure && e.kind === 'gone' && attempt === 0) {
-          // Another file stopped the worker: open this one again in a new worker.
-          const b = await backendFor('worker', this.label);
-          const { handle } = await b.open(this.bytes, this.timeout).catch((e2: unknown) => {
-            throw openError(e2, this.label, 'HDF5 file', this.timeout);
-          });
-          this.backend = b;
-          this.handle = handle;
-          reopened++;
-          continue;
-        }
-        throw readError(e, this.label, path, this.timeout);
+        const next = retryAfter(e, this.backend, isolated, attempt);
+        if (next === null) throw readError(e, this.label, path, this.timeout, isolated);
+        // Another file stopped the worker ('again'), or this read crashed the shared one ('isolate'):
+        // open this file again in a new shared worker, or in one of its own, and read once more.
+        this.backend.close(this.handle);
+        const b = next === 'isolate' ? await isolatedWorker(this.label) : await backendFor('worker', this.label);
+        const { handle } = await b.open(this.bytes, this.timeout).catch((e2: unknown) => {
+          if (next === 'isolate') (b as WorkerBackend).stop('its one file failed');
+          throw openError(e2, this.label, 'HDF5 file', this.timeout, next === 'isolate');
+        });
+        this.backend = b;
+        this.handle = handle;
+        if (next === 'again') reopened++;
       }
     }
   }
@@ -618,14 +661,31 @@ function failureText(e: unknown, timeout: number): string {
   return h5ErrorText(e);
 }
 
-function openError(e: unknown, label: string, what: string, timeout: number): ModelLoadError {
-  if (e instanceof ModelLoadError) return e;
-  return new ModelLoadError(label, `cannot open the ${what}: ${failureText(e, timeout)}`, { cause: e });
+/**
+ * Whether a failed step is tried again: 'again' on a new shared worker when another file's
+ * crash stopped the worker before this step ran; 'isolate' in a worker of its own when the
+ * shared worker crashed during this file's own step (the crash may come from state an earlier
+ * file broke); null to fail (an HDF5 error, a timeout, a memory budget, a second crash).
+ */
+function retryAfter(e: unknown, backend: Backend, isolated: boolean, attempt: number): 'again' | 'isolate' | null {
+  if (!(e instanceof H5Failure) || backend.kind !== 'worker') return null;
+  if (e.kind === 'gone' && attempt < MAX_REOPENS) return isolated ? 'isolate' : 'again';
+  if (e.kind === 'trap' && !isolated) return 'isolate';
+  return null;
 }
 
-function readError(e: unknown, label: string, path: string, timeout: number): ModelLoadError {
+/** " (twice: ...)" when a file crashed HDF5 again in a worker of its own. */
+const twice = (e: unknown, isolated: boolean): string =>
+  isolated && e instanceof H5Failure && e.kind === 'trap' ? ' It crashed HDF5 twice, the second time in a worker of its own, so the file itself is the cause.' : '';
+
+function openError(e: unknown, label: string, what: string, timeout: number, isolated = false): ModelLoadError {
   if (e instanceof ModelLoadError) return e;
-  return new ModelLoadError(label, `cannot read weight '${path}': ${failureText(e, timeout)}`, { cause: e });
+  return new ModelLoadError(label, `cannot open the ${what}: ${failureText(e, timeout)}${twice(e, isolated)}`, { cause: e });
+}
+
+function readError(e: unknown, label: string, path: string, timeout: number, isolated = false): ModelLoadError {
+  if (e instanceof ModelLoadError) return e;
+  return new ModelLoadError(label, `cannot read weight '${path}': ${failureText(e, timeout)}${twice(e, isolated)}`, { cause: e });
 }
 
 const GCOL = [0x47, 0x43, 0x4f, 0x4c]; // 'GCOL'

@@ -136,3 +136,55 @@ describe('item 3: the HDF5 memory budget', () => {
     (await loadModel(bytesOf(good), { hdf5: 'main' })).dispose();
   });
 });
+
+describe('item 4: good loads survive other files crashing the HDF5 worker (bound: 20 good loads beside 3 crashers all succeed)', () => {
+  it('20 good loads and 3 crashing files at once', async () => {
+    const { h5WorkerState } = await import('../../src/io/h5');
+    const goodFiles = corpus.entries.filter((e) => e.kind === 'good');
+    const crashers = corpus.entries.filter((e) => e.kind === 'crasher').slice(0, 3);
+    expect(crashers).toHaveLength(3);
+    // Reference outputs of each good file, loaded alone.
+    const x = (m: Model): Tensor => {
+      const s = m.inputs[0].shape;
+      const dims = [2, ...s.slice(1).map((d) => d ?? 5)] as number[];
+      const n = dims.reduce((a, b) => a * b, 1);
+      return m.inputs[0].dtype === 'int32' ? new Tensor(Int32Array.from({ length: n }, (_, i) => i % 7), dims, 'int32') : new Tensor(Float32Array.from({ length: n }, (_, i) => Math.sin(i)), dims);
+    };
+    const want = new Map<string, number[]>();
+    for (const e of goodFiles) {
+      const m = await loadModel(bytesOf(e), { name: e.file });
+      want.set(e.file, Array.from((m.predict(x(m)) as Tensor).data));
+      m.dispose();
+    }
+    const before = await h5WorkerState();
+    const jobs: { file: string; good: boolean }[] = [];
+    for (let i = 0; i < 20; i++) jobs.push({ file: goodFiles[i % goodFiles.length].file, good: true });
+    // The crashers among the first loads, so they hit the worker while the good loads are queued and open.
+    jobs.splice(2, 0, { file: crashers[0].file, good: false });
+    jobs.splice(9, 0, { file: crashers[1].file, good: false });
+    jobs.splice(15, 0, { file: crashers[2].file, good: false });
+    const results = await Promise.allSettled(jobs.map((j) => loadModel(bytesOf(corpus.entries.find((e) => e.file === j.file)!), { name: j.file })));
+    let crashedShared = 0;
+    results.forEach((r, i) => {
+      const j = jobs[i];
+      if (j.good) {
+        expect(r.status, `${j.file}: ${r.status === 'rejected' ? String(r.reason) : ''}`).toBe('fulfilled');
+        const m = (r as PromiseFulfilledResult<Model>).value;
+        expect(Array.from((m.predict(x(m)) as Tensor).data), j.file).toEqual(want.get(j.file));
+        m.dispose();
+      } else if (r.status === 'rejected') {
+        expect(r.reason).toBeInstanceOf(ModelLoadError);
+        expect(String(r.reason)).toContain(j.file);
+        if (String(r.reason).includes('crashed')) crashedShared++;
+      } else {
+        // Whether a corrupt file traps can depend on the worker's heap: one that loads in its own worker is no failure.
+        (r as PromiseFulfilledResult<Model>).value.dispose();
+      }
+    });
+    const after = await h5WorkerState();
+    // The crashers crashed the shared worker and were each tried in a worker of their own.
+    expect(after.isolated - before.isolated, 'files tried in a worker of their own').toBeGreaterThanOrEqual(1);
+    expect(after.started - before.started, 'workers started').toBeGreaterThanOrEqual(2);
+    expect(crashedShared + (after.isolated - before.isolated)).toBeGreaterThan(0);
+  });
+});
