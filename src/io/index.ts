@@ -4,14 +4,25 @@
 import type { Model } from '../models/model';
 import { ModelLoadError } from './errors';
 import { type FetchSettings, checkFetchOptions, fetchBytes, isJsonUrl, isUrlSource, shardUrl } from './fetch';
-import { loadKerasZip } from './keras_zip';
-import { loadLegacyH5 } from './legacy_h5';
-import { type H5Options, H5_OPTION_KEYS, checkH5Options } from './h5';
-import { type TfjsModelSource, isTfjsSource, loadTfjsFromMemory, loadTfjsFromPath } from './tfjs';
+import { type H5Options, H5_OPTION_KEYS, checkH5Options } from './h5_options';
+import type { TfjsModelSource } from './tfjs';
 
 export { ModelLoadError, UnsupportedModelError } from './errors';
 
 export type { TfjsModelSource } from './tfjs';
+
+// The readers (.keras, .h5, tfjs model.json) and the config converter load
+// with the first loadModel, not with the core bundle.
+const readers = {
+  kerasZip: () => import('./keras_zip'),
+  legacyH5: () => import('./legacy_h5'),
+  tfjs: () => import('./tfjs'),
+};
+
+/** A tfjs layers-model in memory: `{ modelJson, weights? }` (not bytes). */
+function isTfjsSource(v: unknown): v is TfjsModelSource {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && 'modelJson' in v && !(v instanceof Uint8Array) && !(v instanceof ArrayBuffer);
+}
 export type { FetchLike } from './fetch';
 
 /**
@@ -72,21 +83,23 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
     const v = options[k];
     if (v !== undefined && (!Number.isFinite(v) || v <= 0)) throw new Error(`loadModel: option ${k} must be a positive number, received ${String(v)}.`);
   }
-  if (isTfjsSource(source)) return loadTfjsFromMemory(source, options.name ?? 'tfjs model.json', options);
+  if (isTfjsSource(source)) return (await readers.tfjs()).loadTfjsFromMemory(source, options.name ?? 'tfjs model.json', options);
   if (isUrlSource(source)) {
     const url = typeof source === 'string' ? source : source.href;
-    if (isJsonUrl(url)) return loadTfjsFromPath(url, (u) => fetchBytes(u, options), options, (n) => shardUrl(url, n));
+    if (isJsonUrl(url)) return (await readers.tfjs()).loadTfjsFromPath(url, (u) => fetchBytes(u, options), options, (n) => shardUrl(url, n));
     return loadBytes(await fetchBytes(url, options), url, options);
   }
-  if (typeof source === 'string' && /\.json$/i.test(source)) return loadTfjsFromPath(source, readPath, options);
+  if (typeof source === 'string' && /\.json$/i.test(source)) return (await readers.tfjs()).loadTfjsFromPath(source, readPath, options);
   const { bytes, file } = await toBytes(source as Exclude<ModelSource, TfjsModelSource | URL>, options);
   return loadBytes(bytes, file, options);
 }
 
 /** Loads a model file's bytes, sniffing the format from its first bytes. */
 async function loadBytes(bytes: Uint8Array, file: string, options: LoadModelOptions): Promise<Model> {
-  if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b) return loadKerasZip(bytes, file, options);
-  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x48 && bytes[2] === 0x44 && bytes[3] === 0x46) return loadLegacyH5(bytes, file, options);
+  if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b) return (await readers.kerasZip()).loadKerasZip(bytes, file, options);
+  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x48 && bytes[2] === 0x44 && bytes[3] === 0x46) {
+    return (await readers.legacyH5()).loadLegacyH5(bytes, file, options);
+  }
   if (bytes.length === 0) throw new ModelLoadError(file, 'the file is empty.');
   const head = new TextDecoder().decode(bytes.subarray(0, 64)).trimStart();
   if (head.startsWith('{')) {

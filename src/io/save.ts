@@ -10,7 +10,7 @@ import { readKerasZip } from './keras_zip';
 import { toTfjsArtifacts, type TfjsArtifacts, type TfjsWriteOptions } from './save_tfjs';
 import { Problems, k3Model } from './serialize';
 import { keras3WeightsBytes, loadWeightsH5 } from './weights_h5';
-import { type H5Options, H5_OPTION_KEYS, checkH5Options } from './h5';
+import { type H5Options, H5_OPTION_KEYS, checkH5Options } from './h5_options';
 
 export type { TfjsArtifacts } from './save_tfjs';
 
