@@ -102,7 +102,8 @@ function save(name, bytes, entry) {
   entries.push({ file: name, bytes: bytes.length, ...entry });
 }
 
-const keras = (members) => zipSync(Object.fromEntries(Object.entries(members).map(([k, v]) => [k, [typeof v === 'string' ? strToU8(v) : v, { level: k.endsWith('.h5') ? 6 : 0, mtime: new Date('2024-05-17T05:25:25Z') }]])));
+/** A zip of the members (config.json stored as Keras stores it unless `configLevel` deflates it). */
+const keras = (members, configLevel = 0) => zipSync(Object.fromEntries(Object.entries(members).map(([k, v]) => [k, [typeof v === 'string' ? strToU8(v) : v, { level: k.endsWith('.h5') ? 6 : configLevel, mtime: new Date('2024-05-17T05:25:25Z') }]])));
 
 /**
  * Item 10: tf.keras 2.13-2.15 `.keras` layouts, from tf2.15-keras-zip-maskzero-bilstm-ner
@@ -218,7 +219,7 @@ function kerasFrom(slug, file, edit, editWeights = () => {}) {
   const tree = readH5(zip['model.weights.h5']);
   tree.children = tree.children.filter(([k]) => k !== 'optimizer' && k !== 'metrics');
   editWeights(tree);
-  return keras({ 'metadata.json': zip['metadata.json'], 'config.json': JSON.stringify(config), 'model.weights.h5': writeH5(tree) });
+  return keras({ 'metadata.json': zip['metadata.json'], 'config.json': JSON.stringify(config), 'model.weights.h5': writeH5(tree) }, 9);
 }
 
 const layerNamed = (config, cls) => config.config.layers.find((l) => l.class_name === cls);
@@ -335,6 +336,33 @@ hostile('keras-weights-honest-96mib.keras', 2, 'k3.1-gru-keras',
       expect: { error: 'ModelLoadError', fragments: ['cannot open the HDF5 file'] },
     });
   }
+}
+
+// Item 6: long and deep configs.
+{
+  const k = 'k3.1-gru-keras';
+  const N = 20_000;
+  save(`keras-gru-then-${N}-activations.keras`, kerasFrom(k, 'gru_model.keras', (c) => {
+    const at = c.config.layers.findIndex((l) => l.class_name === 'GRU') + 1;
+    const chain = Array.from({ length: N }, (_, i) => ({ module: 'keras.layers', class_name: 'Activation', config: { name: `identity_${i}`, trainable: true, dtype: 'float32', activation: 'linear' }, registered_name: null }));
+    c.config.layers.splice(at, 0, ...chain);
+  }), { item: 6, kind: 'good', source: k, io: 'k3.1-gru.io.json', what: `${N} linear Activation layers inserted after the GRU (was: graph building quadratic in the layer count, and a stack overflow at 100,000)` });
+  const dir = join(WILD, k);
+  const manifest = JSON.parse(readFileSync(join(dir, 'MANIFEST.json'), 'utf8'));
+  writeFileSync(join(OUT, 'k3.1-gru.io.json'), `${JSON.stringify({
+    source: k,
+    inputs: JSON.parse(readFileSync(join(dir, 'inputs.json'), 'utf8')).input_sets,
+    expected: JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')).input_sets,
+    tolerance: manifest.tolerance,
+  })}\n`);
+  const zip = unzipSync(readFileSync(join(WILD, k, 'gru_model.keras')));
+  const text = strFromU8(zip['config.json']);
+  const deep = text.replace('"trainable": true', `"trainable": true, "notes": ${'['.repeat(5000)}${']'.repeat(5000)}`);
+  const tree = readH5(zip['model.weights.h5']);
+  tree.children = tree.children.filter(([key]) => key !== 'optimizer' && key !== 'metrics');
+  hostile('keras-config-nested-5000-deep.keras', 6, k, 'config.json with an array nested 5000 levels deep (was: "not valid JSON (Maximum call stack size exceeded)")',
+    keras({ 'metadata.json': zip['metadata.json'], 'config.json': deep, 'model.weights.h5': writeH5(tree) }),
+    ['config.json nests arrays and objects deeper than 1000 levels']);
 }
 
 writeFileSync(join(OUT, 'corpus.json'), `${JSON.stringify({ generator: 'scripts/make_corpus.mjs', source: '../shared/keras-wild', entries }, null, 1)}\n`);

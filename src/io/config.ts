@@ -819,25 +819,53 @@ function buildFunctional(
     const shift = nestedEntry ? nestedNodeShift(nestedEntry, keras3, where) : 0;
     return produced.get(`${r[0]}|${r[1] - shift}`)?.[r[2]];
   };
-  let progress = true;
-  while (pending.length > 0 && progress) {
-    progress = false;
-    for (let i = 0; i < pending.length; i++) {
-      const p = pending[i];
-      if (p.nodeIndex > 0 && !produced.has(`${p.layerName}|${p.nodeIndex - 1}`)) continue;
-      const ins = p.call.inputs.map((r) => lookup(r));
-      const states = p.call.initialState.map((r) => lookup(r));
-      if (ins.some((t) => !t) || states.some((t) => !t)) continue;
-      const x = p.call.inputsIsList ? (ins as SymbolicTensor[]) : ins[0]!;
-      const out = states.length > 0 ? p.layer.apply(x, { initialState: states as SymbolicTensor[] }) : p.layer.apply(x);
-      produced.set(`${p.layerName}|${p.nodeIndex}`, Array.isArray(out) ? out : [out]);
-      pending.splice(i, 1);
-      i--;
-      progress = true;
+  // Each node runs once everything it reads is produced (Kahn's algorithm, linear in the
+  // number of nodes: a chain of 100,000 layers builds in one pass; issue #11). A layer's node k
+  // also waits for its node k - 1, so shared layers number their nodes as Keras did.
+  const keyOf = (r: Ref): string => {
+    const nestedEntry = nestedRaw.get(r[0]);
+    const shift = nestedEntry ? nestedNodeShift(nestedEntry, keras3, 'node') : 0;
+    return `${r[0]}|${r[1] - shift}`;
+  };
+  const waiting = new Map<string, { p: Pending; missing: Set<string> }[]>();
+  const ready: Pending[] = [];
+  for (const p of pending) {
+    const needs = [...p.call.inputs, ...p.call.initialState].map(keyOf);
+    if (p.nodeIndex > 0) needs.push(`${p.layerName}|${p.nodeIndex - 1}`);
+    const missing = new Set(needs.filter((k) => !produced.has(k)));
+    if (missing.size === 0) ready.push(p);
+    else {
+      const w = { p, missing };
+      for (const k of missing) {
+        const list = waiting.get(k);
+        if (list) list.push(w);
+        else waiting.set(k, [w]);
+      }
     }
   }
-  if (pending.length > 0) {
-    const p = pending[0];
+  let done = 0;
+  for (let head = 0; head < ready.length; head++) {
+    const p = ready[head];
+    const ins = p.call.inputs.map((r) => lookup(r));
+    const states = p.call.initialState.map((r) => lookup(r));
+    if (ins.some((t) => !t) || states.some((t) => !t)) {
+      const missing = [...p.call.inputs, ...p.call.initialState].filter((r) => !lookup(r)).map((r) => `${r[0]}[${r[1]}][${r[2]}]`);
+      throw new ModelLoadError(file, `the graph cannot be built: layer '${p.layerName}' reads ${missing.join(', ')}, which no layer produces.`);
+    }
+    const x = p.call.inputsIsList ? (ins as SymbolicTensor[]) : ins[0]!;
+    const out = states.length > 0 ? p.layer.apply(x, { initialState: states as SymbolicTensor[] }) : p.layer.apply(x);
+    const key = `${p.layerName}|${p.nodeIndex}`;
+    produced.set(key, Array.isArray(out) ? out : [out]);
+    done++;
+    for (const w of waiting.get(key) ?? []) {
+      w.missing.delete(key);
+      if (w.missing.size === 0) ready.push(w.p);
+    }
+    waiting.delete(key);
+  }
+  if (done < pending.length) {
+    const left = new Set(ready);
+    const p = pending.find((x) => !left.has(x))!;
     const missing = [...p.call.inputs, ...p.call.initialState].filter((r) => !lookup(r)).map((r) => `${r[0]}[${r[1]}][${r[2]}]`);
     throw new ModelLoadError(file, `the graph cannot be built: layer '${p.layerName}' reads ${missing.join(', ')}, which no layer produces.`);
   }

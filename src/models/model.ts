@@ -93,19 +93,33 @@ export class Model extends Layer {
     // Depth-first from the outputs; a node runs after every node it reads from.
     const order: Node[] = [];
     const state = new Map<Node, 'visiting' | 'done'>();
-    const visit = (node: Node, via: SymbolicTensor): void => {
-      const st = state.get(node);
-      if (st === 'done') return;
-      if (st === 'visiting') throw new Error(`${ctx}: the graph has a cycle through layer '${node.layer.name}'.`);
-      if (node.layer instanceof InputLayer && !inputSet.has(node.outputs[0])) {
-        throw new Error(
-          `${ctx}: graph disconnected: ${via.toString()} depends on input '${node.layer.name}', which is not in the model's inputs.`,
-        );
+    // Without recursion: a chain of 100,000 layers must not exhaust the stack (issue #11).
+    const visit = (start: Node, startVia: SymbolicTensor): void => {
+      const stack: { node: Node; next: number }[] = [];
+      const enter = (node: Node, via: SymbolicTensor): void => {
+        const st = state.get(node);
+        if (st === 'done') return;
+        if (st === 'visiting') throw new Error(`${ctx}: the graph has a cycle through layer '${node.layer.name}'.`);
+        if (node.layer instanceof InputLayer && !inputSet.has(node.outputs[0])) {
+          throw new Error(
+            `${ctx}: graph disconnected: ${via.toString()} depends on input '${node.layer.name}', which is not in the model's inputs.`,
+          );
+        }
+        state.set(node, 'visiting');
+        stack.push({ node, next: 0 });
+      };
+      enter(start, startVia);
+      while (stack.length > 0) {
+        const top = stack[stack.length - 1];
+        if (top.next < top.node.inbound.length) {
+          const t = top.node.inbound[top.next++];
+          enter(t.node, t);
+        } else {
+          stack.pop();
+          state.set(top.node, 'done');
+          order.push(top.node);
+        }
       }
-      state.set(node, 'visiting');
-      for (const t of node.inbound) visit(t.node, t);
-      state.set(node, 'done');
-      order.push(node);
     };
     for (const t of outs as SymbolicTensor[]) visit(t.node, t);
     for (const t of ins as SymbolicTensor[]) if (!state.has(t.node)) order.unshift(t.node);

@@ -19,7 +19,12 @@ export interface SequentialOptions {
 
 export class Sequential extends Model {
   private stack: Layer[] = [];
+  /** The layers of `stack` and their names, for constant-time checks in add(). */
+  private members = new Set<Layer>();
+  private names = new Set<string>();
   private inputBatchShape: Shape | null = null;
+  /** Set while the constructor adds its layers: the graph is built once, after the last. */
+  private deferBuild = false;
 
   constructor(options: SequentialOptions = {}) {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -36,7 +41,14 @@ export class Sequential extends Model {
     if (!Array.isArray(list)) {
       throw new TypeError(`${this.context}: option layers must be an array of layers (or left out), received ${list === null ? 'null' : typeof list}.`);
     }
-    list.forEach((l) => this.add(l));
+    // The graph is built once for the whole list (linear in its length; issue #11), not once per layer.
+    this.deferBuild = true;
+    try {
+      list.forEach((l) => this.add(l));
+    } finally {
+      this.deferBuild = false;
+    }
+    this.rebuild();
   }
 
   /** Layers in order (Keras: the InputLayer is not listed). */
@@ -55,35 +67,60 @@ export class Sequential extends Model {
         throw new Error(`${ctx}: an Input() can only be the first element of a Sequential model.`);
       }
       this.inputBatchShape = [...layer.shape];
-      this.rebuild();
+      if (!this.deferBuild) this.rebuild();
       return;
     }
     if (!(layer instanceof Layer)) throw new TypeError(`${ctx}: add() expects a Layer, received ${fmt(layer)}.`);
     if (layer instanceof InputLayer) {
       if (this.stack.length > 0 || this.inputBatchShape) throw new Error(`${ctx}: an InputLayer can only come first.`);
       this.inputBatchShape = [...layer.batchShape];
-      this.rebuild();
+      if (!this.deferBuild) this.rebuild();
       return;
     }
-    if (this.stack.includes(layer)) throw new Error(`${ctx}: layer '${layer.name}' is already in this model.`);
-    if (this.stack.some((l) => l.name === layer.name)) {
+    if (this.members.has(layer)) throw new Error(`${ctx}: layer '${layer.name}' is already in this model.`);
+    if (this.names.has(layer.name)) {
       throw new Error(`${ctx}: all layers must have unique names; '${layer.name}' is already used.`);
     }
     if (this.stack.length === 0 && !this.inputBatchShape && layer.batchInputShape) this.inputBatchShape = [...layer.batchInputShape];
+    const wasBuilt = this.built;
     this.stack.push(layer);
+    this.members.add(layer);
+    this.names.add(layer.name);
+    if (this.deferBuild) return;
     try {
-      this.rebuild();
+      // A built graph grows by one node (constant time); otherwise it is built now.
+      if (wasBuilt && this.outputs.length === 1) this.append(layer);
+      else this.rebuild();
     } catch (e) {
       this.stack.pop();
-      this.rebuild();
+      this.members.delete(layer);
+      this.names.delete(layer.name);
+      // append() leaves the graph as it was; a failed rebuild left none.
+      if (!(wasBuilt && this.built)) this.rebuild();
       throw e;
     }
+  }
+
+  /** Applies a new last layer to the graph's output and records its node. */
+  private append(layer: Layer): void {
+    const x = layer.apply(this.outputs[0]);
+    if (Array.isArray(x)) {
+      const i = layer.inboundNodes.indexOf(x[0].node);
+      if (i >= 0) layer.inboundNodes.splice(i, 1);
+      throw new Error(`${this.context}: the last layer has several outputs; Sequential models need single-output layers (use the functional Model).`);
+    }
+    // A new array (not push): code that caches the node list compares it by identity.
+    this.nodes = this.nodes.concat(x.node);
+    this.outputs = [x];
+    this.graphLayers = this.graphLayers.concat(layer);
   }
 
   /** Removes the last layer. */
   pop(): Layer {
     const l = this.stack.pop();
     if (!l) throw new Error(`${this.context}: pop() on a model with no layers.`);
+    this.members.delete(l);
+    this.names.delete(l.name);
     this.rebuild();
     return l;
   }
@@ -102,18 +139,30 @@ export class Sequential extends Model {
     }
     let x: SymbolicTensor | SymbolicTensor[] = Input({ batchShape: this.inputBatchShape });
     const input = x as SymbolicTensor;
-    for (const l of this.stack) {
-      if (Array.isArray(x)) {
-        throw new Error(
-          `${this.context}: layer '${l.name}' follows a layer with several outputs; Sequential models need single-output layers (use the functional Model).`,
-        );
+    // Nodes made here are removed from their layers again if the build fails part way.
+    const made: SymbolicTensor[] = [];
+    try {
+      for (const l of this.stack) {
+        if (Array.isArray(x)) {
+          throw new Error(
+            `${this.context}: layer '${l.name}' follows a layer with several outputs; Sequential models need single-output layers (use the functional Model).`,
+          );
+        }
+        x = l.apply(x);
+        made.push(Array.isArray(x) ? x[0] : x);
       }
-      x = l.apply(x);
+      if (Array.isArray(x)) {
+        throw new Error(`${this.context}: the last layer has several outputs; Sequential models need single-output layers (use the functional Model).`);
+      }
+      this.initGraph(input, x);
+    } catch (e) {
+      for (const t of made) {
+        const i = t.node.layer.inboundNodes.indexOf(t.node);
+        if (i >= 0) t.node.layer.inboundNodes.splice(i, 1);
+      }
+      this.built = false;
+      throw e;
     }
-    if (Array.isArray(x)) {
-      throw new Error(`${this.context}: the last layer has several outputs; Sequential models need single-output layers (use the functional Model).`);
-    }
-    this.initGraph(input, x);
     this.graphLayers = this.graphLayers.filter((l) => !(l instanceof InputLayer));
   }
 

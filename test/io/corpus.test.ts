@@ -188,3 +188,19 @@ describe('item 4: good loads survive other files crashing the HDF5 worker (bound
     expect(crashedShared + (after.isolated - before.isolated)).toBeGreaterThan(0);
   });
 });
+
+describe('item 6: long and deep configs (bound: a 20,000-layer model loads in < 3 s with the reference outputs; deep JSON fails fast)', () => {
+  it('a GRU followed by 20,000 identity activations', async () => {
+    const e = corpus.entries.find((x) => x.item === 6 && x.kind === 'good')!;
+    const io = JSON.parse(readFileSync(join(DIR, e.io!), 'utf8')) as Io;
+    const t0 = performance.now();
+    const model = await loadModel(bytesOf(e), { name: e.file });
+    expect(performance.now() - t0, 'ms to load').toBeLessThan(LIMIT_MS);
+    try {
+      expect(model.layers.length).toBeGreaterThan(20_000);
+      expectReference(model, io, e.file);
+    } finally {
+      model.dispose();
+    }
+  });
+});
