@@ -4,12 +4,16 @@
 // layout that must load), and corpus.json describing them (what each file is, the
 // item it reproduces, and what the test expects). test/io/corpus.test.ts runs them.
 //
-//   node scripts/make_corpus.mjs [path/to/keras-wild]     (default: ../shared/keras-wild)
+//   node scripts/make_corpus.mjs [--force] [path/to/keras-wild]     (default: ../shared/keras-wild)
+//
+// Files already in the corpus are kept (HDF5 stamps objects with the time they were written, so
+// rewriting them would change every file); --force rewrites them all. corpus.json is always
+// rewritten from the cases below.
 //
 // Every file is written from the wild file's own config and weights (HDF5 copied group
 // by group with h5wasm, archives with fflate), changed only where the case needs it.
 // Optimizer and metric variables are dropped to keep the files small.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +21,8 @@ import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import h5wasm from 'h5wasm/node';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const WILD = process.argv[2] ?? join(ROOT, '..', 'shared', 'keras-wild');
+const FORCE = process.argv.includes('--force');
+const WILD = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? join(ROOT, '..', 'shared', 'keras-wild');
 const OUT = join(ROOT, 'test', 'fixtures', 'corpus');
 const TMP = join(tmpdir(), `rnn-wasm-corpus-${process.pid}`);
 
@@ -98,8 +103,9 @@ function flatGroups(tree, prefix = '') {
 // ---------------------------------------------------------------------------
 
 function save(name, bytes, entry) {
-  writeFileSync(join(OUT, name), bytes);
-  entries.push({ file: name, bytes: bytes.length, ...entry });
+  const path = join(OUT, name);
+  if (FORCE || !existsSync(path)) writeFileSync(path, bytes);
+  entries.push({ file: name, bytes: statSync(path).size, ...entry });
 }
 
 /** A zip of the members (config.json stored as Keras stores it unless `configLevel` deflates it). */
@@ -167,6 +173,28 @@ function keras213() {
     { name: 'keras2.15-windows-backslash-names.keras', version: '2.15.0', container: 'layers', extra: [['dropout', dropout], ['dense_1', identity]], windows: true,
       what: 'tf.keras 2.15 saved on Windows: `layers\\...` flat backslash-joined group names' },
   ];
+  // Item 7: a Keras 3 layout of the same model with a Dense that no output reaches (built, with
+  // stored weights): loaded, its memory must be freed at once; and a copy whose reachable
+  // output Dense has the wrong kernel shape, which must fail leaving nothing allocated.
+  {
+    const orphan = JSON.parse(JSON.stringify(config));
+    const bidi = orphan.config.layers.find((l) => l.class_name === 'Bidirectional').name;
+    orphan.config.layers.push({ module: 'keras.layers', class_name: 'Dense', config: { name: 'orphan', trainable: true, dtype: 'float32', units: 7, activation: 'tanh', use_bias: true }, registered_name: null, name: 'orphan', inbound_nodes: [[[bidi, 0, 0, {}]]] });
+    const feat = 2 * child(child(child(child(child(layers, 'bidirectional'), 'forward_layer'), 'cell'), 'vars'), '1').shape[0];
+    const orphanWeights = group([['vars', vars({ shape: [feat, 7], value: new Float32Array(feat * 7).fill(0.5) }, { shape: [7], value: new Float32Array(7) })]]);
+    const weightsTree = (extra) => writeH5(group([['layers', group([...base, ['dropout', dropout], ['dense_1', identity], ...extra])], ['vars', group()]]));
+    const meta = JSON.stringify({ keras_version: '3.8.0', date_saved: '2025-01-01@00:00:00' });
+    save('keras-unreachable-dense.keras', keras({ 'metadata.json': meta, 'config.json': JSON.stringify(orphan), 'model.weights.h5': weightsTree([['dense_2', orphanWeights]]) }), {
+      item: 7, kind: 'good', source: slug, io: ioFile,
+      what: "a Dense 'orphan' built on the Bidirectional output that no model output reaches, with stored weights (was: its WebAssembly memory kept after dispose(), freed only by the garbage collector)",
+    });
+    const wrong = group([['vars', vars({ shape: [units, units + 1], value: new Float32Array(units * (units + 1)) }, { shape: [units], value: new Float32Array(units) })]]);
+    const broken = writeH5(group([['layers', group([...base, ['dropout', dropout], ['dense_1', wrong], ['dense_2', orphanWeights]])], ['vars', group()]]));
+    hostile('keras-unreachable-dense-bad-weights.keras', 7, slug, 'the same with a wrong kernel shape for the reachable Dense: the load fails after every layer was built (was: the unreachable layer kept its memory)',
+      keras({ 'metadata.json': meta, 'config.json': JSON.stringify(orphan), 'model.weights.h5': broken }),
+      ["weights do not match the config", "layer 'dense_9' weight 0 (kernel) should be [4, 4], the file has [4, 5]"]);
+  }
+
   for (const c of cases) {
     const container = group([...base, ...c.extra]);
     let tree;

@@ -386,7 +386,7 @@ interface Assignment {
  * before any weight value is read; on failure nothing is left allocated.
  */
 export async function buildModel(modelConfig: unknown, source: WeightSource, opts: BuildOptions): Promise<Model> {
-  const assign: Assignment[] = [];
+  let assign: Assignment[] = [];
   // Every weight of every layer is set from the file (planModel refuses a layer whose
   // weights are not all there), so the initializers' values would be thrown away.
   // The stored weights also bound what the config may make the layers create: every
@@ -416,6 +416,16 @@ export async function buildModel(modelConfig: unknown, source: WeightSource, opt
   } finally {
     currentBudget = outer;
   }
+  // Only layers of the model are set (planModel frees the ones no output reaches, nested models' too).
+  const inModel = new Set<Layer>();
+  const walk = (m: Model): void => {
+    for (const l of m.layers) {
+      inModel.add(l);
+      if (l instanceof Model) walk(l);
+    }
+  };
+  walk(model);
+  assign = assign.filter((p) => inModel.has(p.layer));
   try {
     for (const p of assign) {
       if (p.stored.length === 0) continue;
@@ -560,6 +570,17 @@ function planModel(modelConfig: unknown, source: WeightSource, opts: BuildOption
     for (const x of entries) x.layer?.dispose();
     if (e instanceof ModelLoadError) throw e;
     throw new ModelLoadError(file, `cannot build the model from its config: ${(e as Error).message}`, { cause: e });
+  }
+
+  // Layers of the config that the model does not reach from its outputs (a functional config may
+  // list them, and they were built when their inputs existed) are freed now: the model's dispose()
+  // never sees them, and their memory would otherwise wait for the garbage collector (issue #11).
+  const reachable = new Set(model.layers);
+  for (const e of entries) {
+    if (e.layer && !reachable.has(e.layer)) {
+      e.layer.dispose();
+      e.layer = null;
+    }
   }
 
   // 3. Weights: every shape checked before any value is read (buildModel reads and sets them).

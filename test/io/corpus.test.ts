@@ -204,3 +204,23 @@ describe('item 6: long and deep configs (bound: a 20,000-layer model loads in < 
     }
   });
 });
+
+describe('item 7: memory of layers no output reaches (bound: heap bytes while loaded equal the same model without them; back to the start after dispose)', () => {
+  it('a built Dense that no output reaches is freed when the model is loaded', async () => {
+    const heap = getRuntime('corpus test').heap;
+    const e = corpus.entries.find((x) => x.item === 7 && x.kind === 'good')!;
+    const twin = corpus.entries.find((x) => x.file === 'keras2.14-layer-checkpoint-dependencies.keras')!;
+    const io = JSON.parse(readFileSync(join(DIR, e.io!), 'utf8')) as Io;
+    const start = heap.allocatedBytes;
+    const plain = await loadModel(bytesOf(twin), { name: twin.file });
+    const plainBytes = heap.allocatedBytes - start;
+    plain.dispose();
+    expect(heap.allocatedBytes).toBe(start);
+    const model = await loadModel(bytesOf(e), { name: e.file });
+    expect(model.layers.map((l) => l.name)).not.toContain('orphan');
+    expect(heap.allocatedBytes - start, 'heap bytes of the loaded model').toBe(plainBytes);
+    expectReference(model, io, e.file);
+    model.dispose();
+    expect(heap.allocatedBytes, 'heap bytes after dispose').toBe(start);
+  });
+});
