@@ -108,6 +108,12 @@ export abstract class Layer {
   trainable: boolean;
   built = false;
   protected disposed = false;
+  /**
+   * How many models hold this layer in their graph: a model's dispose() frees the layer only
+   * when it is the last one (issue #11; TensorFlow.js counts layer references the same way).
+   * @internal
+   */
+  modelRefs = 0;
   protected readonly weightList: LayerWeight[] = [];
   /** Batch input shape given by options, if any. */
   readonly batchInputShape: Shape | undefined;

@@ -132,6 +132,22 @@ export class Model extends Layer {
     for (const t of this.inputs) if (!seen.has(t.node.layer)) (seen.add(t.node.layer), this.graphLayers.push(t.node.layer));
     for (const n of order) if (!seen.has(n.layer)) (seen.add(n.layer), this.graphLayers.push(n.layer));
     this.built = true;
+    this.holdGraphLayers();
+  }
+
+  /** The layers this model holds a reference to (Layer.modelRefs): its graph's layers. */
+  protected held = new Set<Layer>();
+
+  /**
+   * Takes a reference to every layer of the graph and lets go of the ones no longer in it (a
+   * Sequential's pop): dispose() frees a layer only when the last model holding it lets go, so
+   * a layer shared by two models survives the first one's dispose (as TensorFlow.js counts them).
+   */
+  protected holdGraphLayers(): void {
+    const now = new Set(this.graphLayers);
+    for (const l of now) if (!this.held.has(l)) l.modelRefs++;
+    for (const l of this.held) if (!now.has(l)) l.modelRefs--;
+    this.held = now;
   }
 
   /** Set to true (e.g. in a callback) to end fit after the current batch, as Keras. */
@@ -537,7 +553,9 @@ export class Model extends Layer {
     this.trainer?.dispose();
     this.trainer = null;
     this.compiledState?.optimizer.dispose();
-    for (const l of this.graphLayers) l.dispose();
+    // Each layer is freed when the last model holding it lets go (a shared layer lives on in the other models).
+    for (const l of this.held) if (--l.modelRefs <= 0) l.dispose();
+    this.held.clear();
     super.dispose();
   }
 

@@ -113,6 +113,10 @@ export class Sequential extends Model {
     this.nodes = this.nodes.concat(x.node);
     this.outputs = [x];
     this.graphLayers = this.graphLayers.concat(layer);
+    if (!this.held.has(layer)) {
+      this.held.add(layer);
+      layer.modelRefs++;
+    }
   }
 
   /** Removes the last layer. */
@@ -135,6 +139,8 @@ export class Sequential extends Model {
     this.nodes = [];
     if (!this.inputBatchShape || this.stack.length === 0) {
       this.built = false;
+      this.graphLayers = [];
+      this.holdGraphLayers();
       return;
     }
     let x: SymbolicTensor | SymbolicTensor[] = Input({ batchShape: this.inputBatchShape });
@@ -164,6 +170,7 @@ export class Sequential extends Model {
       throw e;
     }
     this.graphLayers = this.graphLayers.filter((l) => !(l instanceof InputLayer));
+    this.holdGraphLayers();
   }
 
   /** Builds the graph for inputs of the given shape (batch dimension first, may be null). */
