@@ -256,6 +256,27 @@ function hostile(name, item, source, what, bytes, fragments) {
   save(name, bytes, { item, kind: 'hostile', source, what, expect: { error: 'ModelLoadError', fragments } });
 }
 
+// Item 5: Object.prototype names as class names fail as unknown classes.
+for (const name of ['constructor', 'toString', '__proto__']) {
+  hostile(`keras-class-${name}.keras`, 5, 'k3.1-gru-keras', `the GRU's class_name set to '${name}' (was: TypeError: name.replace is not a function)`,
+    kerasFrom('k3.1-gru-keras', 'gru_model.keras', (c) => { layerNamed(c, 'GRU').class_name = name; }),
+    ['unsupported item', `layer class '${name}'`]);
+}
+hostile('h5-class-constructor.h5', 5, 'k3.4-gru-h5', "the GRU's class_name set to 'constructor' in a legacy .h5",
+  legacyFrom('k3.4-gru-h5', 'gru_model.h5', (c) => { layerNamed(c, 'GRU').class_name = 'constructor'; }),
+  ['unsupported item', "layer class 'constructor'"]);
+
+// Item 12: messages. A layer's own error names it once; a file's missing weights are a ModelLoadError, not an unsupported feature.
+hostile('h5-gru-units-string.h5', 12, 'k3.4-gru-h5', "GRU units: 'x' (was: \"GRU 'gru_1': GRU 'gru_1': option units ...\")",
+  legacyFrom('k3.4-gru-h5', 'gru_model.h5', (c) => { layerNamed(c, 'GRU').config.units = 'x'; }),
+  ["GRU 'gru_1': option units must be a positive integer, received 'x'."]);
+hostile('h5-dense-weights-missing.h5', 12, 'k3.4-gru-h5', "the first Dense's weights group removed (was: reported as an UnsupportedModelError)",
+  legacyFrom('k3.4-gru-h5', 'gru_model.h5', () => {}, (tree) => {
+    const mw = child(tree, 'model_weights');
+    mw.children = mw.children.filter(([k]) => k !== 'dense_6');
+  }),
+  ["weights do not match the config:\n  - Dense 'dense_6': the config implies at least 10 weight values but the file holds 0 for this layer (no weights entry)"]);
+
 // Item 1: absurd sizes are refused before anything is allocated.
 for (const features of [600_000, 2_000_000]) {
   hostile(`h5-input-${features}-features.h5`, 1, 'k3.4-gru-h5',

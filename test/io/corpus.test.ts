@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Model, ModelLoadError, Tensor, init, loadModel } from '../../src/index';
+import { type Model, ModelLoadError, Tensor, UnsupportedModelError, init, loadModel } from '../../src/index';
 import { getRuntime } from '../../src/wasm/module';
 
 const DIR = join(__dirname, '..', 'fixtures', 'corpus');
@@ -117,7 +117,25 @@ export async function expectBoundedFailure(load: () => Promise<unknown>, file: s
 describe('hostile files fail fast with our error (bound: ModelLoadError naming the file, < 3 s, peak RSS < 1 GB, heap bytes restored)', () => {
   for (const e of corpus.entries.filter((x) => x.kind === 'hostile')) {
     it(`item ${e.item}: ${e.file}: ${e.what}`, async () => {
-      await expectBoundedFailure(() => loadModel(bytesOf(e), { name: e.file }), e.file, e.expect!.fragments);
+      const err = await expectBoundedFailure(() => loadModel(bytesOf(e), { name: e.file }), e.file, e.expect!.fragments);
+      // Item 5: an unknown class; item 12: a file's missing weights are not an unsupported feature.
+      if (e.item === 5) expect(err).toBeInstanceOf(UnsupportedModelError);
+      if (e.file === 'h5-dense-weights-missing.h5') expect(err).not.toBeInstanceOf(UnsupportedModelError);
+    });
+  }
+});
+
+describe("item 9: the caller's bytes (bound: a Buffer from readFileSync keeps its length and content, and loads twice)", () => {
+  for (const file of ['h5-gru-good.h5', 'keras2.14-layer-checkpoint-dependencies.keras']) {
+    it(file, async () => {
+      const buf = readFileSync(join(DIR, file));
+      const copy = Buffer.from(buf);
+      for (let i = 0; i < 2; i++) {
+        const m = await loadModel(buf, { name: file });
+        m.dispose();
+        expect(buf.byteLength).toBe(copy.byteLength);
+        expect(buf.equals(copy)).toBe(true);
+      }
     });
   }
 });
