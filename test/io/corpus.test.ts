@@ -14,7 +14,7 @@ interface Arr { name?: string; dtype?: string; shape: number[]; data: number[] }
 interface Entry {
   file: string;
   item: number;
-  kind: 'good' | 'hostile';
+  kind: 'good' | 'hostile' | 'crasher';
   what: string;
   source: string;
   io?: string;
