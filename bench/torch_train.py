@@ -365,6 +365,7 @@ def main():
         sys.exit(f'PyTorch would run on the reference BLAS ({blas}); install an optimised one: '
                  f'apt-get install -y libopenblas0-serial')
 
+    load_start = os.getloadavg()[0]
     cases = {}
     for wid in ids:
         # Correctness: the losses of 5 steps on the fixed batch (TR1: sample 0) of a fresh
@@ -441,6 +442,7 @@ def main():
         torch=torch.__version__,
         threads=torch.get_num_threads(),
         blas=loaded_blas(),
+        loadavg=dict(start=load_start, end=os.getloadavg()[0]),
         scale=args.scale,
         rounds=args.rounds,
         unit='ms per training step (forward + backward + Adam update + loss.item())',
