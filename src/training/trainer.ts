@@ -170,6 +170,8 @@ export class Trainer {
   private readonly graph: Graph;
   private plan: Set<number> | null = null;
   private variables: TrainableVariable[] = [];
+  /** Gradient accumulator of each variable, in the same order (fixed once prepared). */
+  private gradPtrs: number[] = [];
   private arena: Arena | null = null;
   private grads: GradientBuffers | null = null;
   private ctx: StepContext | null = null;
@@ -227,6 +229,7 @@ export class Trainer {
     const grads = new GradientBuffers(rt);
     for (const v of this.variables) grads.add(v.ptr, v.size);
     this.compiled.optimizer.build(this.variables);
+    this.gradPtrs = this.variables.map((v) => grads.get(v.ptr));
     this.plan = plan;
     this.grads = grads;
     this.arena = new Arena(rt);
@@ -331,7 +334,8 @@ export class Trainer {
     const outputLosses: number[] = [];
     let total = 0;
     let anyLoss = false;
-    const swData = sw ? Float32Array.from(sw.data as ArrayLike<number>) : null;
+    const swData = sw ? asF32(sw.data) : null;
+    const yTrues = ys.map((t) => (t.data instanceof Int32Array ? t.data : asF32(t.data)));
     for (let i = 0; i < fw.outputs.length; i++) {
       const loss = losses[i];
       const out = fw.outputs[i];
@@ -347,7 +351,7 @@ export class Trainer {
       const maskBuf = fw.masks[i];
       const yt = ys[i];
       const v = loss.compute({
-        yTrue: yt.data instanceof Int32Array ? yt.data : Float32Array.from(yt.data as ArrayLike<number>),
+        yTrue: yTrues[i],
         yTrueShape: yt.shape,
         yPred: view(ctx, out),
         yPredShape: out.shape,
@@ -381,7 +385,7 @@ export class Trainer {
         // `weighted_metrics` (keras/src/trainers/compile_utils.py CompileMetrics.update_state);
         // an output mask still applies (MeanMetricWrapper reads it from y_pred).
         m.update({
-          yTrue: yt.data instanceof Int32Array ? yt.data : Float32Array.from(yt.data as ArrayLike<number>),
+          yTrue: yTrues[i],
           yTrueShape: yt.shape,
           yPred: view(ctx, out),
           yPredShape: out.shape,
@@ -392,7 +396,7 @@ export class Trainer {
     }
     if (training) {
       backwardTape(this.graph, ctx, fw.tape, dOuts, plan);
-      this.compiled.optimizer.applyGradients(this.variables.map((v) => grads.get(v.ptr)));
+      this.compiled.optimizer.applyGradients(this.gradPtrs);
       this.model.weightsUpdated();
     }
     const batch = xs[0].shape[0];
@@ -609,4 +613,9 @@ function gather(t: Tensor, idx: Int32Array): Tensor {
   const out = new (t.data.constructor as new (n: number) => typeof t.data)(idx.length * row);
   for (let i = 0; i < idx.length; i++) out.set(t.data.subarray(idx[i] * row, (idx[i] + 1) * row), i * row);
   return new Tensor(out, [idx.length, ...t.shape.slice(1)], t.dtype);
+}
+
+/** The data as a Float32Array: itself when it is one (read only here), else a converted copy. */
+function asF32(d: Tensor['data']): Float32Array {
+  return d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>);
 }
