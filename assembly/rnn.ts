@@ -111,8 +111,8 @@ function vmul(dst: usize, a: usize, b: usize, n: i32): void {
   for (; j < n; j++) store<f32>(f32p(dst, j), load<f32>(f32p(a, j)) * load<f32>(f32p(b, j)));
 }
 
-// dst[j] += a[j] for j < n
-function vadd(dst: usize, a: usize, n: i32): void {
+// dst[j] += a[j] for j < n (also train_ops.ts's vec_add_acc)
+export function vadd(dst: usize, a: usize, n: i32): void {
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     for (; j + 4 <= n; j += 4) {
@@ -441,8 +441,8 @@ function mask_rows(dst: usize, src: usize, m: usize, B: i32, T: i32, n: i32): vo
   }
 }
 
-// dst[j] += a[j] * b[j]
-function vmul_acc(dst: usize, a: usize, b: usize, n: i32): void {
+// dst[j] += a[j] * b[j] (also train_ops.ts's vec_mul_acc)
+export function vmul_acc(dst: usize, a: usize, b: usize, n: i32): void {
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     for (; j + 4 <= n; j += 4) {

@@ -3,34 +3,22 @@
 // merges, pooling). Gradients are ACCUMULATED (+=) unless a name says
 // otherwise, as DESIGN.md §8 asks of backward kernels.
 
+import { vadd, vmul_acc } from './rnn';
+
 // @ts-ignore: decorator
 @inline function f32p(base: usize, i: i32): usize {
   return base + (<usize>i << 2);
 }
 
 // vec_add_acc — dst[j] += a[j], j < n (the engine sums the gradients of a
-// tensor that fans out).
+// tensor that fans out): rnn.ts's vadd.
 export function vec_add_acc(dst: usize, a: usize, n: i32): void {
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    for (; j + 4 <= n; j += 4) {
-      const o = <usize>j << 2;
-      v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(a + o)));
-    }
-  }
-  for (; j < n; j++) store<f32>(f32p(dst, j), load<f32>(f32p(dst, j)) + load<f32>(f32p(a, j)));
+  vadd(dst, a, n);
 }
 
-// vec_mul_acc — dst[j] += a[j] * b[j] (dropout masks, Multiply merges).
+// vec_mul_acc — dst[j] += a[j] * b[j] (dropout masks, Multiply merges): rnn.ts's vmul_acc.
 export function vec_mul_acc(dst: usize, a: usize, b: usize, n: i32): void {
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    for (; j + 4 <= n; j += 4) {
-      const o = <usize>j << 2;
-      v128.store(dst + o, f32x4.add(v128.load(dst + o), f32x4.mul(v128.load(a + o), v128.load(b + o))));
-    }
-  }
-  for (; j < n; j++) store<f32>(f32p(dst, j), load<f32>(f32p(dst, j)) + load<f32>(f32p(a, j)) * load<f32>(f32p(b, j)));
+  vmul_acc(dst, a, b, n);
 }
 
 // vec_axpy_acc — dst[j] += alpha * a[j].
@@ -105,7 +93,7 @@ export function log_softmax_backward(dx: usize, dy: usize, y: usize, rows: i32, 
 export function embedding_backward(dtable: usize, dout: usize, ids: usize, n: i32, outputDim: i32): void {
   for (let i = 0; i < n; i++) {
     const id = load<i32>(ids + (<usize>i << 2));
-    vec_add_acc(f32p(dtable, id * outputDim), f32p(dout, i * outputDim), outputDim);
+    vadd(f32p(dtable, id * outputDim), f32p(dout, i * outputDim), outputDim);
   }
 }
 

@@ -564,8 +564,8 @@ export class Model extends Layer {
   }
 }
 
-/** Rows [start, end) of the first axis. */
-function sliceBatch(t: Tensor, start: number, end: number): Tensor {
+/** Rows [start, end) of the first axis (also the trainer's batches). Internal. */
+export function sliceBatch(t: Tensor, start: number, end: number): Tensor {
   const row = t.size / t.shape[0];
   const data = t.data.slice(start * row, end * row) as typeof t.data;
   return new Tensor(data, [end - start, ...t.shape.slice(1)], t.dtype);

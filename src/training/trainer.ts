@@ -18,7 +18,7 @@ import { activityPenalty, backwardTape, forwardTrain, gradientPlan, untrainableL
 import { type Buf, type TrainableVariable, bufSize } from '../engine/train_types';
 import type { Layer, LayerWeight } from '../layers/layer';
 import { layerTraining } from '../layers/train_registry';
-import type { Model } from '../models/model';
+import { type Model, sliceBatch } from '../models/model';
 import { Random } from '../random';
 import type { Regularizer } from '../regularizers';
 import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
@@ -476,7 +476,7 @@ export class Trainer {
     for (let start = 0; start < n; start += batchSize, b++) {
       const end = Math.min(n, start + batchSize);
       for (const c of cbs) await c.onTestBatchBegin(b, {});
-      this.step(xs.map((t) => rows(t, start, end)), ys.map((t) => rows(t, start, end)), sw ? rows(sw, start, end) : null, false);
+      this.step(xs.map((t) => sliceBatch(t, start, end)), ys.map((t) => sliceBatch(t, start, end)), sw ? sliceBatch(sw, start, end) : null, false);
       const logs = this.results();
       for (const c of cbs) await c.onTestBatchEnd(b, logs);
       if (cbs.length > 0) await yieldNow();
@@ -515,10 +515,10 @@ export class Trainer {
       if (at === 0 || at === n) {
         throw new Error(`${ctx}: fit validationSplit ${split} of ${n} samples leaves ${at === 0 ? 'no training' : 'no validation'} samples.`);
       }
-      val = { xs: xs.map((t) => rows(t, at, n)), ys: ys.map((t) => rows(t, at, n)), sw: sw ? rows(sw, at, n) : null, n: n - at };
-      xs = xs.map((t) => rows(t, 0, at));
-      ys = ys.map((t) => rows(t, 0, at));
-      sw = sw ? rows(sw, 0, at) : null;
+      val = { xs: xs.map((t) => sliceBatch(t, at, n)), ys: ys.map((t) => sliceBatch(t, at, n)), sw: sw ? sliceBatch(sw, at, n) : null, n: n - at };
+      xs = xs.map((t) => sliceBatch(t, 0, at));
+      ys = ys.map((t) => sliceBatch(t, 0, at));
+      sw = sw ? sliceBatch(sw, 0, at) : null;
       n = at;
     }
     const valBatch = positiveInt(options.validationBatchSize ?? batchSize, ctx, 'fit validationBatchSize');
@@ -553,7 +553,7 @@ export class Trainer {
         const end = Math.min(n, start + batchSize);
         for (const c of cbs) await c.onBatchBegin(b, {});
         const idx = order.subarray(start, end);
-        const pick = (t: Tensor): Tensor => (shuffle ? gather(t, idx) : rows(t, start, end));
+        const pick = (t: Tensor): Tensor => (shuffle ? gather(t, idx) : sliceBatch(t, start, end));
         this.step(xs.map(pick), ys.map(pick), sw ? pick(sw) : null, true);
         trainLogs = this.results();
         for (const c of cbs) await c.onBatchEnd(b, trainLogs);
@@ -599,12 +599,6 @@ function renamed(m: Metric, name: string): Metric {
   baseNames.set(m, m.name);
   Object.defineProperty(m, 'name', { value: name, configurable: true });
   return m;
-}
-
-/** Rows [start, end) of the first axis. */
-function rows(t: Tensor, start: number, end: number): Tensor {
-  const row = t.size / t.shape[0];
-  return new Tensor(t.data.slice(start * row, end * row) as typeof t.data, [end - start, ...t.shape.slice(1)], t.dtype);
 }
 
 /** The rows idx of the first axis, in that order. */
