@@ -27,6 +27,12 @@ export function resolveFeatureActivation(v: unknown, ctx: string): { name: Featu
  * Refuses an option key outside `allowed` (a layer passes [...LAYER_ARG_KEYS, ...Cls.optionKeys]).
  * The recurrent layers, cells and wrappers throw a plain Error here (ErrorType), the others a ValueError.
  */
+/** " (did you mean 'batchSize'?)" when a Python spelling (batch_size) of an allowed option was given, else ''. */
+export function camelHint(key: string, allowed: readonly string[]): string {
+  const camel = key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  return camel !== key && allowed.includes(camel) ? ` (did you mean '${camel}'?)` : '';
+}
+
 export function checkKeys(options: object, allowed: readonly string[], ctx: string, ErrorType: new (message: string) => Error = ValueError): void {
   for (const k of Object.keys(options)) {
     if (!allowed.includes(k)) throw new ErrorType(`${ctx}: unknown option '${k}'. Supported options: ${allowed.join(', ')}.`);

@@ -14,7 +14,7 @@ import type { Optimizer } from '../training/optimizers';
 import { deferredInstance, isDeferred, loadTraining, resolveDeferred, trainingImpl } from '../training/lazy';
 import { LOSS_NAME_SET, METRIC_NAME_SET, type NameSet, OPTIMIZER_CLASS, OPTIMIZER_NAME_SET } from '../training/names';
 import type { BatchOptions, CompiledState, EvaluateOptions, FitOptions, Trainer } from '../training/trainer';
-import { fmt } from '../layers/layer_utils';
+import { camelHint, fmt } from '../layers/layer_utils';
 import { ValueError } from '../errors';
 
 /** model.compile's arguments (Keras 3 compile, camelCase). */
@@ -191,9 +191,7 @@ export class Model extends Layer {
             `metrics given as metrics are computed without sample weights, as in Keras.`,
         );
       }
-      const camel = k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-      const hint = camel !== k && COMPILE_KEYS.includes(camel) ? ` (did you mean '${camel}'?)` : '';
-      throw new Error(`${ctx}: unknown compile option '${k}'${hint}; supported: ${COMPILE_KEYS.join(', ')}.`);
+      throw new Error(`${ctx}: unknown compile option '${k}'${camelHint(k, COMPILE_KEYS)}; supported: ${COMPILE_KEYS.join(', ')}.`);
     }
     const names = this.outputNamesForCompile();
     const n = names.length;

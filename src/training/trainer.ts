@@ -18,6 +18,7 @@ import { activityPenalty, backwardTape, forwardTrain, gradientPlan, untrainableL
 import { type Buf, type TrainableVariable, bufSize } from '../engine/train_types';
 import type { Layer, LayerWeight } from '../layers/layer';
 import { layerTraining } from '../layers/train_registry';
+import { camelHint } from '../layers/layer_utils';
 import { type Model, sliceBatch } from '../models/model';
 import { Random } from '../random';
 import type { Regularizer } from '../regularizers';
@@ -96,9 +97,7 @@ function checkOptionKeys(options: object, allowed: readonly string[], context: s
   for (const k of Object.keys(options)) {
     if (allowed.includes(k)) continue;
     if (NOT_YET[k]) throw new Error(`${context}: ${what} option ${k}: ${NOT_YET[k]}.`);
-    const camel = k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-    const hint = camel !== k && allowed.includes(camel) ? ` (did you mean '${camel}'?)` : '';
-    throw new Error(`${context}: unknown ${what} option '${k}'${hint}; supported: ${allowed.join(', ')}.`);
+    throw new Error(`${context}: unknown ${what} option '${k}'${camelHint(k, allowed)}; supported: ${allowed.join(', ')}.`);
   }
 }
 
