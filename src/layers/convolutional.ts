@@ -165,8 +165,16 @@ export class Conv1D extends Layer {
     if (s[1] !== null) this.outputLength(s[1]);
     this.inputChannels = C as number;
     const kshape = [this.kernelSize, this.inputChannels, this.filters];
-    this.kernel = this.addWeight('kernel', kshape, this.kernelInitializer.generate(kshape));
-    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], this.biasInitializer.generate([this.filters]));
+    this.kernel = this.addWeight('kernel', kshape, this.kernelInitializer.generate(kshape), true, {
+      regularizer: this.kernelRegularizer,
+      constraint: this.kernelConstraint,
+    });
+    if (this.useBias) {
+      this.bias = this.addWeight('bias', [this.filters], this.biasInitializer.generate([this.filters]), true, {
+        regularizer: this.biasRegularizer,
+        constraint: this.biasConstraint,
+      });
+    }
     this.kernelP = this.allocF32(rt.exports.packed_size(this.kernelSize * this.inputChannels, this.filters));
     this.built = true;
     this.onWeightsChanged();

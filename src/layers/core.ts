@@ -77,7 +77,10 @@ export class Embedding extends Layer {
     this.runtime();
     if (this.built) return;
     const shape = [this.inputDim, this.outputDim];
-    this.embeddings = this.addWeight('embeddings', shape, this.embeddingsInitializer.generate(shape));
+    this.embeddings = this.addWeight('embeddings', shape, this.embeddingsInitializer.generate(shape), true, {
+      regularizer: this.embeddingsRegularizer,
+      constraint: this.embeddingsConstraint,
+    });
     this.built = true;
   }
 
@@ -213,8 +216,16 @@ export class Dense extends Layer {
       throw new Error(`${this.context}: expected an input of rank >= 2 with a known last dimension, received shape ${formatShape(s)}.`);
     }
     this.inputFeatures = F as number;
-    this.kernel = this.addWeight('kernel', [F as number, this.units], this.kernelInitializer.generate([F as number, this.units]));
-    if (this.useBias) this.bias = this.addWeight('bias', [this.units], this.biasInitializer.generate([this.units]));
+    this.kernel = this.addWeight('kernel', [F as number, this.units], this.kernelInitializer.generate([F as number, this.units]), true, {
+      regularizer: this.kernelRegularizer,
+      constraint: this.kernelConstraint,
+    });
+    if (this.useBias) {
+      this.bias = this.addWeight('bias', [this.units], this.biasInitializer.generate([this.units]), true, {
+        regularizer: this.biasRegularizer,
+        constraint: this.biasConstraint,
+      });
+    }
     this.kernelP = this.allocF32(rt.exports.packed_size(this.inputFeatures, this.units));
     this.built = true;
     this.onWeightsChanged();

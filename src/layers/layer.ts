@@ -5,6 +5,8 @@ import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
 import { type Runtime, getRuntime } from '../wasm/module';
 import { fmt } from './layer_utils';
 import { ValueError } from '../errors';
+import type { Constraint } from '../constraints';
+import type { Regularizer } from '../regularizers';
 import type { Buf, TrainBackward, TrainCallArgs, TrainContext, TrainForward } from '../engine/train_types';
 import { layerTraining } from './train_registry';
 import { checkBudget } from '../limits';
@@ -58,7 +60,17 @@ export class LayerWeight {
     readonly ptr: number,
     readonly size: number,
     readonly trainable: boolean,
+    /** The layer option's regularizer of this weight (Keras add_weight(regularizer=...)): training adds its penalty. */
+    readonly regularizer: Regularizer | null = null,
+    /** The layer option's constraint of this weight (Keras add_weight(constraint=...)): applied after each update. */
+    readonly constraint: Constraint | null = null,
   ) {}
+}
+
+/** A weight's regularizer and constraint, as Keras's add_weight takes them. */
+export interface WeightExtras {
+  regularizer?: Regularizer | null;
+  constraint?: Constraint | null;
 }
 
 const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('Symbol.dispose');
@@ -292,12 +304,12 @@ export abstract class Layer {
   }
 
   /** Creates a weight variable filled with the given values. */
-  protected addWeight(name: string, shape: number[], values: Float32Array, trainable = true): LayerWeight {
+  protected addWeight(name: string, shape: number[], values: Float32Array, trainable = true, extras: WeightExtras = {}): LayerWeight {
     const size = shape.reduce((a, b) => a * b, 1);
     if (values.length !== size) throw new Error(`${this.context}: internal: ${name} has ${values.length} values for ${size}.`);
     const ptr = this.allocF32(size);
     this.runtime().heap.writeF32(ptr, values);
-    const w = new LayerWeight(name, shape, ptr, size, trainable);
+    const w = new LayerWeight(name, shape, ptr, size, trainable, extras.regularizer ?? null, extras.constraint ?? null);
     this.weightList.push(w);
     return w;
   }

@@ -128,8 +128,8 @@ export class BatchNormalization extends Layer {
     this.channels = C as number;
     const shape = [this.channels];
     // keras/src/layers/normalization/batch_normalization.py build(): gamma, beta, moving_mean, moving_variance.
-    if (this.scale) this.gamma = this.addWeight('gamma', shape, this.gammaInitializer.generate(shape));
-    if (this.center) this.beta = this.addWeight('beta', shape, this.betaInitializer.generate(shape));
+    if (this.scale) this.gamma = this.addWeight('gamma', shape, this.gammaInitializer.generate(shape), true, { regularizer: this.gammaRegularizer, constraint: this.gammaConstraint });
+    if (this.center) this.beta = this.addWeight('beta', shape, this.betaInitializer.generate(shape), true, { regularizer: this.betaRegularizer, constraint: this.betaConstraint });
     this.movingMean = this.addWeight('moving_mean', shape, this.movingMeanInitializer.generate(shape), false);
     this.movingVariance = this.addWeight('moving_variance', shape, this.movingVarianceInitializer.generate(shape), false);
     this.built = true;
@@ -328,8 +328,8 @@ export class LayerNormalization extends Layer {
     this.inputRank = s.length;
     this.firstAxis = first;
     this.normShape = s.slice(first) as number[];
-    if (this.scale || this.rmsScaling) this.gamma = this.addWeight('gamma', shape, this.gammaInitializer.generate(shape));
-    if (this.center && !this.rmsScaling) this.beta = this.addWeight('beta', shape, this.betaInitializer.generate(shape));
+    if (this.scale || this.rmsScaling) this.gamma = this.addWeight('gamma', shape, this.gammaInitializer.generate(shape), true, { regularizer: this.gammaRegularizer, constraint: this.gammaConstraint });
+    if (this.center && !this.rmsScaling) this.beta = this.addWeight('beta', shape, this.betaInitializer.generate(shape), true, { regularizer: this.betaRegularizer, constraint: this.betaConstraint });
     this.built = true;
   }
 

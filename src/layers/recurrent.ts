@@ -299,7 +299,14 @@ export abstract class RecurrentLayer extends Layer {
     const U = this.units;
     const G = this.math.gates;
     checkBudget((F as number) * G * U, this.context, `the input shape ${formatShape(shape)} gives a kernel [${F}, ${G * U}] that`);
-    const alloc: CellAlloc = { addWeight: (name, s, values) => this.addWeight(name, s, values), allocF32: (n) => this.allocF32(n) };
+    // Keras's RNN cells pass each weight's regularizer and constraint to add_weight.
+    const extras = (name: string) =>
+      name === 'kernel'
+        ? { regularizer: this.kernelRegularizer, constraint: this.kernelConstraint }
+        : name === 'recurrent_kernel'
+          ? { regularizer: this.recurrentRegularizer, constraint: this.recurrentConstraint }
+          : { regularizer: this.biasRegularizer, constraint: this.biasConstraint };
+    const alloc: CellAlloc = { addWeight: (name, s, values) => this.addWeight(name, s, values, true, extras(name)), allocF32: (n) => this.allocF32(n) };
     this.math.build(
       F as number,
       { kernel: this.kernelInitializer, recurrent: this.recurrentInitializer, bias: this.useBias ? this.biasInitializer : null },

@@ -16,12 +16,11 @@ import { Arena, GradientBuffers, StepContext } from '../engine/arena';
 import type { Graph } from '../engine/executor';
 import { activityPenalty, backwardTape, forwardTrain, gradientPlan, untrainableLayers, type TapeEntry } from '../engine/tape';
 import { type Buf, type TrainableVariable, bufSize } from '../engine/train_types';
-import type { Layer, LayerWeight } from '../layers/layer';
+import type { Layer } from '../layers/layer';
 import { layerTraining } from '../layers/train_registry';
 import { camelHint } from '../layers/layer_utils';
 import { type Model, sliceBatch } from '../models/model';
 import { Random } from '../random';
-import type { Regularizer } from '../regularizers';
 import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
 import { getRuntime } from '../wasm/module';
 import { type Callback, History, type Logs, toCallbacks } from './callbacks';
@@ -124,16 +123,6 @@ const yieldNow: () => Promise<void> = (() => {
   return () => new Promise<void>((r) => setTimeout(r, 0));
 })();
 
-// Keras option-name prefixes of each weight's regularizer and constraint.
-const WEIGHT_OPTION_PREFIX: Record<string, string> = {
-  kernel: 'kernel',
-  recurrent_kernel: 'recurrent',
-  bias: 'bias',
-  embeddings: 'embeddings',
-  gamma: 'gamma',
-  beta: 'beta',
-};
-
 /** The owner of each weight (by pointer), walking sublayers. */
 function weightOwners(model: Model): Map<number, Layer> {
   const owners = new Map<number, Layer>();
@@ -151,12 +140,6 @@ function weightOwners(model: Model): Map<number, Layer> {
   return owners;
 }
 
-function optionOf<T>(layer: Layer, w: LayerWeight, suffix: 'Regularizer' | 'Constraint'): T | null {
-  const prefix = WEIGHT_OPTION_PREFIX[w.name];
-  if (!prefix) return null;
-  const v = (layer as unknown as Record<string, unknown>)[`${prefix}${suffix}`];
-  return (v ?? null) as T | null;
-}
 
 interface StepResult {
   loss: number;
@@ -221,8 +204,8 @@ export class Trainer {
         shape: w.shape,
         ptr: w.ptr,
         size: w.size,
-        constraint: optionOf(owner, w, 'Constraint'),
-        regularizer: optionOf<Regularizer>(owner, w, 'Regularizer'),
+        constraint: w.constraint,
+        regularizer: w.regularizer,
       });
     }
     const grads = new GradientBuffers(rt);
