@@ -14,6 +14,8 @@ export {
 export {
   vec_add_acc, vec_mul_acc, vec_axpy_acc, col_sum_acc, softmax_backward, log_softmax_backward, embedding_backward, f32_ids,
 } from './train_ops';
+export { conv1d_backward_scratch_floats, conv1d_backward, max_pool1d_backward, avg_pool1d_backward } from './train_conv';
+export { batch_norm_train_scratch_floats, batch_norm_train_forward, batch_norm_backward, layer_norm_backward } from './train_norm';
 export {
   sgd_update, adam_update, rmsprop_update, adagrad_update, adadelta_update, adamax_update, nadam_update, lion_update,
   opt_sum_squares, opt_scale, opt_div, opt_mul_div, opt_clip_value, opt_weight_decay, opt_accumulate, opt_accumulate_mean, opt_ema,
