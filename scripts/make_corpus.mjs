@@ -324,12 +324,17 @@ function declareSize(zip, member, size) {
 }
 
 /** The members of k3.1-gru-keras (optimizer variables dropped), `pad` bytes of `fill` appended to one member, all deflated. */
-function paddedGru(member, pad, fill) {
-  const slug = 'k3.1-gru-keras';
-  const zip = unzipSync(readFileSync(join(WILD, slug, 'gru_model.keras')));
+function paddedGru(member, pad, fill, slug = 'k3.1-gru-keras', file = 'gru_model.keras', edit = null) {
+  const zip = unzipSync(readFileSync(join(WILD, slug, file)));
   const tree = readH5(zip['model.weights.h5']);
   tree.children = tree.children.filter(([k]) => k !== 'optimizer' && k !== 'metrics');
-  const members = { 'metadata.json': zip['metadata.json'], 'config.json': zip['config.json'], 'model.weights.h5': writeH5(tree) };
+  let config = zip['config.json'];
+  if (edit) {
+    const c = JSON.parse(strFromU8(config));
+    edit(c);
+    config = strToU8(JSON.stringify(c));
+  }
+  const members = { 'metadata.json': zip['metadata.json'], 'config.json': config, 'model.weights.h5': writeH5(tree) };
   const grown = new Uint8Array(members[member].length + pad).fill(fill);
   grown.set(members[member]);
   members[member] = grown;
@@ -352,6 +357,54 @@ hostile('keras-weights-honest-96mib.keras', 2, 'k3.1-gru-keras',
   "model.weights.h5 honestly declares 96 MiB beside a GRU(64) and a Dense: far more than the config's layers can hold (was: an honest 1.9 GB member took 23 s and 5.6 GB RSS)",
   paddedGru('model.weights.h5', 96 * MiB, 0),
   ["member 'model.weights.h5' declares", "but the config's layers hold at most", 'refusing to inflate it']);
+
+
+/**
+ * A Keras 2-style config inside a .keras: every build_config (and compile_config) removed and
+ * InputLayer batch_shape written as batch_input_shape (tf.keras 2.x's spelling). The weights
+ * bound then comes from the input shapes carried through the layers (io/implied.ts).
+ */
+function keras2Style(c) {
+  const walk = (v) => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (typeof v !== 'object' || v === null) return;
+    delete v.build_config;
+    delete v.compile_config;
+    if (v.class_name === 'InputLayer' && v.config && v.config.batch_shape) {
+      v.config.batch_input_shape = v.config.batch_shape;
+      delete v.config.batch_shape;
+    }
+    Object.values(v).forEach(walk);
+  };
+  walk(c);
+}
+hostile('keras-no-build-config-weights-honest-96mib.keras', 2, 'k3.1-gru-keras',
+  "a Keras 2-style config (no build_config; InputLayer batch_input_shape [null, 1, 12]) beside a model.weights.h5 that honestly declares 96 MiB: the bound is planned from the input shape (was: only the 6.5 GB maxWeights cap applied, so an honest 1.9 GB member was inflated)",
+  paddedGru('model.weights.h5', 96 * MiB, 0, 'k3.1-gru-keras', 'gru_model.keras', keras2Style),
+  ["member 'model.weights.h5' declares", "but the config's layers hold at most 17122 weight values", 'refusing to inflate it']);
+hostile('keras-functional-no-build-config-weights-honest-96mib.keras', 2, 'k3.8-seq2seq-functional-keras',
+  'the seq2seq Functional (two inputs, encoder states into the decoder, TimeDistributed Dense) without any build_config, beside a model.weights.h5 that honestly declares 96 MiB',
+  paddedGru('model.weights.h5', 96 * MiB, 0, 'k3.8-seq2seq-functional-keras', 'my_model.keras', keras2Style),
+  ["member 'model.weights.h5' declares", "but the config's layers hold at most", 'refusing to inflate it']);
+save('keras-no-build-config.keras', kerasFrom('k3.1-gru-keras', 'gru_model.keras', keras2Style), {
+  item: 2, kind: 'good', source: 'k3.1-gru-keras', io: 'k3.1-gru.io.json',
+  what: 'the same Keras 2-style config (no build_config) with its honest weights: loads, with the reference outputs',
+});
+{
+  const k = 'k3.8-seq2seq-functional-keras';
+  save('keras-functional-no-build-config.keras', kerasFrom(k, 'my_model.keras', keras2Style), {
+    item: 2, kind: 'good', source: k, io: 'k3.8-seq2seq.io.json',
+    what: 'the seq2seq Functional without any build_config, with its honest weights: loads, with the reference outputs',
+  });
+  const dir = join(WILD, k);
+  const manifest = JSON.parse(readFileSync(join(dir, 'MANIFEST.json'), 'utf8'));
+  writeFileSync(join(OUT, 'k3.8-seq2seq.io.json'), `${JSON.stringify({
+    source: k,
+    inputs: JSON.parse(readFileSync(join(dir, 'inputs.json'), 'utf8')).input_sets,
+    expected: JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')).input_sets,
+    tolerance: manifest.tolerance,
+  })}\n`);
+}
 
 // Item 3: one changed byte makes HDF5 ask for gigabytes; each HDF5 step has a memory budget.
 {

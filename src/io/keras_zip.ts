@@ -2,7 +2,8 @@
 // config.json, metadata.json and model.weights.h5 (weights under
 // layers/<snake_case class name>[_<n>]/..., numbered vars/0..n).
 // Keras reference: keras/src/saving/saving_lib.py.
-import { type BuildOptions, type WeightLayout, type WeightSource, buildModel, impliedParams } from './config';
+import { type BuildOptions, type WeightLayout, type WeightSource, buildModel } from './config';
+import { impliedParams } from './implied';
 import { ModelLoadError, parseJsonSafe } from './errors';
 import { type H5Group, type H5Options, H5Reader, type StoredWeight } from './h5';
 import type { Model } from '../models/model';
@@ -258,6 +259,10 @@ export async function loadKerasZip(bytes: Uint8Array, file: string, options: { m
       config = parseJsonSafe(new TextDecoder().decode(raw), file, 'config.json');
       // The weights member can hold the layers' weights, optimizer slots for each (Adam: two,
       // AMSGrad: three), float64 copies at worst, and HDF5 structure: not more.
+      // The bound is planned from the config alone (io/implied.ts): input shapes from the
+      // InputLayers (or a first layer's batch_input_shape), carried through each layer's
+      // output-shape rule. A config that gives no input shape anywhere, or a layer class we do
+      // not know, implies no bound: then only the maxWeights cap above applies (readKerasZip).
       const params = impliedParams(config);
       if (params === null) return;
       const cap = 8 * 4 * params + (64 << 20);

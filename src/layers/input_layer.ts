@@ -3,7 +3,7 @@
 import { Node, SymbolicTensor } from '../engine/symbolic';
 import { type DType, Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
 import { Layer, type Shape } from './layer';
-import { fmt } from './layer_utils';
+import { camelHint, fmt } from './layer_utils';
 import { ValueError } from '../errors';
 
 export interface InputOptions {
@@ -22,17 +22,20 @@ export class InputLayer extends Layer {
   static override readonly optionKeys: readonly string[] = ['shape', 'batchShape', 'batchSize', 'dtype', 'name'];
   readonly batchShape: Shape;
   readonly dtype: DType;
-  readonly output: SymbolicTensor;
+  private readonly tensor: SymbolicTensor;
+  /**
+   * Set on the input a Sequential builds from the first data it sees (no input shape given):
+   * like Keras 3's eager Sequential, it then takes inputs of any shape on every call (each
+   * layer checks what it needs), e.g. text of any length. Internal.
+   * @internal
+   */
+  anyShape = false;
 
-  constructor(options: InputOptions) {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(`Input: expected an options object with shape or batchShape, received ${fmt(options)}.`);
-    }
-    for (const k of Object.keys(options)) {
-      if (!InputLayer.optionKeys.includes(k)) {
-        throw new Error(`Input: unknown option '${k}'; supported: ${InputLayer.optionKeys.join(', ')}.`);
-      }
-    }
+  /** `new InputLayer({ shape: [3, 2] })`, `new InputLayer({ batchShape: [1, 3, 2] })`, or `new InputLayer([3, 2], { name })`. */
+  constructor(options: InputOptions);
+  constructor(shape: Shape, options?: Omit<InputOptions, 'shape' | 'batchShape'>);
+  constructor(shapeOrOptions: InputOptions | Shape, more?: Omit<InputOptions, 'shape' | 'batchShape'>) {
+    const options = inputOptions(shapeOrOptions, more);
     super({ name: options.name }, 'InputLayer');
     const ctx = `Input '${this.name}'`;
     const dims = (s: unknown, what: string): Shape => {
@@ -63,9 +66,19 @@ export class InputLayer extends Layer {
     this.dtype = dtype;
     this.built = true;
     const node = new Node(this, [], false, {}, {});
-    this.output = new SymbolicTensor(this.batchShape, dtype, node, 0, false, this.name);
-    node.outputs.push(this.output);
+    this.tensor = new SymbolicTensor(this.batchShape, dtype, node, 0, false, this.name);
+    node.outputs.push(this.tensor);
     this.inboundNodes.push(node);
+  }
+
+  /** The symbolic tensor this input layer makes (what Input() returns). */
+  override get output(): SymbolicTensor {
+    return this.tensor;
+  }
+
+  /** An input layer's input is its output (as in Keras 2 and TensorFlow.js). */
+  override get input(): SymbolicTensor {
+    return this.tensor;
   }
 
   build(): void {}
@@ -78,7 +91,7 @@ export class InputLayer extends Layer {
   call(inputs: TensorLike | TensorLike[]): Tensor {
     const t = toTensor(inputs as TensorLike, `Input '${this.name}'`);
     const s = this.batchShape;
-    if (t.rank !== s.length || s.some((d, i) => d !== null && d !== t.shape[i])) {
+    if (!this.anyShape && (t.rank !== s.length || s.some((d, i) => d !== null && d !== t.shape[i]))) {
       throw new Error(`Input '${this.name}': expected shape ${formatShape(s)}, received ${formatShape(t.shape as number[])}.`);
     }
     if (this.dtype !== 'float32' && t.dtype === 'float32') return new Tensor(
@@ -91,7 +104,45 @@ export class InputLayer extends Layer {
   }
 }
 
-/** A symbolic input for a functional Model, as keras.Input. */
-export function Input(options: InputOptions): SymbolicTensor {
-  return new InputLayer(options).output;
+/**
+ * A symbolic input for a functional Model, as keras.Input: `Input([3, 2])` (the shape without the
+ * batch dimension, as Keras's positional shape), `Input([3, 2], { name })`, `Input({ shape: [null, 8] })`
+ * or `Input({ batchShape: [1, 3, 2] })`.
+ */
+export function Input(options: InputOptions): SymbolicTensor;
+export function Input(shape: Shape, options?: Omit<InputOptions, 'shape' | 'batchShape'>): SymbolicTensor;
+export function Input(shapeOrOptions: InputOptions | Shape, options?: Omit<InputOptions, 'shape' | 'batchShape'>): SymbolicTensor {
+  // Both forms go to the constructor as given, so it reports a mixed form (options object plus a second argument).
+  const Ctor = InputLayer as unknown as new (a: unknown, b: unknown) => InputLayer;
+  return new Ctor(shapeOrOptions, options).output;
+}
+
+/** The options of Input()/InputLayer from either form, with unknown names refused (closest name suggested). */
+function inputOptions(first: unknown, more: unknown): InputOptions {
+  const usage = 'Input([3, 2]), Input({ shape: [3, 2] }) or Input({ batchShape: [1, 3, 2] })';
+  let options: Record<string, unknown>;
+  if (Array.isArray(first)) {
+    if (more !== undefined && (more === null || typeof more !== 'object' || Array.isArray(more))) {
+      throw new TypeError(`Input: the second argument must be an options object such as { name, dtype, batchSize }, received ${fmt(more)}.`);
+    }
+    const rest = (more ?? {}) as Record<string, unknown>;
+    for (const k of ['shape', 'batchShape']) {
+      if (k in rest) throw new TypeError(`Input: the shape is given as the first argument; do not give ${k} in the options too.`);
+    }
+    options = { ...rest, shape: first };
+  } else if (first !== null && typeof first === 'object') {
+    if (more !== undefined) {
+      throw new TypeError(`Input: with an options object as the first argument there is no second argument; received ${fmt(more)}. Use ${usage}.`);
+    }
+    options = first as Record<string, unknown>;
+  } else {
+    const hint = typeof first === 'number' ? ` (for one dimension write Input([${first}]))` : '';
+    throw new TypeError(`Input: expected a shape array or an options object, received ${fmt(first)}${hint}. Use ${usage}.`);
+  }
+  for (const k of Object.keys(options)) {
+    if (!InputLayer.optionKeys.includes(k)) {
+      throw new Error(`Input: unknown option '${k}'${camelHint(k, InputLayer.optionKeys)}; supported: ${InputLayer.optionKeys.join(', ')}.`);
+    }
+  }
+  return options as InputOptions;
 }

@@ -38,8 +38,23 @@ export interface ModelOptions {
   trainable?: boolean;
 }
 
+/** The options after `new Model(inputs, outputs, { ... })`. */
+export type ModelExtraOptions = Omit<ModelOptions, 'inputs' | 'outputs'>;
+
+const MODEL_KEYS = ['inputs', 'outputs', 'name', 'trainable'];
+const PREDICT_KEYS = ['batchSize'];
+
+/**
+ * Marks the options a subclass (Sequential) passes to Model's constructor: its class name, and
+ * no graph yet. Internal.
+ */
+export const SUBCLASS_INIT: unique symbol = Symbol('rnn-wasm Model subclass');
+
 export interface PredictOptions {
-  /** Samples per call (default 32, as Keras); the last batch may be smaller. */
+  /**
+   * Samples per call (default 32, as Keras); the last batch may be smaller. A model whose inputs
+   * have a fixed batch size (Input({ batchShape: [1, ...] })) runs batches of that size.
+   */
   batchSize?: number;
 }
 
@@ -49,26 +64,63 @@ interface Stateful {
 }
 
 export class Model extends Layer {
-  /** Model inputs and outputs (symbolic). */
-  inputs: SymbolicTensor[] = [];
-  outputs: SymbolicTensor[] = [];
+  /** The graph's inputs and outputs (symbolic); see the `inputs` and `outputs` getters. */
+  protected graphInputs: SymbolicTensor[] = [];
+  protected graphOutputs: SymbolicTensor[] = [];
   /** Nodes in execution order. */
   protected nodes: Node[] = [];
   protected graphLayers: Layer[] = [];
   protected singleInput = true;
   protected singleOutput = true;
 
-  constructor(options: ModelOptions, className = 'Functional') {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(`Model: expected { inputs, outputs }, received ${fmt(options)}.`);
-    }
-    for (const k of Object.keys(options)) {
-      if (!['inputs', 'outputs', 'name', 'trainable'].includes(k)) {
-        throw new Error(`Model: unknown option '${k}'; supported: inputs, outputs, name, trainable.`);
-      }
-    }
-    super({ name: options.name, trainable: options.trainable }, className === 'Functional' ? 'Functional' : className);
-    if (className === 'Functional') this.initGraph(options.inputs, options.outputs);
+  /**
+   * A functional model from symbolic inputs to outputs, as keras.Model:
+   * `new Model({ inputs, outputs, name })` or `new Model(inputs, outputs, { name })`.
+   */
+  constructor(options: ModelOptions);
+  constructor(inputs: SymbolicTensor | SymbolicTensor[], outputs: SymbolicTensor | SymbolicTensor[], options?: ModelExtraOptions);
+  constructor(first: ModelOptions | SymbolicTensor | SymbolicTensor[], outputs?: SymbolicTensor | SymbolicTensor[], more?: ModelExtraOptions) {
+    const args = modelArgs(first, outputs, more, arguments.length);
+    super({ name: args.name, trainable: args.trainable }, args.className);
+    if (args.className === 'Functional') this.initGraph(args.inputs, args.outputs);
+  }
+
+  /**
+   * The model's symbolic inputs, one per input, as a list (Keras model.inputs); with
+   * `getLayer(name).output` it makes a feature extractor that shares the layers:
+   * `new Model({ inputs: model.inputs, outputs: model.getLayer('lstm').output })`.
+   */
+  get inputs(): SymbolicTensor[] {
+    return this.graphInputs;
+  }
+
+  /** The model's symbolic outputs as a list (Keras model.outputs). */
+  get outputs(): SymbolicTensor[] {
+    return this.graphOutputs;
+  }
+
+  /** The inputs as given to the constructor (Keras model.input): one tensor, or a list. */
+  override get input(): SymbolicTensor | SymbolicTensor[] {
+    const ins = this.inputs;
+    return this.singleInput ? ins[0] : [...ins];
+  }
+
+  /** The outputs as given to the constructor (Keras model.output): one tensor, or a list. */
+  override get output(): SymbolicTensor | SymbolicTensor[] {
+    const outs = this.outputs;
+    return this.singleOutput ? outs[0] : [...outs];
+  }
+
+  /** The input shape, batch dimension first (a list of shapes for several inputs), as Keras model.input_shape. */
+  override get inputShape(): Shape | Shape[] {
+    const shapes = this.inputs.map((t) => [...t.shape]);
+    return shapes.length === 1 ? shapes[0] : shapes;
+  }
+
+  /** The output shape (a list of shapes for several outputs), as Keras model.output_shape. */
+  override get outputShape(): Shape | Shape[] {
+    const shapes = this.outputs.map((t) => [...t.shape]);
+    return shapes.length === 1 ? shapes[0] : shapes;
   }
 
   /** Sets up the graph from symbolic inputs to outputs (topological order). */
@@ -123,13 +175,13 @@ export class Model extends Layer {
     };
     for (const t of outs as SymbolicTensor[]) visit(t.node, t);
     for (const t of ins as SymbolicTensor[]) if (!state.has(t.node)) order.unshift(t.node);
-    this.inputs = ins as SymbolicTensor[];
-    this.outputs = outs as SymbolicTensor[];
+    this.graphInputs = ins as SymbolicTensor[];
+    this.graphOutputs = outs as SymbolicTensor[];
     this.nodes = order;
     const seen = new Set<Layer>();
     this.graphLayers = [];
     // Keras lists input layers first, then layers in execution order.
-    for (const t of this.inputs) if (!seen.has(t.node.layer)) (seen.add(t.node.layer), this.graphLayers.push(t.node.layer));
+    for (const t of this.graphInputs) if (!seen.has(t.node.layer)) (seen.add(t.node.layer), this.graphLayers.push(t.node.layer));
     for (const n of order) if (!seen.has(n.layer)) (seen.add(n.layer), this.graphLayers.push(n.layer));
     this.built = true;
     this.holdGraphLayers();
@@ -270,8 +322,8 @@ export class Model extends Layer {
 
   /** Output names as Keras names them (the output layers' names); an unbuilt Sequential has one output. */
   private outputNamesForCompile(): string[] {
-    if (this.outputs.length === 0) return [this.layers[this.layers.length - 1]?.name ?? 'output'];
-    return this.outputs.map((s) => s.node.layer.name);
+    if (this.graphOutputs.length === 0) return [this.layers[this.layers.length - 1]?.name ?? 'output'];
+    return this.graphOutputs.map((s) => s.node.layer.name);
   }
 
   /** Builds a deferred model from data (Sequential without an input shape). Internal. */
@@ -321,10 +373,27 @@ export class Model extends Layer {
     return (await this.getTrainer(x, 'fit')).fit(x, y, options);
   }
 
-  /** Input tensors as a list, one per model input (validated). Internal. */
+  /** Input tensors as a list, one per model input (validated, shapes included, as predict checks them). Internal. */
   toInputList(inputs: TensorLike | TensorLike[]): Tensor[] {
     this.ensureBuiltFor(inputs);
-    return this.normalizeInputs(inputs);
+    const list = this.normalizeInputs(inputs);
+    this.graphInputs.forEach((s, i) => {
+      const il = s.node.layer as InputLayer;
+      const shape = s.shape;
+      const t = list[i];
+      if (il.anyShape) return;
+      if (t.rank !== shape.length || shape.some((d, j) => j > 0 && d !== null && d !== t.shape[j])) {
+        throw new ValueError(`Input '${il.name}': expected shape ${formatShape(shape)}, received ${formatShape(t.shape as number[])}.`);
+      }
+    });
+    return list;
+  }
+
+  /** The batch size every input fixes (Input({ batchShape: [b, ...] })), or null when any is free. */
+  private fixedBatchSize(): number | null {
+    const dims = this.graphInputs.map((s) => ((s.node.layer as InputLayer).anyShape ? null : s.shape[0]));
+    const b = dims[0];
+    return b !== null && b !== undefined && dims.every((d) => d === b) ? b : null;
   }
 
   override get sublayers(): readonly Layer[] {
@@ -403,10 +472,13 @@ export class Model extends Layer {
    */
   predict(inputs: TensorLike | TensorLike[], options: PredictOptions = {}): Tensor | Tensor[] {
     const ctx = this.context;
-    for (const k of Object.keys(options)) {
-      if (k !== 'batchSize') throw new Error(`${ctx}: unknown predict option '${k}'; supported: batchSize.`);
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw new TypeError(`${ctx}: predict options must be an object such as { batchSize: 32 }, received ${fmt(options)}.`);
     }
-    const batchSize = options.batchSize ?? 32;
+    for (const k of Object.keys(options)) {
+      if (!PREDICT_KEYS.includes(k)) throw new Error(`${ctx}: unknown predict option '${k}'${camelHint(k, PREDICT_KEYS)}; supported: ${PREDICT_KEYS.join(', ')}.`);
+    }
+    let batchSize = options.batchSize ?? 32;
     if (!Number.isInteger(batchSize) || batchSize <= 0) {
       throw new ValueError(`${ctx}: predict batchSize must be a positive integer, received ${fmt(batchSize)}.`);
     }
@@ -421,6 +493,22 @@ export class Model extends Layer {
       }
     });
     if (n === 0) throw new Error(`${ctx}: predict needs at least one sample.`);
+    // Inputs with a fixed batch size (Input({ batchShape: [1, ...] })) take batches of exactly that
+    // size: predict splits the samples into such batches, as Keras's predict runs any number of samples.
+    const fixed = this.fixedBatchSize();
+    if (fixed !== null) {
+      if (options.batchSize !== undefined && options.batchSize !== fixed) {
+        throw new ValueError(
+          `${ctx}: predict batchSize ${options.batchSize} does not match the model's fixed batch size ${fixed} (its input batchShape ${formatShape(this.inputs[0].shape)}); give batchSize ${fixed} or leave it out.`,
+        );
+      }
+      if (n % fixed !== 0) {
+        throw new ValueError(
+          `${ctx}: the model's inputs have a fixed batch size of ${fixed} (batchShape ${formatShape(this.inputs[0].shape)}), so predict needs a multiple of ${fixed} samples; received ${n}.`,
+        );
+      }
+      batchSize = fixed;
+    }
     const chunks: Tensor[][] = [];
     for (let start = 0; start < n; start += batchSize) {
       const end = Math.min(n, start + batchSize);
@@ -607,4 +695,46 @@ function checkName(id: unknown, known: NameSet, context: string, what: string): 
   if (id === null || typeof id !== 'object') {
     throw new TypeError(`${context}: expected a ${what} name, instance or { className, config }, received ${typeof id === 'function' ? 'a function' : String(id)}.`);
   }
+}
+
+interface ModelArgs {
+  inputs: SymbolicTensor | SymbolicTensor[];
+  outputs: SymbolicTensor | SymbolicTensor[];
+  name?: string;
+  trainable?: boolean;
+  className: string;
+}
+
+/** Model's constructor arguments in either form (options object, or inputs, outputs[, options]), checked. */
+function modelArgs(first: unknown, outputs: unknown, more: unknown, argc: number): ModelArgs {
+  const usage = 'new Model({ inputs, outputs }) or new Model(inputs, outputs, { name })';
+  const unknown = (k: string, allowed: readonly string[]): Error =>
+    new Error(`Model: unknown option '${k}'${camelHint(k, allowed)}; supported: ${allowed.join(', ')}.`);
+  if (first !== null && typeof first === 'object' && !Array.isArray(first) && !(first instanceof SymbolicTensor)) {
+    const o = first as Record<string | symbol, unknown>;
+    if (SUBCLASS_INIT in o) {
+      return { inputs: [], outputs: [], name: o.name as string | undefined, trainable: o.trainable as boolean | undefined, className: String(o[SUBCLASS_INIT]) };
+    }
+    if (argc > 1) {
+      throw new TypeError(`Model: after an options object { inputs, outputs } there are no more arguments, received ${argc}; use ${usage}.`);
+    }
+    for (const k of Object.keys(o)) if (!MODEL_KEYS.includes(k)) throw unknown(k, MODEL_KEYS);
+    for (const k of ['inputs', 'outputs']) {
+      if (o[k] === undefined) throw new TypeError(`Model: option ${k} is missing (received undefined); use ${usage}.`);
+    }
+    return { inputs: o.inputs as SymbolicTensor, outputs: o.outputs as SymbolicTensor, name: o.name as string | undefined, trainable: o.trainable as boolean | undefined, className: 'Functional' };
+  }
+  if (first instanceof SymbolicTensor || Array.isArray(first)) {
+    if (outputs === undefined) throw new TypeError(`Model: the outputs are missing (second argument undefined); use ${usage}.`);
+    if (more !== undefined && (more === null || typeof more !== 'object' || Array.isArray(more))) {
+      throw new TypeError(`Model: the third argument must be an options object such as { name }, received ${fmt(more)}.`);
+    }
+    const extra = (more ?? {}) as Record<string, unknown>;
+    for (const k of Object.keys(extra)) {
+      if (k === 'inputs' || k === 'outputs') throw new TypeError(`Model: ${k} is given twice, as an argument and as an option; give it once.`);
+      if (!['name', 'trainable'].includes(k)) throw unknown(k, ['name', 'trainable']);
+    }
+    return { inputs: first as SymbolicTensor[], outputs: outputs as SymbolicTensor[], name: extra.name as string | undefined, trainable: extra.trainable as boolean | undefined, className: 'Functional' };
+  }
+  throw new TypeError(`Model: expected ${usage}, received ${fmt(first)}.`);
 }

@@ -1,21 +1,28 @@
 // Sequential: a linear stack of layers, as keras.Sequential. Its graph is
 // built as soon as the input shape is known (a first layer with inputShape /
 // batchInputShape, or an Input() given first); otherwise on the first call,
-// from the input's shape with an unknown batch dimension.
+// from the input's shape with an unknown batch dimension. A model built that
+// way takes inputs of any shape on later calls (Keras 3's Sequential runs its
+// layers on whatever it is given): text of any length through the same model.
 // Keras reference: keras/src/models/sequential.py.
 import { SymbolicTensor } from '../engine/symbolic';
 import { Input, InputLayer } from '../layers/input_layer';
 import { type CallOptions, Layer, type Shape } from '../layers/layer';
 import { type Tensor, type TensorLike, toTensor } from '../tensor';
-import { Model, type PredictOptions } from './model';
+import { Model, type PredictOptions, SUBCLASS_INIT } from './model';
 import { type PrintFn, printSummary } from './summary';
-import { fmt } from '../layers/layer_utils';
+import { camelHint, fmt } from '../layers/layer_utils';
 
 export interface SequentialOptions {
   layers?: (Layer | SymbolicTensor)[];
   name?: string;
   trainable?: boolean;
 }
+
+/** The options after `new Sequential([...layers], { ... })`. */
+export type SequentialExtraOptions = Omit<SequentialOptions, 'layers'>;
+
+const SEQUENTIAL_KEYS = ['layers', 'name', 'trainable'];
 
 export class Sequential extends Model {
   private stack: Layer[] = [];
@@ -25,17 +32,18 @@ export class Sequential extends Model {
   private inputBatchShape: Shape | null = null;
   /** Set while the constructor adds its layers: the graph is built once, after the last. */
   private deferBuild = false;
+  /** Whether the input shape was taken from the first data (no shape given): any shape is then accepted. */
+  private shapeFromData = false;
 
-  constructor(options: SequentialOptions = {}) {
-    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-      throw new TypeError(`Sequential: expected an options object such as { layers: [...] }, received ${Array.isArray(options) ? 'an array' : String(options)}.`);
-    }
-    for (const k of Object.keys(options)) {
-      if (!['layers', 'name', 'trainable'].includes(k)) {
-        throw new Error(`Sequential: unknown option '${k}'; supported: layers, name, trainable.`);
-      }
-    }
-    super({ inputs: [], outputs: [], name: options.name, trainable: options.trainable } as never, 'Sequential');
+  /**
+   * A linear stack of layers, as keras.Sequential: `new Sequential([...layers])`,
+   * `new Sequential([...layers], { name })` or `new Sequential({ layers, name })`.
+   */
+  constructor(options?: SequentialOptions);
+  constructor(layers: (Layer | SymbolicTensor)[], options?: SequentialExtraOptions);
+  constructor(first: SequentialOptions | (Layer | SymbolicTensor)[] = {}, more?: SequentialExtraOptions) {
+    const options = sequentialOptions(first, more, arguments.length);
+    super({ [SUBCLASS_INIT]: 'Sequential', name: options.name, trainable: options.trainable } as never);
     this.built = false;
     const list = options.layers === undefined ? [] : options.layers;
     if (!Array.isArray(list)) {
@@ -54,6 +62,44 @@ export class Sequential extends Model {
   /** Layers in order (Keras: the InputLayer is not listed). */
   override get layers(): Layer[] {
     return [...this.stack];
+  }
+
+  /** The error of a graph attribute asked of a model that is not built yet (Keras raises the same). */
+  private notBuilt(what: string): Error {
+    return new Error(
+      `${this.context}: the model has no ${what} yet (it is not built): give the first layer inputShape, start with Input(), ` +
+        `call build([null, ...shape]), or predict once.`,
+    );
+  }
+
+  override get inputs(): SymbolicTensor[] {
+    if (!this.built) throw this.notBuilt('inputs');
+    return super.inputs;
+  }
+
+  override get outputs(): SymbolicTensor[] {
+    if (!this.built) throw this.notBuilt('outputs');
+    return super.outputs;
+  }
+
+  override get input(): SymbolicTensor {
+    if (!this.built) throw this.notBuilt('input');
+    return this.graphInputs[0];
+  }
+
+  override get output(): SymbolicTensor {
+    if (!this.built) throw this.notBuilt('output');
+    return this.graphOutputs[0];
+  }
+
+  override get inputShape(): Shape {
+    if (!this.built) throw this.notBuilt('input shape');
+    return [...this.graphInputs[0].shape];
+  }
+
+  override get outputShape(): Shape {
+    if (!this.built) throw this.notBuilt('output shape');
+    return [...this.graphOutputs[0].shape];
   }
 
   /** Appends a layer (or, first, an Input() to fix the input shape). */
@@ -89,7 +135,7 @@ export class Sequential extends Model {
     if (this.deferBuild) return;
     try {
       // A built graph grows by one node (constant time); otherwise it is built now.
-      if (wasBuilt && this.outputs.length === 1) this.append(layer);
+      if (wasBuilt && this.graphOutputs.length === 1) this.append(layer);
       else this.rebuild();
     } catch (e) {
       this.stack.pop();
@@ -103,7 +149,7 @@ export class Sequential extends Model {
 
   /** Applies a new last layer to the graph's output and records its node. */
   private append(layer: Layer): void {
-    const x = layer.apply(this.outputs[0]);
+    const x = layer.apply(this.graphOutputs[0]);
     if (Array.isArray(x)) {
       const i = layer.inboundNodes.indexOf(x[0].node);
       if (i >= 0) layer.inboundNodes.splice(i, 1);
@@ -111,7 +157,7 @@ export class Sequential extends Model {
     }
     // A new array (not push): code that caches the node list compares it by identity.
     this.nodes = this.nodes.concat(x.node);
-    this.outputs = [x];
+    this.graphOutputs = [x];
     this.graphLayers = this.graphLayers.concat(layer);
     if (!this.held.has(layer)) {
       this.held.add(layer);
@@ -145,6 +191,7 @@ export class Sequential extends Model {
     }
     let x: SymbolicTensor | SymbolicTensor[] = Input({ batchShape: this.inputBatchShape });
     const input = x as SymbolicTensor;
+    (input.node.layer as InputLayer).anyShape = this.shapeFromData;
     // Nodes made here are removed from their layers again if the build fails part way.
     const made: SymbolicTensor[] = [];
     try {
@@ -181,6 +228,7 @@ export class Sequential extends Model {
       throw new Error(`${this.context}: build(inputShape) needs one input shape, e.g. [null, 10, 8].`);
     }
     this.inputBatchShape = [...(inputShape as Shape)];
+    this.shapeFromData = false;
     this.rebuild();
   }
 
@@ -192,8 +240,12 @@ export class Sequential extends Model {
     if (this.built) return;
     if (this.stack.length === 0) throw new Error(`${this.context}: the model has no layers.`);
     const t: Tensor = toTensor(inputs as TensorLike, `${this.context}: input`);
-    // Keras builds a deferred Sequential with an unknown batch dimension.
+    if (t.rank === 0) throw new Error(`${this.context}: the input must have a batch dimension, received a scalar.`);
+    // Built from the first data with an unknown batch dimension; later calls may have any shape
+    // (Keras 3: a Sequential with no input shape runs its layers on whatever it is given).
     this.build([null, ...t.shape.slice(1)]);
+    this.shapeFromData = true;
+    (this.graphInputs[0].node.layer as InputLayer).anyShape = true;
   }
 
   override call(inputs: TensorLike | TensorLike[], options: CallOptions = {}): Tensor | Tensor[] {
@@ -210,15 +262,9 @@ export class Sequential extends Model {
     return this.stack.reduce((a, l) => a + (l.built ? l.countParams() : 0), 0);
   }
 
+  /** Keras's summary table; before the model is built, Keras 3's '?' shapes and '0 (unbuilt)' counts. */
   override summary(printFn?: PrintFn): void {
-    if (!this.built) {
-      const print = printFn ?? ((s: string) => console.log(s));
-      print(`Model: "${this.name}"`);
-      for (const l of this.stack) print(`  ${l.name} (${l.className}): unbuilt`);
-      print(' The model is not built yet: give the first layer inputShape, start with Input(), call build(), or predict once.');
-      return;
-    }
-    printSummary(this, printFn, { hideInputLayers: true });
+    printSummary(this, printFn, { hideInputLayers: true, unbuilt: !this.built });
   }
 
   override getConfig(): Record<string, unknown> {
@@ -228,4 +274,28 @@ export class Sequential extends Model {
       layers: this.stack.map((l) => ({ className: l.className, config: l.getConfig() })),
     };
   }
+}
+
+/** Sequential's constructor arguments in either form ([...layers][, options] or { layers, ... }), checked. */
+function sequentialOptions(first: unknown, more: unknown, argc: number): SequentialOptions {
+  const usage = 'new Sequential([...layers]), new Sequential([...layers], { name }) or new Sequential({ layers, name })';
+  let options: Record<string, unknown>;
+  if (Array.isArray(first)) {
+    if (more !== undefined && (more === null || typeof more !== 'object' || Array.isArray(more))) {
+      throw new TypeError(`Sequential: the second argument must be an options object such as { name }, received ${fmt(more)}.`);
+    }
+    const extra = (more ?? {}) as Record<string, unknown>;
+    if ('layers' in extra) throw new TypeError('Sequential: layers are given twice, as the first argument and as option layers; give them once.');
+    options = { ...extra, layers: first };
+  } else if (first !== null && typeof first === 'object' && !(first instanceof Layer) && !(first instanceof SymbolicTensor)) {
+    if (argc > 1) throw new TypeError(`Sequential: after an options object there are no more arguments, received ${argc}; use ${usage}.`);
+    options = first as Record<string, unknown>;
+  } else {
+    const hint = first instanceof Layer || first instanceof SymbolicTensor ? ' (a single layer: put it in a list, new Sequential([layer]))' : '';
+    throw new TypeError(`Sequential: expected a list of layers or an options object, received ${fmt(first)}${hint}; use ${usage}.`);
+  }
+  for (const k of Object.keys(options)) {
+    if (!SEQUENTIAL_KEYS.includes(k)) throw new Error(`Sequential: unknown option '${k}'${camelHint(k, SEQUENTIAL_KEYS)}; supported: ${SEQUENTIAL_KEYS.join(', ')}.`);
+  }
+  return options as SequentialOptions;
 }

@@ -1,7 +1,8 @@
 // Keras-style model.summary(), after keras/src/utils/summary_utils.py:
 // a table of layers with output shapes and parameter counts, a "Connected
-// to" column when the graph is not a simple chain, and totals with byte sizes.
-import { SymbolicTensor } from '../engine/symbolic';
+// to" column when the graph is not sequential-like (Keras's rule below), and
+// totals with byte sizes.
+import type { Node, SymbolicTensor } from '../engine/symbolic';
 import { InputLayer } from '../layers/input_layer';
 import type { Layer, Shape } from '../layers/layer';
 import type { Model } from './model';
@@ -44,23 +45,42 @@ function trainableParams(layer: Layer): number {
   return layer.trainableWeights.reduce((a, w) => a + w.size, 0);
 }
 
+/**
+ * Keras print_summary's `sequential_like`: a Sequential always; a functional model unless some
+ * depth of its graph (keras/src/ops/function.py map_graph: the number of layers between a node
+ * and the outputs) holds several nodes, a node reads several tensors (initial states included),
+ * or a layer is called more than once. So Input -> SimpleRNN(returnState) with outputs
+ * [seq, state] is sequential-like (one node per depth), and two Dense on one Input are not.
+ */
+export function isSequentialLike(nodes: readonly Node[], alwaysSequential: boolean): boolean {
+  if (alwaysSequential) return true;
+  const depth = new Map<Node, number>();
+  const layerDepth = new Map<Layer, number>();
+  const inGraph = new Set(nodes);
+  // Execution order reversed: every consumer before the nodes it reads (as map_graph's walk).
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i];
+    const d = Math.max(depth.get(n) ?? 0, layerDepth.get(n.layer) ?? 0);
+    layerDepth.set(n.layer, d);
+    depth.set(n, d);
+    for (const t of n.inbound) if (inGraph.has(t.node)) depth.set(t.node, Math.max(depth.get(t.node) ?? 0, d + 1));
+  }
+  const perDepth = new Map<number, number>();
+  for (const d of depth.values()) perDepth.set(d, (perDepth.get(d) ?? 0) + 1);
+  if ([...perDepth.values()].some((c) => c > 1)) return false;
+  if (nodes.some((n) => n.inbound.length > 1)) return false;
+  const perLayer = new Map<Layer, number>();
+  for (const n of nodes) perLayer.set(n.layer, (perLayer.get(n.layer) ?? 0) + 1);
+  return ![...perLayer.values()].some((c) => c > 1);
+}
+
 /** The rows and the footer of a summary, as lines. */
 export function summaryLines(model: Model, options: { hideInputLayers?: boolean; unbuilt?: boolean } = {}): string[] {
   const nodes = model.executionNodes;
   const layers = model.layers;
   const rows: Row[] = [];
-  // Whether the graph is a simple chain (no "Connected to" column).
-  const consumers = new Map<number, number>();
-  let chain = true;
-  for (const n of nodes) {
-    if (n.layer instanceof InputLayer) continue;
-    if (n.inbound.length !== 1) chain = false;
-    for (const t of n.inbound) consumers.set(t.id, (consumers.get(t.id) ?? 0) + 1);
-  }
-  if ([...consumers.values()].some((c) => c > 1) || model.inputs.length > 1 || model.outputs.length > 1) chain = false;
-  const layerNodeCount = new Map<Layer, number>();
-  for (const n of nodes) layerNodeCount.set(n.layer, (layerNodeCount.get(n.layer) ?? 0) + 1);
-  if ([...layerNodeCount.values()].some((c) => c > 1)) chain = false;
+  // Whether the table has no "Connected to" column (Keras: a Sequential always).
+  const chain = isSequentialLike(nodes, model.className === 'Sequential');
 
   const ref = (t: SymbolicTensor): string => `${t.node.layer.name}[${t.node.layer.inboundNodes.indexOf(t.node)}][${t.index}]`;
   for (const layer of layers) {
@@ -70,7 +90,8 @@ export function summaryLines(model: Model, options: { hideInputLayers?: boolean;
     rows.push({
       name: `${layer.name} (${layer.className})`,
       shape: options.unbuilt ? '?' : shapes.length === 1 ? shapes[0] : `[${shapes.join(', ')}]`,
-      params: options.unbuilt && !layer.built ? '0 (unbuilt)' : thousands(layerParams(layer)),
+      // keras/src/utils/summary_utils.py: a layer not built yet shows "0 (unbuilt)".
+      params: !layer.built ? '0 (unbuilt)' : thousands(layerParams(layer)),
       connected: own.flatMap((n) => n.inbound.map(ref)),
     });
   }
