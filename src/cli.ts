@@ -2,7 +2,7 @@
 // into dist/cli.js (the package's `bin`). Node only. Exit codes: 0 success,
 // 1 the model or an input could not be loaded/run, 2 bad usage.
 import { readFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { type Model, Tensor, init, loadModel, tensor } from './index';
 
@@ -14,13 +14,19 @@ Commands:
           [--output <y.json>] [--batch-size <n>]
   convert <in> <out> [--format keras|tfjs]
                                         load a model and save it in another format
+                                        (<out>: a .keras file, or a tfjs model.json
+                                        or directory with --format tfjs)
 
 <model> is a .keras or .h5 file, a tfjs model.json, or an http(s):// URL.
-Input JSON: a nested array for a one-input model; a list of nested arrays, or an
-object keyed by input name, for several inputs. Outputs are written the same way.
+Input JSON: a nested array for a one-input model; for several inputs, a list of
+nested arrays in input order, an object keyed by input name, or one --input file
+per input (in input order). Outputs are written in the same form.
+A file {"input_sets": [{"name", "inputs": [{"name", "shape", "data", "dtype"}]}]}
+(as beside the keras-wild models) runs every set and prints
+{"input_sets": [{"name", "outputs": [{"name", "shape", "data"}]}]}.
 
 Options:
-  -i, --input <file>       input JSON for predict
+  -i, --input <file>       input JSON for predict (repeat it for one file per input)
   -o, --output <file>      write predict's JSON here instead of stdout
   -b, --batch-size <n>     samples per predict call (default 32)
   -f, --format <keras|tfjs>  convert's output format (default: from <out>'s extension)
@@ -29,7 +35,7 @@ Options:
   -v, --version            print the version`;
 
 const OPTIONS = {
-  input: { type: 'string', short: 'i' },
+  input: { type: 'string', short: 'i', multiple: true },
   output: { type: 'string', short: 'o' },
   'batch-size': { type: 'string', short: 'b' },
   format: { type: 'string', short: 'f' },
@@ -58,7 +64,9 @@ function version(): string {
   return pkg.version;
 }
 
-type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
+type Values = {
+  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean;
+};
 
 function parse(argv: string[]): { values: Values; positionals: string[] } {
   try {
@@ -94,20 +102,30 @@ async function readJson(file: string, what: string): Promise<unknown> {
   }
 }
 
+/** The model's input names (from the file: InputLayer names, or `<first layer>_input` for Keras 2 Sequential configs). */
+function inputNames(model: Model): string[] {
+  return model.inputs.map((t) => t.node.layer.name);
+}
+
+function describeJson(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : typeof v;
+}
+
+/** One input's nested array as a tensor of the model input's dtype. */
+function inputTensor(model: Model, v: unknown, i: number, file: string, label: string): Tensor {
+  if (!Array.isArray(v)) throw new Error(`--input '${file}': ${label} must be a nested array of numbers, received ${describeJson(v)}.`);
+  try {
+    return tensor(v as never, undefined, model.inputs[i]?.dtype === 'int32' ? 'int32' : 'float32');
+  } catch (e) {
+    throw new Error(`--input '${file}': ${label}: ${(e as Error).message}`);
+  }
+}
+
 /** Input JSON -> tensors in the model's input order (dtype from the model's inputs). */
 function inputsFromJson(model: Model, json: unknown, file: string): { xs: Tensor[]; keyed: boolean } {
-  const inputs = model.inputs;
-  const names = inputs.map((t) => t.node.layer.name);
-  const dtypeOf = (i: number) => (inputs[i]?.dtype === 'int32' ? 'int32' : 'float32');
-  const make = (v: unknown, i: number, label: string): Tensor => {
-    if (!Array.isArray(v)) throw new Error(`--input '${file}': ${label} must be a nested array of numbers, received ${v === null ? 'null' : typeof v}.`);
-    try {
-      return tensor(v as never, undefined, dtypeOf(i));
-    } catch (e) {
-      throw new Error(`--input '${file}': ${label}: ${(e as Error).message}`);
-    }
-  };
-  const count = Math.max(inputs.length, 1);
+  const names = inputNames(model);
+  const make = (v: unknown, i: number, label: string): Tensor => inputTensor(model, v, i, file, label);
+  const count = Math.max(names.length, 1);
   if (json !== null && typeof json === 'object' && !Array.isArray(json)) {
     const obj = json as Record<string, unknown>;
     const extra = Object.keys(obj).filter((k) => !names.includes(k));
@@ -118,17 +136,74 @@ function inputsFromJson(model: Model, json: unknown, file: string): { xs: Tensor
     }
     return { xs: names.map((n, i) => make(obj[n], i, `input '${n}'`)), keyed: true };
   }
-  if (!Array.isArray(json)) throw new Error(`--input '${file}': expected a nested array or an object of them, received ${json === null ? 'null' : typeof json}.`);
+  if (!Array.isArray(json)) throw new Error(`--input '${file}': expected a nested array or an object of them, received ${describeJson(json)}.`);
   if (count === 1) return { xs: [make(json, 0, 'the input')], keyed: false };
   if (json.length !== count) throw new Error(`--input '${file}': the model has ${count} inputs [${names.join(', ')}], the list has ${json.length} entries.`);
   return { xs: json.map((v, i) => make(v, i, `input ${i} ('${names[i]}')`)), keyed: false };
 }
 
+/** A `{ input_sets: [...] }` file (keras-wild's inputs.json), unless the model has an input of that name. */
+function isInputSets(model: Model, json: unknown): json is { input_sets: unknown } {
+  return json !== null && typeof json === 'object' && !Array.isArray(json) && Object.prototype.hasOwnProperty.call(json, 'input_sets') &&
+    !inputNames(model).includes('input_sets');
+}
+
+interface InputSet { name: string; xs: Tensor[] }
+
+/**
+ * `{ input_sets: [{ name, inputs: [{ name, shape, data, dtype? }] }] }`: each set's inputs matched to the
+ * model's inputs by name; a one-input model also takes a set of one input under another name.
+ */
+function inputSetsFromJson(model: Model, json: { input_sets: unknown }, file: string): InputSet[] {
+  const names = inputNames(model);
+  const sets = json.input_sets;
+  if (!Array.isArray(sets) || sets.length === 0) throw new Error(`--input '${file}': input_sets must be a non-empty list of sets, received ${describeJson(sets)}.`);
+  return sets.map((set: unknown, k) => {
+    const where = `input_sets[${k}]`;
+    if (set === null || typeof set !== 'object' || Array.isArray(set)) throw new Error(`--input '${file}': ${where} must be an object { name, inputs }, received ${describeJson(set)}.`);
+    const { name, inputs } = set as { name?: unknown; inputs?: unknown };
+    const setName = typeof name === 'string' ? name : `set${k}`;
+    const label = `input set '${setName}'`;
+    if (!Array.isArray(inputs)) throw new Error(`--input '${file}': ${label}: inputs must be a list of { name, shape, data }, received ${describeJson(inputs)}.`);
+    const entries = inputs.map((e: unknown, j) => {
+      if (e === null || typeof e !== 'object' || Array.isArray(e)) throw new Error(`--input '${file}': ${label}: inputs[${j}] must be an object { name, shape, data }, received ${describeJson(e)}.`);
+      return e as { name?: unknown; shape?: unknown; data?: unknown };
+    });
+    const given = entries.map((e, j) => (typeof e.name === 'string' ? e.name : `inputs[${j}]`));
+    let order: number[];
+    if (entries.length === names.length && names.every((n) => given.includes(n))) order = names.map((n) => given.indexOf(n));
+    else if (entries.length === 1 && names.length === 1) order = [0];
+    else {
+      throw new Error(`--input '${file}': ${label} has inputs [${given.join(', ')}]; the model's inputs are [${names.join(', ')}] (matched by name).`);
+    }
+    const xs = order.map((j, i) => {
+      const e = entries[j];
+      const what = `${label}, input '${given[j]}'`;
+      if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+        throw new Error(`--input '${file}': ${what}: shape must be a list of sizes, received ${JSON.stringify(e.shape)}.`);
+      }
+      if (!Array.isArray(e.data)) throw new Error(`--input '${file}': ${what}: data must be a flat list of numbers, received ${describeJson(e.data)}.`);
+      try {
+        return tensor(e.data as number[], e.shape as number[], model.inputs[i]?.dtype === 'int32' ? 'int32' : 'float32');
+      } catch (err) {
+        throw new Error(`--input '${file}': ${what}: ${(err as Error).message}`);
+      }
+    });
+    return { name: setName, xs };
+  });
+}
+
+/** Output names: the layer's name, with `_<index>` for the second and later outputs of one layer. */
+function outputNames(model: Model): string[] {
+  return model.outputs.map((t, i) => t.node.layer.name + (model.outputs.findIndex((u) => u.node.layer === t.node.layer) === i ? '' : `_${t.index}`));
+}
+
+/** Outputs in the form of the inputs: keyed by output name when the inputs were keyed by input name. */
 function outputsToJson(model: Model, out: Tensor | Tensor[], keyed: boolean): unknown {
-  if (!Array.isArray(out)) return out.toArray();
-  if (!keyed) return out.map((t) => t.toArray());
-  const names = model.outputs.map((t, i) => t.node.layer.name + (model.outputs.findIndex((u) => u.node.layer === t.node.layer) === i ? '' : `_${t.index}`));
-  return Object.fromEntries(out.map((t, i) => [names[i], t.toArray()]));
+  const outs: Tensor[] = Array.isArray(out) ? out : [out];
+  if (!keyed) return Array.isArray(out) ? outs.map((t) => t.toArray()) : outs[0].toArray();
+  const names = outputNames(model);
+  return Object.fromEntries(outs.map((t, i) => [names[i], t.toArray()]));
 }
 
 async function summary(argv: { values: Values; positionals: string[] }, io: CliIO): Promise<void> {
@@ -144,7 +219,8 @@ async function summary(argv: { values: Values; positionals: string[] }, io: CliI
 async function predict(argv: { values: Values; positionals: string[] }, io: CliIO): Promise<void> {
   const v = argv.values;
   const [file] = expectArgs('predict', argv.positionals, ['model'], v, ['input', 'output', 'batch-size']);
-  if (v.input === undefined) throw new UsageError('predict: --input <x.json> is required.');
+  const inputFiles = v.input ?? [];
+  if (inputFiles.length === 0) throw new UsageError('predict: --input <x.json> is required.');
   let batchSize: number | undefined;
   if (v['batch-size'] !== undefined) {
     batchSize = Number(v['batch-size']);
@@ -152,12 +228,33 @@ async function predict(argv: { values: Values; positionals: string[] }, io: CliI
       throw new UsageError(`predict: --batch-size must be a positive integer, received '${v['batch-size']}'.`);
     }
   }
-  const json = await readJson(v.input, '--input');
+  const jsons: unknown[] = [];
+  for (const f of inputFiles) jsons.push(await readJson(f, '--input'));
   const model = await loadModel(file);
   try {
-    const { xs, keyed } = inputsFromJson(model, json, v.input);
-    const out = model.predict(xs.length === 1 ? xs[0] : xs, batchSize === undefined ? {} : { batchSize });
-    const text = `${JSON.stringify(outputsToJson(model, out, keyed))}\n`;
+    const run = (xs: Tensor[]): Tensor | Tensor[] => model.predict(xs.length === 1 ? xs[0] : xs, batchSize === undefined ? {} : { batchSize });
+    let result: unknown;
+    if (inputFiles.length > 1) {
+      // One file per input, in the model's input order.
+      const names = inputNames(model);
+      if (inputFiles.length !== names.length) {
+        throw new Error(`predict: ${inputFiles.length} --input files were given; the model has ${names.length} input${names.length === 1 ? '' : 's'} [${names.join(', ')}] (one file per input, in this order).`);
+      }
+      result = outputsToJson(model, run(jsons.map((j, i) => inputTensor(model, j, i, inputFiles[i], `input ${i} ('${names[i]}')`))), false);
+    } else if (isInputSets(model, jsons[0])) {
+      const names = outputNames(model);
+      result = {
+        input_sets: inputSetsFromJson(model, jsons[0], inputFiles[0]).map((set) => {
+          const out = run(set.xs);
+          const outs: Tensor[] = Array.isArray(out) ? out : [out];
+          return { name: set.name, outputs: outs.map((t, i) => ({ name: names[i], shape: [...t.shape], data: Array.from(t.data) })) };
+        }),
+      };
+    } else {
+      const { xs, keyed } = inputsFromJson(model, jsons[0], inputFiles[0]);
+      result = outputsToJson(model, run(xs), keyed);
+    }
+    const text = `${JSON.stringify(result)}\n`;
     if (v.output === undefined) io.out(text);
     else {
       try {
@@ -171,16 +268,47 @@ async function predict(argv: { values: Values; positionals: string[] }, io: CliI
   }
 }
 
-async function convert(argv: { values: Values; positionals: string[] }): Promise<void> {
-  const [src, dst] = expectArgs('convert', argv.positionals, ['in', 'out'], argv.values, ['format']);
-  const format = argv.values.format;
-  if (format !== undefined && format !== 'keras' && format !== 'tfjs') {
-    throw new UsageError(`convert: --format must be 'keras' or 'tfjs', received '${format}'.`);
+/** convert's format: --format, else the output's extension (.keras, .json); anything else is a usage error. */
+function convertFormat(dst: string, format: string | undefined): 'keras' | 'tfjs' {
+  if (format !== undefined) {
+    if (format !== 'keras' && format !== 'tfjs') throw new UsageError(`convert: --format must be 'keras' or 'tfjs', received '${format}'.`);
+    return format;
   }
+  if (/\.keras$/i.test(dst)) return 'keras';
+  if (/\.json$/i.test(dst)) return 'tfjs';
+  if (/\.h5$/i.test(dst)) {
+    throw new UsageError(`convert: '${dst}': legacy .h5 model files are not written; use an output ending in '.keras' (Keras 3 loads it), or --format tfjs with a directory or model.json.`);
+  }
+  const ext = /\.[^./\\]+$/.exec(dst)?.[0];
+  throw new UsageError(
+    `convert: cannot tell the output format from ${ext ? `the extension '${ext}' of '${dst}'` : `'${dst}' (it has no extension)`}; ` +
+      `use --format keras (with an output ending in '.keras') or --format tfjs (a directory or a path to model.json).`,
+  );
+}
+
+const bytes = (n: number): string => `${n.toLocaleString('en-US')} bytes`;
+
+async function convert(argv: { values: Values; positionals: string[] }, io: CliIO): Promise<void> {
+  const [src, dst] = expectArgs('convert', argv.positionals, ['in', 'out'], argv.values, ['format']);
+  const format = convertFormat(dst, argv.values.format);
   const model = await loadModel(src);
   try {
-    // Model.save picks the format from the extension when --format is not given (src/io/save.ts).
-    await model.save(dst, format === undefined ? undefined : { format });
+    // Model.save checks the path against the format (src/io/save.ts).
+    await model.save(dst, { format });
+    const written: string[] = [];
+    if (format === 'keras') written.push(dst);
+    else {
+      // Model.save's layout: <dst> is model.json, or a directory that gets model.json; the shards sit beside it.
+      const json = /\.json$/i.test(dst) ? dst : `${dst.replace(/[\\/]+$/, '')}/model.json`;
+      const dir = json.replace(/[\\/]?[^\\/]*$/, '');
+      const manifest = (JSON.parse(await readFile(json, 'utf8')) as { weightsManifest: { paths: string[] }[] }).weightsManifest;
+      written.push(json, ...manifest.flatMap((g) => g.paths).map((p) => (dir === '' ? p : `${dir}/${p}`)));
+    }
+    const sizes = await Promise.all(written.map(async (f) => (await stat(f)).size));
+    const what = format === 'keras' ? 'a Keras 3 .keras archive' : 'the TensorFlow.js layers format (model.json and weight shards)';
+    io.out(`Converted '${src}' (model '${model.name}', ${model.countParams().toLocaleString('en-US')} parameters) to ${what}:\n`);
+    const width = Math.max(...written.map((f) => f.length));
+    for (let i = 0; i < written.length; i++) io.out(`  ${written[i].padEnd(width)}  ${bytes(sizes[i])}\n`);
   } finally {
     model.dispose();
   }
@@ -206,7 +334,7 @@ export async function main(args: string[], io: CliIO = processIO): Promise<numbe
     await init();
     if (cmd === 'summary') await summary(sub, io);
     else if (cmd === 'predict') await predict(sub, io);
-    else await convert(sub);
+    else await convert(sub, io);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {

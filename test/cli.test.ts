@@ -17,6 +17,7 @@ let cli = '';
 let dir = '';
 let seqFile = '';
 let twoFile = '';
+let k2File = '';
 
 interface Run { code: number | null; stdout: string; stderr: string }
 
@@ -84,6 +85,17 @@ beforeAll(async () => {
   };
   twoFile = path.join(dir, 'two.h5');
   fs.writeFileSync(twoFile, await legacyH5(two, [gru, head], '2.15.0'));
+  // A Keras 2 Sequential without an InputLayer: the first layer carries batch_input_shape.
+  const k2 = [new layers.SimpleRNN({ units: 3, name: 'rnn_7' }), new layers.Dense({ units: 1, name: 'dense_9' })];
+  k2[0].build([null, 6, 2]);
+  k2[1].build([null, 3]);
+  randomize(k2, 31);
+  const k2cfg = {
+    class_name: 'Sequential',
+    config: { name: 'sequential_4', layers: [layerEntry(k2[0], { config: { ...(layerEntry(k2[0]).config as object), batch_input_shape: [null, 6, 2] } }), layerEntry(k2[1])] },
+  };
+  k2File = path.join(dir, 'k2seq.h5');
+  fs.writeFileSync(k2File, await legacyH5(k2cfg, k2, '2.2.4'));
 });
 
 afterAll(() => {
@@ -194,6 +206,139 @@ describe('rnn-wasm CLI', () => {
     const r4 = await run(['convert', 'missing.h5', 'x.keras']);
     expect(r4.code).toBe(1);
     expect(r4.stderr).toContain('missing.h5');
+  });
+
+  it('input names come from the file, not from what the process loaded before', async () => {
+    // Loads of other models first (each used to take an input_layer_<n> from a process-wide counter).
+    for (const f of [twoFile, seqFile, k2File, twoFile]) (await loadModel(f)).dispose();
+    for (let round = 0; round < 2; round++) {
+      const seq = await loadModel(seqFile);
+      const two = await loadModel(twoFile);
+      const k2 = await loadModel(k2File);
+      // Keras 3 InputLayer name; functional input names; Keras 2's `<first layer>_input` (tf-keras Sequential.add).
+      expect(seq.inputs.map((t) => t.node.layer.name)).toEqual(['tokens']);
+      expect(seq.inputs[0].dtype).toBe('int32');
+      expect(two.inputs.map((t) => t.node.layer.name)).toEqual(['a', 'b']);
+      expect(k2.inputs.map((t) => t.node.layer.name)).toEqual(['rnn_7_input']);
+      for (const m of [seq, two, k2]) m.dispose();
+    }
+    // The CLI, in a fresh process, takes inputs keyed by the file's names.
+    const x = [[1, 2, 3, 0, 0], [8, 7, 0, 0, 0]];
+    fs.writeFileSync(path.join(dir, 'tokens.json'), JSON.stringify({ tokens: x }));
+    const r = await run(['predict', seqFile, '--input', 'tokens.json']);
+    expect(r.code, r.stderr).toBe(0);
+    const m = await loadModel(seqFile);
+    const want = m.predict(tensor(x, undefined, 'int32')) as Tensor;
+    m.dispose();
+    const o = JSON.parse(r.stdout) as Record<string, number[][]>;
+    expect(Object.keys(o)).toEqual(['out']);
+    close(o.out.flat(), want.data);
+    const seqIn = Array.from({ length: 2 }, (_, i) => Array.from({ length: 6 }, (_, t) => [i + t / 5, -t / 3]));
+    fs.writeFileSync(path.join(dir, 'k2.json'), JSON.stringify({ rnn_7_input: seqIn }));
+    const r2 = await run(['predict', k2File, '--input', 'k2.json']);
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(Object.keys(JSON.parse(r2.stdout) as object)).toEqual(['dense_9']);
+  });
+
+  it('predict: one --input file per input, in input order', async () => {
+    const a = [[[0.1, 0.2], [0.3, -0.4], [0.5, 0.6], [-0.7, 0.8]]];
+    const b = [[[1, 0, -1], [0.5, 0.5, 0.5], [0, 0, 0], [2, -2, 1]]];
+    fs.writeFileSync(path.join(dir, 'a.json'), JSON.stringify(a));
+    fs.writeFileSync(path.join(dir, 'b.json'), JSON.stringify(b));
+    const m = await loadModel(twoFile);
+    const want = m.predict([tensor(a), tensor(b)]) as Tensor[];
+    m.dispose();
+    const r = await run(['predict', twoFile, '--input', 'a.json', '-i', 'b.json']);
+    expect(r.code, r.stderr).toBe(0);
+    const l = JSON.parse(r.stdout) as number[][][];
+    expect(l.length).toBe(2);
+    close(l[0].flat(), want[0].data);
+    close(l[1].flat(), want[1].data);
+    // Swapped files reach the wrong inputs (b has 3 features where a has 2): the model says so.
+    const swapped = await run(['predict', twoFile, '-i', 'b.json', '-i', 'a.json']);
+    expect(swapped.code).toBe(1);
+    const three = await run(['predict', twoFile, '-i', 'a.json', '-i', 'b.json', '-i', 'a.json']);
+    expect(three.code).toBe(1);
+    expect(three.stderr).toContain('3 --input files were given; the model has 2 inputs [a, b]');
+  });
+
+  it('predict: an { input_sets } file (as beside the keras-wild models) runs every set', async () => {
+    const flat = (v: number[][][]): number[] => v.flat(2);
+    const sets = [0, 1].map((k) => {
+      const a = Array.from({ length: k + 1 }, (_, i) => Array.from({ length: 4 }, (_, t) => [Math.sin(i + t + k), Math.cos(i * t)]));
+      const b = Array.from({ length: k + 1 }, (_, i) => Array.from({ length: 4 }, (_, t) => [i - t, 0.5 * k, (i * t) / 3]));
+      return { a, b };
+    });
+    // Inputs listed in another order than the model's: matched by name.
+    const file = {
+      input_sets: sets.map(({ a, b }, k) => ({
+        name: `set${k}`,
+        inputs: [
+          { name: 'b', dtype: 'float32', shape: [b.length, 4, 3], data: flat(b) },
+          { name: 'a', dtype: 'float32', shape: [a.length, 4, 2], data: flat(a) },
+        ],
+      })),
+    };
+    fs.writeFileSync(path.join(dir, 'sets.json'), JSON.stringify(file));
+    const r = await run(['predict', twoFile, '--input', 'sets.json']);
+    expect(r.code, r.stderr).toBe(0);
+    const got = JSON.parse(r.stdout) as { input_sets: { name: string; outputs: { name: string; shape: number[]; data: number[] }[] }[] };
+    const m = await loadModel(twoFile);
+    expect(got.input_sets.map((s) => s.name)).toEqual(['set0', 'set1']);
+    sets.forEach(({ a, b }, k) => {
+      const want = m.predict([tensor(a), tensor(b)]) as Tensor[];
+      const outs = got.input_sets[k].outputs;
+      expect(outs.map((o) => o.name)).toEqual(['gru', 'head']);
+      outs.forEach((o, i) => {
+        expect(o.shape).toEqual(want[i].shape);
+        close(o.data, want[i].data);
+      });
+    });
+    m.dispose();
+    // A one-input model takes a set of one input under another name (keras-wild names Keras 2 inputs 'input').
+    const x = [1, 2, 3, 0, 0, 4, 5, 6, 7, 8];
+    fs.writeFileSync(path.join(dir, 'one.json'), JSON.stringify({ input_sets: [{ name: 'only', inputs: [{ name: 'input', dtype: 'int32', shape: [2, 5], data: x }] }] }));
+    const r1 = await run(['predict', seqFile, '-i', 'one.json']);
+    expect(r1.code, r1.stderr).toBe(0);
+    const s = await loadModel(seqFile);
+    const want = s.predict(tensor(x, [2, 5], 'int32')) as Tensor;
+    s.dispose();
+    const one = (JSON.parse(r1.stdout) as typeof got).input_sets[0].outputs[0];
+    expect(one.name).toBe('out');
+    expect(one.shape).toEqual([2, 2]);
+    close(one.data, want.data);
+    // Names that do not match a several-input model, and a shape that does not fit the data, exit 1.
+    fs.writeFileSync(path.join(dir, 'badsets.json'), JSON.stringify({ input_sets: [{ name: 's', inputs: [{ name: 'x', shape: [1, 4, 2], data: flat(sets[0].a) }, { name: 'b', shape: [1, 4, 3], data: flat(sets[0].b) }] }] }));
+    const bad = await run(['predict', twoFile, '-i', 'badsets.json']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("input set 's' has inputs [x, b]; the model's inputs are [a, b]");
+    fs.writeFileSync(path.join(dir, 'badshape.json'), JSON.stringify({ input_sets: [{ name: 's', inputs: [{ name: 'input', shape: [3, 5], data: x }] }] }));
+    const bs = await run(['predict', seqFile, '-i', 'badshape.json']);
+    expect(bs.code).toBe(1);
+    expect(bs.stderr).toContain("badshape.json': input set 's', input 'input'");
+  });
+
+  it('convert prints what it wrote; an output extension it cannot tell says to use --format', async () => {
+    const r1 = await run(['convert', twoFile, 'printed.keras']);
+    expect(r1.code, r1.stderr).toBe(0);
+    const size = fs.statSync(path.join(dir, 'printed.keras')).size;
+    expect(r1.stdout).toContain(`Converted '${twoFile}' (model 'two', `);
+    expect(r1.stdout).toContain('a Keras 3 .keras archive');
+    expect(r1.stdout).toMatch(new RegExp(`\\n  printed\\.keras  ${size.toLocaleString('en-US')} bytes\\n$`));
+    const r2 = await run(['convert', seqFile, 'printed_tfjs', '--format', 'tfjs']);
+    expect(r2.code, r2.stderr).toBe(0);
+    const listed = r2.stdout.split('\n').slice(1).filter((l) => l !== '').map((l) => l.trim().split(/\s+/)[0]);
+    expect(listed[0]).toBe('printed_tfjs/model.json');
+    expect(listed.length).toBeGreaterThan(1);
+    expect(new Set(listed.map((f) => path.join(dir, f)))).toEqual(new Set(fs.readdirSync(path.join(dir, 'printed_tfjs')).map((f) => path.join(dir, 'printed_tfjs', f))));
+    for (const [out, fragment] of [['model.onnx', "extension '.onnx'"], ['model', 'no extension'], ['model.h5', "ending in '.keras'"]]) {
+      const r = await run(['convert', seqFile, out]);
+      expect(r.code, out).toBe(2);
+      expect(r.stderr, out).toContain(fragment);
+      expect(r.stderr, out).toContain(out.endsWith('.h5') ? '--format tfjs' : '--format keras');
+      expect(r.stdout).toBe('');
+      expect(fs.existsSync(path.join(dir, out))).toBe(false);
+    }
   });
 
   it('dist keeps the node: prefix of the lazily imported fs (browser bundlers leave node: specifiers alone)', () => {

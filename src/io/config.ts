@@ -553,12 +553,16 @@ function planModel(modelConfig: unknown, source: WeightSource, opts: BuildOption
       const stack: (Layer | SymbolicTensor)[] = [];
       const first = entries[0];
       if (first && first.isInput) stack.push(inputFor(first.raw));
-      else if (first?.conv?.batchInputShape) stack.push(Input({ batchShape: batchShape(first.conv.batchInputShape), dtype: embeddingDtype(first.conv) }));
+      // No InputLayer in the config (Keras 2): the input is named after the first layer, as Keras 2's
+      // Sequential.add named it (tf-keras sequential.py: `name=layer.name + "_input"`), never from a counter.
+      else if (first?.conv?.batchInputShape) stack.push(Input({ batchShape: batchShape(first.conv.batchInputShape), dtype: embeddingDtype(first.conv), name: `${first.conv.name}_input` }));
       else if (first?.nested && first.layer instanceof Model && first.layer.inputs.length === 1) {
         // A nested model first: the outer Sequential takes its input (Keras 2 Sequential([inner, ...])).
         const t = first.layer.inputs[0];
-        stack.push(Input({ batchShape: [...t.shape], dtype: t.dtype }));
-      } else if (isObj(cfg) && Array.isArray(cfg.build_input_shape)) stack.push(Input({ batchShape: batchShape(cfg.build_input_shape), dtype: embeddingDtype(first?.conv) }));
+        stack.push(Input({ batchShape: [...t.shape], dtype: t.dtype, name: `${first.layer.name}_input` }));
+      } else if (isObj(cfg) && Array.isArray(cfg.build_input_shape)) {
+        stack.push(Input({ batchShape: batchShape(cfg.build_input_shape), dtype: embeddingDtype(first?.conv), name: first?.conv ? `${first.conv.name}_input` : undefined }));
+      }
       for (const e of entries) if (e.layer) stack.push(e.layer);
       model = new Sequential({ layers: stack, name: modelName });
     } else if (cls === 'Functional' || cls === 'Model') {

@@ -30,6 +30,8 @@ export class Sequential extends Model {
   private members = new Set<Layer>();
   private names = new Set<string>();
   private inputBatchShape: Shape | null = null;
+  /** Name and dtype of the Input()/InputLayer given first: every rebuilt graph's input keeps them (Keras keeps the InputLayer itself). */
+  private inputSpec: { name?: string; dtype?: SymbolicTensor['dtype'] } = {};
   /** Set while the constructor adds its layers: the graph is built once, after the last. */
   private deferBuild = false;
   /** Whether the input shape was taken from the first data (no shape given): any shape is then accepted. */
@@ -113,6 +115,7 @@ export class Sequential extends Model {
         throw new Error(`${ctx}: an Input() can only be the first element of a Sequential model.`);
       }
       this.inputBatchShape = [...layer.shape];
+      this.inputSpec = { name: layer.node.layer.name, dtype: layer.dtype };
       if (!this.deferBuild) this.rebuild();
       return;
     }
@@ -120,6 +123,7 @@ export class Sequential extends Model {
     if (layer instanceof InputLayer) {
       if (this.stack.length > 0 || this.inputBatchShape) throw new Error(`${ctx}: an InputLayer can only come first.`);
       this.inputBatchShape = [...layer.batchShape];
+      this.inputSpec = { name: layer.name, dtype: layer.dtype };
       if (!this.deferBuild) this.rebuild();
       return;
     }
@@ -189,7 +193,7 @@ export class Sequential extends Model {
       this.holdGraphLayers();
       return;
     }
-    let x: SymbolicTensor | SymbolicTensor[] = Input({ batchShape: this.inputBatchShape });
+    let x: SymbolicTensor | SymbolicTensor[] = Input({ batchShape: this.inputBatchShape, ...this.inputSpec });
     const input = x as SymbolicTensor;
     (input.node.layer as InputLayer).anyShape = this.shapeFromData;
     // Nodes made here are removed from their layers again if the build fails part way.
