@@ -32,12 +32,38 @@ export function packed_size(k: i32, n: i32): i32 {
 // pack_b — dst (packed_size(k, n) floats) <- src (k, n) with leading dimension
 // ld floats (src may point at a column offset inside a wider matrix).
 export function pack_b(dst: usize, src: usize, ld: i32, k: i32, n: i32): void {
-  const panels = (n + NR - 1) / NR;
-  for (let p = 0; p < panels; p++) {
-    const c0 = p * NR;
-    const w = min(NR, n - c0);
+  const full = n / NR;
+  // Whole panels: one row of 8 floats is two 16-byte copies (SIMD) or eight
+  // scalar ones, with no per-element column test (10x the tested loop on
+  // the (B*T, 4U) dZ matrices the weight gradients pack).
+  for (let p = 0; p < full; p++) {
+    let d = dst + ((<usize>(p * k) * NR) << 2);
+    let s = src + (<usize>(p * NR) << 2);
+    const sl = <usize>ld << 2;
     for (let kk = 0; kk < k; kk++) {
-      const d = dst + ((<usize>(p * k + kk) * NR) << 2);
+      if (ASC_FEATURE_SIMD) {
+        v128.store(d, v128.load(s));
+        v128.store(d, v128.load(s, 16), 16);
+      } else {
+        store<f32>(d, load<f32>(s));
+        store<f32>(d, load<f32>(s, 4), 4);
+        store<f32>(d, load<f32>(s, 8), 8);
+        store<f32>(d, load<f32>(s, 12), 12);
+        store<f32>(d, load<f32>(s, 16), 16);
+        store<f32>(d, load<f32>(s, 20), 20);
+        store<f32>(d, load<f32>(s, 24), 24);
+        store<f32>(d, load<f32>(s, 28), 28);
+      }
+      d += NR << 2;
+      s += sl;
+    }
+  }
+  // The tail panel (n % 8 columns), zero-padded.
+  if (full * NR < n) {
+    const c0 = full * NR;
+    const w = n - c0;
+    for (let kk = 0; kk < k; kk++) {
+      const d = dst + ((<usize>(full * k + kk) * NR) << 2);
       const s = src + ((<usize>kk * ld + c0) << 2);
       for (let j = 0; j < NR; j++) {
         store<f32>(d + (<usize>j << 2), j < w ? load<f32>(s + (<usize>j << 2)) : 0);
@@ -88,7 +114,7 @@ export function sgemm_acc(c: usize, ldc: i32, a: usize, lda: i32, bp: usize, m: 
       const w = min(NR, n - c0);
       const bpp = bp + ((<usize>p * k * NR) << 2);
       for (let i = 0; i < m; i++) {
-        kernel_1x8_scalar(c + ((<usize>i * ldc + c0) << 2), a + ((<usize>i * lda) << 2), bpp, k, w);
+        kernel_1x8_scalar(c + ((<usize>i * ldc + c0) << 2), a + ((<usize>i * lda) << 2), 4, bpp, k, w);
       }
     }
   }
@@ -108,6 +134,89 @@ function pack_a4(dst: usize, a: usize, lda: i32, groups: i32, kc: i32): void {
       store<f32>(q, load<f32>(a0 + rs + o), 4);
       store<f32>(q, load<f32>(a0 + 2 * rs + o), 8);
       store<f32>(q, load<f32>(a0 + 3 * rs + o), 12);
+    }
+  }
+}
+
+// sgemm_acc_t — C (m, n; ldc) += Aᵀ · Bp, where A is stored (k, m) with
+// leading dim lda (the weight gradients dK = Xᵀ·dZ read X as it lies) and
+// Bp is packed by pack_b from a (k, n) matrix. The 4-row groups of Aᵀ are
+// 4 consecutive floats of a row of A, so packing is one 16-byte copy per k
+// and no transposed copy of A is made; rows past the last whole group are
+// packed zero-padded and go through a 4x8 block in TAIL.
+export function sgemm_acc_t(c: usize, ldc: i32, a: usize, lda: i32, bp: usize, m: i32, n: i32, k: i32): void {
+  if (m <= 0 || n <= 0 || k <= 0) return;
+  if (ASC_FEATURE_SIMD) {
+    const m4 = m & ~3;
+    for (let k0 = 0; k0 < k; k0 += KC_T) {
+      const kc = min(KC_T, k - k0);
+      const mc = max(4, (MC_FLOATS / kc) & ~3);
+      const ak = a + ((<usize>k0 * lda) << 2);
+      const bk = bp + ((<usize>k0 * NR) << 2);
+      for (let i0 = 0; i0 < m4; i0 += mc) {
+        const groups = (min(m4, i0 + mc) - i0) >> 2;
+        pack_a4t(APACK, ak + (<usize>i0 << 2), lda, groups, kc);
+        sgemm_block4(c + ((<usize>i0 * ldc) << 2), ldc, bk, groups, n, k, kc);
+      }
+      if (m4 < m) tail_rows_t(c + ((<usize>m4 * ldc) << 2), ldc, ak + (<usize>m4 << 2), lda, bk, m - m4, n, k, kc);
+    }
+  } else {
+    const panels = (n + NR - 1) / NR;
+    const as = <usize>lda << 2;
+    for (let p = 0; p < panels; p++) {
+      const c0 = p * NR;
+      const w = min(NR, n - c0);
+      const bpp = bp + ((<usize>p * k * NR) << 2);
+      for (let i = 0; i < m; i++) {
+        kernel_1x8_scalar(c + ((<usize>i * ldc + c0) << 2), a + (<usize>i << 2), as, bpp, k, w);
+      }
+    }
+  }
+}
+
+// k chunk of sgemm_acc_t: its k is the B*T rows of a weight gradient, long
+// enough that a 1024-row chunk left room for one 4-row group per packed
+// block, so every panel of Bp was streamed from L2 once per 4 rows of C;
+// 256 rows give 4 groups per block.
+const KC_T: i32 = 256;
+// A 4x8 block of C for the rows of sgemm_acc_t past the last whole group.
+const TAIL: usize = memory.data(4 * NR * 4, 16);
+
+// Packs `groups` groups of 4 columns of A (k rows, leading dim lda) as
+// dst[(g*kc + kk)*4 + r] = A[kk][4g + r]: Aᵀ's packed layout of pack_a4.
+function pack_a4t(dst: usize, a: usize, lda: i32, groups: i32, kc: i32): void {
+  const rs = <usize>lda << 2;
+  const gs = <usize>kc << 4;
+  for (let kk = 0; kk < kc; kk++) {
+    const row = a + <usize>kk * rs;
+    let d = dst + (<usize>kk << 4);
+    for (let g = 0; g < groups; g++) {
+      v128.store(d, v128.load(row + (<usize>g << 4)));
+      d += gs;
+    }
+  }
+}
+
+// The last rows (rows < 4) of sgemm_acc_t for one k chunk: packed as one
+// zero-padded group, each panel's 4x8 block computed into TAIL and its first
+// `rows` rows added to C.
+function tail_rows_t(c: usize, ldc: i32, a: usize, lda: i32, bp: usize, rows: i32, n: i32, k: i32, kc: i32): void {
+  const rs = <usize>lda << 2;
+  for (let kk = 0; kk < kc; kk++) {
+    const row = a + <usize>kk * rs;
+    const d = APACK + (<usize>kk << 4);
+    for (let r = 0; r < 4; r++) store<f32>(d + (<usize>r << 2), r < rows ? load<f32>(row + (<usize>r << 2)) : 0);
+  }
+  const panels = (n + NR - 1) / NR;
+  for (let p = 0; p < panels; p++) {
+    const c0 = p * NR;
+    const w = min(NR, n - c0);
+    memory.fill(TAIL, 0, 4 * NR * 4);
+    kernel_4x8p(TAIL, NR, APACK, bp + ((<usize>p * k * NR) << 2), kc, NR);
+    for (let r = 0; r < rows; r++) {
+      const cr = c + ((<usize>r * ldc + c0) << 2);
+      const tr = TAIL + ((<usize>r * NR) << 2);
+      for (let j = 0; j < w; j++) store<f32>(cr + (<usize>j << 2), load<f32>(cr + (<usize>j << 2)) + load<f32>(tr + (<usize>j << 2)));
     }
   }
 }
@@ -236,12 +345,14 @@ function gemv_rows(c: usize, ldc: i32, a: usize, lda: i32, bp: usize, rows: i32,
   store_acc(c, f32x4.add(p0, q0), f32x4.add(p1, q1), w);
 }
 
-// Scalar-build micro-kernel: one row of A x one panel, 8 scalar accumulators.
-function kernel_1x8_scalar(c: usize, a: usize, bp: usize, k: i32, w: i32): void {
+// Scalar-build micro-kernel: one row of A (its k values `as` bytes apart:
+// 4 for a row, lda*4 for a column of a stored Aᵀ) x one panel, 8 scalar
+// accumulators.
+function kernel_1x8_scalar(c: usize, a: usize, as: usize, bp: usize, k: i32, w: i32): void {
   let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
   let s4: f32 = 0, s5: f32 = 0, s6: f32 = 0, s7: f32 = 0;
   for (let kk = 0; kk < k; kk++) {
-    const av = load<f32>(a + (<usize>kk << 2));
+    const av = load<f32>(a + <usize>kk * as);
     const bo = bp + (<usize>kk << 5);
     s0 += av * load<f32>(bo);
     s1 += av * load<f32>(bo, 4);
@@ -305,24 +416,22 @@ export function transpose(dst: usize, ldd: i32, src: usize, lds: i32, rows: i32,
   }
 }
 
-// Floats of scratch sgemm_tn_acc needs for C (m, n) += Aᵀ·B with A (k, m).
+// Floats of scratch sgemm_tn_acc needs for C (m, n) += Aᵀ·B with A (k, m):
+// B packed.
 export function sgemm_tn_scratch_floats(m: i32, n: i32, k: i32): i32 {
-  return ((k * m + 3) & ~3) + packed_size(k, n);
+  return packed_size(k, n);
 }
 
 // sgemm_tn_acc — C (m, n; ldc) += Aᵀ · B, A (k, m; lda), B (k, n; ldb), with
 // scratch of sgemm_tn_scratch_floats(m, n, k) floats (16-byte aligned). The
 // weight gradients of a backward pass (dK = Xᵀ·dZ over all B*T rows) are
-// this call: Aᵀ is transposed once and B packed once, then the packed GEMM.
+// this call: B packed once, then sgemm_acc_t reads A as it lies.
 export function sgemm_tn_acc(
   c: usize, ldc: i32, a: usize, lda: i32, b: usize, ldb: i32, m: i32, n: i32, k: i32, scratch: usize,
 ): void {
   if (m <= 0 || n <= 0 || k <= 0) return;
-  const at = scratch;
-  const bp = scratch + (<usize>((k * m + 3) & ~3) << 2);
-  transpose(at, k, a, lda, k, m);
-  pack_b(bp, b, ldb, k, n);
-  sgemm_acc(c, ldc, at, k, bp, m, n, k);
+  pack_b(scratch, b, ldb, k, n);
+  sgemm_acc_t(c, ldc, a, lda, scratch, m, n, k);
 }
 
 // sgemm_nt_acc — C (m, n; ldc) += A · Bᵀ, A (m, k; lda), B (n, k; ldb), with

@@ -25,7 +25,7 @@
 // not at the initial state. goBackwards reverses input and mask in time and
 // the returned sequence stays in processing order.
 import { ACT_SIGMOID, ACT_TANH, act_backward, act_inplace, sigmoid_s, sigmoid_v, tanh_s, tanh_v } from './activations';
-import { pack_b, pack_bt, packed_size, sgemm_acc, transpose } from './gemm';
+import { NR, pack_b, pack_bt, packed_size, sgemm_acc, sgemm_acc_t } from './gemm';
 
 export const CELL_SIMPLE_RNN: i32 = 0;
 export const CELL_LSTM: i32 = 1;
@@ -408,9 +408,8 @@ function fwd_train_floats(cell: i32, B: i32, T: i32, F: i32, U: i32): i32 {
 }
 
 // Backward scratch: dZ (B*T, NZ) | six (B, U) carries and temps | packed
-// recurrent kernels transposed | at (max(F, U), CH) | packed dZ block (CH
-// rows) | packed kernel transposed | xtmp (CH, max(F, U)), CH =
-// min(B*T, ROW_CHUNK).
+// recurrent kernels transposed | packed dZ chunk (CH rows) | packed kernel
+// transposed | xtmp (CH, max(F, U)), CH = min(B*T, ROW_CHUNK).
 function bwd_floats(cell: i32, B: i32, T: i32, F: i32, U: i32, flags: i32): i32 {
   const G = gate_count(cell);
   const N = G * U;
@@ -418,7 +417,7 @@ function bwd_floats(cell: i32, B: i32, T: i32, F: i32, U: i32, flags: i32): i32 
   const BT = B * T;
   const FU = max(F, U);
   const CH = min(BT, ROW_CHUNK);
-  return r4(BT * NZ) + 6 * r4(B * U) + r4(packed_size(N, U)) + G * r4(packed_size(U, U)) + r4(FU * CH) +
+  return r4(BT * NZ) + 6 * r4(B * U) + r4(packed_size(N, U)) + G * r4(packed_size(U, U)) +
     r4(packed_size(CH, NZ)) + r4(packed_size(N, F)) + r4(CH * FU);
 }
 
@@ -871,11 +870,15 @@ function pack_rt(rtp: usize, rkernel: usize, rdmask: usize, U: i32, N: i32, gate
   for (let g = 0; g < N / U; g++) pack_bt(f32p(rtp, g * ps), f32p(rkernel, g * U), N, U, U);
 }
 
-// C (m, n; ldc) += at (m, k) · dZ[:, z0 .. z0+n) (k rows, ld NZ), packing
-// that block of dZ into bp unless `packed`.
-function tn_block(c: usize, ldc: i32, at: usize, m: i32, dz: usize, NZ: i32, z0: i32, n: i32, k: i32, bp: usize, packed: bool): void {
-  if (!packed) pack_b(bp, f32p(dz, z0), NZ, k, n);
-  sgemm_acc(c, ldc, at, k, bp, m, n, k);
+// C (m, n; ldc) += Aᵀ · dZ[:, z0 .. z0+n), A (k rows, m; lda) as it lies
+// (X, H' or their masked copies). With `whole`, bp holds all NZ columns of
+// this dZ chunk packed and the block is its panels from z0 / 8 on (z0 is a
+// multiple of 8); otherwise the block is packed into bp first.
+function tn_block(c: usize, ldc: i32, a: usize, lda: i32, m: i32, dz: usize, NZ: i32, z0: i32, n: i32, k: i32, bp: usize, whole: bool): void {
+  let b = bp;
+  if (whole) b += (<usize>z0 * k) << 2;
+  else pack_b(bp, f32p(dz, z0), NZ, k, n);
+  sgemm_acc_t(c, ldc, a, lda, b, m, n, k);
 }
 
 // dst[0..n) += column sums of dZ[:, z0 .. z0+n) over `rows` rows.
@@ -927,15 +930,15 @@ function mask_rows_acc_chunk(dst: usize, src: usize, m: usize, T: i32, w: i32, r
 
 // The whole-sequence gradients after the loop, shared by the three cells:
 //   dKernel += X'ᵀ·dZ_in and dRecurrentKernel += H'ᵀ·dZ_rec over all B*T
-//   rows (in chunks of ROW_CHUNK rows: one transposed chunk of X or H, one
-//   packed block of dZ, then the packed GEMM), dBias += column sums,
+//   rows (in chunks of ROW_CHUNK rows: dZ's chunk packed, X and H read as
+//   they lie by sgemm_acc_t), dBias += column sums,
 //   dX += (dZ_in·Kernelᵀ) * dmask with Kernelᵀ packed once per block.
 // The recurrent side: gates [0, recGates) read hprev (* m_g); GRU
 // !resetAfter's candidate block reads the saved rh instead (rhS != 0).
 function weight_grads(
   dx: usize, dkernel: usize, drkernel: usize, dbias: usize, dz: usize, NZ: i32,
   x: usize, hprevS: usize, rhS: usize, dmask: usize, rdmask: usize, kernel: usize,
-  at: usize, bp: usize, kt: usize, xtmp: usize,
+  bp: usize, kt: usize, xtmp: usize,
   B: i32, T: i32, F: i32, U: i32, G: i32, flags: i32, gruRA: bool, recGates: i32,
 ): void {
   const N = G * U;
@@ -943,44 +946,38 @@ function weight_grads(
   const perGate = (flags & DROPOUT_PER_GATE) != 0 && G > 1 && dmask != 0;
   const nb = in_blocks(perGate, gruRA, G);
   const BF = B * F;
+  // Every block of dZ starts at a multiple of U: when U % 8 == 0 the chunk
+  // is packed once, whole, and each block is a run of its panels.
+  const whole = U % NR == 0;
   for (let r0 = 0; r0 < rows; r0 += ROW_CHUNK) {
     const kc = min(ROW_CHUNK, rows - r0);
     const dzc = f32p(dz, r0 * NZ);
-    let fullPacked = false; // bp holds dzc[:, 0..N)
+    if (whole) pack_b(bp, dzc, NZ, kc, NZ);
     if (dkernel) {
-      if (!perGate) {
-        let src = f32p(x, r0 * F);
-        if (dmask) {
-          mask_rows_chunk(xtmp, x, dmask, T, F, r0, kc);
-          src = xtmp;
-        }
-        transpose(at, kc, src, F, kc, F);
+      let src = f32p(x, r0 * F);
+      if (dmask && !perGate) {
+        mask_rows_chunk(xtmp, x, dmask, T, F, r0, kc);
+        src = xtmp;
       }
       for (let i = 0; i < nb; i++) {
         if (perGate) {
           mask_rows_chunk(xtmp, x, f32p(dmask, i * BF), T, F, r0, kc);
-          transpose(at, kc, xtmp, F, kc, F);
+          src = xtmp;
         }
         const n = in_n(i, perGate, gruRA, U, N);
-        tn_block(f32p(dkernel, in_k0(i, perGate, U)), N, at, F, dzc, NZ, in_z0(i, perGate, gruRA, U), n, kc, bp, false);
-        fullPacked = n == N;
+        tn_block(f32p(dkernel, in_k0(i, perGate, U)), N, src, F, F, dzc, NZ, in_z0(i, perGate, gruRA, U), n, kc, bp, whole);
       }
     }
     if (drkernel) {
       if (rdmask == 0) {
-        transpose(at, kc, f32p(hprevS, r0 * U), U, kc, U);
-        tn_block(drkernel, N, at, U, dzc, NZ, 0, recGates * U, kc, bp, fullPacked && recGates == G);
+        tn_block(drkernel, N, f32p(hprevS, r0 * U), U, U, dzc, NZ, 0, recGates * U, kc, bp, whole);
       } else {
         for (let g = 0; g < recGates; g++) {
           mask_rows_chunk(xtmp, hprevS, f32p(rdmask, g * B * U), T, U, r0, kc);
-          transpose(at, kc, xtmp, U, kc, U);
-          tn_block(f32p(drkernel, g * U), N, at, U, dzc, NZ, g * U, U, kc, bp, false);
+          tn_block(f32p(drkernel, g * U), N, xtmp, U, U, dzc, NZ, g * U, U, kc, bp, whole);
         }
       }
-      if (rhS) {
-        transpose(at, kc, f32p(rhS, r0 * U), U, kc, U);
-        tn_block(f32p(drkernel, 2 * U), N, at, U, dzc, NZ, 2 * U, U, kc, bp, false);
-      }
+      if (rhS) tn_block(f32p(drkernel, 2 * U), N, f32p(rhS, r0 * U), U, U, dzc, NZ, 2 * U, U, kc, bp, whole);
     }
   }
   if (dbias) {
@@ -1028,7 +1025,7 @@ function weight_grads(
 
 // Pointers into the backward scratch after the carries.
 // @ts-ignore: decorator
-@inline function bwd_at(rtp: usize, N: i32, U: i32, G: i32): usize {
+@inline function bwd_bp(rtp: usize, N: i32, U: i32, G: i32): usize {
   return rtp + fbytes(packed_size(N, U)) + <usize>G * fbytes(packed_size(U, U));
 }
 
@@ -1058,9 +1055,8 @@ export function simple_rnn_backward(
   const dht = dP + fbytes(B * U);
   const t1 = dht + fbytes(B * U);
   const rtp = bwd_rtp(dH, B, U);
-  const at = bwd_at(rtp, N, U, 1);
+  const bp = bwd_bp(rtp, N, U, 1);
   const CH = min(B * T, ROW_CHUNK);
-  const bp = at + fbytes(max(F, U) * CH);
   const kt = bp + fbytes(packed_size(CH, NZ));
   const xtmp = kt + fbytes(packed_size(N, F));
   const gatesS = saved;
@@ -1089,7 +1085,7 @@ export function simple_rnn_backward(
     rec_back(dH, dzt, T * NZ, rtp, rdmask, t1, B, U, 1);
   }
   if (dh0) vadd(dh0, dH, B * U);
-  weight_grads(dx, dkernel, drkernel, dbias, dz, NZ, x, hprevS, 0, dmask, rdmask, kernel, at, bp, kt, xtmp,
+  weight_grads(dx, dkernel, drkernel, dbias, dz, NZ, x, hprevS, 0, dmask, rdmask, kernel, bp, kt, xtmp,
     B, T, F, U, 1, flags, false, 1);
 }
 
@@ -1213,9 +1209,8 @@ export function lstm_backward(
   const t1 = dht + fbytes(B * U);
   const t2 = t1 + fbytes(B * U);
   const rtp = bwd_rtp(dH, B, U);
-  const at = bwd_at(rtp, N, U, 4);
+  const bp = bwd_bp(rtp, N, U, 4);
   const CH = min(B * T, ROW_CHUNK);
-  const bp = at + fbytes(max(F, U) * CH);
   const kt = bp + fbytes(packed_size(CH, NZ));
   const xtmp = kt + fbytes(packed_size(N, F));
   const gatesS = saved;
@@ -1254,7 +1249,7 @@ export function lstm_backward(
   }
   if (dh0) vadd(dh0, dH, B * U);
   if (dc0) vadd(dc0, dC, B * U);
-  weight_grads(dx, dkernel, drkernel, dbias, dz, NZ, x, hprevS, 0, dmask, rdmask, kernel, at, bp, kt, xtmp,
+  weight_grads(dx, dkernel, drkernel, dbias, dz, NZ, x, hprevS, 0, dmask, rdmask, kernel, bp, kt, xtmp,
     B, T, F, U, 4, flags, false, 4);
 }
 
@@ -1415,9 +1410,8 @@ export function gru_backward(
   const t1 = dht + fbytes(B * U);
   const t2 = t1 + fbytes(B * U);
   const rtp = bwd_rtp(dH, B, U);
-  const at = bwd_at(rtp, N, U, 3);
+  const bp = bwd_bp(rtp, N, U, 3);
   const CH = min(B * T, ROW_CHUNK);
-  const bp = at + fbytes(max(F, U) * CH);
   const kt = bp + fbytes(packed_size(CH, NZ));
   const xtmp = kt + fbytes(packed_size(N, F));
   const gatesS = saved;
@@ -1476,6 +1470,6 @@ export function gru_backward(
     }
   }
   if (dh0) vadd(dh0, dH, B * U);
-  weight_grads(dx, dkernel, drkernel, dbias, dz, NZ, x, hprevS, resetAfter ? 0 : auxS, dmask, rdmask, kernel, at, bp, kt, xtmp,
+  weight_grads(dx, dkernel, drkernel, dbias, dz, NZ, x, hprevS, resetAfter ? 0 : auxS, dmask, rdmask, kernel, bp, kt, xtmp,
     B, T, F, U, 3, flags, resetAfter, resetAfter ? 3 : 2);
 }

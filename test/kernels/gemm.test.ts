@@ -65,7 +65,7 @@ for (const build of BUILDS) {
 
 // Transposed operands for backward passes: C += Aᵀ·B (weight gradients) and
 // C += A·Bᵀ (input gradients), against the same float64 reference.
-const T_SIZES: [number, number, number][] = [[1, 1, 1], [3, 5, 7], [5, 17, 33], [17, 33, 5], [33, 1, 3], [9, 13, 1030], [64, 40, 24]];
+const T_SIZES: [number, number, number][] = [[1, 1, 1], [3, 5, 7], [5, 17, 33], [17, 33, 5], [33, 1, 3], [9, 13, 1030], [64, 40, 24], [35, 70, 600], [130, 16, 257]];
 for (const build of BUILDS) {
   describe(`transposed GEMMs (${build})`, () => {
     const h = new KernelHarness(build);

@@ -357,6 +357,16 @@ for (const name of Object.keys(ACT)) CASES.push({ cell: 'simple', B: 3, T: 4, F:
 for (const [act, ract] of [['relu', 'hard_sigmoid'], ['gelu', 'softsign'], ['swish', 'hard_sigmoid_k2'], ['softplus', 'sigmoid'], ['selu', 'tanh'], ['linear', 'exponential'], ['elu', 'softplus']]) {
   for (const v of cellVariants.slice(1)) CASES.push({ ...v, B: 3, T: 4, F: 3, U: 6, act, ract, seq: true, init: true, mask: 'lead', recDropout: act === 'gelu' });
 }
+// U a multiple of 8: dZ is packed once per row chunk and every weight block
+// reads its panels (the other sizes pack block by block). Appended last so
+// the seeds of the cases above stay as they were.
+for (const v of cellVariants) {
+  CASES.push(
+    { ...v, B: 3, T: 5, F: 7, U: 8, seq: true, mask: 'random', init: true, dropout: v.cell === 'simple' ? 'single' : 'gate', recDropout: true },
+    { ...v, B: 2, T: 3, F: 5, U: 16, seq: false, init: true },
+    { ...v, B: 5, T: 230, F: 3, U: 8, seq: true, back: true, init: true, dropout: 'single' },
+  );
+}
 
 const caseName = (c: Case) =>
   `${c.cell}${c.cell === 'gru' ? (c.resetAfter === false ? '(resetAfter false)' : '(resetAfter)') : ''} B${c.B} T${c.T} F${c.F} U${c.U}` +
