@@ -1,8 +1,11 @@
 // The layers' training code. loadTraining() imports this module and calls
 // registerLayerTrainingCode() (explicit calls, not import side effects: the
 // package declares sideEffects: false, so bundlers drop side-effect imports).
+import { registerCellsTraining } from './cells_train';
+import { registerConvTraining } from './conv_train';
 import { registerCoreTraining } from './core_train';
 import { registerMergingTraining } from './merging_train';
+import { registerNormalizationTraining } from './normalization_train';
 import { registerPoolingTraining } from './pooling_train';
 import { registerRecurrentTraining } from './recurrent_train';
 import { registerReshapingTraining } from './reshaping_train';
@@ -20,4 +23,7 @@ export function registerLayerTrainingCode(): void {
   registerReshapingTraining();
   registerRecurrentTraining();
   registerWrappersTraining();
+  registerConvTraining();
+  registerNormalizationTraining();
+  registerCellsTraining();
 }
