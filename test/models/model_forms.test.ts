@@ -1,0 +1,140 @@
+// Issue #12 items 4, 5 (model side) and 7: Keras's positional forms (new Sequential([...]),
+// new Model(inputs, outputs), Input([3, 2])), clear errors for wrong forms, unknown option names
+// answered with the closest one or the camelCase of a Python spelling, and predict on a model
+// whose inputs fix the batch size (seed 002's Input(batch_shape=(1, 3, 2))) splitting the samples.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Input, Model, Sequential, Tensor, init, layers } from '../../src/index';
+import type { SymbolicTensor } from '../../src/engine/symbolic';
+import { maxAbsDiff, randArray } from '../util';
+
+beforeAll(async () => {
+  await init();
+});
+
+const X = (shape: number[], seed: number) => new Tensor(randArray(shape.reduce((a, b) => a * b, 1), seed), shape);
+const rows = (t: Tensor, start: number, end: number) => {
+  const row = t.size / t.shape[0];
+  return new Tensor(t.data.slice(start * row, end * row) as Float32Array, [end - start, ...t.shape.slice(1)]);
+};
+
+describe('fixed-batch models: predict splits the samples into batches of the fixed size (#12 item 7)', () => {
+  it("seed 002: Input(batchShape [1, 3, 2]) -> SimpleRNN(5, returnState), predict on all 8 samples", () => {
+    const inputLayer = Input({ batchShape: [1, 3, 2] });
+    const rnn = new layers.SimpleRNN({ units: 5, returnState: true });
+    const [rnnOutput] = rnn.apply(inputLayer) as SymbolicTensor[];
+    const hiddenStatesModel = new Model({ inputs: inputLayer, outputs: rnnOutput });
+    const inputs = X([8, 3, 2], 2);
+    const all = hiddenStatesModel.predict(inputs) as Tensor;
+    expect(all.shape).toEqual([8, 5]);
+    // The layer itself has no batch limit: one eager call on the 8 samples is the reference.
+    const [want] = rnn.apply(inputs) as Tensor[];
+    expect(maxAbsDiff(all.data, want.data)).toBeLessThan(1e-6);
+    // The tutorial's loop (one sample, batch_size=1) gives the same rows.
+    for (let i = 0; i < 8; i++) {
+      const one = hiddenStatesModel.predict(rows(inputs, i, i + 1), { batchSize: 1 }) as Tensor;
+      expect(Array.from(one.data)).toEqual(Array.from(all.data.slice(i * 5, i * 5 + 5)));
+    }
+    expect(() => hiddenStatesModel.predict(inputs, { batchSize: 4 })).toThrow(
+      "Functional '" + hiddenStatesModel.name + "': predict batchSize 4 does not match the model's fixed batch size 1 (its input batchShape [1, 3, 2]); give batchSize 1 or leave it out.",
+    );
+    hiddenStatesModel.dispose();
+  });
+
+  it('batchShape [2, ...]: a multiple of 2 samples is split, another count is refused', () => {
+    const inp = Input({ batchShape: [2, 4, 3] });
+    const gru = new layers.GRU({ units: 3 });
+    const m = new Model(inp, gru.apply(inp) as SymbolicTensor);
+    const x = X([6, 4, 3], 3);
+    expect(maxAbsDiff((m.predict(x) as Tensor).data, (gru.apply(x) as Tensor).data)).toBeLessThan(1e-6);
+    expect((m.predict(x, { batchSize: 2 }) as Tensor).shape).toEqual([6, 3]);
+    expect(() => m.predict(X([5, 4, 3], 4))).toThrow(/fixed batch size of 2 \(batchShape \[2, 4, 3\]\), so predict needs a multiple of 2 samples; received 5\./);
+    m.dispose();
+  });
+});
+
+describe('positional forms (#12 item 4, models)', () => {
+  it('new Sequential([...]), new Sequential([...], { name }), and the { layers } form build the same model', () => {
+    const a = new Sequential([new layers.LSTM({ units: 3, inputShape: [4, 2] }), new layers.Dense({ units: 1 })]);
+    const b = new Sequential([new layers.LSTM({ units: 3, inputShape: [4, 2] }), new layers.Dense({ units: 1 })], { name: 'clf' });
+    const c = new Sequential({ layers: [new layers.LSTM({ units: 3, inputShape: [4, 2] }), new layers.Dense({ units: 1 })] });
+    expect(b.name).toBe('clf');
+    for (const m of [a, b, c]) {
+      expect(m.built).toBe(true);
+      expect(m.layers.map((l) => l.className)).toEqual(['LSTM', 'Dense']);
+      expect(m.outputShape).toEqual([null, 1]);
+    }
+    b.setWeights(a.getWeights());
+    const x = X([3, 4, 2], 1);
+    expect(Array.from((b.predict(x) as Tensor).data)).toEqual(Array.from((a.predict(x) as Tensor).data));
+    expect(new Sequential().layers).toEqual([]);
+    expect(new Sequential([]).built).toBe(false);
+    for (const m of [a, b, c]) m.dispose();
+  });
+
+  it('new Model(inputs, outputs[, { name }]) and Input([3, 2]) / Input([3, 2], { ... }) / Input({ shape })', () => {
+    expect(Input([3, 2]).shape).toEqual([null, 3, 2]);
+    expect(Input([3, 2], { batchSize: 4 }).shape).toEqual([4, 3, 2]);
+    const ids = Input([null], { dtype: 'int32', name: 'ids' });
+    expect([ids.shape, ids.dtype, ids.node.layer.name]).toEqual([[null, null], 'int32', 'ids']);
+    expect(Input({ shape: [3, 2] }).shape).toEqual([null, 3, 2]);
+    const inp = Input([5, 3]);
+    const out = new layers.SimpleRNN({ units: 2 }).apply(inp) as SymbolicTensor;
+    const m1 = new Model(inp, out);
+    const m2 = new Model(inp, out, { name: 'encoder' });
+    const m3 = new Model({ inputs: inp, outputs: out, name: 'encoder_2' });
+    expect([m2.name, m3.name]).toEqual(['encoder', 'encoder_2']);
+    const x = X([2, 5, 3], 5);
+    expect(Array.from((m1.predict(x) as Tensor).data)).toEqual(Array.from((m2.predict(x) as Tensor).data));
+    const two = new Model([inp], [out]);
+    expect(two.inputs).toEqual([inp]);
+    for (const m of [m1, m2, m3, two]) m.dispose();
+  });
+
+  it('wrong forms get errors that show the right ones', () => {
+    const dense = new layers.Dense({ units: 2 });
+    expect(() => new Sequential(dense as never)).toThrow(
+      /^Sequential: expected a list of layers or an options object, received .* \(a single layer: put it in a list, new Sequential\(\[layer\]\)\); use new Sequential\(\[\.\.\.layers\]\)/,
+    );
+    expect(() => new Sequential([dense], 'clf' as never)).toThrow("Sequential: the second argument must be an options object such as { name }, received 'clf'.");
+    expect(() => new Sequential([dense], { layers: [] } as never)).toThrow(/layers are given twice/);
+    expect(() => new Sequential({ layers: [] }, {} as never)).toThrow(/after an options object there are no more arguments, received 2/);
+    const inp = Input([3]);
+    const out = dense.apply(inp) as SymbolicTensor;
+    expect(() => new Model(inp as never)).toThrow('Model: the outputs are missing (second argument undefined); use new Model({ inputs, outputs }) or new Model(inputs, outputs, { name }).');
+    expect(() => new Model({ inputs: inp } as never)).toThrow('Model: option outputs is missing (received undefined)');
+    expect(() => new Model(undefined as never)).toThrow(/^Model: expected new Model\(\{ inputs, outputs \}\) or new Model\(inputs, outputs, \{ name \}\), received undefined\.$/);
+    expect(() => new Model(inp, out, { outputs: out } as never)).toThrow('Model: outputs is given twice, as an argument and as an option; give it once.');
+    expect(() => new Model({ inputs: inp, outputs: out }, out as never)).toThrow(/after an options object \{ inputs, outputs \} there are no more arguments/);
+    expect(() => Input(3 as never)).toThrow('Input: expected a shape array or an options object, received 3 (for one dimension write Input([3])). Use Input([3, 2]), Input({ shape: [3, 2] }) or Input({ batchShape: [1, 3, 2] }).');
+    expect(() => Input([3], { shape: [4] } as never)).toThrow(/the shape is given as the first argument; do not give shape in the options too/);
+    expect(() => Input({ shape: [3] }, { name: 'x' } as never)).toThrow(/with an options object as the first argument there is no second argument/);
+  });
+});
+
+describe('unknown option names: the closest name, Python spellings mapped (#12 item 5, models)', () => {
+  it('constructors and Input', () => {
+    const inp = Input([3]);
+    const out = new layers.Dense({ units: 1 }).apply(inp) as SymbolicTensor;
+    expect(() => new Model({ input: inp, outputs: out } as never)).toThrow("Model: unknown option 'input' (did you mean 'inputs'?); supported: inputs, outputs, name, trainable.");
+    expect(() => new Model(inp, out, { nmae: 'x' } as never)).toThrow("Model: unknown option 'nmae' (did you mean 'name'?); supported: name, trainable.");
+    expect(() => new Sequential({ layer: [] } as never)).toThrow("Sequential: unknown option 'layer' (did you mean 'layers'?); supported: layers, name, trainable.");
+    expect(() => new Sequential([], { train_able: false } as never)).toThrow("Sequential: unknown option 'train_able' (did you mean 'trainable'?)");
+    expect(() => Input({ batch_shape: [1, 3] } as never)).toThrow("Input: unknown option 'batch_shape' (did you mean 'batchShape'?); supported: shape, batchShape, batchSize, dtype, name.");
+    expect(() => Input([3], { batch_size: 2 } as never)).toThrow("Input: unknown option 'batch_size' (did you mean 'batchSize'?)");
+  });
+
+  it('predict, evaluate, fit, compile and trainOnBatch map Python spellings', async () => {
+    const m = new Sequential([new layers.Dense({ units: 1, inputShape: [2] })]);
+    const x = X([4, 2], 1);
+    const y = X([4, 1], 2);
+    expect(() => m.predict(x, { batch_size: 2 } as never)).toThrow(/unknown predict option 'batch_size' \(did you mean 'batchSize'\?\); supported: batchSize\./);
+    expect(() => m.predict(x, { batchsize: 2 } as never)).toThrow(/unknown predict option 'batchsize' \(did you mean 'batchSize'\?\)/);
+    expect(() => m.compile({ optimizer: 'sgd', loss: 'mse', loss_weights: [1] } as never)).toThrow(/unknown compile option 'loss_weights' \(did you mean 'lossWeights'\?\)/);
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    await expect(m.fit(x, y, { validation_split: 0.5 } as never)).rejects.toThrow(/unknown fit option 'validation_split' \(did you mean 'validationSplit'\?\)/);
+    await expect(m.fit(x, y, { batch_size: 2 } as never)).rejects.toThrow(/unknown fit option 'batch_size' \(did you mean 'batchSize'\?\)/);
+    await expect(m.evaluate(x, y, { batch_size: 2 } as never)).rejects.toThrow(/unknown evaluate option 'batch_size' \(did you mean 'batchSize'\?\)/);
+    await expect(m.trainOnBatch(x, y, { sample_weight: null } as never)).rejects.toThrow(/unknown trainOnBatch option 'sample_weight' \(did you mean 'sampleWeight'\?\)/);
+    m.dispose();
+  });
+});
