@@ -23,14 +23,14 @@ function thrown(fn: () => unknown): Error {
 describe('received values', () => {
   it('recurrent layers and cells quote strings and show empty lists, as Dense does', () => {
     for (const cls of ['SimpleRNN', 'LSTM', 'GRU'] as const) {
-      expect(() => new layers[cls]({ units: '8' as never, name: 'r' })).toThrow(`${cls} 'r': option units must be a positive integer, received '8'.`);
-      expect(() => new layers[cls]({ units: [] as never, name: 'r' })).toThrow(`${cls} 'r': option units must be a positive integer, received [].`);
-      expect(() => new layers[cls]({ units: 2, dropout: '0.5' as never, name: 'r' })).toThrow("option dropout must be a number in [0, 1], received '0.5'.");
-      expect(() => new layers[cls]({ units: 2, returnSequences: 'true' as never, name: 'r' })).toThrow("option returnSequences must be a boolean, received 'true'.");
+      expect(() => new (layers[cls] as typeof layers.LSTM)({ units: '8' as never, name: 'r' })).toThrow(`${cls} 'r': option units must be a positive integer, received '8' (a string).`);
+      expect(() => new (layers[cls] as typeof layers.LSTM)({ units: [] as never, name: 'r' })).toThrow(`${cls} 'r': option units must be a positive integer, received [].`);
+      expect(() => new (layers[cls] as typeof layers.LSTM)({ units: 2, dropout: '0.5' as never, name: 'r' })).toThrow("option dropout must be a number in [0, 1], received '0.5' (a string).");
+      expect(() => new (layers[cls] as typeof layers.LSTM)({ units: 2, returnSequences: 'true' as never, name: 'r' })).toThrow("option returnSequences must be a boolean, received 'true'.");
     }
-    expect(() => new layers.Dense({ units: '8' as never, name: 'd' })).toThrow("Dense 'd': option units must be a positive integer, received '8'.");
+    expect(() => new layers.Dense({ units: '8' as never, name: 'd' })).toThrow("Dense 'd': option units must be a positive integer, received '8' (a string).");
     expect(() => new layers.Bidirectional({ layer: new layers.LSTM({ units: 2 }), mergeMode: 'x' as never, name: 'b' })).toThrow("received 'x'.");
-    expect(() => Input({ shape: ['3'] as never })).toThrow("has an invalid dimension '3'.");
+    expect(() => Input({ shape: ['3'] as never })).toThrow("has an invalid dimension '3' (a string).");
     expect(() => new layers.Dense({ units: 2, inputShape: [2, 'a'] as never, name: 'd2' })).toThrow("option inputShape has an invalid dimension 'a'.");
   });
 

@@ -12,7 +12,7 @@ import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type Shape } from './layer';
 import { GRU, type GRUOptions, LSTM, type LSTMOptions, type RNNCallArgs, SEQUENCE_KEYS, SimpleRNN, type SimpleRNNOptions, rnnOutputMasks } from './recurrent';
 import { Wrapper } from './wrappers';
-import { checkKeys, fmt } from './layer_utils';
+import { camelHint, checkKeys, fmt, positionalOptions } from './layer_utils';
 import { ValueError } from '../errors';
 
 type Fused = SimpleRNN | LSTM | GRU;
@@ -30,12 +30,13 @@ export type SimpleRNNCellOptions = Omit<SimpleRNNOptions, 'returnSequences' | 'r
 export type LSTMCellOptions = Omit<LSTMOptions, 'returnSequences' | 'returnState' | 'goBackwards' | 'stateful' | 'unroll' | 'zeroOutputForMask' | 'useCudnn'>;
 export type GRUCellOptions = Omit<GRUOptions, 'returnSequences' | 'returnState' | 'goBackwards' | 'stateful' | 'unroll' | 'zeroOutputForMask' | 'useCudnn'>;
 
-abstract class RecurrentCell extends Wrapper {
+abstract class RecurrentCell extends Wrapper<Tensor[]> {
   /** The fused layer (returnState, one timestep) that holds the weights and runs the step. */
   readonly core: Fused;
 
-  constructor(options: object, className: string, make: (opts: Record<string, unknown>) => Fused) {
-    if (options === null || typeof options !== 'object') throw new TypeError(`${className}: expected an options object with at least { units }.`);
+  constructor(args: readonly unknown[], className: string, make: (opts: Record<string, unknown>) => Fused) {
+    // keras/src/layers/rnn/lstm.py LSTMCell(units, ...): units first, as the layers.
+    const options = positionalOptions(className, ['units'], args);
     super(options as LayerArgs, className);
     for (const k of SEQUENCE_KEYS) {
       if (k in options) throw new Error(`${this.context}: unknown option '${k}' (a cell steps one timestep; give ${k} to the RNN layer).`);
@@ -124,8 +125,11 @@ abstract class RecurrentCell extends Wrapper {
 export class SimpleRNNCell extends RecurrentCell {
   static override readonly optionKeys: readonly string[] = cellKeys(SimpleRNN.optionKeys);
 
-  constructor(options: SimpleRNNCellOptions) {
-    super(options, 'SimpleRNNCell', (o) => new SimpleRNN(o as unknown as SimpleRNNOptions));
+  /** `new SimpleRNNCell(units, options?)` or `new SimpleRNNCell({ units, ... })`. */
+  constructor(units: number, options?: Omit<SimpleRNNCellOptions, 'units'>);
+  constructor(options: SimpleRNNCellOptions);
+  constructor(unitsOrOptions: number | SimpleRNNCellOptions, options?: Omit<SimpleRNNCellOptions, 'units'>) {
+    super([unitsOrOptions, options], 'SimpleRNNCell', (o) => new SimpleRNN(o as unknown as SimpleRNNOptions));
   }
 }
 
@@ -133,8 +137,11 @@ export class SimpleRNNCell extends RecurrentCell {
 export class LSTMCell extends RecurrentCell {
   static override readonly optionKeys: readonly string[] = cellKeys(LSTM.optionKeys);
 
-  constructor(options: LSTMCellOptions) {
-    super(options, 'LSTMCell', (o) => new LSTM(o as unknown as LSTMOptions));
+  /** `new LSTMCell(units, options?)` or `new LSTMCell({ units, ... })`. */
+  constructor(units: number, options?: Omit<LSTMCellOptions, 'units'>);
+  constructor(options: LSTMCellOptions);
+  constructor(unitsOrOptions: number | LSTMCellOptions, options?: Omit<LSTMCellOptions, 'units'>) {
+    super([unitsOrOptions, options], 'LSTMCell', (o) => new LSTM(o as unknown as LSTMOptions));
   }
 }
 
@@ -142,8 +149,11 @@ export class LSTMCell extends RecurrentCell {
 export class GRUCell extends RecurrentCell {
   static override readonly optionKeys: readonly string[] = cellKeys(GRU.optionKeys);
 
-  constructor(options: GRUCellOptions) {
-    super(options, 'GRUCell', (o) => new GRU(o as unknown as GRUOptions));
+  /** `new GRUCell(units, options?)` or `new GRUCell({ units, ... })`. */
+  constructor(units: number, options?: Omit<GRUCellOptions, 'units'>);
+  constructor(options: GRUCellOptions);
+  constructor(unitsOrOptions: number | GRUCellOptions, options?: Omit<GRUCellOptions, 'units'>) {
+    super([unitsOrOptions, options], 'GRUCell', (o) => new GRU(o as unknown as GRUOptions));
   }
 }
 
@@ -161,16 +171,20 @@ export interface StackedRNNCellsOptions extends LayerArgs {
  * Cells applied one after another at each timestep (Keras StackedRNNCells):
  * states are every cell's states in order, the output is the last cell's.
  */
-export class StackedRNNCells extends Wrapper {
+export class StackedRNNCells extends Wrapper<Tensor[]> {
   static override readonly optionKeys: readonly string[] = ['cells'];
   readonly cells: Cell[];
 
-  constructor(options: StackedRNNCellsOptions) {
-    if (options === null || typeof options !== 'object') throw new TypeError(`StackedRNNCells: expected { cells }.`);
+  /** `new StackedRNNCells(cells, options?)` or `new StackedRNNCells({ cells, ... })` (keras/src/layers/rnn/stacked_rnn_cells.py). */
+  constructor(cells: Cell[], options?: Omit<StackedRNNCellsOptions, 'cells'>);
+  constructor(options: StackedRNNCellsOptions);
+  constructor(cellsOrOptions: Cell[] | StackedRNNCellsOptions, moreOptions?: Omit<StackedRNNCellsOptions, 'cells'>) {
+    const options = positionalOptions('StackedRNNCells', ['cells'], [cellsOrOptions, moreOptions]) as unknown as StackedRNNCellsOptions;
     super(options, 'StackedRNNCells');
     for (const k of Object.keys(options)) {
+      const allowed = ['name', ...StackedRNNCells.optionKeys];
       if (![...LAYER_ARG_KEYS, ...StackedRNNCells.optionKeys].includes(k)) {
-        throw new Error(`${this.context}: unknown option '${k}'. Supported options: name, ${StackedRNNCells.optionKeys.join(', ')}.`);
+        throw new Error(`${this.context}: unknown option '${k}'${camelHint(k, allowed)}. Supported options: ${allowed.join(', ')}.`);
       }
     }
     if (!Array.isArray(options.cells) || options.cells.length === 0 || !options.cells.every(isCell)) {
@@ -246,11 +260,18 @@ export interface RNNOptions extends LayerArgs {
   zeroOutputForMask?: boolean;
 }
 
+/** What apply gives for an RNN layer: the output, or [output, ...states] with returnState (RNNOutput). */
+export type RNNLayerOutput<RS extends boolean | undefined> = [RS] extends [true]
+  ? [Tensor, ...Tensor[]]
+  : [RS] extends [false | undefined]
+    ? Tensor
+    : Tensor | [Tensor, ...Tensor[]];
+
 /**
  * The generic recurrent layer over a cell (Keras RNN). A list of cells means
- * StackedRNNCells. Same options and results as SimpleRNN/LSTM/GRU.
+ * StackedRNNCells. Same options and results as SimpleRNN/LSTM/GRU. See RNNConstructor.
  */
-export class RNN extends Wrapper {
+class RNNLayer<RS extends boolean | undefined = boolean | undefined> extends Wrapper<RNNLayerOutput<RS>> {
   static override readonly optionKeys: readonly string[] = ['cell', ...SEQUENCE_KEYS];
   readonly cell: Cell | StackedRNNCells;
   readonly returnSequences: boolean;
@@ -261,11 +282,12 @@ export class RNN extends Wrapper {
   readonly zeroOutputForMask: boolean;
   private fused: Fused[] = [];
 
-  constructor(options: RNNOptions) {
-    if (options === null || typeof options !== 'object') throw new TypeError(`RNN: expected { cell }.`);
+  constructor(cellOrOptions: RNNOptions['cell'] | RNNOptions, moreOptions?: Omit<RNNOptions, 'cell'>) {
+    // keras/src/layers/rnn/rnn.py RNN(cell, return_sequences=False, ...): the cell first.
+    const options = positionalOptions('RNN', ['cell'], [cellOrOptions, moreOptions]) as unknown as RNNOptions;
     super(options, 'RNN');
     const ctx = this.context;
-    checkKeys(options, [...LAYER_ARG_KEYS, ...RNN.optionKeys], ctx, Error);
+    checkKeys(options, [...LAYER_ARG_KEYS, ...RNNLayer.optionKeys], ctx, Error);
     const cell = Array.isArray(options.cell) ? new StackedRNNCells({ cells: options.cell }) : options.cell;
     if (!isCell(cell) && !(cell instanceof StackedRNNCells)) {
       throw new Error(`${ctx}: option cell must be a SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells or an array of cells.`);
@@ -412,3 +434,17 @@ function reverseMask(m: Tensor): Tensor {
   for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) out[b * T + t] = m.data[b * T + (T - 1 - t)] ? 1 : 0;
   return new Tensor(out, [B, T], 'bool');
 }
+
+/**
+ * `new RNN(cell, options?)` or `new RNN({ cell, ... })` (Keras 3's order: the cell first).
+ * apply gives the output, or [output, ...states] with `returnState: true`.
+ */
+export interface RNNConstructor {
+  new <RS extends boolean | undefined = undefined>(cell: RNNOptions['cell'], options?: Omit<RNNOptions, 'cell'> & { returnState?: RS }): RNN<RS>;
+  new <RS extends boolean | undefined = undefined>(options: RNNOptions & { returnState?: RS }): RNN<RS>;
+  readonly prototype: RNN;
+  readonly optionKeys: readonly string[];
+}
+/** An RNN layer; `RNN<true>` is one built with `returnState: true`. */
+export type RNN<RS extends boolean | undefined = boolean | undefined> = RNNLayer<RS>;
+export const RNN = RNNLayer as RNNConstructor;

@@ -17,7 +17,7 @@ import { type Regularizer, type RegularizerIdentifier, getRegularizer, serialize
 import { Tensor, type TensorLike, formatShape, singleInput } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
 import {
-  type FeatureActivation, LOG_SOFTMAX_ID, SOFTMAX_ID, channelsLastOnly, checkCallKeys, checkKeys, firstShape,
+  type FeatureActivation, LOG_SOFTMAX_ID, SOFTMAX_ID, channelsLastOnly, checkCallKeys, checkKeys, firstShape, positionalOptions,
   intTuple1, maskData, optBool, paddingOption, positiveInt, rejectMask, resolveFeatureActivation, ser,
 } from './layer_utils';
 import { NotImplementedError } from '../errors';
@@ -75,7 +75,7 @@ export interface Conv1DOptions extends LayerArgs {
  * (batch, steps, channels), kernel (kernelSize, channels, filters), bias
  * (filters); output (batch, newSteps, filters).
  */
-export class Conv1D extends Layer {
+export class Conv1D extends Layer<Tensor> {
   static override readonly optionKeys: readonly string[] = [
     'filters', 'kernelSize', 'strides', 'padding', 'dataFormat', 'dilationRate', 'groups', 'activation', 'useBias', 'kernelInitializer',
     'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint',
@@ -102,8 +102,11 @@ export class Conv1D extends Layer {
   private bias: LayerWeight | null = null;
   private kernelP = 0;
 
-  constructor(options: Conv1DOptions) {
-    if (options === null || typeof options !== 'object') throw new TypeError(`Conv1D: expected an options object with filters and kernelSize.`);
+  /** `new Conv1D(filters, kernelSize, options?)` or `new Conv1D({ filters, kernelSize, ... })` (keras/src/layers/convolutional/conv1d.py order). */
+  constructor(filters: number, kernelSize: number | number[], options?: Omit<Conv1DOptions, 'filters' | 'kernelSize'>);
+  constructor(options: Conv1DOptions);
+  constructor(...args: unknown[]) {
+    const options = positionalOptions('Conv1D', ['filters', 'kernelSize'], args, 2) as unknown as Conv1DOptions;
     super(options, 'Conv1D');
     const ctx = this.context;
     checkKeys(options, [...LAYER_ARG_KEYS, ...Conv1D.optionKeys], ctx);
@@ -262,7 +265,7 @@ export interface Pooling1DOptions extends LayerArgs {
   dataFormat?: 'channels_last' | 'channels_first';
 }
 
-abstract class Pooling1D extends Layer {
+abstract class Pooling1D extends Layer<Tensor> {
   static override readonly optionKeys: readonly string[] = ['poolSize', 'strides', 'padding', 'dataFormat'];
   readonly poolSize: number;
   readonly strides: number;
@@ -337,8 +340,11 @@ abstract class Pooling1D extends Layer {
 
 /** Max over windows of poolSize steps (Keras MaxPooling1D). */
 export class MaxPooling1D extends Pooling1D {
-  constructor(options: Pooling1DOptions = {}) {
-    super(options, 'MaxPooling1D');
+  /** `new MaxPooling1D(poolSize?, options?)` or `new MaxPooling1D({ poolSize, ... })` (Keras 3: pool_size first). */
+  constructor(poolSize?: number | number[], options?: Omit<Pooling1DOptions, 'poolSize'>);
+  constructor(options?: Pooling1DOptions);
+  constructor(first?: number | number[] | Pooling1DOptions, moreOptions?: Omit<Pooling1DOptions, 'poolSize'>) {
+    super(positionalOptions('MaxPooling1D', ['poolSize'], [first, moreOptions], 0) as Pooling1DOptions, 'MaxPooling1D');
   }
 
   protected runKernel(out: number, x: number, B: number, L: number, C: number, pad: number): void {
@@ -353,8 +359,11 @@ export class MaxPooling1D extends Pooling1D {
  * the count of non-padded entries too).
  */
 export class AveragePooling1D extends Pooling1D {
-  constructor(options: Pooling1DOptions = {}) {
-    super(options, 'AveragePooling1D');
+  /** `new AveragePooling1D(poolSize?, options?)` or `new AveragePooling1D({ poolSize, ... })` (Keras 3: pool_size first). */
+  constructor(poolSize?: number | number[], options?: Omit<Pooling1DOptions, 'poolSize'>);
+  constructor(options?: Pooling1DOptions);
+  constructor(first?: number | number[] | Pooling1DOptions, moreOptions?: Omit<Pooling1DOptions, 'poolSize'>) {
+    super(positionalOptions('AveragePooling1D', ['poolSize'], [first, moreOptions], 0) as Pooling1DOptions, 'AveragePooling1D');
   }
 
   protected runKernel(out: number, x: number, B: number, L: number, C: number, pad: number): void {
@@ -373,7 +382,7 @@ export interface GlobalPooling1DOptions extends LayerArgs {
   keepdims?: boolean;
 }
 
-abstract class GlobalPooling1D extends Layer {
+abstract class GlobalPooling1D extends Layer<Tensor> {
   static override readonly optionKeys: readonly string[] = ['dataFormat', 'keepdims'];
   readonly dataFormat = 'channels_last' as const;
   readonly keepdims: boolean;

@@ -11,7 +11,7 @@ import { type Regularizer, type RegularizerIdentifier, getRegularizer, serialize
 import { Tensor, type TensorLike, formatShape, singleInput as single } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
 import {
-  type FeatureActivation, LOG_SOFTMAX_ID, SOFTMAX_ID, checkCallKeys, checkKeys, optBool, positiveInt, resolveFeatureActivation, ser,
+  type FeatureActivation, LOG_SOFTMAX_ID, SOFTMAX_ID, checkCallKeys, checkKeys, optBool, positionalOptions, positiveInt, resolveFeatureActivation, ser,
   fmt,
 } from './layer_utils';
 import { ValueError } from '../errors';
@@ -42,7 +42,7 @@ export interface EmbeddingOptions extends LayerArgs {
 }
 
 /** Turns positive integer ids into dense vectors (Keras Embedding). */
-export class Embedding extends Layer {
+export class Embedding extends Layer<Tensor> {
   static override readonly optionKeys: readonly string[] = [
     'inputDim', 'outputDim', 'embeddingsInitializer', 'embeddingsRegularizer', 'activityRegularizer', 'embeddingsConstraint', 'maskZero', 'inputLength',
   ];
@@ -56,8 +56,11 @@ export class Embedding extends Layer {
   readonly embeddingsConstraint: Constraint | null;
   private embeddings!: LayerWeight;
 
-  constructor(options: EmbeddingOptions) {
-    if (options === null || typeof options !== 'object') throw new TypeError(`Embedding: expected an options object with inputDim and outputDim.`);
+  /** `new Embedding(inputDim, outputDim, options?)` or `new Embedding({ inputDim, outputDim, ... })` (keras/src/layers/core/embedding.py order). */
+  constructor(inputDim: number, outputDim: number, options?: Omit<EmbeddingOptions, 'inputDim' | 'outputDim'>);
+  constructor(options: EmbeddingOptions);
+  constructor(...args: unknown[]) {
+    const options = positionalOptions('Embedding', ['inputDim', 'outputDim'], args, 2) as unknown as EmbeddingOptions;
     super(options, 'Embedding');
     const ctx = this.context;
     checkKeys(options, [...LAYER_ARG_KEYS, ...Embedding.optionKeys], ctx);
@@ -165,7 +168,7 @@ export interface DenseOptions extends LayerArgs {
 }
 
 /** Densely connected layer on the last axis (Keras Dense). */
-export class Dense extends Layer {
+export class Dense extends Layer<Tensor> {
   static override readonly optionKeys: readonly string[] = [
     'units', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'activityRegularizer',
     'kernelConstraint', 'biasConstraint',
@@ -186,8 +189,11 @@ export class Dense extends Layer {
   private bias: LayerWeight | null = null;
   private kernelP = 0;
 
-  constructor(options: DenseOptions) {
-    if (options === null || typeof options !== 'object') throw new TypeError(`Dense: expected an options object with units.`);
+  /** `new Dense(units, options?)` or `new Dense({ units, ... })` (keras/src/layers/core/dense.py: units first). */
+  constructor(units: number, options?: Omit<DenseOptions, 'units'>);
+  constructor(options: DenseOptions);
+  constructor(unitsOrOptions: number | DenseOptions, moreOptions?: Omit<DenseOptions, 'units'>) {
+    const options = positionalOptions('Dense', ['units'], [unitsOrOptions, moreOptions]) as unknown as DenseOptions;
     super(options, 'Dense');
     const ctx = this.context;
     // keras/src/layers/core/dense.py sets supports_masking = True: a mask passes through.
@@ -287,7 +293,7 @@ export class Dense extends Layer {
 // ---------------------------------------------------------------------------
 
 /** Shape-preserving layers without weights: mask passes through. */
-abstract class ElementwiseLayer extends Layer {
+abstract class ElementwiseLayer extends Layer<Tensor> {
   constructor(args: LayerArgs, className: string) {
     super(args, className);
     this.supportsMasking = true;
@@ -313,8 +319,11 @@ export class Activation extends ElementwiseLayer {
   readonly activation: DenseActivation;
   private readonly actId: number;
 
-  constructor(options: ActivationOptions) {
-    if (options === null || typeof options !== 'object') throw new TypeError(`Activation: expected { activation }.`);
+  /** `new Activation('relu', options?)` or `new Activation({ activation, ... })` (keras/src/layers/activations/activation.py). */
+  constructor(activation: DenseActivation | null, options?: Omit<ActivationOptions, 'activation'>);
+  constructor(options: ActivationOptions);
+  constructor(activationOrOptions: DenseActivation | null | ActivationOptions, moreOptions?: Omit<ActivationOptions, 'activation'>) {
+    const options = positionalOptions('Activation', ['activation'], [activationOrOptions, moreOptions]) as unknown as ActivationOptions;
     super(options, 'Activation');
     checkKeys(options, [...LAYER_ARG_KEYS, ...Activation.optionKeys], this.context);
     if (!('activation' in options)) throw new Error(`${this.context}: option activation is required.`);
@@ -358,7 +367,11 @@ export class Masking extends ElementwiseLayer {
   static override readonly optionKeys: readonly string[] = ['maskValue'];
   readonly maskValue: number;
 
-  constructor(options: MaskingOptions = {}) {
+  /** `new Masking(maskValue?, options?)` or `new Masking({ maskValue, ... })` (keras/src/layers/core/masking.py). */
+  constructor(maskValue?: number, options?: Omit<MaskingOptions, 'maskValue'>);
+  constructor(options?: MaskingOptions);
+  constructor(valueOrOptions?: number | MaskingOptions, moreOptions?: Omit<MaskingOptions, 'maskValue'>) {
+    const options = positionalOptions('Masking', ['maskValue'], [valueOrOptions, moreOptions], 0) as MaskingOptions;
     super(options, 'Masking');
     checkKeys(options, [...LAYER_ARG_KEYS, ...Masking.optionKeys], this.context);
     const v = options.maskValue ?? 0;
@@ -477,8 +490,13 @@ export class Dropout extends NoiseLayer {
   readonly rate: number;
   readonly noiseShape: (number | null)[] | null;
 
-  constructor(options: DropoutOptions, className = 'Dropout') {
-    if (options === null || typeof options !== 'object') throw new TypeError(`${className}: expected { rate }.`);
+  /** `new Dropout(rate, options?)` or `new Dropout({ rate, ... })` (keras/src/layers/regularization/dropout.py: rate first). */
+  constructor(rate: number, options?: Omit<DropoutOptions, 'rate'>);
+  constructor(options: DropoutOptions);
+  /** @internal SpatialDropout1D's call. */
+  constructor(options: DropoutOptions, moreOptions: undefined, className: string);
+  constructor(rateOrOptions: number | DropoutOptions, moreOptions?: Omit<DropoutOptions, 'rate'>, className = 'Dropout') {
+    const options = positionalOptions(className, ['rate'], [rateOrOptions, moreOptions]) as unknown as DropoutOptions;
     super(options, className);
     checkKeys(options, [...LAYER_ARG_KEYS, ...Dropout.optionKeys], this.context);
     this.rate = rateOption(options.rate, this.context, 'rate');
@@ -535,8 +553,11 @@ export class Dropout extends NoiseLayer {
 
 /** Drops whole feature channels of (batch, timesteps, channels) inputs (Keras SpatialDropout1D). */
 export class SpatialDropout1D extends Dropout {
-  constructor(options: Omit<DropoutOptions, 'noiseShape'>) {
-    super(options as DropoutOptions, 'SpatialDropout1D');
+  /** `new SpatialDropout1D(rate, options?)` or `new SpatialDropout1D({ rate, ... })`. */
+  constructor(rate: number, options?: Omit<DropoutOptions, 'noiseShape' | 'rate'>);
+  constructor(options: Omit<DropoutOptions, 'noiseShape'>);
+  constructor(rateOrOptions: number | Omit<DropoutOptions, 'noiseShape'>, moreOptions?: Omit<DropoutOptions, 'noiseShape' | 'rate'>) {
+    super(positionalOptions('SpatialDropout1D', ['rate'], [rateOrOptions, moreOptions]) as unknown as DropoutOptions, undefined, 'SpatialDropout1D');
   }
 
   protected override maskShape(shape: readonly number[]): number[] {
@@ -557,8 +578,11 @@ export class GaussianNoise extends NoiseLayer {
   static override readonly optionKeys: readonly string[] = ['stddev', ...NoiseLayer.optionKeys];
   readonly stddev: number;
 
-  constructor(options: GaussianNoiseOptions) {
-    if (options === null || typeof options !== 'object') throw new TypeError(`GaussianNoise: expected { stddev }.`);
+  /** `new GaussianNoise(stddev, options?)` or `new GaussianNoise({ stddev, ... })`. */
+  constructor(stddev: number, options?: Omit<GaussianNoiseOptions, 'stddev'>);
+  constructor(options: GaussianNoiseOptions);
+  constructor(stddevOrOptions: number | GaussianNoiseOptions, moreOptions?: Omit<GaussianNoiseOptions, 'stddev'>) {
+    const options = positionalOptions('GaussianNoise', ['stddev'], [stddevOrOptions, moreOptions]) as unknown as GaussianNoiseOptions;
     super(options, 'GaussianNoise');
     checkKeys(options, [...LAYER_ARG_KEYS, ...GaussianNoise.optionKeys], this.context);
     if (typeof options.stddev !== 'number' || !Number.isFinite(options.stddev) || options.stddev < 0) {
@@ -588,8 +612,11 @@ export class GaussianDropout extends NoiseLayer {
   static override readonly optionKeys: readonly string[] = ['rate', ...NoiseLayer.optionKeys];
   readonly rate: number;
 
-  constructor(options: GaussianDropoutOptions) {
-    if (options === null || typeof options !== 'object') throw new TypeError(`GaussianDropout: expected { rate }.`);
+  /** `new GaussianDropout(rate, options?)` or `new GaussianDropout({ rate, ... })`. */
+  constructor(rate: number, options?: Omit<GaussianDropoutOptions, 'rate'>);
+  constructor(options: GaussianDropoutOptions);
+  constructor(rateOrOptions: number | GaussianDropoutOptions, moreOptions?: Omit<GaussianDropoutOptions, 'rate'>) {
+    const options = positionalOptions('GaussianDropout', ['rate'], [rateOrOptions, moreOptions]) as unknown as GaussianDropoutOptions;
     super(options, 'GaussianDropout');
     checkKeys(options, [...LAYER_ARG_KEYS, ...GaussianDropout.optionKeys], this.context);
     this.rate = rateOption(options.rate, this.context, 'rate');

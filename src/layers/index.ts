@@ -1,18 +1,23 @@
-export { Layer, LayerWeight, type LayerArgs, type Shape, type CallOptions } from './layer';
+export { Layer, LayerWeight, type LayerArgs, type Shape, type CallOptions, type LayerOutput, type SymbolicOf } from './layer';
 export { InputLayer } from './input_layer';
 export {
   SimpleRNN, LSTM, GRU,
   type RNNLayerOptions, type SimpleRNNOptions, type LSTMOptions, type GRUOptions, type RNNCallArgs, type RNNTrace, type RNNTraceArgs,
+  type RNNOutput, type SimpleRNNConstructor, type LSTMConstructor, type GRUConstructor,
 } from './recurrent';
 export {
   Embedding, Dense, Activation, Masking, Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout,
   type EmbeddingOptions, type DenseOptions, type DenseActivation, type ActivationOptions, type MaskingOptions,
   type DropoutOptions, type GaussianNoiseOptions, type GaussianDropoutOptions,
 } from './core';
-export { Bidirectional, TimeDistributed, type BidirectionalOptions, type TimeDistributedOptions, type MergeMode } from './wrappers';
+export {
+  Bidirectional, TimeDistributed, type BidirectionalOptions, type TimeDistributedOptions, type MergeMode,
+  type BidirectionalConstructor, type BidirectionalOutput, type OutputOf,
+} from './wrappers';
 export {
   SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, RNN,
   type SimpleRNNCellOptions, type LSTMCellOptions, type GRUCellOptions, type StackedRNNCellsOptions, type RNNOptions, type Cell,
+  type RNNConstructor, type RNNLayerOutput,
 } from './cells';
 export {
   Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D,

@@ -103,7 +103,25 @@ export interface CallOptions {
   [key: string]: unknown;
 }
 
-export abstract class Layer {
+/** What an eager call of a layer gives: one Tensor, a fixed tuple of them, or a list. */
+export type LayerOutput = Tensor | Tensor[];
+
+/**
+ * The symbolic counterpart of an eager result type: Tensor -> SymbolicTensor, a tuple of
+ * Tensors -> the same tuple of SymbolicTensors, Tensor[] -> SymbolicTensor[] (unions stay unions).
+ */
+export type SymbolicOf<O> = O extends Tensor
+  ? SymbolicTensor
+  : O extends readonly Tensor[]
+    ? { -readonly [K in keyof O]: SymbolicTensor }
+    : SymbolicTensor | SymbolicTensor[];
+
+/**
+ * Base of every layer. `Out` is what `apply` gives on concrete tensors (Tensor for a
+ * single-output layer; LSTM with returnState: [Tensor, Tensor, Tensor]); `apply` on
+ * symbolic tensors gives SymbolicOf<Out>. A bare `Layer` is any layer.
+ */
+export abstract class Layer<Out extends LayerOutput = LayerOutput> {
   /**
    * The options this class accepts beyond LAYER_ARG_KEYS (camelCase), declared once per
    * class: its constructor refuses any other key and io/config.ts's SPECS reads the same
@@ -155,8 +173,8 @@ export abstract class Layer {
    * returns Tensors; with SymbolicTensors (from Input() or other layers) it
    * records a graph node for a functional Model and returns SymbolicTensors.
    */
-  apply(inputs: SymbolicTensor | SymbolicTensor[], options?: CallOptions): SymbolicTensor | SymbolicTensor[];
-  apply(inputs: TensorLike | TensorLike[], options?: CallOptions): Tensor | Tensor[];
+  apply(inputs: SymbolicTensor | SymbolicTensor[], options?: CallOptions): SymbolicOf<Out>;
+  apply(inputs: TensorLike | TensorLike[], options?: CallOptions): Out;
   apply(inputs: unknown, options: CallOptions = {}): unknown {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`${this.context}: apply's second argument must be an options object.`);

@@ -23,20 +23,107 @@ export function resolveFeatureActivation(v: unknown, ctx: string): { name: Featu
   }
 }
 
-/**
- * Refuses an option key outside `allowed` (a layer passes [...LAYER_ARG_KEYS, ...Cls.optionKeys]).
- * The recurrent layers, cells and wrappers throw a plain Error here (ErrorType), the others a ValueError.
- */
-/** " (did you mean 'batchSize'?)" when a Python spelling (batch_size) of an allowed option was given, else ''. */
-export function camelHint(key: string, allowed: readonly string[]): string {
-  const camel = key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-  return camel !== key && allowed.includes(camel) ? ` (did you mean '${camel}'?)` : '';
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps) between two short names. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
 }
 
+/**
+ * The allowed name an unknown key most likely meant: its camelCase when the key is a Python
+ * spelling (return_sequences -> returnSequences, batch_shape -> batchShape), else the closest
+ * allowed name by edit distance, ignoring case (returnSequence -> returnSequences), when it is
+ * close enough to be a typo (at most 1 edit for names up to 4 letters, 2 up to 8, else 3); or null.
+ */
+export function closestName(key: string, allowed: readonly string[]): string | null {
+  const camel = key.replace(/_+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
+  if (allowed.includes(camel)) return camel;
+  const k = camel.toLowerCase();
+  const limit = k.length <= 4 ? 1 : k.length <= 8 ? 2 : 3;
+  let best: string | null = null;
+  let bestD = limit + 1;
+  for (const a of allowed) {
+    const dist = editDistance(k, a.toLowerCase());
+    if (dist < bestD) {
+      best = a;
+      bestD = dist;
+    }
+  }
+  return best;
+}
+
+/**
+ * " (did you mean 'returnSequences'?)" for an unknown option key: the camelCase of a Python
+ * spelling or the closest allowed name (closestName); '' when nothing is close. Used by every
+ * layer constructor (checkKeys), compile, fit/evaluate/predict options.
+ */
+export function camelHint(key: string, allowed: readonly string[]): string {
+  const m = closestName(key, allowed);
+  return m === null ? '' : ` (did you mean '${m}'?)`;
+}
+
+/**
+ * Refuses an option key outside `allowed` (a layer passes [...LAYER_ARG_KEYS, ...Cls.optionKeys]),
+ * naming the closest allowed key. The recurrent layers, cells and wrappers throw a plain Error
+ * here (ErrorType), the others a ValueError.
+ */
 export function checkKeys(options: object, allowed: readonly string[], ctx: string, ErrorType: new (message: string) => Error = ValueError): void {
   for (const k of Object.keys(options)) {
-    if (!allowed.includes(k)) throw new ErrorType(`${ctx}: unknown option '${k}'. Supported options: ${allowed.join(', ')}.`);
+    if (!allowed.includes(k)) throw new ErrorType(`${ctx}: unknown option '${k}'${camelHint(k, allowed)}. Supported options: ${allowed.join(', ')}.`);
   }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) return false;
+  const p = Object.getPrototypeOf(v);
+  return p === Object.prototype || p === null;
+}
+
+/**
+ * Keras-style positional arguments of a layer constructor: `new LSTM(32, { ... })`,
+ * `new Embedding(10000, 32)`, `new Bidirectional(lstm, { ... })`. `names` are the Keras
+ * parameters that may come first, in Keras 3's order; the arguments up to an options object
+ * (a plain object, last) fill them in turn. A single plain object is the options object itself.
+ * Returns the options with the positional values added; refuses a name given both ways, too
+ * many arguments and an options argument that is not an object.
+ */
+export function positionalOptions(className: string, names: readonly string[], args: readonly unknown[], required = 1): Record<string, unknown> {
+  let n = args.length;
+  while (n > 0 && args[n - 1] === undefined) n--;
+  const list = args.slice(0, n);
+  if (list.length === 1 && isPlainObject(list[0])) return list[0];
+  const last = list.length > 0 ? list[list.length - 1] : undefined;
+  const hasOptions = list.length > 0 && (isPlainObject(last) || (list.length > names.length && (last === null || typeof last !== 'object' || Array.isArray(last))));
+  const positional = hasOptions ? list.slice(0, -1) : list;
+  const usage = `new ${className}(${names.slice(0, Math.max(required, 1)).join(', ')}${names.length > required ? `, ...` : ''}, { ...options })`;
+  if (hasOptions && !isPlainObject(last)) {
+    throw new TypeError(`${className}: the options argument must be an object, received ${fmt(last)}; use ${usage} or new ${className}({ ...options }).`);
+  }
+  if (positional.length > names.length) {
+    throw new TypeError(
+      `${className}: expected at most ${names.length} positional argument${names.length === 1 ? '' : 's'} (${names.join(', ')}) before the options object, received ${positional.length}: ${positional.map((v) => fmt(v)).join(', ')}.`,
+    );
+  }
+  if (list.length === 0 && required > 0) {
+    throw new TypeError(`${className}: expected ${names.slice(0, required).join(', ')} or an options object; use ${usage} or new ${className}({ ${names.slice(0, required).join(', ')}, ... }).`);
+  }
+  const options: Record<string, unknown> = hasOptions ? { ...(last as Record<string, unknown>) } : {};
+  positional.forEach((v, i) => {
+    const name = names[i];
+    if (Object.prototype.hasOwnProperty.call(options, name) && options[name] !== undefined) {
+      throw new TypeError(`${className}: ${name} is given twice, as positional argument ${i + 1} (${fmt(v)}) and as option ${name} (${fmt(options[name])}); give it once.`);
+    }
+    options[name] = v;
+  });
+  return options;
 }
 
 export function checkCallKeys(options: object, ctx: string, allowed: readonly string[] = ['mask', 'training']): void {
@@ -121,11 +208,15 @@ export function ser<T>(v: T | null, f: (v: T) => unknown): unknown {
 }
 
 /**
- * A received value in an error message: strings quoted ('8', so they differ from 8),
+ * A received value in an error message: strings quoted, and a numeric one marked ('8' (a string), so it differs from 8),
  * short arrays listed ([] stays visible), long or deep ones cut, objects described.
  */
 export function fmt(v: unknown, depth = 0): string {
-  if (typeof v === 'string') return `'${v.length > 60 ? `${v.slice(0, 57)}...` : v}'`;
+  if (typeof v === 'string') {
+    const q = `'${v.length > 60 ? `${v.slice(0, 57)}...` : v}'`;
+    // '8' where 8 was meant (a value read from a form, argv or JSON text) says so.
+    return depth === 0 && v.trim() !== '' && !Number.isNaN(Number(v)) ? `${q} (a string)` : q;
+  }
   if (Array.isArray(v)) {
     if (depth > 3) return `an array of length ${v.length}`;
     const items = v.slice(0, 8).map((x) => fmt(x, depth + 1));

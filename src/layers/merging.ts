@@ -28,7 +28,7 @@
 // the last one) and its Concatenate.computeMask uses all() instead of any().
 import { Tensor, type TensorLike, formatShape } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type Shape } from './layer';
-import { checkCallKeys, checkKeys, fmt, inputList, isShapeList, maskData, size, strides } from './layer_utils';
+import { checkCallKeys, checkKeys, fmt, inputList, isShapeList, maskData, positionalOptions, size, strides } from './layer_utils';
 
 type Op = 'add' | 'subtract' | 'multiply' | 'average' | 'maximum' | 'minimum';
 
@@ -70,7 +70,7 @@ function parseMasks(options: CallOptions, xs: Tensor[], ctx: string): (Uint8Arra
   });
 }
 
-abstract class MergeBase extends Layer {
+abstract class MergeBase extends Layer<Tensor> {
   /** optionKeys: the subclass's static optionKeys (none for the element-wise merges). */
   constructor(args: LayerArgs, className: string, optionKeys: readonly string[] = MergeBase.optionKeys) {
     if (args === null || typeof args !== 'object') throw new TypeError(`${className}: expected an options object.`);
@@ -316,7 +316,11 @@ export class Concatenate extends MergeBase {
   static override readonly optionKeys: readonly string[] = ['axis'];
   readonly axis: number;
 
-  constructor(options: ConcatenateOptions = {}) {
+  /** `new Concatenate(axis?, options?)` or `new Concatenate({ axis, ... })` (keras/src/layers/merging/concatenate.py). */
+  constructor(axis?: number, options?: Omit<ConcatenateOptions, 'axis'>);
+  constructor(options?: ConcatenateOptions);
+  constructor(axisOrOptions?: number | ConcatenateOptions, moreOptions?: Omit<ConcatenateOptions, 'axis'>) {
+    const options = positionalOptions('Concatenate', ['axis'], [axisOrOptions, moreOptions], 0) as ConcatenateOptions;
     super(options, 'Concatenate', Concatenate.optionKeys);
     const a = options.axis ?? -1;
     if (!Number.isInteger(a)) throw new Error(`${this.context}: option axis must be an integer, received ${fmt(a)}.`);

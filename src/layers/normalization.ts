@@ -53,7 +53,7 @@ export interface BatchNormalizationOptions extends LayerArgs {
  * [beta] (center), movingMean, movingVariance; the moving statistics are
  * non-trainable. Training-mode batch statistics are not supported yet.
  */
-export class BatchNormalization extends Layer {
+export class BatchNormalization extends Layer<Tensor> {
   static override readonly optionKeys: readonly string[] = [
     'axis', 'momentum', 'epsilon', 'center', 'scale', 'betaInitializer', 'gammaInitializer', 'movingMeanInitializer',
     'movingVarianceInitializer', 'betaRegularizer', 'gammaRegularizer', 'betaConstraint', 'gammaConstraint', 'synchronized',
@@ -242,7 +242,7 @@ export interface LayerNormalizationOptions extends LayerArgs {
  * Weights (Keras get_weights() order): [gamma] (scale or rmsScaling),
  * [beta] (center and not rmsScaling), each of the normalized axes' shape.
  */
-export class LayerNormalization extends Layer {
+export class LayerNormalization extends Layer<Tensor> {
   static override readonly optionKeys: readonly string[] = [
     'axis', 'epsilon', 'center', 'scale', 'rmsScaling', 'betaInitializer', 'gammaInitializer', 'betaRegularizer', 'gammaRegularizer',
     'betaConstraint', 'gammaConstraint',

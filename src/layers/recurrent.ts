@@ -11,8 +11,8 @@ import { type Regularizer, type RegularizerIdentifier, getRegularizer, serialize
 import type { SymbolicTensor } from '../engine/symbolic';
 import { Random } from '../random';
 import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../tensor';
-import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type Shape } from './layer';
-import { checkKeys, ser, fmt } from './layer_utils';
+import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerOutput, type Shape, type SymbolicOf } from './layer';
+import { checkKeys, ser, fmt, positionalOptions } from './layer_utils';
 import { ValueError } from '../errors';
 import { type CellAlloc, type CellMath, type CellSpec, type DropoutMasks, GRUMath, LSTMMath, SimpleRNNMath } from './cell_math';
 
@@ -80,6 +80,20 @@ export interface GRUOptions extends RNNLayerOptions {
 
 export type SimpleRNNOptions = RNNLayerOptions;
 
+/**
+ * What apply gives for a recurrent layer whose returnState option has type RS: the output
+ * (returnState false or left out), [output, ...states] (true: [Tensor, Tensor] for SimpleRNN
+ * and GRU, [Tensor, Tensor, Tensor] for LSTM), either when RS is only known as a boolean.
+ */
+export type RNNOutput<RS extends boolean | undefined, States extends Tensor[]> = [RS] extends [true]
+  ? [Tensor, ...States]
+  : [RS] extends [false | undefined]
+    ? Tensor
+    : Tensor | [Tensor, ...States];
+
+/** A recurrent layer's options without units, for the positional form `new LSTM(units, options)`. */
+export type WithoutUnits<O> = Omit<O, 'units'> & { units?: never };
+
 export interface RNNCallArgs extends CallOptions {
   /** Initial states, each (batch, units); LSTM takes [h, c]. */
   initialState?: TensorLike | TensorLike[] | null;
@@ -133,7 +147,7 @@ interface Workspace {
  * outputs, and delegates the cell's weights, packing and kernel calls to its
  * CellMath (`math`), which the subclass creates.
  */
-export abstract class RecurrentLayer extends Layer {
+export abstract class RecurrentLayer<Out extends LayerOutput = LayerOutput> extends Layer<Out> {
   /** SimpleRNN's options; LSTM and GRU add GATED_KEYS and their own. */
   static override readonly optionKeys: readonly string[] = [
     'units', 'activation', 'useBias', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer',
@@ -461,8 +475,8 @@ export abstract class RecurrentLayer extends Layer {
    * Runs the layer over a (batch, timesteps, features) input. Returns the
    * output, or [output, ...states] when returnState (LSTM: [output, h, c]).
    */
-  override apply(inputs: SymbolicTensor | SymbolicTensor[], kwargs?: RNNCallArgs): SymbolicTensor | SymbolicTensor[];
-  override apply(inputs: TensorLike | TensorLike[], kwargs?: RNNCallArgs): Tensor | Tensor[];
+  override apply(inputs: SymbolicTensor | SymbolicTensor[], kwargs?: RNNCallArgs): SymbolicOf<Out>;
+  override apply(inputs: TensorLike | TensorLike[], kwargs?: RNNCallArgs): Out;
   override apply(inputs: unknown, kwargs: RNNCallArgs = {}): unknown {
     return super.apply(inputs as TensorLike, kwargs);
   }
@@ -696,23 +710,24 @@ function rate(v: unknown, ctx: string, key: string): number {
   return v;
 }
 
-/** Fully-connected RNN where the output is fed back as the next input (Keras SimpleRNN). */
-export class SimpleRNN extends RecurrentLayer {
-  constructor(options: SimpleRNNOptions) {
-    super(options, 'SimpleRNN', SimpleRNN.optionKeys, SimpleRNNMath.GATES);
+/** Fully-connected RNN where the output is fed back as the next input (Keras SimpleRNN); see SimpleRNNConstructor. */
+class SimpleRNNLayer<RS extends boolean | undefined = boolean | undefined> extends RecurrentLayer<RNNOutput<RS, [Tensor]>> {
+  constructor(unitsOrOptions: number | SimpleRNNOptions, options?: WithoutUnits<SimpleRNNOptions>) {
+    super(rnnArgs('SimpleRNN', unitsOrOptions, options), 'SimpleRNN', SimpleRNNLayer.optionKeys, SimpleRNNMath.GATES);
     this.math = new SimpleRNNMath(this.cellSpec());
   }
 }
 
-/** Long Short-Term Memory layer (Hochreiter 1997), Keras LSTM. */
-export class LSTM extends RecurrentLayer {
+/** Long Short-Term Memory layer (Hochreiter 1997), Keras LSTM; see LSTMConstructor. */
+class LSTMLayer<RS extends boolean | undefined = boolean | undefined> extends RecurrentLayer<RNNOutput<RS, [Tensor, Tensor]>> {
   static override readonly optionKeys: readonly string[] = [...RecurrentLayer.optionKeys, ...GATED_KEYS, 'unitForgetBias'];
   /** Adds 1 to the forget-gate bias at initialisation (keras/src/layers/rnn/lstm.py). */
   readonly unitForgetBias: boolean;
 
-  constructor(options: LSTMOptions) {
-    super(options, 'LSTM', LSTM.optionKeys, LSTMMath.GATES);
-    this.unitForgetBias = bool(options.unitForgetBias, true, this.context, 'unitForgetBias');
+  constructor(unitsOrOptions: number | LSTMOptions, options?: WithoutUnits<LSTMOptions>) {
+    const o = rnnArgs('LSTM', unitsOrOptions, options) as LSTMOptions;
+    super(o, 'LSTM', LSTMLayer.optionKeys, LSTMMath.GATES);
+    this.unitForgetBias = bool(o.unitForgetBias, true, this.context, 'unitForgetBias');
     this.math = new LSTMMath(this.cellSpec(), this.unitForgetBias);
   }
 
@@ -721,19 +736,70 @@ export class LSTM extends RecurrentLayer {
   }
 }
 
-/** Gated Recurrent Unit (Cho et al. 2014), Keras GRU. */
-export class GRU extends RecurrentLayer {
+/** Gated Recurrent Unit (Cho et al. 2014), Keras GRU; see GRUConstructor. */
+class GRULayer<RS extends boolean | undefined = boolean | undefined> extends RecurrentLayer<RNNOutput<RS, [Tensor]>> {
   static override readonly optionKeys: readonly string[] = [...RecurrentLayer.optionKeys, ...GATED_KEYS, 'resetAfter'];
   /** Apply the reset gate after the recurrent matmul, with a (2, 3U) bias (keras/src/layers/rnn/gru.py). */
   readonly resetAfter: boolean;
 
-  constructor(options: GRUOptions) {
-    super(options, 'GRU', GRU.optionKeys, GRUMath.GATES);
-    this.resetAfter = bool(options.resetAfter, true, this.context, 'resetAfter');
+  constructor(unitsOrOptions: number | GRUOptions, options?: WithoutUnits<GRUOptions>) {
+    const o = rnnArgs('GRU', unitsOrOptions, options) as GRUOptions;
+    super(o, 'GRU', GRULayer.optionKeys, GRUMath.GATES);
+    this.resetAfter = bool(o.resetAfter, true, this.context, 'resetAfter');
     this.math = new GRUMath(this.cellSpec(), this.resetAfter);
   }
 
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), recurrentActivation: this.recurrentActivation, resetAfter: this.resetAfter };
   }
+}
+
+// The classes are exported through constructor interfaces so that `new LSTM({ units, returnState: true })`
+// infers its result type from the options (a bare `LSTM` type is any LSTM, whatever its returnState).
+
+/**
+ * `new SimpleRNN(units, options?)` or `new SimpleRNN({ units, ... })` (Keras 3's argument order).
+ * apply gives the output, or [output, state] with `returnState: true`.
+ */
+export interface SimpleRNNConstructor {
+  new <RS extends boolean | undefined = undefined>(units: number, options?: WithoutUnits<SimpleRNNOptions> & { returnState?: RS }): SimpleRNN<RS>;
+  new <RS extends boolean | undefined = undefined>(options: SimpleRNNOptions & { returnState?: RS }): SimpleRNN<RS>;
+  readonly prototype: SimpleRNN;
+  readonly optionKeys: readonly string[];
+}
+/** A SimpleRNN layer; `SimpleRNN<true>` is one built with `returnState: true`. */
+export type SimpleRNN<RS extends boolean | undefined = boolean | undefined> = SimpleRNNLayer<RS>;
+export const SimpleRNN = SimpleRNNLayer as SimpleRNNConstructor;
+
+/**
+ * `new LSTM(units, options?)` or `new LSTM({ units, ... })` (Keras 3's argument order).
+ * apply gives the output, or [output, h, c] with `returnState: true`.
+ */
+export interface LSTMConstructor {
+  new <RS extends boolean | undefined = undefined>(units: number, options?: WithoutUnits<LSTMOptions> & { returnState?: RS }): LSTM<RS>;
+  new <RS extends boolean | undefined = undefined>(options: LSTMOptions & { returnState?: RS }): LSTM<RS>;
+  readonly prototype: LSTM;
+  readonly optionKeys: readonly string[];
+}
+/** An LSTM layer; `LSTM<true>` is one built with `returnState: true`. */
+export type LSTM<RS extends boolean | undefined = boolean | undefined> = LSTMLayer<RS>;
+export const LSTM = LSTMLayer as LSTMConstructor;
+
+/**
+ * `new GRU(units, options?)` or `new GRU({ units, ... })` (Keras 3's argument order).
+ * apply gives the output, or [output, state] with `returnState: true`.
+ */
+export interface GRUConstructor {
+  new <RS extends boolean | undefined = undefined>(units: number, options?: WithoutUnits<GRUOptions> & { returnState?: RS }): GRU<RS>;
+  new <RS extends boolean | undefined = undefined>(options: GRUOptions & { returnState?: RS }): GRU<RS>;
+  readonly prototype: GRU;
+  readonly optionKeys: readonly string[];
+}
+/** A GRU layer; `GRU<true>` is one built with `returnState: true`. */
+export type GRU<RS extends boolean | undefined = boolean | undefined> = GRULayer<RS>;
+export const GRU = GRULayer as GRUConstructor;
+
+/** The options of `new X(units, options?)` or `new X({ units, ... })` (keras/src/layers/rnn/lstm.py: units first). */
+function rnnArgs(className: string, a: unknown, b: unknown): RNNLayerOptions {
+  return positionalOptions(className, ['units'], [a, b]) as unknown as RNNLayerOptions;
 }

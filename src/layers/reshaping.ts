@@ -9,7 +9,7 @@
 // information"); eagerly passing a mask is an error here.
 import { Tensor, type TensorLike, formatShape, singleInput } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type Shape } from './layer';
-import { checkCallKeys, checkKeys, firstShape, fmt, positiveInt, rejectMask, sameKind, strides } from './layer_utils';
+import { checkCallKeys, checkKeys, firstShape, fmt, positionalOptions, positiveInt, rejectMask, sameKind, strides } from './layer_utils';
 
 function noMask(options: CallOptions, ctx: string): void {
   checkCallKeys(options, ctx);
@@ -55,7 +55,7 @@ export interface FlattenOptions extends LayerArgs {
 }
 
 /** Flattens every axis but the batch axis: (batch, ...) -> (batch, product); (batch,) -> (batch, 1). */
-export class Flatten extends Layer {
+export class Flatten extends Layer<Tensor> {
   static override readonly optionKeys: readonly string[] = ['dataFormat'];
   readonly dataFormat: 'channels_last' | 'channels_first';
 
@@ -118,12 +118,15 @@ export interface ReshapeOptions extends LayerArgs {
 }
 
 /** Reshapes (batch, ...) to (batch, ...targetShape) (Keras Reshape). */
-export class Reshape extends Layer {
+export class Reshape extends Layer<Tensor> {
   static override readonly optionKeys: readonly string[] = ['targetShape'];
   readonly targetShape: number[];
 
-  constructor(options: ReshapeOptions) {
-    if (options === null || typeof options !== 'object') throw new TypeError(`Reshape: expected { targetShape }.`);
+  /** `new Reshape(targetShape, options?)` or `new Reshape({ targetShape, ... })` (keras/src/layers/reshaping/reshape.py). */
+  constructor(targetShape: number[], options?: Omit<ReshapeOptions, 'targetShape'>);
+  constructor(options: ReshapeOptions);
+  constructor(first: number[] | ReshapeOptions, moreOptions?: Omit<ReshapeOptions, 'targetShape'>) {
+    const options = positionalOptions('Reshape', ['targetShape'], [first, moreOptions]) as unknown as ReshapeOptions;
     super(options, 'Reshape');
     const ctx = this.context;
     checkKeys(options, [...LAYER_ARG_KEYS, ...Reshape.optionKeys], ctx);
@@ -193,12 +196,15 @@ export interface RepeatVectorOptions extends LayerArgs {
 }
 
 /** (batch, features) -> (batch, n, features) (Keras RepeatVector; e.g. encoder-decoder RNNs). */
-export class RepeatVector extends Layer {
+export class RepeatVector extends Layer<Tensor> {
   static override readonly optionKeys: readonly string[] = ['n'];
   readonly n: number;
 
-  constructor(options: RepeatVectorOptions) {
-    if (options === null || typeof options !== 'object') throw new TypeError(`RepeatVector: expected { n }.`);
+  /** `new RepeatVector(n, options?)` or `new RepeatVector({ n, ... })` (keras/src/layers/reshaping/repeat_vector.py). */
+  constructor(n: number, options?: Omit<RepeatVectorOptions, 'n'>);
+  constructor(options: RepeatVectorOptions);
+  constructor(first: number | RepeatVectorOptions, moreOptions?: Omit<RepeatVectorOptions, 'n'>) {
+    const options = positionalOptions('RepeatVector', ['n'], [first, moreOptions]) as unknown as RepeatVectorOptions;
     super(options, 'RepeatVector');
     checkKeys(options, [...LAYER_ARG_KEYS, ...RepeatVector.optionKeys], this.context);
     this.n = positiveInt(options.n, this.context, 'n');
@@ -256,12 +262,15 @@ export interface PermuteOptions extends LayerArgs {
 }
 
 /** Permutes the non-batch axes (Keras Permute). */
-export class Permute extends Layer {
+export class Permute extends Layer<Tensor> {
   static override readonly optionKeys: readonly string[] = ['dims'];
   readonly dims: number[];
 
-  constructor(options: PermuteOptions) {
-    if (options === null || typeof options !== 'object') throw new TypeError(`Permute: expected { dims }.`);
+  /** `new Permute(dims, options?)` or `new Permute({ dims, ... })` (keras/src/layers/reshaping/permute.py). */
+  constructor(dims: number[], options?: Omit<PermuteOptions, 'dims'>);
+  constructor(options: PermuteOptions);
+  constructor(first: number[] | PermuteOptions, moreOptions?: Omit<PermuteOptions, 'dims'>) {
+    const options = positionalOptions('Permute', ['dims'], [first, moreOptions]) as unknown as PermuteOptions;
     super(options, 'Permute');
     const ctx = this.context;
     checkKeys(options, [...LAYER_ARG_KEYS, ...Permute.optionKeys], ctx);

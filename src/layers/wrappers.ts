@@ -2,9 +2,9 @@
 // Keras references: keras/src/layers/rnn/bidirectional.py,
 // keras/src/layers/rnn/time_distributed.py.
 import { Tensor, type TensorLike, formatShape, singleInput as single, toTensor } from '../tensor';
-import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
+import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerOutput, type LayerWeight, type Shape } from './layer';
 import { GRU, LSTM, type RNNCallArgs, SimpleRNN } from './recurrent';
-import { checkKeys, fmt } from './layer_utils';
+import { checkKeys, fmt, positionalOptions } from './layer_utils';
 import { ValueError } from '../errors';
 
 type RecurrentLayer = SimpleRNN | LSTM | GRU;
@@ -22,7 +22,7 @@ function recreate(layer: RecurrentLayer, overrides: Record<string, unknown>): Re
 }
 
 /** Weights of several inner layers seen as one list (forward then backward). Internal base class. */
-export abstract class Wrapper extends Layer {
+export abstract class Wrapper<Out extends LayerOutput = LayerOutput> extends Layer<Out> {
   protected abstract inner(): Layer[];
 
   override get sublayers(): readonly Layer[] {
@@ -84,11 +84,32 @@ export interface BidirectionalOptions extends LayerArgs {
   backwardLayer?: RecurrentLayer;
 }
 
+/** What apply gives for a layer's eager result type: Tensor for a single-output layer, its tuple otherwise. */
+export type OutputOf<L> = L extends Layer<infer O> ? O : LayerOutput;
+
+/**
+ * What a Bidirectional's apply gives, from its inner layer's result type and mergeMode:
+ * the merged output (two outputs with mergeMode null), then with returnState the forward
+ * states and the backward states (LSTM: [y, h_f, c_f, h_b, c_b]; GRU and SimpleRNN: [y, h_f, h_b]).
+ */
+export type BidirectionalOutput<Inner extends LayerOutput, MM extends MergeMode> =
+  [MM] extends [null]
+    ? BiOut<Inner, [Tensor, Tensor]>
+    : [MM] extends [Exclude<MergeMode, null>]
+      ? BiOut<Inner, [Tensor]>
+      : BiOut<Inner, [Tensor, Tensor]> | BiOut<Inner, [Tensor]>;
+type BiOut<Inner, Y extends Tensor[]> = Inner extends [Tensor, ...infer S extends Tensor[]]
+  ? [...Y, ...S, ...S]
+  : Inner extends Tensor
+    ? (Y extends [Tensor] ? Tensor : Y)
+    : LayerOutput;
+
 /**
  * Runs a recurrent layer forwards and a copy backwards over the input and
  * merges the results (Keras Bidirectional). Weights: forward then backward.
+ * See BidirectionalConstructor for the constructor's forms.
  */
-export class Bidirectional extends Wrapper {
+class BidirectionalLayer<Inner extends LayerOutput = LayerOutput, MM extends MergeMode = MergeMode> extends Wrapper<BidirectionalOutput<Inner, MM>> {
   static override readonly optionKeys: readonly string[] = ['layer', 'mergeMode', 'backwardLayer'];
   readonly forwardLayer: RecurrentLayer;
   readonly backwardLayer: RecurrentLayer;
@@ -97,11 +118,12 @@ export class Bidirectional extends Wrapper {
   readonly returnState: boolean;
   readonly stateful: boolean;
 
-  constructor(options: BidirectionalOptions) {
-    if (options === null || typeof options !== 'object') throw new TypeError(`Bidirectional: expected { layer, mergeMode? }.`);
+  constructor(layerOrOptions: RecurrentLayer | BidirectionalOptions, moreOptions?: Omit<BidirectionalOptions, 'layer'>) {
+    // keras/src/layers/rnn/bidirectional.py: Bidirectional(layer, merge_mode="concat", ...).
+    const options = positionalOptions('Bidirectional', ['layer'], [layerOrOptions, moreOptions]) as unknown as BidirectionalOptions;
     super(options, 'Bidirectional');
     const ctx = this.context;
-    checkKeys(options, [...LAYER_ARG_KEYS, ...Bidirectional.optionKeys], ctx, Error);
+    checkKeys(options, [...LAYER_ARG_KEYS, ...BidirectionalLayer.optionKeys], ctx, Error);
     const { layer } = options;
     if (!isRecurrent(layer)) throw new Error(`${ctx}: option layer must be a SimpleRNN, LSTM or GRU layer, received ${layer === undefined ? 'undefined' : String((layer as { className?: string }).className ?? layer)}.`);
     const mm = options.mergeMode === undefined ? 'concat' : options.mergeMode;
@@ -239,6 +261,26 @@ export class Bidirectional extends Wrapper {
   }
 }
 
+/**
+ * `new Bidirectional(layer, options?)` or `new Bidirectional({ layer, ... })` (Keras 3's order:
+ * the layer first). The result type follows the layer's: `new Bidirectional(new LSTM(16, { returnState: true }))`
+ * applies to [y, h_f, c_f, h_b, c_b].
+ */
+export interface BidirectionalConstructor {
+  new <L extends RecurrentLayer, MM extends MergeMode = 'concat'>(
+    layer: L,
+    options?: Omit<BidirectionalOptions, 'layer'> & { mergeMode?: MM },
+  ): Bidirectional<OutputOf<L>, MM>;
+  new <L extends RecurrentLayer, MM extends MergeMode = 'concat'>(
+    options: BidirectionalOptions & { layer: L; mergeMode?: MM },
+  ): Bidirectional<OutputOf<L>, MM>;
+  readonly prototype: Bidirectional;
+  readonly optionKeys: readonly string[];
+}
+/** A Bidirectional layer; its type arguments are the inner layer's result type and the mergeMode. */
+export type Bidirectional<Inner extends LayerOutput = LayerOutput, MM extends MergeMode = MergeMode> = BidirectionalLayer<Inner, MM>;
+export const Bidirectional = BidirectionalLayer as BidirectionalConstructor;
+
 /** Reverses the time axis of a (batch, time, features) tensor. */
 function flipTime(t: Tensor): Tensor {
   const [B, T, U] = t.shape;
@@ -279,12 +321,15 @@ export interface TimeDistributedOptions extends LayerArgs {
  * Applies a layer to every temporal slice of a (batch, time, ...) input
  * (Keras TimeDistributed): the time axis is folded into the batch.
  */
-export class TimeDistributed extends Wrapper {
+export class TimeDistributed extends Wrapper<Tensor> {
   static override readonly optionKeys: readonly string[] = ['layer'];
   readonly layer: Layer;
 
-  constructor(options: TimeDistributedOptions) {
-    if (options === null || typeof options !== 'object') throw new TypeError(`TimeDistributed: expected { layer }.`);
+  /** `new TimeDistributed(layer, options?)` or `new TimeDistributed({ layer, ... })` (keras/src/layers/rnn/time_distributed.py). */
+  constructor(layer: Layer, options?: Omit<TimeDistributedOptions, 'layer'>);
+  constructor(options: TimeDistributedOptions);
+  constructor(layerOrOptions: Layer | TimeDistributedOptions, moreOptions?: Omit<TimeDistributedOptions, 'layer'>) {
+    const options = positionalOptions('TimeDistributed', ['layer'], [layerOrOptions, moreOptions]) as unknown as TimeDistributedOptions;
     super(options, 'TimeDistributed');
     checkKeys(options, [...LAYER_ARG_KEYS, ...TimeDistributed.optionKeys], this.context, Error);
     if (!(options.layer instanceof Layer)) throw new ValueError(`${this.context}: option layer must be a Layer, received ${fmt(options.layer)}.`);

@@ -102,7 +102,7 @@ describe('recurrent models trained like tfjs-layers', () => {
 
   it("the tutorial's loop: Input batchShape (1, 3, 2) -> SimpleRNN(5, returnState), adam, mse, one trainOnBatch per sample", async () => {
     const inp = Input({ batchShape: [1, 3, 2] });
-    const [seq] = new layers.SimpleRNN({ units: 5, returnState: true }).apply(inp) as never[];
+    const [seq] = new layers.SimpleRNN({ units: 5, returnState: true }).apply(inp);
     const ours = new Model({ inputs: inp, outputs: seq });
     const tin = tf.input({ batchShape: [1, 3, 2] });
     const [tseq] = tf.layers.simpleRNN({ units: 5, returnState: true }).apply(tin) as tf.SymbolicTensor[];
