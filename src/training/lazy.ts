@@ -1,6 +1,8 @@
-// The public optimizers / losses / metrics namespaces without their code.
+// The public optimizers / losses / metrics namespaces (and the learning-rate
+// schedules and Keras callbacks) without their code.
 //
-// Their implementations (src/training/{optimizers,losses,metrics}.ts, ~25 KB
+// Their implementations (src/training/{optimizers,losses,metrics,schedules,
+// callbacks_keras}.ts, ~30 KB
 // min+gzip) and the layers' training code (src/training/layers/) load with
 // the training loop and kernels on the first
 // fit/evaluate/trainOnBatch/testOnBatch, or on `await loadTraining()`, so an
@@ -16,11 +18,15 @@ import { loadTrainingKernels } from '../wasm/module';
 import type * as LossesModule from './losses';
 import type * as MetricsModule from './metrics';
 import type * as OptimizersModule from './optimizers';
+import type * as SchedulesModule from './schedules';
+import type * as CallbacksModule from './callbacks_keras';
 
 export interface TrainingImpl {
   losses: typeof LossesModule;
   metrics: typeof MetricsModule;
   optimizers: typeof OptimizersModule;
+  schedules: typeof SchedulesModule;
+  callbacks: typeof CallbacksModule;
 }
 
 type Namespace = keyof TrainingImpl;
@@ -43,15 +49,17 @@ export function trainingImpl(): TrainingImpl | null {
 export function loadTraining(): Promise<void> {
   if (!pending) {
     const p = (async () => {
-      const [, losses, metrics, optimizers, layerCode] = await Promise.all([
+      const [, losses, metrics, optimizers, schedules, callbacks, layerCode] = await Promise.all([
         loadTrainingKernels(),
         import('./losses'),
         import('./metrics'),
         import('./optimizers'),
+        import('./schedules'),
+        import('./callbacks_keras'),
         import('./layers/index'),
       ]);
       layerCode.registerLayerTrainingCode();
-      impl = { losses, metrics, optimizers };
+      impl = { losses, metrics, optimizers, schedules, callbacks };
       return impl;
     })();
     pending = p;

@@ -34,13 +34,19 @@ import type { TrainableVariable } from '../engine/train_types';
 import { type Runtime, getRuntime } from '../wasm/module';
 import { describeValue, isPlainObject, snakeToCamel } from '../config';
 import { snakeCaseName, uniqueLayerName } from '../layers/layer';
+import { resolveDeferred } from './lazy';
+import { LearningRateSchedule, deserialize as deserializeSchedule, serialize as serializeSchedule } from './schedules';
 
 const f32 = Math.fround;
 
 /** Options every optimizer takes (Keras 3 BaseOptimizer arguments, camelCase). */
 export interface OptimizerOptions {
-  /** A number (learning-rate schedules are not supported yet). Stored as float32, as Keras does. */
-  learningRate?: number;
+  /**
+   * A number (stored as float32, as Keras's learning-rate variable), or a
+   * LearningRateSchedule (optimizers.schedules.*) evaluated at every update
+   * with the optimizer's iterations.
+   */
+  learningRate?: number | LearningRateSchedule;
   /** Decoupled weight decay: `variable -= variable * weightDecay * learningRate` before each update. */
   weightDecay?: number | null;
   /** Clip each gradient to this L2 norm. */
@@ -213,15 +219,18 @@ function boolOpt(o: Record<string, unknown>, key: string, def: boolean, ctx: str
   return v;
 }
 
-function checkLearningRate(v: unknown, ctx: string): number {
+/** A learning rate option: a finite number, or a schedule (a stand-in made before loading is resolved). */
+function checkLearningRate(v: unknown, ctx: string): number | LearningRateSchedule {
+  v = resolveDeferred(v);
+  if (v instanceof LearningRateSchedule) return v;
   if (typeof v === 'function' || isPlainObject(v)) {
     throw new Error(
-      `${ctx}: learningRate must be a number; learning-rate schedules and callables are not supported yet, ` +
-        `received ${describeValue(v)}.`,
+      `${ctx}: learningRate must be a number or a LearningRateSchedule (optimizers.schedules.*); callables and ` +
+        `serialized schedules are not taken here (deserialize one with optimizers.schedules.deserialize), received ${describeValue(v)}.`,
     );
   }
   if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new Error(`${ctx}: learningRate must be a finite number, received ${describeValue(v)}.`);
+    throw new Error(`${ctx}: learningRate must be a finite number or a LearningRateSchedule, received ${describeValue(v)}.`);
   }
   return v;
 }
@@ -231,8 +240,8 @@ function checkOptionKeys(options: Record<string, unknown>, supported: readonly s
     if (supported.includes(key) || options[key] === undefined) continue;
     if (key === 'decay') {
       throw new Error(
-        `${ctx}: option 'decay' is not supported: Keras 3 optimizers ignore it (learning-rate decay needs a ` +
-          `schedule, not supported yet). Supported options: ${supported.join(', ')}.`,
+        `${ctx}: option 'decay' is not supported: Keras 3 optimizers ignore it (for learning-rate decay, pass a ` +
+          `schedule as learningRate, e.g. new optimizers.schedules.InverseTimeDecay({...})). Supported options: ${supported.join(', ')}.`,
       );
     }
     const guess = closest(key, supported);
@@ -270,13 +279,8 @@ function configToOptions(config: unknown, supported: readonly string[], ctx: str
       throw new Error(`${ctx}: config gives '${canonical}' twice (as '${seen[canonical]}' and '${key}'); pass it once.`);
     }
     seen[canonical] = key;
-    if (canonical === 'learningRate' && isPlainObject(value)) {
-      throw new Error(
-        `${ctx}: config learning_rate is a serialized learning-rate schedule (${describeValue(value)}); ` +
-          `schedules are not supported yet.`,
-      );
-    }
-    out[canonical] = value;
+    // A serialized schedule, as Keras's optimizer get_config writes it (base_optimizer.from_config deserializes it).
+    out[canonical] = canonical === 'learningRate' && isPlainObject(value) ? deserializeSchedule(value, `${ctx}: config learning_rate`) : value;
   }
   return out;
 }
@@ -313,6 +317,7 @@ export abstract class Optimizer {
   readonly gradientAccumulationSteps: number | null;
 
   private lr: number;
+  private schedule: LearningRateSchedule | null = null;
   private iterationCount = 0;
   private rt: Runtime | null = null;
   private variables: TrainableVariable[] | null = null;
@@ -333,7 +338,13 @@ export abstract class Optimizer {
     }
     this.name = (o.name as string | undefined) ?? uniqueLayerName(snakeCaseName(cls.className));
     ctx = `${cls.className} '${this.name}'`;
-    this.lr = f32(o.learningRate === undefined ? cls.defaultLearningRate : checkLearningRate(o.learningRate, ctx));
+    const lr = o.learningRate === undefined ? cls.defaultLearningRate : checkLearningRate(o.learningRate, ctx);
+    if (lr instanceof LearningRateSchedule) {
+      this.schedule = lr;
+      this.lr = 0;
+    } else {
+      this.lr = f32(lr);
+    }
     this.weightDecay = numOpt(o, 'weightDecay', cls.defaultWeightDecay, ctx, { min: 0, nullable: true });
     this.clipnorm = numOpt(o, 'clipnorm', null, ctx, { min: 0, nullable: true });
     this.clipvalue = numOpt(o, 'clipvalue', null, ctx, { min: 0, nullable: true });
@@ -361,13 +372,40 @@ export abstract class Optimizer {
     return `${this.className} '${this.name}'`;
   }
 
-  /** The learning rate (float32, as Keras's learning-rate variable holds it). */
+  /**
+   * The current learning rate (float32, as Keras's learning-rate variable
+   * holds it); with a schedule, the schedule's value at the current
+   * `rawIterations` (Keras `optimizer.learning_rate`). Settable to a number
+   * (ReduceLROnPlateau, LearningRateScheduler) unless the optimizer was
+   * created with a schedule (Keras raises then too), or to a schedule.
+   */
   get learningRate(): number {
-    return this.lr;
+    return this.schedule ? f32(this.schedule.call(this.iterationCount)) : this.lr;
   }
 
-  set learningRate(value: number) {
-    this.lr = f32(checkLearningRate(value, this.context));
+  set learningRate(value: number | LearningRateSchedule) {
+    const v = checkLearningRate(value, this.context);
+    if (v instanceof LearningRateSchedule) {
+      this.schedule = v;
+      return;
+    }
+    if (this.schedule) {
+      // base_optimizer.py learning_rate setter
+      throw new TypeError(
+        `${this.context}: this optimizer was created with a LearningRateSchedule as its learningRate, hence its learning ` +
+          `rate is not settable to a number. If you need the learning rate to be settable, create the optimizer with a number learningRate.`,
+      );
+    }
+    this.lr = f32(v);
+  }
+
+  /**
+   * The schedule given as learningRate, or null when the learning rate is a
+   * number. With a schedule Keras has no `learning_rate` variable: the
+   * optimizer's variables are `iteration` then the slots.
+   */
+  get learningRateSchedule(): LearningRateSchedule | null {
+    return this.schedule;
   }
 
   /**
@@ -634,7 +672,8 @@ export abstract class Optimizer {
       const v = this.clipvalue;
       for (const i of active) ex.opt_clip_value(grads[i], vars[i].size, f32(-v), f32(v));
     }
-    const lr = this.lr;
+    // Keras passes self.learning_rate: a schedule is evaluated at _iterations (before this step's increment).
+    const lr = this.learningRate;
     if (this.weightDecay !== null) {
       const wd = f32(this.weightDecay);
       for (const i of active) ex.opt_weight_decay(vars[i].ptr, vars[i].size, wd, lr);
@@ -667,7 +706,8 @@ export abstract class Optimizer {
   getConfig(): Record<string, unknown> {
     return {
       name: this.name,
-      learning_rate: this.lr,
+      // base_optimizer.get_config: a schedule as keras.optimizers.schedules.serialize writes it
+      learning_rate: this.schedule ? serializeSchedule(this.schedule) : this.lr,
       weight_decay: this.weightDecay,
       clipnorm: this.clipnorm,
       global_clipnorm: this.globalClipnorm,

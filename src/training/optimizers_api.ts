@@ -24,3 +24,4 @@ export const Lion = facadeClass('optimizers', 'Lion') as typeof M.Lion;
 export type Lion = M.Lion;
 export const getOptimizer = facadeFunction('optimizers', 'getOptimizer') as typeof M.getOptimizer;
 export type { OptimizerOptions, SGDOptions, AdamOptions, AdamWOptions, RMSpropOptions, AdagradOptions, AdadeltaOptions, AdamaxOptions, NadamOptions, LionOptions, SlotVariable } from './optimizers';
+export * as schedules from './schedules_api';

@@ -24,6 +24,8 @@ import { Random } from '../random';
 import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
 import { getRuntime } from '../wasm/module';
 import { type Callback, History, type Logs, toCallbacks } from './callbacks';
+import { modelMetrics } from './callbacks_keras';
+import { resolveDeferred } from './lazy';
 import type { Loss } from './losses';
 import { Mean, type Metric, getMetric } from './metrics';
 import type { Optimizer } from './optimizers';
@@ -55,6 +57,13 @@ export interface FitOptions {
   shuffle?: boolean;
   /** Keras sample_weight: one weight per sample (or per sample and timestep). */
   sampleWeight?: TensorLike;
+  /**
+   * Keras class_weight: weight of each class index (`{ 0: 1, 1: 5 }`, or a
+   * Map); a class not listed weighs 1. The class of a sample is the argmax of
+   * a one-hot target, or the rounded value of a (batch,) / (batch, 1) target.
+   * Single-output models; not with sampleWeight; not applied to validation data.
+   */
+  classWeight?: Record<number | string, number> | Map<number, number>;
   /** Epoch at which to start (for resuming), default 0. */
   initialEpoch?: number;
   /** Batch size of the validation pass (default batchSize). */
@@ -79,14 +88,15 @@ export interface BatchOptions {
   /** Keras reset_metrics (default true): the result covers this batch only. */
   resetMetrics?: boolean;
   returnDict?: boolean;
+  /** trainOnBatch only: Keras class_weight (see FitOptions.classWeight). */
+  classWeight?: Record<number | string, number> | Map<number, number>;
 }
 
 const FIT_KEYS = [
   'batchSize', 'epochs', 'verbose', 'callbacks', 'validationSplit', 'validationData', 'shuffle', 'sampleWeight',
-  'initialEpoch', 'validationBatchSize', 'validationFreq', 'seed',
+  'initialEpoch', 'validationBatchSize', 'validationFreq', 'seed', 'classWeight',
 ];
 const NOT_YET: Record<string, string> = {
-  classWeight: 'classWeight is not supported yet; pass per-sample weights as sampleWeight',
   stepsPerEpoch: 'stepsPerEpoch needs a dataset generator, which fit does not take yet; pass arrays',
   validationSteps: 'validationSteps needs a dataset generator, which fit does not take yet; pass arrays',
 };
@@ -425,8 +435,16 @@ export class Trainer {
   }
 
   trainOnBatch(x: unknown, y: unknown, options: BatchOptions = {}): number | number[] | Logs {
-    checkOptionKeys(options, ['sampleWeight', 'resetMetrics', 'returnDict'], this.context, 'trainOnBatch');
-    const { xs, ys, sw } = this.normalizeData(x, y, options.sampleWeight, 'trainOnBatch');
+    checkOptionKeys(options, ['sampleWeight', 'classWeight', 'resetMetrics', 'returnDict'], this.context, 'trainOnBatch');
+    const data = this.normalizeData(x, y, options.sampleWeight, 'trainOnBatch');
+    const { xs, ys } = data;
+    let sw = data.sw;
+    if (options.classWeight !== undefined && options.classWeight !== null) {
+      // Keras train_on_batch(class_weight=...): the same conversion as fit's.
+      if (sw) throw new Error(`${this.context}: trainOnBatch: you cannot pass classWeight and sampleWeight at the same time.`);
+      if (ys.length !== 1) throw new Error(`${this.context}: trainOnBatch: classWeight is only supported for models with a single output (this one has ${ys.length}).`);
+      sw = classWeightToSampleWeights(ys[0], options.classWeight, `${this.context}: trainOnBatch`);
+    }
     if (options.resetMetrics !== false) this.resetMetrics();
     this.step(xs, ys, sw, true);
     const logs = this.results();
@@ -446,7 +464,8 @@ export class Trainer {
     checkOptionKeys(options, ['batchSize', 'verbose', 'sampleWeight', 'callbacks', 'returnDict'], this.context, 'evaluate');
     const batchSize = positiveInt(options.batchSize ?? 32, this.context, 'evaluate batchSize');
     const { xs, ys, sw, n } = this.normalizeData(x, y, options.sampleWeight, 'evaluate');
-    const cbs = toCallbacks(options.callbacks, `${this.context}: evaluate`);
+    const given = Array.isArray(options.callbacks) ? options.callbacks.map((c) => resolveDeferred(c)) : resolveDeferred(options.callbacks);
+    const cbs = toCallbacks(given, `${this.context}: evaluate`);
     const logs = await this.runEvaluation(xs, ys, sw, n, batchSize, cbs);
     return options.returnDict ? logs : this.flatten(logs);
   }
@@ -503,11 +522,20 @@ export class Trainer {
       sw = sw ? sliceBatch(sw, 0, at) : null;
       n = at;
     }
+    if (options.classWeight !== undefined && options.classWeight !== null) {
+      // keras/src/trainers/data_adapters/array_data_adapter.py: after the validation split, training data only.
+      if (sw) throw new Error(`${ctx}: fit: you cannot pass classWeight and sampleWeight at the same time.`);
+      if (ys.length !== 1) throw new Error(`${ctx}: fit: classWeight is only supported for models with a single output (this one has ${ys.length}); pass sampleWeight instead.`);
+      sw = classWeightToSampleWeights(ys[0], options.classWeight, `${ctx}: fit`);
+    }
     const valBatch = positiveInt(options.validationBatchSize ?? batchSize, ctx, 'fit validationBatchSize');
     const history = new History();
-    const cbs: Callback[] = [...toCallbacks(options.callbacks, `${ctx}: fit`)];
-    if (verbose > 0) cbs.push(new ProgbarLogger(verbose as 1 | 2));
+    const given = Array.isArray(options.callbacks) ? options.callbacks.map((c) => resolveDeferred(c)) : resolveDeferred(options.callbacks);
+    const cbs: Callback[] = [...toCallbacks(given, `${ctx}: fit`)];
+    // As Keras's CallbackList: a ProgbarLogger given by the caller replaces the default one.
+    if (verbose > 0 && !cbs.some((c) => c instanceof ProgbarLogger)) cbs.push(new ProgbarLogger(verbose as 1 | 2));
     cbs.push(history);
+    modelMetrics.set(this.model, () => (this.metrics ?? []).flat());
     const steps = Math.ceil(n / batchSize);
     for (const c of cbs) {
       c.setModel(this.model);
@@ -560,6 +588,59 @@ export class Trainer {
     this.arena?.dispose();
     this.grads?.dispose();
   }
+}
+
+/** Python's round (half to even), as np.round. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * keras/src/trainers/data_adapters/data_adapter_utils.py
+ * class_weight_to_sample_weights: one float32 weight per sample, the weight of
+ * its class (argmax of a one-hot target, else the rounded value), 1 for
+ * classes not listed.
+ */
+export function classWeightToSampleWeights(y: Tensor, classWeight: unknown, ctx: string): Tensor {
+  const weights = new Map<number, number>();
+  const entries: [unknown, unknown][] =
+    classWeight instanceof Map
+      ? [...classWeight.entries()]
+      : classWeight !== null && typeof classWeight === 'object' && !Array.isArray(classWeight)
+        ? Object.entries(classWeight)
+        : (() => {
+            throw new TypeError(`${ctx}: classWeight must be an object (or Map) of class index -> weight, e.g. { 0: 1, 1: 5 }, received ${Array.isArray(classWeight) ? 'an array' : String(classWeight)}.`);
+          })();
+  for (const [k, v] of entries) {
+    const idx = typeof k === 'number' ? k : typeof k === 'string' && /^\s*[+-]?\d+\s*$/.test(k) ? Number(k) : NaN;
+    if (!Number.isInteger(idx)) {
+      throw new Error(`${ctx}: classWeight must have integer keys (class indices); received an invalid key ${typeof k === 'string' ? `'${k}'` : String(k)}.`);
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${ctx}: classWeight[${idx}] must be a finite number, received ${String(v)}.`);
+    weights.set(idx, v);
+  }
+  const n = y.shape[0];
+  let cls: ArrayLike<number>;
+  const d = y.data as ArrayLike<number>;
+  if (y.rank === 1 || (y.rank === 2 && y.shape[1] === 1)) {
+    cls = Array.from({ length: n }, (_, i) => roundHalfEven(d[i]));
+  } else if (y.rank === 2) {
+    const c = y.shape[1];
+    cls = Array.from({ length: n }, (_, i) => {
+      let best = 0;
+      for (let j = 1; j < c; j++) if (d[i * c + j] > d[i * c + best]) best = j;
+      return best;
+    });
+  } else {
+    throw new Error(
+      `${ctx}: classWeight needs targets of shape (batch,), (batch, 1) or (batch, classes), received ${formatShape(y.shape as number[])}; ` +
+        `pass per-sample (or per-timestep) weights as sampleWeight instead.`,
+    );
+  }
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = weights.get(cls[i]) ?? 1;
+  return new Tensor(out, [n], 'float32');
 }
 
 function isNumberArray(v: unknown[]): boolean {

@@ -739,7 +739,7 @@ describe('config (get_config / from_config)', () => {
     );
     expect(() => Adam.fromConfig({ learning_rate: 0.1, betta_1: 0.5 })).toThrow(/Did you mean 'beta_1'\?/);
     expect(() => Adam.fromConfig({ learning_rate: 0.1, learningRate: 0.2 })).toThrow(/gives 'learningRate' twice/);
-    expect(() => Adam.fromConfig({ learning_rate: { class_name: 'ExponentialDecay', config: {} } })).toThrow(/schedules are not supported yet/);
+    expect(() => Adam.fromConfig({ learning_rate: { class_name: 'ExponentialDecay', config: {} } })).toThrow(/config learning_rate: ExponentialDecay: option initialLearningRate is required/);
     expect(Adam.fromConfig({ decay: 0.0, learning_rate: 0.5 }).learningRate).toBe(0.5); // Keras pops `decay`
     expect(() => getOptimizer('ftrl', 'compile')).toThrow(/compile: the Keras optimizer Ftrl is not supported yet/);
     expect(() => getOptimizer('adamm', 'compile')).toThrow(/unknown optimizer "adamm"\. Did you mean 'adam'\?.*'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'adadelta', 'adamax', 'nadam', 'lion'/);
@@ -777,14 +777,14 @@ describe('options', () => {
     }
   });
 
-  it('learningRate get/set (float32), schedules and non-numbers rejected', () => {
+  it('learningRate get/set (float32), callables and non-numbers rejected (schedules: schedules.test.ts)', () => {
     const o = new Adam({ learningRate: 0.5 });
     expect(o.learningRate).toBe(0.5);
     o.learningRate = 0.1;
     expect(o.learningRate).toBe(f32(0.1));
-    expect(() => (o.learningRate = '0.1' as unknown as number)).toThrow(/learningRate must be a finite number, received "0.1"/);
+    expect(() => (o.learningRate = '0.1' as unknown as number)).toThrow(/learningRate must be a finite number or a LearningRateSchedule, received "0.1"/);
     expect(() => (o.learningRate = NaN)).toThrow(/finite number/);
-    expect(() => new Adam({ learningRate: (() => 0.1) as unknown as number })).toThrow(/schedules and callables are not supported yet/);
+    expect(() => new Adam({ learningRate: (() => 0.1) as unknown as number })).toThrow(/learningRate must be a number or a LearningRateSchedule \(optimizers.schedules.\*\); callables/);
   });
 
   it('unknown options: the closest supported name, snake_case mapped to camelCase, the supported list', () => {
