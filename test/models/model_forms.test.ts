@@ -97,17 +97,17 @@ describe('positional forms (#12 item 4, models)', () => {
     );
     expect(() => new Sequential([dense], 'clf' as never)).toThrow("Sequential: the second argument must be an options object such as { name }, received 'clf'.");
     expect(() => new Sequential([dense], { layers: [] } as never)).toThrow(/layers are given twice/);
-    expect(() => new Sequential({ layers: [] }, {} as never)).toThrow(/after an options object there are no more arguments, received 2/);
+    expect(() => new Sequential({ layers: [] } as never, {} as never)).toThrow(/after an options object there are no more arguments, received 2/);
     const inp = Input([3]);
     const out = dense.apply(inp) as SymbolicTensor;
     expect(() => new Model(inp as never)).toThrow('Model: the outputs are missing (second argument undefined); use new Model({ inputs, outputs }) or new Model(inputs, outputs, { name }).');
     expect(() => new Model({ inputs: inp } as never)).toThrow('Model: option outputs is missing (received undefined)');
     expect(() => new Model(undefined as never)).toThrow(/^Model: expected new Model\(\{ inputs, outputs \}\) or new Model\(inputs, outputs, \{ name \}\), received undefined\.$/);
     expect(() => new Model(inp, out, { outputs: out } as never)).toThrow('Model: outputs is given twice, as an argument and as an option; give it once.');
-    expect(() => new Model({ inputs: inp, outputs: out }, out as never)).toThrow(/after an options object \{ inputs, outputs \} there are no more arguments/);
+    expect(() => new Model({ inputs: inp, outputs: out } as never, out as never)).toThrow(/after an options object \{ inputs, outputs \} there are no more arguments/);
     expect(() => Input(3 as never)).toThrow('Input: expected a shape array or an options object, received 3 (for one dimension write Input([3])). Use Input([3, 2]), Input({ shape: [3, 2] }) or Input({ batchShape: [1, 3, 2] }).');
     expect(() => Input([3], { shape: [4] } as never)).toThrow(/the shape is given as the first argument; do not give shape in the options too/);
-    expect(() => Input({ shape: [3] }, { name: 'x' } as never)).toThrow(/with an options object as the first argument there is no second argument/);
+    expect(() => Input({ shape: [3] } as never, { name: 'x' } as never)).toThrow(/with an options object as the first argument there is no second argument/);
   });
 });
 

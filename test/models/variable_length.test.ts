@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Input, Model, Sequential, Tensor, init, layers } from '../../src/index';
+import type { SymbolicTensor } from '../../src/engine/symbolic';
 import { expectClose, prng } from '../util';
 
 beforeAll(async () => {
@@ -135,7 +136,7 @@ describe('variable-length text through a Sequential with no input shape', () => 
 describe('summary: the "Connected to" column follows Keras 3 print_summary (sequential_like)', () => {
   it('one layer with outputs [seq, state] is a plain table (Keras 3.15 prints the same lines)', () => {
     const inp = Input([3, 2], { name: 'input_layer' });
-    const [s, h] = new layers.SimpleRNN({ units: 5, returnState: true, name: 'simple_rnn' }).apply(inp) as never[];
+    const [s, h] = new layers.SimpleRNN({ units: 5, returnState: true, name: 'simple_rnn' }).apply(inp) as unknown as SymbolicTensor[];
     const m = new Model(inp, [s, h], { name: 'hidden_states' });
     expect(lines(m)).toEqual([
       'Model: "hidden_states"',
@@ -176,8 +177,8 @@ describe('summary: the "Connected to" column follows Keras 3 print_summary (sequ
 
     const e = Input([null, 3], { name: 'enc_in' });
     const d = Input([null, 3], { name: 'dec_in' });
-    const [, h, c] = new layers.LSTM({ units: 4, returnState: true, name: 'enc' }).apply(e) as never[];
-    const s2s = new Model([e, d], new layers.LSTM({ units: 4, name: 'dec' }).apply(d, { initialState: [h, c] }) as never);
+    const [, h, c] = new layers.LSTM({ units: 4, returnState: true, name: 'enc' }).apply(e) as unknown as SymbolicTensor[];
+    const s2s = new Model([e, d], new layers.LSTM({ units: 4, name: 'dec' }).apply(d, { initialState: [h, c] } as never) as never);
     const t = lines(s2s);
     expect(t[2]).toMatch(/┃ Connected to\s+┃$/);
     expect(t.find((l) => l.startsWith('│ dec (LSTM)'))).toMatch(/dec_in\[0\]\[0\]/);
