@@ -196,6 +196,7 @@ def run_fit(name, model_spec, optimizer, loss, x, y, fit_kwargs, *, metrics=None
     if loss_weights is not None:
         ck["loss_weights"] = loss_weights
     model.compile(**ck)
+    optimizer_config = model.optimizer.get_config()  # before fit: the learning rate it starts with
     logger = EpochLogger()
     hist = model.fit(x, y, shuffle=False, verbose=0, callbacks=[logger, *callbacks], **fit_kwargs)
     res = {
@@ -209,7 +210,7 @@ def run_fit(name, model_spec, optimizer, loss, x, y, fit_kwargs, *, metrics=None
         "finalWeights": [arr(w) for w in model.get_weights()],
         "finalLearningRate": f32(keras.ops.convert_to_numpy(model.optimizer.learning_rate)),
         "iterations": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
-        "optimizerConfig": model.optimizer.get_config(),
+        "optimizerConfig": optimizer_config,
         "x": [arr(a) for a in (x if isinstance(x, list) else [x])],
         "y": [arr(a) for a in (y if isinstance(y, list) else [y])],
         "fitOptions": {k: (v if not isinstance(v, np.ndarray) else arr(v)) for k, v in fit_kwargs.items() if k not in ("class_weight",)},

@@ -730,6 +730,20 @@ export class ModelCheckpoint extends MonitorCallback {
 
 const INT_FIELDS = new Set(['epoch', 'batch']);
 
+/**
+ * x.toFixed(p), except that an exact tie of the binary value rounds half to
+ * even as Python does ('{:.0f}'.format(2.5) is '2'; JavaScript picks the larger).
+ */
+function fixedHalfEven(x: number, p: number): string {
+  const s = x.toFixed(p);
+  if (p + 25 > 100) return s;
+  const long = x.toFixed(p + 25); // exact digits of the double
+  if (!/50{24}$/.test(long)) return s;
+  const kept = long.slice(0, long.length - 25);
+  const last = Number(kept[kept.length - 1 === kept.lastIndexOf('.') ? kept.length - 2 : kept.length - 1]);
+  return last % 2 === 0 ? (kept.endsWith('.') ? kept.slice(0, -1) : kept) : s;
+}
+
 /** One `{name:spec}` replacement, as Python's format(value, spec). */
 function formatValue(name: string, v: number, spec: string, pattern: string): string {
   const m = /^(?:(.)?([<>=^]))?([+\- ])?(#)?(0)?(\d+)?([,_])?(?:\.(\d+))?([bcdeEfFgGnosxX%])?$/s.exec(spec);
@@ -767,9 +781,9 @@ function formatValue(name: string, v: number, spec: string, pattern: string): st
       return s;
     };
     if (!Number.isFinite(v)) body = Number.isNaN(v) ? 'nan' : 'inf';
-    else if (type === 'f' || type === 'F') body = a.toFixed(p);
+    else if (type === 'f' || type === 'F') body = fixedHalfEven(a, p);
     else if (type === 'e' || type === 'E') body = expo(a, p);
-    else if (type === '%') body = `${(a * 100).toFixed(p)}%`;
+    else if (type === '%') body = `${fixedHalfEven(a * 100, p)}%`;
     else if (type === 'g' || type === 'G' || type === 'n') body = general(a, p, true);
     else body = prec === undefined ? (isInt ? String(a) : pyFloat(a)) : general(a, prec, true);
     if (type === 'E' || type === 'G' || type === 'F') body = body.toUpperCase();
