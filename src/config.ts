@@ -11,7 +11,8 @@ import { ValueError } from './errors';
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value);
+  // A numeric string where a number was meant (a value read from a form, argv or JSON text) says so.
+  if (typeof value === 'string') return value.trim() !== '' && !Number.isNaN(Number(value)) ? `${JSON.stringify(value)} (a string)` : JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
     return String(value);
   }

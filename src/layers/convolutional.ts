@@ -20,7 +20,7 @@ import {
   type FeatureActivation, LOG_SOFTMAX_ID, SOFTMAX_ID, channelsLastOnly, checkCallKeys, checkKeys, firstShape, positionalOptions,
   intTuple1, maskData, optBool, paddingOption, positiveInt, rejectMask, resolveFeatureActivation, ser,
 } from './layer_utils';
-import { NotImplementedError } from '../errors';
+import { NotImplementedError, ValueError } from '../errors';
 
 const PAD_CODES = { valid: 0, same: 1, causal: 2 } as const;
 
@@ -111,7 +111,7 @@ export class Conv1D extends Layer<Tensor> {
     const ctx = this.context;
     checkKeys(options, [...LAYER_ARG_KEYS, ...Conv1D.optionKeys], ctx);
     this.filters = positiveInt(options.filters, ctx, 'filters');
-    if (options.kernelSize === undefined) throw new Error(`${ctx}: option kernelSize is required.`);
+    if (options.kernelSize === undefined) throw new ValueError(`${ctx}: option kernelSize is required.`);
     this.kernelSize = intTuple1(options.kernelSize, ctx, 'kernelSize');
     this.strides = options.strides === undefined ? 1 : intTuple1(options.strides, ctx, 'strides');
     this.padding = paddingOption(options.padding, 'valid', ['valid', 'same', 'causal'], ctx);
@@ -123,7 +123,7 @@ export class Conv1D extends Layer<Tensor> {
     }
     // keras/src/layers/convolutional/base_conv.py
     if (this.strides > 1 && this.dilationRate > 1) {
-      throw new Error(
+      throw new ValueError(
         `${ctx}: strides > 1 is not supported in conjunction with dilationRate > 1 (as in Keras); ` +
           `received strides=${this.strides} and dilationRate=${this.dilationRate}.`,
       );

@@ -29,6 +29,7 @@
 import { Tensor, type TensorLike, formatShape } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type Shape } from './layer';
 import { checkCallKeys, checkKeys, fmt, inputList, isShapeList, maskData, positionalOptions, size, strides } from './layer_utils';
+import { ValueError } from '../errors';
 
 type Op = 'add' | 'subtract' | 'multiply' | 'average' | 'maximum' | 'minimum';
 
@@ -323,7 +324,7 @@ export class Concatenate extends MergeBase {
     const options = positionalOptions('Concatenate', ['axis'], [axisOrOptions, moreOptions], 0) as ConcatenateOptions;
     super(options, 'Concatenate', Concatenate.optionKeys);
     const a = options.axis ?? -1;
-    if (!Number.isInteger(a)) throw new Error(`${this.context}: option axis must be an integer, received ${fmt(a)}.`);
+    if (!Number.isInteger(a)) throw new ValueError(`${this.context}: option axis must be an integer, received ${fmt(a)}.`);
     this.axis = a;
   }
 

@@ -12,10 +12,11 @@ import { type Regularizer, type RegularizerIdentifier, getRegularizer, serialize
 import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
 import { checkCallKeys, checkKeys, firstShape, fmt, optBool, optNumber, ser } from './layer_utils';
+import { ValueError } from '../errors';
 import { LN_RMS_SCALING, NORM_CENTER, NORM_SCALE } from '../wasm/abi.generated';
 
 function axisInt(v: unknown, ctx: string): number {
-  if (!Number.isInteger(v)) throw new Error(`${ctx}: option axis must be an integer, received ${fmt(v)}.`);
+  if (!Number.isInteger(v)) throw new ValueError(`${ctx}: option axis must be an integer, received ${fmt(v)}.`);
   return v as number;
 }
 
@@ -273,7 +274,7 @@ export class LayerNormalization extends Layer<Tensor> {
     checkKeys(options, [...LAYER_ARG_KEYS, ...LayerNormalization.optionKeys], ctx);
     const axis = options.axis ?? -1;
     if (Array.isArray(axis)) {
-      if (axis.length === 0) throw new Error(`${ctx}: option axis must be an integer or a non-empty list of integers, received [].`);
+      if (axis.length === 0) throw new ValueError(`${ctx}: option axis must be an integer or a non-empty list of integers, received [].`);
       axis.forEach((a) => axisInt(a, ctx));
       this.axis = [...axis];
     } else this.axis = axisInt(axis, ctx);
@@ -301,7 +302,7 @@ export class LayerNormalization extends Layer<Tensor> {
       return a < 0 ? a + rank : a;
     });
     const sorted = [...new Set(pos)].sort((p, q) => p - q);
-    if (sorted.length !== pos.length) throw new Error(`${ctx}: option axis ${fmt(this.axis)} repeats an axis.`);
+    if (sorted.length !== pos.length) throw new ValueError(`${ctx}: option axis ${fmt(this.axis)} repeats an axis.`);
     if (sorted[0] === 0) throw new Error(`${ctx}: axis ${fmt(this.axis)} includes the batch axis; normalize feature axes only.`);
     const first = sorted[0];
     if (sorted[sorted.length - 1] !== rank - 1 || sorted.some((a, i) => a !== first + i)) {

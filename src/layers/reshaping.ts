@@ -10,6 +10,7 @@
 import { Tensor, type TensorLike, formatShape, singleInput } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type Shape } from './layer';
 import { checkCallKeys, checkKeys, firstShape, fmt, positionalOptions, positiveInt, rejectMask, sameKind, strides } from './layer_utils';
+import { ValueError } from '../errors';
 
 function noMask(options: CallOptions, ctx: string): void {
   checkCallKeys(options, ctx);
@@ -65,7 +66,7 @@ export class Flatten extends Layer<Tensor> {
     checkKeys(options, [...LAYER_ARG_KEYS, ...Flatten.optionKeys], this.context);
     const df = options.dataFormat ?? 'channels_last';
     if (df !== 'channels_last' && df !== 'channels_first') {
-      throw new Error(`${this.context}: option dataFormat must be 'channels_last' or 'channels_first', received ${fmt(df)}.`);
+      throw new ValueError(`${this.context}: option dataFormat must be 'channels_last' or 'channels_first', received ${fmt(df)}.`);
     }
     this.dataFormat = df;
   }
@@ -132,10 +133,10 @@ export class Reshape extends Layer<Tensor> {
     checkKeys(options, [...LAYER_ARG_KEYS, ...Reshape.optionKeys], ctx);
     const t = options.targetShape;
     if (!Array.isArray(t) || t.some((d) => !Number.isInteger(d) || (d < 1 && d !== -1))) {
-      throw new Error(`${ctx}: option targetShape must be a list of positive integers (one may be -1), received ${fmt(t)}.`);
+      throw new ValueError(`${ctx}: option targetShape must be a list of positive integers (one may be -1), received ${fmt(t)}.`);
     }
     if (t.filter((d) => d === -1).length > 1) {
-      throw new Error(`${ctx}: option targetShape must not contain more than one -1, received ${fmt(t)}.`);
+      throw new ValueError(`${ctx}: option targetShape must not contain more than one -1, received ${fmt(t)}.`);
     }
     this.targetShape = [...t];
   }
@@ -277,7 +278,7 @@ export class Permute extends Layer<Tensor> {
     const d = options.dims;
     const ok = Array.isArray(d) && d.length > 0 && [...d].sort((a, b) => a - b).every((v, i) => v === i + 1);
     if (!ok) {
-      throw new Error(
+      throw new ValueError(
         `${ctx}: option dims must be a permutation of 1..n (1-based, the batch axis excluded), e.g. [2, 1]; received ${fmt(d)}.`,
       );
     }

@@ -154,3 +154,33 @@ describe('unknown options suggest the intended one', () => {
     expect(() => new layers.Dense({ units: 2, activation: 'tanhh' as never })).not.toThrow('(a string)');
   });
 });
+
+describe('argument checks throw ValueError in every layer module', () => {
+  it('merging, normalization, reshaping and convolutional options', () => {
+    const bad: (() => unknown)[] = [
+      () => new layers.Concatenate({ axis: 1.5 }),
+      () => new layers.BatchNormalization({ axis: 'x' as never }),
+      () => new layers.LayerNormalization({ axis: [] }),
+      () => new layers.Flatten({ dataFormat: 'nhwc' as never }),
+      () => new layers.Reshape([0, 2]),
+      () => new layers.Reshape([-1, -1]),
+      () => new layers.Permute([1, 3]),
+      () => new layers.Conv1D({ filters: 2 } as never),
+      () => new layers.Conv1D(2, 3, { strides: 2, dilationRate: 2 }),
+    ];
+    for (const f of bad) expect(f).toThrow(ValueError);
+  });
+
+  it('LayerNormalization axis repeated at build', () => {
+    const ln = new layers.LayerNormalization({ axis: [1, -2] });
+    expect(() => ln.apply(tensor([[[1, 2], [3, 4]]]))).toThrow(ValueError);
+  });
+});
+
+describe('config numbers (initializers, regularizers, constraints)', () => {
+  it('a numeric string says it is a string', async () => {
+    const { initializers, regularizers } = await import('../../src/index');
+    expect(() => new initializers.RandomNormal({ stddev: '0.5' as never })).toThrow('received "0.5" (a string).');
+    expect(() => new regularizers.L2({ l2: '0.01' as never })).toThrow('"0.01" (a string)');
+  });
+});
