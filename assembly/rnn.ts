@@ -160,6 +160,43 @@ function gru_update(h: usize, z: usize, hh: usize, n: i32): void {
   }
 }
 
+// One row of a resetAfter GRU step with tanh/sigmoid in one pass (the
+// general path's functions and operation order, so the same bits): z|r =
+// sigmoid(m + x), hh = tanh(r * m_h + x_h), h = z*h + (1-z)*hh on a valid
+// row; z|r|hh into g and m_h into aux. Training forward only: the inference
+// module keeps the general path (its size counts against the core bundle).
+function gru_step_ra_tanh_sigmoid(m: usize, x: usize, h: usize, g: usize, aux: usize, U: i32, valid: bool): void {
+  const ub = <usize>U << 2;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1);
+    for (; j + 4 <= U; j += 4) {
+      const o = <usize>j << 2;
+      const z = sigmoid_v(f32x4.add(v128.load(m + o), v128.load(x + o)));
+      const r = sigmoid_v(f32x4.add(v128.load(m + ub + o), v128.load(x + ub + o)));
+      const mh = v128.load(m + 2 * ub + o);
+      const hh = tanh_v(f32x4.add(f32x4.mul(r, mh), v128.load(x + 2 * ub + o)));
+      v128.store(g + o, z);
+      v128.store(g + ub + o, r);
+      v128.store(g + 2 * ub + o, hh);
+      v128.store(aux + o, mh);
+      if (valid) v128.store(h + o, f32x4.add(f32x4.mul(z, v128.load(h + o)), f32x4.mul(f32x4.sub(one, z), hh)));
+    }
+  }
+  for (; j < U; j++) {
+    const o = <usize>j << 2;
+    const z = sigmoid_s(load<f32>(m + o) + load<f32>(x + o));
+    const r = sigmoid_s(load<f32>(m + ub + o) + load<f32>(x + ub + o));
+    const mh = load<f32>(m + 2 * ub + o);
+    const hh = tanh_s(r * mh + load<f32>(x + 2 * ub + o));
+    store<f32>(g + o, z);
+    store<f32>(g + ub + o, r);
+    store<f32>(g + 2 * ub + o, hh);
+    store<f32>(aux + o, mh);
+    if (valid) store<f32>(h + o, z * load<f32>(h + o) + (1 - z) * hh);
+  }
+}
+
 // simple_rnn_forward — h_t = act(x_t·kernel + bias + h_{t-1}·rkernel)
 export function simple_rnn_forward(
   out: usize, h: usize, x: usize, mask: usize, kernelP: usize, bias: usize, rkernelP: usize,
@@ -699,6 +736,7 @@ export function gru_forward_train(
   const resetAfter = (flags & RESET_AFTER) != 0;
   const hasBias = (flags & HAS_BIAS) != 0;
   const ub = <usize>U << 2;
+  const fused = resetAfter && !savePre && act == ACT_TANH && ract == ACT_SIGMOID && (flags & NO_FUSED_STEP) == 0;
   if (rdmask) pack_gates_r(rgP, rkernel, U, 3);
   project_inputs_train(xw, x, xd, dmask, kernelP, kernel, kgP, bias, hasBias, B, T, F, U, 3, (flags & DROPOUT_PER_GATE) != 0);
   if (flags & HAS_MASK) memory.fill(prev, 0, (<usize>B * U) << 2);
@@ -714,6 +752,16 @@ export function gru_forward_train(
     }
     if (rdmask) recurrent_dropped(m, mN, h, rdmask, hm, rgP, B, U, resetAfter ? 3 : 2);
     else sgemm_acc(m, mN, h, U, rkernelP, B, mN, U);
+    if (fused) {
+      for (let b = 0; b < B; b++) {
+        const hb = f32p(h, b * U);
+        const valid = is_valid(mask, b, t, T, flags);
+        const row = s * B + b;
+        gru_step_ra_tanh_sigmoid(f32p(m, b * mN), f32p(xw, (b * T + t) * N), hb, f32p(gatesS, row * N), f32p(auxS, row * U), U, valid);
+        emit(out, prev, hb, b, s, T, U, valid, flags);
+      }
+      continue;
+    }
     for (let b = 0; b < B; b++) {
       const xb = f32p(xw, (b * T + t) * N);
       const mb = f32p(m, b * mN);
