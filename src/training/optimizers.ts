@@ -34,7 +34,6 @@ import type { TrainableVariable } from '../engine/train_types';
 import { type Runtime, getRuntime } from '../wasm/module';
 import { describeValue, isPlainObject, snakeToCamel } from '../config';
 import { snakeCaseName, uniqueLayerName } from '../layers/layer';
-import { resolveDeferred } from './lazy';
 import { LearningRateSchedule, deserialize as deserializeSchedule, serialize as serializeSchedule } from './schedules';
 
 const f32 = Math.fround;
@@ -219,9 +218,12 @@ function boolOpt(o: Record<string, unknown>, key: string, def: boolean, ctx: str
   return v;
 }
 
-/** A learning rate option: a finite number, or a schedule (a stand-in made before loading is resolved). */
+/**
+ * A learning rate option: a finite number, or a schedule (one made before the
+ * training code loaded is a stand-in that forwards to the real schedule;
+ * instanceof sees through it).
+ */
 function checkLearningRate(v: unknown, ctx: string): number | LearningRateSchedule {
-  v = resolveDeferred(v);
   if (v instanceof LearningRateSchedule) return v;
   if (typeof v === 'function' || isPlainObject(v)) {
     throw new Error(

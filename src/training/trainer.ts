@@ -25,7 +25,6 @@ import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
 import { getRuntime } from '../wasm/module';
 import { type Callback, History, type Logs, toCallbacks } from './callbacks';
 import { modelMetrics } from './callbacks_keras';
-import { resolveDeferred } from './lazy';
 import type { Loss } from './losses';
 import { Mean, type Metric, getMetric } from './metrics';
 import type { Optimizer } from './optimizers';
@@ -464,8 +463,7 @@ export class Trainer {
     checkOptionKeys(options, ['batchSize', 'verbose', 'sampleWeight', 'callbacks', 'returnDict'], this.context, 'evaluate');
     const batchSize = positiveInt(options.batchSize ?? 32, this.context, 'evaluate batchSize');
     const { xs, ys, sw, n } = this.normalizeData(x, y, options.sampleWeight, 'evaluate');
-    const given = Array.isArray(options.callbacks) ? options.callbacks.map((c) => resolveDeferred(c)) : resolveDeferred(options.callbacks);
-    const cbs = toCallbacks(given, `${this.context}: evaluate`);
+    const cbs = toCallbacks(options.callbacks, `${this.context}: evaluate`);
     const logs = await this.runEvaluation(xs, ys, sw, n, batchSize, cbs);
     return options.returnDict ? logs : this.flatten(logs);
   }
@@ -530,8 +528,8 @@ export class Trainer {
     }
     const valBatch = positiveInt(options.validationBatchSize ?? batchSize, ctx, 'fit validationBatchSize');
     const history = new History();
-    const given = Array.isArray(options.callbacks) ? options.callbacks.map((c) => resolveDeferred(c)) : resolveDeferred(options.callbacks);
-    const cbs: Callback[] = [...toCallbacks(given, `${ctx}: fit`)];
+    // A callback made before the training code loaded is a stand-in forwarding to the real one (instanceof works through it).
+    const cbs: Callback[] = [...toCallbacks(options.callbacks, `${ctx}: fit`)];
     // As Keras's CallbackList: a ProgbarLogger given by the caller replaces the default one.
     if (verbose > 0 && !cbs.some((c) => c instanceof ProgbarLogger)) cbs.push(new ProgbarLogger(verbose as 1 | 2));
     cbs.push(history);

@@ -506,11 +506,11 @@ describe('Keras training features that are refused with a clear error', () => {
     m.dispose();
   });
 
-  it('fit classWeight', async () => {
+  it('fit classWeight together with sampleWeight (Keras refuses it; classWeight alone: class_weight.test.ts)', async () => {
     const m = new Sequential({ layers: [Input({ shape: [3] }), new layers.Dense({ units: 1, activation: 'sigmoid' })] });
     m.compile({ optimizer: 'sgd', loss: 'binary_crossentropy' });
     const before = m.getWeights().map((w) => [...w.data]);
-    await expect(m.fit(x2, y2, { classWeight: { 0: 1, 1: 2 }, verbose: 0 } as never)).rejects.toThrow(/classWeight is not supported yet/);
+    await expect(m.fit(x2, y2, { classWeight: { 0: 1, 1: 2 }, sampleWeight: [1, 1], verbose: 0 })).rejects.toThrow(/cannot pass classWeight and sampleWeight at the same time/);
     expect(m.getWeights().map((w) => [...w.data])).toEqual(before);
     m.dispose();
   });

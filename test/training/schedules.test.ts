@@ -163,7 +163,7 @@ describe('optimizers with a schedule', () => {
     });
     const back = optimizers.getOptimizer({ className: 'Adam', config: cfg }, 'test');
     expect(back.learningRateSchedule?.getConfig()).toEqual(sched.getConfig());
-    expect(back.beta1).toBe(0.8);
+    expect((back as optimizers.Adam).beta1).toBe(0.8);
     // getOptimizer with Keras's { class_name, config } (as in a .keras compile_config)
     const g = optimizers.getOptimizer({ class_name: 'Adam', config: cfg }, 'test');
     expect(g.learningRate).toBe(sched.call(0));
