@@ -297,6 +297,55 @@ def build(spec):
             layers.Dense(spec["outputs"]),
             layers.Activation(spec["activation"]),
         ])
+    if k == "conv_pool_bn_rnn":
+        pool_cls = {"max": layers.MaxPooling1D, "avg": layers.AveragePooling1D}[spec["pool"]]
+        rnn_cls = {"LSTM": layers.LSTM, "GRU": layers.GRU}[spec["rnn"]]
+        return keras.Sequential([
+            keras.Input((spec["timesteps"], spec["features"])),
+            layers.Conv1D(**spec["conv"]),
+            pool_cls(**spec["poolOptions"]),
+            layers.BatchNormalization(**spec["bn"]),
+            rnn_cls(spec["units"]),
+            layers.Dense(spec["outputs"], activation=spec.get("outputActivation")),
+        ])
+    if k == "masked_bn_lstm":
+        return keras.Sequential([
+            keras.Input((spec["timesteps"], spec["features"])),
+            layers.Masking(0.0),
+            layers.BatchNormalization(**spec["bn"]),
+            layers.LSTM(spec["units"]),
+            layers.Dense(spec["outputs"]),
+        ])
+    if k == "layer_norm_lstm":
+        return keras.Sequential([
+            keras.Input((spec["timesteps"], spec["features"])),
+            layers.LSTM(spec["units"], return_sequences=True),
+            layers.LayerNormalization(**spec["ln"]),
+            layers.LSTM(spec["units2"]),
+            layers.LayerNormalization(**spec["ln2"]),
+            layers.Dense(spec["outputs"]),
+        ])
+    if k == "rnn_cells":
+        cell_cls = {"SimpleRNN": layers.SimpleRNNCell, "LSTM": layers.LSTMCell, "GRU": layers.GRUCell}
+        cells = [cell_cls[c["cell"]](c["units"], **c.get("options", {})) for c in spec["cells"]]
+        first = [keras.Input((spec["timesteps"], spec["features"]))] + ([layers.Masking(0.0)] if spec.get("masked") else [])
+        cell = cells[0] if len(cells) == 1 and not spec.get("stackedClass") else (
+            layers.StackedRNNCells(cells) if spec.get("stackedClass") else cells)
+        return keras.Sequential(first + [
+            layers.RNN(cell, return_sequences=spec.get("returnSequences", False), go_backwards=spec.get("goBackwards", False)),
+            layers.Dense(spec["outputs"]),
+        ])
+    if k == "nested_model":
+        inner = keras.Sequential([
+            keras.Input((spec["timesteps"], spec["features"])),
+            layers.Conv1D(spec["filters"], 2, padding="causal", activation="tanh"),
+            layers.LSTM(spec["units"], return_sequences=True),
+            layers.LayerNormalization(),
+        ], name="inner")
+        inp = keras.Input((spec["timesteps"], spec["features"]))
+        h = inner(inp)
+        out = layers.Dense(spec["outputs"])(layers.GlobalAveragePooling1D()(h))
+        return keras.Model(inp, out)
     raise ValueError(k)
 
 
@@ -761,9 +810,8 @@ case("lstm_masked_sequence_mse_time_distributed",
      steps_data(lambda rng, i: ([masked_floats(rng, 4, 6, 3, "post" if i % 2 else "pre")], [uniform(rng, (4, 6, 2))], None), 8),
      metrics=["mae"])
 
-# Layers without a backward pass of ours train where Keras does when frozen and
-# no gradient has to cross them: a frozen first Conv1D, a frozen first
-# BatchNormalization (Keras runs a frozen BatchNormalization in inference mode).
+# Frozen front layers: a frozen first Conv1D, a frozen first BatchNormalization
+# (Keras runs a frozen BatchNormalization in inference mode).
 case("frozen_conv1d_first",
      {"kind": "frozen_front", "front": "conv1d", "timesteps": 6, "features": 3, "filters": 4, "kernelSize": 3, "outputs": 2},
      opt("Adam", learning_rate=0.01), "mse",
@@ -802,6 +850,72 @@ case("fit_two_outputs_validation_data",
      {"kind": "lstm_two_outputs", "timesteps": 4, "features": 3, "units": 5, "outputs": 2},
      opt("SGD", learning_rate=0.1, nesterov=True, momentum=0.5), ["mse", "mae"], fit_data(fit_two_outputs),
      loss_weights=[0.7, 1.3], metrics={"head": ["mae"]})
+
+
+# Every layer trains (#13 item 1): Conv1D -> pooling -> BatchNormalization (batch
+# statistics in training, moving statistics in evaluate and validation) -> RNN,
+# BatchNormalization behind a mask, LayerNormalization (rms_scaling too),
+# RNN(cell) and StackedRNNCells, a nested model as a layer.
+case("conv_maxpool_bn_lstm_adam",
+     {"kind": "conv_pool_bn_rnn", "timesteps": 9, "features": 3, "rnn": "LSTM", "units": 5, "outputs": 2,
+      "conv": {"filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"},
+      "pool": "max", "poolOptions": {"pool_size": 2}, "bn": {"momentum": 0.9}},
+     opt("Adam", learning_rate=0.01), "mse",
+     steps_data(lambda rng, i: ([uniform(rng, (6, 9, 3))], [uniform(rng, (6, 2))], None), 8))
+case("conv_strided_swish_maxpool_same_bn_no_scale_softmax",
+     {"kind": "conv_pool_bn_rnn", "timesteps": 13, "features": 2, "rnn": "LSTM", "units": 3, "outputs": 3, "outputActivation": "softmax",
+      "conv": {"filters": 5, "kernel_size": 4, "strides": 2, "padding": "valid", "activation": "swish"},
+      "pool": "max", "poolOptions": {"pool_size": 2, "padding": "same"}, "bn": {"scale": False, "epsilon": 0.01, "momentum": 0.5}},
+     opt("SGD", learning_rate=0.1, momentum=0.9), "categorical_crossentropy",
+     steps_data(lambda rng, i: ([uniform(rng, (5, 13, 2))], [one_hot(rng.integers(0, 3, size=5), 3)], None), 8),
+     metrics=["accuracy"])
+
+
+def fit_conv_gru(rng):
+    return {"x": [uniform(rng, (12, 10, 2))], "y": [rng.integers(0, 2, size=(12, 1)).astype(np.float32)],
+            "options": {"epochs": 3, "batch_size": 4, "validation_split": 0.25}}
+
+
+case("fit_conv_causal_dilated_avgpool_bn_gru_validation_split",
+     {"kind": "conv_pool_bn_rnn", "timesteps": 10, "features": 2, "rnn": "GRU", "units": 4, "outputs": 1, "outputActivation": "sigmoid",
+      "conv": {"filters": 3, "kernel_size": 3, "dilation_rate": 2, "padding": "causal", "activation": "tanh"},
+      # 'same' with symmetric padding: where the padding is uneven Keras's torch backend pads by
+      # replicating the edge step, which then counts in the average (TensorFlow and jax, and we,
+      # average the real steps only).
+      "pool": "avg", "poolOptions": {"pool_size": 3, "strides": 1, "padding": "same"}, "bn": {"center": False, "momentum": 0.8}},
+     opt("RMSprop", learning_rate=0.01), "binary_crossentropy", fit_data(fit_conv_gru), metrics=["accuracy"])
+case("masked_batch_normalization_lstm",
+     {"kind": "masked_bn_lstm", "timesteps": 6, "features": 3, "units": 4, "outputs": 1, "bn": {"momentum": 0.9}},
+     opt("Adam", learning_rate=0.01), "mse",
+     steps_data(lambda rng, i: ([masked_floats(rng, 5, 6, 3, "post" if i % 2 else "pre")], [uniform(rng, (5, 1))], None), 8))
+case("layer_normalization_lstm_rms_scaling",
+     {"kind": "layer_norm_lstm", "timesteps": 5, "features": 3, "units": 5, "units2": 3, "outputs": 2,
+      "ln": {}, "ln2": {"rms_scaling": True}},
+     opt("Adam", learning_rate=0.01), "mse",
+     steps_data(lambda rng, i: ([uniform(rng, (4, 5, 3))], [uniform(rng, (4, 2))], None), 8))
+case("layer_normalization_no_center_epsilon",
+     {"kind": "layer_norm_lstm", "timesteps": 4, "features": 2, "units": 3, "units2": 4, "outputs": 1,
+      "ln": {"center": False, "epsilon": 0.1}, "ln2": {"scale": False}},
+     opt("RMSprop", learning_rate=0.01), "mse",
+     steps_data(lambda rng, i: ([uniform(rng, (3, 4, 2))], [uniform(rng, (3, 1))], None), 8))
+case("rnn_lstm_cell",
+     {"kind": "rnn_cells", "timesteps": 4, "features": 3, "outputs": 2, "cells": [{"cell": "LSTM", "units": 5}]},
+     opt("SGD", learning_rate=0.1), "mse",
+     steps_data(lambda rng, i: ([uniform(rng, (3, 4, 3))], [uniform(rng, (3, 2))], None), 8))
+case("rnn_stacked_cells_masked_go_backwards",
+     {"kind": "rnn_cells", "timesteps": 6, "features": 3, "outputs": 1, "masked": True, "goBackwards": True,
+      "cells": [{"cell": "GRU", "units": 4}, {"cell": "SimpleRNN", "units": 3, "options": {"activation": "relu"}}]},
+     opt("Adam", learning_rate=0.01), "mse",
+     steps_data(lambda rng, i: ([masked_floats(rng, 4, 6, 3, "post" if i % 2 else "pre")], [uniform(rng, (4, 1))], None), 8))
+case("rnn_stacked_rnn_cells_class_sequences",
+     {"kind": "rnn_cells", "timesteps": 5, "features": 2, "outputs": 2, "stackedClass": True, "returnSequences": True,
+      "cells": [{"cell": "LSTM", "units": 3}, {"cell": "GRU", "units": 4, "options": {"reset_after": False}}]},
+     opt("Nadam", learning_rate=0.01), "mse",
+     steps_data(lambda rng, i: ([uniform(rng, (3, 5, 2))], [uniform(rng, (3, 5, 2))], None), 8))
+case("nested_model_as_layer",
+     {"kind": "nested_model", "timesteps": 5, "features": 3, "filters": 4, "units": 4, "outputs": 2},
+     opt("Adam", learning_rate=0.01), "mse",
+     steps_data(lambda rng, i: ([uniform(rng, (4, 5, 3))], [uniform(rng, (4, 2))], None), 8))
 
 
 # --------------------------------------------------------------------------
