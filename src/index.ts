@@ -1,6 +1,7 @@
 // rnn-wasm — Keras recurrent layers for TypeScript on WebAssembly SIMD.
 export { init, isInitialized, backend, simdSupported, loadTrainingKernels, type InitOptions } from './wasm/module';
 export { Tensor, tensor, type TensorLike, type DType, type NestedArray } from './tensor';
+export * as random from './random';
 export { ACTIVATION_NAMES, type ActivationIdentifier } from './activations';
 export * as layers from './layers/index';
 export * as initializers from './initializers';

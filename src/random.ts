@@ -8,9 +8,16 @@
 // produces the same stream in every JS engine (V8, SpiderMonkey,
 // JavaScriptCore), in Node, browsers and Deno.
 //
+// uniform() and normal() make tensors of random values (keras.random.uniform/normal), the
+// replacement for the tutorials' np.random.random.
+//
 // The streams are NOT those of NumPy/TensorFlow/JAX: the same seed here and
 // in Keras gives different numbers (Keras itself gives different numbers per
 // backend). What is reproducible is "same seed here -> same values here".
+
+import { Tensor, shapeSize } from './tensor';
+import { ValueError } from './errors';
+import { checkKeys, optNumber } from './layers/layer_utils';
 
 const TWO_POW_32 = 4294967296;
 const TWO_POW_M53 = 1 / 9007199254740992; // 2^-53
@@ -129,4 +136,56 @@ export class Random {
     this.spare = v * m;
     return u * m;
   }
+}
+
+/** Options of random.uniform (keras.random.uniform). */
+export interface UniformOptions {
+  /** Integer seed: the same seed gives the same values; left out, a seed from the environment. */
+  seed?: number;
+  /** Lower bound, inclusive (default 0). */
+  minval?: number;
+  /** Upper bound, exclusive (default 1). */
+  maxval?: number;
+}
+
+/** Options of random.normal (keras.random.normal). */
+export interface NormalOptions {
+  /** Integer seed: the same seed gives the same values; left out, a seed from the environment. */
+  seed?: number;
+  /** Mean (default 0). */
+  mean?: number;
+  /** Standard deviation (default 1). */
+  stddev?: number;
+}
+
+/** A float32 tensor of `shape` filled by draw(generator, p, q), p and q the two number options (keys[1], keys[2]). */
+function randomTensor(fn: string, shape: readonly number[], o: Record<string, unknown>, keys: readonly string[], draw: (r: Random, p: number, q: number) => number): Tensor {
+  const ctx = `random.${fn}`;
+  checkKeys(o, keys, ctx);
+  const p = optNumber(o[keys[1]], 0, ctx, keys[1], () => true, 'a finite number');
+  const q = optNumber(o[keys[2]], 1, ctx, keys[2], (v) => v >= (fn === 'normal' ? 0 : p), fn === 'normal' ? 'a non-negative number' : `a finite number >= minval (${p})`);
+  const seed = optNumber(o.seed, 0, ctx, 'seed', Number.isInteger, 'an integer');
+  const data = new Float32Array(shapeSize(shape, ctx));
+  const r = new Random(o.seed === undefined ? undefined : seed);
+  for (let i = 0; i < data.length; i++) data[i] = draw(r, p, q);
+  return new Tensor(data, shape, 'float32');
+}
+
+/**
+ * A float32 tensor of values drawn uniformly from [minval, maxval) (keras.random.uniform):
+ * `random.uniform([2, 3, 4], { seed: 1 })` in place of numpy's `np.random.random((2, 3, 4))`.
+ */
+export function uniform(shape: readonly number[], options: UniformOptions = {}): Tensor {
+  return randomTensor('uniform', shape, { ...options }, ['seed', 'minval', 'maxval'], (r, lo, hi) => {
+    // In float32 lo + (hi - lo) * u can round up to hi: draw again (maxval is excluded).
+    let v: number;
+    do v = Math.fround(lo + (hi - lo) * r.uniform());
+    while (v >= hi && hi > lo);
+    return v;
+  });
+}
+
+/** A float32 tensor of normally distributed values (keras.random.normal): `random.normal([2, 3], { seed: 1, stddev: 0.1 })`. */
+export function normal(shape: readonly number[], options: NormalOptions = {}): Tensor {
+  return randomTensor('normal', shape, { ...options }, ['seed', 'mean', 'stddev'], (r, mean, sd) => mean + sd * r.normal());
 }

@@ -56,9 +56,69 @@ export class Tensor {
     return build(0, 0);
   }
 
-  toString(): string {
-    return `Tensor(${this.dtype}, [${this.shape.join(', ')}])`;
+  /**
+   * One value, by one index per axis: `t.get(0, 2, 1)` (negative indices count from the end,
+   * as numpy's). Booleans for dtype 'bool'.
+   */
+  get(...index: number[]): number | boolean {
+    const shape = this.shape;
+    let flat = 0;
+    shape.forEach((n, a) => {
+      const i = index[a];
+      if (index.length !== shape.length || !Number.isInteger(i) || i >= n || i < -n) {
+        throw new ValueError(`Tensor.get: expected ${shape.length} integer indices within shape [${shape.join(', ')}] (negative from the end), received ${index.map((j) => (typeof j === 'string' ? `'${j}' (a string)` : j)).join(', ')}.`);
+      }
+      flat = flat * n + (i < 0 ? i + n : i);
+    });
+    if (index.length !== shape.length) throw new ValueError(`Tensor.get: a scalar takes no index, received ${index.length}.`);
+    const v = this.data[flat];
+    return this.dtype === 'bool' ? v !== 0 : v;
   }
+
+  /**
+   * The values as numpy and TensorFlow.js print them, under a line with dtype and shape:
+   * nested rows, columns aligned, an axis longer than 20 shown as its first and last 3 entries
+   * around '...'. `String(t)`, template strings and Node's console.log use it.
+   */
+  toString(): string {
+    return `Tensor ${this.dtype} [${this.shape.join(', ')}]\n${formatValues(this)}`;
+  }
+
+  /** Prints toString() with console.log (tfjs's t.print()). */
+  print(): void {
+    console.log(this.toString());
+  }
+
+  /** Node's util.inspect (console.log(t), the REPL): the same text as toString(). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+/** The entries of an axis of length n that are printed, -1 for '...' (tfjs: more than 20 shows 3 + 3). */
+const shownIndices = (n: number): number[] => (n > 20 ? [0, 1, 2, -1, n - 3, n - 2, n - 1] : [...Array(n).keys()]);
+
+function formatValues({ shape, data, dtype }: Tensor): string {
+  const rank = shape.length;
+  // float32 to 7 significant digits (what it holds), trailing zeros dropped: 0.1, not 0.10000000149; 1e-9 stays 1e-9.
+  const str = (v: number): string => (dtype === 'bool' ? `${v !== 0}` : `${dtype === 'int32' ? v : Number(v.toPrecision(7))}`);
+  if (rank === 0) return str(data[0]);
+  const stride = shape.map((_, a) => shape.slice(a + 1).reduce((x, y) => x * y, 1));
+  const cols = shownIndices(shape[rank - 1]);
+  // Column widths over the printed values only.
+  const width: number[] = [];
+  const rows = (a: number, off: number): void => {
+    for (const i of a < rank - 1 ? shownIndices(shape[a]) : []) if (i >= 0) rows(a + 1, off + i * stride[a]);
+    if (a === rank - 1) for (const c of cols) if (c >= 0) width[c] = Math.max(width[c] ?? 0, str(data[off + c]).length);
+  };
+  rows(0, 0);
+  const block = (a: number, off: number, indent: string): string => {
+    if (a === rank - 1) return `[${cols.map((c) => (c < 0 ? '...' : str(data[off + c]).padEnd(width[c]))).join(', ')}]`;
+    // Blocks end with ',' and one more line break per inner axis; '...' among blocks stands alone (as tfjs prints it).
+    const idx = shownIndices(shape[a]);
+    return `[${idx.map((i, k) => (i < 0 ? '...' : block(a + 1, off + i * stride[a], `${indent} `)) + (k === idx.length - 1 ? '' : i < 0 && a < rank - 2 ? `\n${indent} ` : `,${'\n'.repeat(rank - 1 - a)}${indent} `)).join('')}]`;
+  };
+  return block(0, 0, '');
 }
 
 function dtypeOf(data: TypedData): DType {

@@ -90,40 +90,28 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 /**
  * Keras-style positional arguments of a layer constructor: `new LSTM(32, { ... })`,
  * `new Embedding(10000, 32)`, `new Bidirectional(lstm, { ... })`. `names` are the Keras
- * parameters that may come first, in Keras 3's order; the arguments up to an options object
+ * parameters that may come first, in Keras 3's order; the arguments before an options object
  * (a plain object, last) fill them in turn. A single plain object is the options object itself.
- * Returns the options with the positional values added; refuses a name given both ways, too
- * many arguments and an options argument that is not an object.
+ * Returns the options with the positional values added; refuses a name given both ways and
+ * arguments that fit neither form.
  */
 export function positionalOptions(className: string, names: readonly string[], args: readonly unknown[], required = 1): Record<string, unknown> {
   let n = args.length;
   while (n > 0 && args[n - 1] === undefined) n--;
-  const list = args.slice(0, n);
-  if (list.length === 1 && isPlainObject(list[0])) return list[0];
-  const last = list.length > 0 ? list[list.length - 1] : undefined;
-  const hasOptions = list.length > 0 && (isPlainObject(last) || (list.length > names.length && (last === null || typeof last !== 'object' || Array.isArray(last))));
-  const positional = hasOptions ? list.slice(0, -1) : list;
-  const usage = `new ${className}(${names.slice(0, Math.max(required, 1)).join(', ')}${names.length > required ? `, ...` : ''}, { ...options })`;
-  if (hasOptions && !isPlainObject(last)) {
-    throw new TypeError(`${className}: the options argument must be an object, received ${fmt(last)}; use ${usage} or new ${className}({ ...options }).`);
-  }
-  if (positional.length > names.length) {
+  const last = args[n - 1];
+  const opts = isPlainObject(last) ? last : null;
+  const pos = opts ? n - 1 : n;
+  if (pos > names.length || (pos < required && !(opts && pos === 0))) {
     throw new TypeError(
-      `${className}: expected at most ${names.length} positional argument${names.length === 1 ? '' : 's'} (${names.join(', ')}) before the options object, received ${positional.length}: ${positional.map((v) => fmt(v)).join(', ')}.`,
+      `${className}: expected ${names.join(', ')} then an options object, or the options object alone; received ${args.slice(0, n).map((v) => fmt(v)).join(', ') || 'nothing'}.`,
     );
   }
-  if (list.length === 0 && required > 0) {
-    throw new TypeError(`${className}: expected ${names.slice(0, required).join(', ')} or an options object; use ${usage} or new ${className}({ ${names.slice(0, required).join(', ')}, ... }).`);
+  const o: Record<string, unknown> = { ...opts };
+  for (let i = 0; i < pos; i++) {
+    if (o[names[i]] !== undefined) throw new TypeError(`${className}: ${names[i]} is given twice (${fmt(args[i])} and option ${names[i]} ${fmt(o[names[i]])}).`);
+    o[names[i]] = args[i];
   }
-  const options: Record<string, unknown> = hasOptions ? { ...(last as Record<string, unknown>) } : {};
-  positional.forEach((v, i) => {
-    const name = names[i];
-    if (Object.prototype.hasOwnProperty.call(options, name) && options[name] !== undefined) {
-      throw new TypeError(`${className}: ${name} is given twice, as positional argument ${i + 1} (${fmt(v)}) and as option ${name} (${fmt(options[name])}); give it once.`);
-    }
-    options[name] = v;
-  });
-  return options;
+  return o;
 }
 
 export function checkCallKeys(options: object, ctx: string, allowed: readonly string[] = ['mask', 'training']): void {

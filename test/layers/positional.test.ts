@@ -100,13 +100,13 @@ describe('positional constructors (Keras 3 argument order)', () => {
   });
 
   it('says what went wrong with positional arguments', () => {
-    expect(() => new layers.LSTM(4, { units: 5 } as never)).toThrow('LSTM: units is given twice, as positional argument 1 (4) and as option units (5); give it once.');
-    expect(() => new layers.Dense(4, 'relu' as never)).toThrow("Dense: the options argument must be an object, received 'relu'");
-    expect(() => new layers.Embedding(10, 4, 2 as never)).toThrow('Embedding: the options argument must be an object, received 2');
-    expect(() => new (layers.LSTM as unknown as new () => unknown)()).toThrow('LSTM: expected units or an options object');
+    expect(() => new layers.LSTM(4, { units: 5 } as never)).toThrow('LSTM: units is given twice (4 and option units 5).');
+    expect(() => new layers.Dense(4, 'relu' as never)).toThrow("Dense: expected units then an options object, or the options object alone; received 4, 'relu'.");
+    expect(() => new layers.Embedding(10, 4, 2 as never)).toThrow('Embedding: expected inputDim, outputDim then an options object, or the options object alone; received 10, 4, 2.');
+    expect(() => new (layers.LSTM as unknown as new () => unknown)()).toThrow('LSTM: expected units then an options object, or the options object alone; received nothing.');
     expect(() => new layers.LSTM('32' as never)).toThrow("LSTM 'lstm");
     expect(() => new layers.LSTM('32' as never)).toThrow("option units must be a positive integer, received '32' (a string).");
-    expect(() => new (layers.Embedding as unknown as new (n: number) => unknown)(10)).toThrow("option outputDim must be a positive integer, received undefined.");
+    expect(() => new (layers.Embedding as unknown as new (n: number) => unknown)(10)).toThrow('Embedding: expected inputDim, outputDim then an options object, or the options object alone; received 10.');
   });
 
   it("Bidirectional given a layer no longer says unknown option 'className'", () => {
