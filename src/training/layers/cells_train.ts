@@ -9,8 +9,12 @@
 // last returns its sequence, only the first walks backwards (the rest see the
 // sequence, and the mask reversed, in processing order), and initialState /
 // returned states are every cell's states in order.
+//
+// A cell applied on its own (cell.apply(x, { states })) steps one timestep:
+// its fused core layer's training code on x viewed as (batch, 1, features);
+// StackedRNNCells applied on its own chains its cells the same way.
 import { type Buf, type TrainBackward, type TrainCallArgs, type TrainContext, type TrainForward } from '../../engine/train_types';
-import { RNN } from '../../layers/cells';
+import { GRUCell, LSTMCell, RNN, SimpleRNNCell, StackedRNNCells } from '../../layers/cells';
 import type { Shape } from '../../layers/layer';
 import { type GRU, type LSTM, type SimpleRNN, rnnOutputMasks } from '../../layers/recurrent';
 import { registerLayerTraining } from '../../layers/train_registry';
@@ -48,8 +52,124 @@ function reverseMaskBuf(ctx: TrainContext, m: Buf): Buf {
   return out;
 }
 
+/** A cell: its fused core layer (returnState, one timestep). */
+interface CellInternals {
+  readonly context: string;
+  readonly built: boolean;
+  build(shape: Shape): void;
+  readonly core: Fused;
+}
+
+interface StackedInternals {
+  readonly context: string;
+  readonly built: boolean;
+  build(shape: Shape): void;
+  readonly cells: CellInternals[];
+}
+
+interface CellSaved {
+  core: unknown;
+  xShape: readonly number[];
+  hasStates: boolean;
+}
+
+/** One step of a cell: x (batch, features), states = the option tensors `states` (zeros when absent). */
+function cellForward(c: CellInternals, ctx: TrainContext, x: Buf, states: Buf[] | null, needsInputGrad: boolean, needStates: boolean[], options: Readonly<Record<string, unknown>>): TrainForward {
+  if (x.shape.length !== 2) {
+    throw new Error(`${c.context}: expected input of rank 2 (batch, features), received shape ${formatShape(x.shape as number[])}.`);
+  }
+  if (!c.built) c.build([null, x.shape[1]]);
+  const fw = c.core.forwardTrain(ctx, [{ ptr: x.ptr, shape: [x.shape[0], 1, x.shape[1]] }], {
+    masks: [null],
+    optionTensors: states ? { initialState: states } : {},
+    options,
+    needsInputGrad: [needsInputGrad],
+    needsOptionGrad: states ? { initialState: needStates } : {},
+  });
+  const saved: CellSaved = { core: fw.saved, xShape: x.shape, hasStates: states !== null };
+  return { outputs: fw.outputs, masks: fw.outputs.map(() => null), saved };
+}
+
+/** Backward of cellForward: dX as (batch, features) and the states' gradients. */
+function cellBackward(c: CellInternals, ctx: TrainContext, s: CellSaved, dOutputs: (Buf | null)[]): { dx: Buf | null; dStates: (Buf | null)[] } {
+  const bw = c.core.backward(ctx, s.core, dOutputs);
+  const dx = bw.inputs[0] ?? null;
+  return {
+    dx: dx ? { ptr: dx.ptr, shape: s.xShape } : null,
+    dStates: s.hasStates ? (bw.options?.initialState ?? new Array<Buf | null>(c.core.stateCount).fill(null)) : [],
+  };
+}
+
+const cellTraining = {
+  forwardTrain(layer: unknown, ctx: TrainContext, inputs: Buf[], args: TrainCallArgs): TrainForward {
+    const c = layer as CellInternals;
+    const states = args.optionTensors.states ?? null;
+    if (states && states.length !== c.core.stateCount) {
+      throw new Error(`${c.context}: expected ${c.core.stateCount} state tensor${c.core.stateCount > 1 ? 's' : ''}, received ${states.length}.`);
+    }
+    return cellForward(c, ctx, inputs[0], states, args.needsInputGrad[0] === true, args.needsOptionGrad.states ?? [], args.options);
+  },
+  backward(layer: unknown, ctx: TrainContext, saved: unknown, dOutputs: (Buf | null)[]): TrainBackward {
+    const s = saved as CellSaved;
+    const r = cellBackward(layer as CellInternals, ctx, s, dOutputs);
+    return { inputs: [r.dx], ...(s.hasStates ? { options: { states: r.dStates } } : {}) };
+  },
+};
+
 /** Registers this code (called by loadTraining(); no import side effects: the package is sideEffects: false). */
 export function registerCellsTraining(): void {
+  registerLayerTraining(SimpleRNNCell, cellTraining);
+  registerLayerTraining(LSTMCell, cellTraining);
+  registerLayerTraining(GRUCell, cellTraining);
+  registerLayerTraining(StackedRNNCells, {
+    /** Each cell's step in turn (a cell's output is the next cell's input); outputs [output, ...every cell's states]. */
+    forwardTrain(layer, ctx: TrainContext, inputs: Buf[], args: TrainCallArgs): TrainForward {
+      const l = layer as unknown as StackedInternals;
+      const x = inputs[0];
+      if (!l.built) l.build([null, x.shape[x.shape.length - 1]]);
+      const total = l.cells.reduce((a, c) => a + c.core.stateCount, 0);
+      const states = args.optionTensors.states ?? null;
+      if (states && states.length !== total) {
+        throw new Error(`${l.context}: expected ${total} state tensors (each cell's states in order), received ${states.length}.`);
+      }
+      const need = args.needsOptionGrad.states ?? [];
+      let seq = x;
+      let at = 0;
+      const calls: CellSaved[] = [];
+      const outStates: Buf[] = [];
+      l.cells.forEach((c, i) => {
+        const n = c.core.stateCount;
+        const fw = cellForward(c, ctx, seq, states ? states.slice(at, at + n) : null, i === 0 ? args.needsInputGrad[0] === true : true, need.slice(at, at + n), args.options);
+        calls.push(fw.saved as CellSaved);
+        seq = fw.outputs[0];
+        outStates.push(...fw.outputs.slice(1));
+        at += n;
+      });
+      const outputs = [seq, ...outStates];
+      return { outputs, masks: outputs.map(() => null), saved: calls };
+    },
+    backward(layer, ctx: TrainContext, saved: unknown, dOutputs: (Buf | null)[]): TrainBackward {
+      const l = layer as unknown as StackedInternals;
+      const calls = saved as CellSaved[];
+      const offsets: number[] = [];
+      let at = 0;
+      for (const c of l.cells) {
+        offsets.push(at);
+        at += c.core.stateCount;
+      }
+      const dStates: (Buf | null)[] = new Array<Buf | null>(at).fill(null);
+      let d: Buf | null = dOutputs[0] ?? null;
+      for (let i = l.cells.length - 1; i >= 0; i--) {
+        const c = l.cells[i];
+        const dS = Array.from({ length: c.core.stateCount }, (_, j) => dOutputs[1 + offsets[i] + j] ?? null);
+        if (!d && dS.every((g) => g === null)) continue;
+        const r = cellBackward(c, ctx, calls[i], [d, ...dS]);
+        d = r.dx;
+        r.dStates.forEach((g, j) => (dStates[offsets[i] + j] = g ?? null));
+      }
+      return { inputs: [d], ...(calls[0]?.hasStates ? { options: { states: dStates } } : {}) };
+    },
+  });
   registerLayerTraining(RNN, {
     /**
      * Runs each cell's fused layer's training forward in turn on the arena
