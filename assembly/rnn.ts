@@ -170,6 +170,31 @@ function gru_step_ra_tanh_sigmoid(m: usize, x: usize, h: usize, g: usize, aux: u
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const one = f32x4.splat(1);
+    // Two vectors per iteration: the independent chains overlap and share
+    // the materialised constants of sigmoid/tanh (as map_kind does).
+    for (; j + 8 <= U; j += 8) {
+      const o = <usize>j << 2;
+      const z0 = sigmoid_v(f32x4.add(v128.load(m + o), v128.load(x + o)));
+      const z1 = sigmoid_v(f32x4.add(v128.load(m + o, 16), v128.load(x + o, 16)));
+      const r0 = sigmoid_v(f32x4.add(v128.load(m + ub + o), v128.load(x + ub + o)));
+      const r1 = sigmoid_v(f32x4.add(v128.load(m + ub + o, 16), v128.load(x + ub + o, 16)));
+      const mh0 = v128.load(m + 2 * ub + o);
+      const mh1 = v128.load(m + 2 * ub + o, 16);
+      const hh0 = tanh_v(f32x4.add(f32x4.mul(r0, mh0), v128.load(x + 2 * ub + o)));
+      const hh1 = tanh_v(f32x4.add(f32x4.mul(r1, mh1), v128.load(x + 2 * ub + o, 16)));
+      v128.store(g + o, z0);
+      v128.store(g + o, z1, 16);
+      v128.store(g + ub + o, r0);
+      v128.store(g + ub + o, r1, 16);
+      v128.store(g + 2 * ub + o, hh0);
+      v128.store(g + 2 * ub + o, hh1, 16);
+      v128.store(aux + o, mh0);
+      v128.store(aux + o, mh1, 16);
+      if (valid) {
+        v128.store(h + o, f32x4.add(f32x4.mul(z0, v128.load(h + o)), f32x4.mul(f32x4.sub(one, z0), hh0)));
+        v128.store(h + o, f32x4.add(f32x4.mul(z1, v128.load(h + o, 16)), f32x4.mul(f32x4.sub(one, z1), hh1)), 16);
+      }
+    }
     for (; j + 4 <= U; j += 4) {
       const o = <usize>j << 2;
       const z = sigmoid_v(f32x4.add(v128.load(m + o), v128.load(x + o)));
@@ -592,22 +617,56 @@ export function simple_rnn_forward_train(
   finish(out, prev, h, B, U, flags);
 }
 
-// lstm_step_tanh_sigmoid that also stores tanh(c_t) (valid rows) into tc.
-function lstm_step_tanh_sigmoid_train(z: usize, c: usize, h: usize, tc: usize, U: i32, valid: bool): void {
+// lstm_step_tanh_sigmoid for training: reads the pre-activations z, writes
+// the gates i|f|g|o into gs (the saved gates row) and tanh(c_t) into tc
+// (valid rows). Two vectors per iteration (the chains overlap and share the
+// materialised constants, as map_kind); the same functions and order as
+// the general path, so the same bits.
+function lstm_step_tanh_sigmoid_train(z: usize, gs: usize, c: usize, h: usize, tc: usize, U: i32, valid: bool): void {
   const ub = <usize>U << 2;
-  const zi = z, zf = z + ub, zc = z + 2 * ub, zo = z + 3 * ub;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
+    for (; j + 8 <= U; j += 8) {
+      const o = <usize>j << 2;
+      const i0 = sigmoid_v(v128.load(z + o));
+      const i1 = sigmoid_v(v128.load(z + o, 16));
+      const f0 = sigmoid_v(v128.load(z + ub + o));
+      const f1 = sigmoid_v(v128.load(z + ub + o, 16));
+      const g0 = tanh_v(v128.load(z + 2 * ub + o));
+      const g1 = tanh_v(v128.load(z + 2 * ub + o, 16));
+      const o0 = sigmoid_v(v128.load(z + 3 * ub + o));
+      const o1 = sigmoid_v(v128.load(z + 3 * ub + o, 16));
+      v128.store(gs + o, i0);
+      v128.store(gs + o, i1, 16);
+      v128.store(gs + ub + o, f0);
+      v128.store(gs + ub + o, f1, 16);
+      v128.store(gs + 2 * ub + o, g0);
+      v128.store(gs + 2 * ub + o, g1, 16);
+      v128.store(gs + 3 * ub + o, o0);
+      v128.store(gs + 3 * ub + o, o1, 16);
+      if (valid) {
+        const cn0 = f32x4.add(f32x4.mul(f0, v128.load(c + o)), f32x4.mul(i0, g0));
+        const cn1 = f32x4.add(f32x4.mul(f1, v128.load(c + o, 16)), f32x4.mul(i1, g1));
+        v128.store(c + o, cn0);
+        v128.store(c + o, cn1, 16);
+        const t0 = tanh_v(cn0);
+        const t1 = tanh_v(cn1);
+        v128.store(tc + o, t0);
+        v128.store(tc + o, t1, 16);
+        v128.store(h + o, f32x4.mul(o0, t0));
+        v128.store(h + o, f32x4.mul(o1, t1), 16);
+      }
+    }
     for (; j + 4 <= U; j += 4) {
       const o = <usize>j << 2;
-      const i = sigmoid_v(v128.load(zi + o));
-      const f = sigmoid_v(v128.load(zf + o));
-      const g = tanh_v(v128.load(zc + o));
-      const og = sigmoid_v(v128.load(zo + o));
-      v128.store(zi + o, i);
-      v128.store(zf + o, f);
-      v128.store(zc + o, g);
-      v128.store(zo + o, og);
+      const i = sigmoid_v(v128.load(z + o));
+      const f = sigmoid_v(v128.load(z + ub + o));
+      const g = tanh_v(v128.load(z + 2 * ub + o));
+      const og = sigmoid_v(v128.load(z + 3 * ub + o));
+      v128.store(gs + o, i);
+      v128.store(gs + ub + o, f);
+      v128.store(gs + 2 * ub + o, g);
+      v128.store(gs + 3 * ub + o, og);
       if (valid) {
         const cn = f32x4.add(f32x4.mul(f, v128.load(c + o)), f32x4.mul(i, g));
         v128.store(c + o, cn);
@@ -619,14 +678,14 @@ function lstm_step_tanh_sigmoid_train(z: usize, c: usize, h: usize, tc: usize, U
   }
   for (; j < U; j++) {
     const o = <usize>j << 2;
-    const i = sigmoid_s(load<f32>(zi + o));
-    const f = sigmoid_s(load<f32>(zf + o));
-    const g = tanh_s(load<f32>(zc + o));
-    const og = sigmoid_s(load<f32>(zo + o));
-    store<f32>(zi + o, i);
-    store<f32>(zf + o, f);
-    store<f32>(zc + o, g);
-    store<f32>(zo + o, og);
+    const i = sigmoid_s(load<f32>(z + o));
+    const f = sigmoid_s(load<f32>(z + ub + o));
+    const g = tanh_s(load<f32>(z + 2 * ub + o));
+    const og = sigmoid_s(load<f32>(z + 3 * ub + o));
+    store<f32>(gs + o, i);
+    store<f32>(gs + ub + o, f);
+    store<f32>(gs + 2 * ub + o, g);
+    store<f32>(gs + 3 * ub + o, og);
     if (valid) {
       const cn = f * load<f32>(c + o) + i * g;
       store<f32>(c + o, cn);
@@ -683,8 +742,9 @@ export function lstm_forward_train(
       const tcb = f32p(tcS, (s * B + b) * U);
       const valid = is_valid(mask, b, t, T, flags);
       if (savePre) memory.copy(f32p(preS, (s * B + b) * N), zb, <usize>N << 2);
+      const gs = f32p(gatesS, (s * B + b) * N);
       if (fused) {
-        lstm_step_tanh_sigmoid_train(zb, f32p(c, b * U), hb, tcb, U, valid);
+        lstm_step_tanh_sigmoid_train(zb, gs, f32p(c, b * U), hb, tcb, U, valid);
       } else {
         act_inplace(zb, 2 * U, ract); // i, f
         act_inplace(zb + 2 * ub, U, act); // c candidate
@@ -698,7 +758,7 @@ export function lstm_forward_train(
         }
       }
       emit(out, prev, hb, b, s, T, U, valid, flags);
-      memory.copy(f32p(gatesS, (s * B + b) * N), zb, <usize>N << 2);
+      if (!fused) memory.copy(gs, zb, <usize>N << 2);
     }
   }
   finish(out, prev, h, B, U, flags);
