@@ -41,8 +41,8 @@ function oneStepModel(kind: 'LSTM' | 'GRU' | 'stack', asCell: boolean): OneStep 
     } else {
       const lstm = new layers.LSTM({ units: 2, returnState: true, returnSequences: true });
       const gru = new layers.GRU({ units: 5, returnState: true });
-      const [o1, h1, c1] = lstm.apply(x, { initialState: states.slice(0, 2) }) as SymbolicTensor[];
-      const [o2, g] = gru.apply(o1, { initialState: states.slice(2) }) as SymbolicTensor[];
+      const [o1, h1, c1] = lstm.apply(x, { initialState: states.slice(0, 2) } as never) as SymbolicTensor[];
+      const [o2, g] = gru.apply(o1, { initialState: states.slice(2) } as never) as SymbolicTensor[];
       outs = [o2, h1, c1, g];
       rec = [lstm, gru];
     }
@@ -52,7 +52,7 @@ function oneStepModel(kind: 'LSTM' | 'GRU' | 'stack', asCell: boolean): OneStep 
     rec = [cell];
   } else {
     const layer = kind === 'LSTM' ? new layers.LSTM({ units: 2, returnState: true }) : new layers.GRU({ units: 5, returnState: true });
-    outs = layer.apply(x, { initialState: states }) as SymbolicTensor[];
+    outs = layer.apply(x, { initialState: states } as never) as unknown as SymbolicTensor[];
     rec = [layer];
   }
   // Every output (the step's output and every new state) reaches the loss.
