@@ -4,8 +4,9 @@
 // Keras references: keras/src/layers/normalization/batch_normalization.py,
 // keras/src/layers/normalization/layer_normalization.py.
 // Both support masking in Keras: the mask passes through unchanged (at
-// inference BatchNormalization only checks its rank; in training Keras would
-// leave masked steps out of the batch statistics).
+// inference BatchNormalization only checks its rank; in training, masked
+// steps are left out of the batch statistics as Keras does:
+// training/layers/normalization_train.ts).
 import { type Constraint, type ConstraintIdentifier, getConstraint, serializeConstraint } from '../constraints';
 import { type Initializer, type InitializerIdentifier, getInitializer, serializeInitializer } from '../initializers';
 import { type Regularizer, type RegularizerIdentifier, getRegularizer, serializeRegularizer } from '../regularizers';
@@ -52,7 +53,9 @@ export interface BatchNormalizationOptions extends LayerArgs {
  * `gamma * (x - movingMean) / sqrt(movingVariance + epsilon) + beta` over the
  * features axis. Weights (Keras get_weights() order): [gamma] (scale),
  * [beta] (center), movingMean, movingVariance; the moving statistics are
- * non-trainable. Training-mode batch statistics are not supported yet.
+ * non-trainable. In fit/trainOnBatch it normalizes with the batch statistics
+ * and updates the moving ones (training/layers/normalization_train.ts); an
+ * eager apply with training: true is refused.
  */
 export class BatchNormalization extends Layer<Tensor> {
   static override readonly optionKeys: readonly string[] = [
@@ -168,7 +171,8 @@ export class BatchNormalization extends Layer<Tensor> {
     // Keras uses batch statistics only when `training and self.trainable`.
     if (options.training === true && this.trainable) {
       throw new Error(
-        `${ctx}: training-mode batch statistics are not supported yet; call with training: false (moving statistics), ` +
+        `${ctx}: training-mode batch statistics are not supported yet in an eager apply (fit and trainOnBatch use them); ` +
+          `call with training: false (moving statistics), ` +
           `or set trainable = false (Keras then runs BatchNormalization in inference mode).`,
       );
     }
