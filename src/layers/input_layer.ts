@@ -112,37 +112,21 @@ export class InputLayer extends Layer {
 export function Input(options: InputOptions): SymbolicTensor;
 export function Input(shape: Shape, options?: Omit<InputOptions, 'shape' | 'batchShape'>): SymbolicTensor;
 export function Input(shapeOrOptions: InputOptions | Shape, options?: Omit<InputOptions, 'shape' | 'batchShape'>): SymbolicTensor {
-  // Both forms go to the constructor as given, so it reports a mixed form (options object plus a second argument).
-  const Ctor = InputLayer as unknown as new (a: unknown, b: unknown) => InputLayer;
-  return new Ctor(shapeOrOptions, options).output;
+  return new InputLayer(shapeOrOptions as never, options).output;
 }
 
 /** The options of Input()/InputLayer from either form, with unknown names refused (closest name suggested). */
 function inputOptions(first: unknown, more: unknown): InputOptions {
-  const usage = 'Input([3, 2]), Input({ shape: [3, 2] }) or Input({ batchShape: [1, 3, 2] })';
-  let options: Record<string, unknown>;
-  if (Array.isArray(first)) {
-    if (more !== undefined && (more === null || typeof more !== 'object' || Array.isArray(more))) {
-      throw new TypeError(`Input: the second argument must be an options object such as { name, dtype, batchSize }, received ${fmt(more)}.`);
-    }
-    const rest = (more ?? {}) as Record<string, unknown>;
-    for (const k of ['shape', 'batchShape']) {
-      if (k in rest) throw new TypeError(`Input: the shape is given as the first argument; do not give ${k} in the options too.`);
-    }
-    options = { ...rest, shape: first };
-  } else if (first !== null && typeof first === 'object') {
-    if (more !== undefined) {
-      throw new TypeError(`Input: with an options object as the first argument there is no second argument; received ${fmt(more)}. Use ${usage}.`);
-    }
-    options = first as Record<string, unknown>;
-  } else {
-    const hint = typeof first === 'number' ? ` (for one dimension write Input([${first}]))` : '';
-    throw new TypeError(`Input: expected a shape array or an options object, received ${fmt(first)}${hint}. Use ${usage}.`);
+  const o = (Array.isArray(first) ? { ...(more as object), shape: first } : first) as Record<string, unknown>;
+  // A second options argument goes only after positional arguments, and must be an object.
+  const wrongMore = more !== undefined && (!Array.isArray(first) || more === null || typeof more !== 'object');
+  if (wrongMore || o === null || typeof o !== 'object') {
+    throw new TypeError(`Input: expected a shape such as [3, 2] or { shape | batchShape, ... }, received ${fmt(wrongMore ? more : first)}${typeof first === 'number' ? ` (one dimension: Input([${first}]))` : ''}.`);
   }
-  for (const k of Object.keys(options)) {
+  for (const k of Object.keys(o)) {
     if (!InputLayer.optionKeys.includes(k)) {
       throw new Error(`Input: unknown option '${k}'${camelHint(k, InputLayer.optionKeys)}; supported: ${InputLayer.optionKeys.join(', ')}.`);
     }
   }
-  return options as InputOptions;
+  return o as InputOptions;
 }

@@ -289,72 +289,51 @@ export abstract class Layer<Out extends LayerOutput = LayerOutput> {
    * a list for a layer called on a list. A layer called several times: getInputAt(i).
    */
   get input(): SymbolicTensor | SymbolicTensor[] {
-    const n = this.onlyNode('input', 'getInputAt');
-    return n.inputsIsList ? [...n.inputs] : n.inputs[0];
+    return this.nodeTensors(undefined, 0);
   }
 
   /**
-   * The symbolic output of the layer's call in a graph (Keras layer.output): what apply() returned
-   * on symbolic tensors, e.g. `new Model({ inputs: model.inputs, outputs: model.getLayer('lstm').output })`.
+   * The symbolic output of the layer's call in a graph (Keras layer.output), e.g.
+   * `new Model({ inputs: model.inputs, outputs: model.getLayer('lstm').output })`.
    * A layer called several times: getOutputAt(i).
    */
   get output(): SymbolicTensor | SymbolicTensor[] {
-    const n = this.onlyNode('output', 'getOutputAt');
-    return n.outputs.length === 1 ? n.outputs[0] : [...n.outputs];
+    return this.nodeTensors(undefined, 1);
   }
 
   /** The shape of `input` (a list of shapes for a list), batch dimension first (null = unknown). */
   get inputShape(): Shape | Shape[] {
-    const n = this.onlyNode('inputShape', 'getInputAt');
-    return n.inputsIsList ? n.inputs.map((t) => [...t.shape]) : [...n.inputs[0].shape];
+    return shapesOf(this.input);
   }
 
-  /** The shape of `output` (a list of shapes for several outputs), batch dimension first. */
+  /** The shape of `output` (a list of shapes for several outputs). */
   get outputShape(): Shape | Shape[] {
-    const o = this.onlyNode('outputShape', 'getOutputAt').outputs;
-    return o.length === 1 ? [...o[0].shape] : o.map((t) => [...t.shape]);
+    return shapesOf(this.output);
   }
 
   /** The input of the layer's call number `nodeIndex` (0 = first) in a graph. */
   getInputAt(nodeIndex: number): SymbolicTensor | SymbolicTensor[] {
-    const n = this.nodeAt(nodeIndex, 'getInputAt');
-    return n.inputsIsList ? [...n.inputs] : n.inputs[0];
+    return this.nodeTensors(nodeIndex, 0);
   }
 
   /** The output of the layer's call number `nodeIndex` (0 = first) in a graph. */
   getOutputAt(nodeIndex: number): SymbolicTensor | SymbolicTensor[] {
-    const n = this.nodeAt(nodeIndex, 'getOutputAt');
-    return n.outputs.length === 1 ? n.outputs[0] : [...n.outputs];
+    return this.nodeTensors(nodeIndex, 1);
   }
 
-  /** The node of the layer's only symbolic call; several calls make `what` ambiguous (use `instead`). */
-  private onlyNode(what: string, instead: string): Node {
+  /** The inputs (out 0) or outputs (out 1) of inbound node i; no i: the only one (several calls: ambiguous). */
+  private nodeTensors(i: number | undefined, out: 0 | 1): SymbolicTensor | SymbolicTensor[] {
     const count = this.inboundNodes.length;
-    if (count === 0) {
-      throw new Error(
-        `${this.context}: the layer has never been called on a symbolic tensor, so it has no ${what} yet; ` +
-          `apply it to Input() (or to another layer's output), or build a model that holds it.`,
-      );
+    const what = out ? 'output' : 'input';
+    const at = `get${out ? 'Output' : 'Input'}At`;
+    if (count === 0) throw new Error(`${this.context}: the layer has never been called on a symbolic tensor, so it has no ${what} yet.`);
+    if (i === undefined && count > 1) {
+      throw new Error(`${this.context}: the layer has been called ${count} times (${count} inbound nodes), so its ${what} is ambiguous; use ${at}(i), i from 0 to ${count - 1}.`);
     }
-    if (count > 1) {
-      throw new Error(
-        `${this.context}: the layer has been called ${count} times in graphs (it has ${count} inbound nodes), so '${what}' is ambiguous; ` +
-          `use ${instead}(i) with i from 0 to ${count - 1}.`,
-      );
-    }
-    return this.inboundNodes[0];
-  }
-
-  private nodeAt(nodeIndex: number, method: string): Node {
-    const count = this.inboundNodes.length;
-    if (!Number.isInteger(nodeIndex) || nodeIndex < 0 || nodeIndex >= count) {
-      throw new Error(
-        count === 0
-          ? `${this.context}: ${method}(${fmt(nodeIndex)}): the layer has never been called on a symbolic tensor.`
-          : `${this.context}: ${method}(${fmt(nodeIndex)}): the node index must be an integer from 0 to ${count - 1} (the layer has been called ${count} time${count === 1 ? '' : 's'}).`,
-      );
-    }
-    return this.inboundNodes[nodeIndex];
+    const n = this.inboundNodes[i ?? 0];
+    if (!n) throw new Error(`${this.context}: ${at}(${fmt(i)}): the node index must be an integer from 0 to ${count - 1}.`);
+    if (out) return n.outputs.length === 1 ? n.outputs[0] : [...n.outputs];
+    return n.inputsIsList ? [...n.inputs] : n.inputs[0];
   }
 
   protected runtime(): Runtime {
@@ -544,6 +523,11 @@ export abstract class Layer<Out extends LayerOutput = LayerOutput> {
     if (this.batchInputShape) cfg.batchInputShape = [...this.batchInputShape];
     return cfg;
   }
+}
+
+/** The shape of a symbolic tensor, or the shapes of a list of them. */
+function shapesOf(t: SymbolicTensor | SymbolicTensor[]): Shape | Shape[] {
+  return Array.isArray(t) ? t.map((x) => [...x.shape]) : [...t.shape];
 }
 
 function describeKind(v: unknown): string {

@@ -80,7 +80,7 @@ export class Model extends Layer {
   constructor(options: ModelOptions);
   constructor(inputs: SymbolicTensor | SymbolicTensor[], outputs: SymbolicTensor | SymbolicTensor[], options?: ModelExtraOptions);
   constructor(first: ModelOptions | SymbolicTensor | SymbolicTensor[], outputs?: SymbolicTensor | SymbolicTensor[], more?: ModelExtraOptions) {
-    const args = modelArgs(first, outputs, more, arguments.length);
+    const args = modelArgs(first, outputs, more);
     super({ name: args.name, trainable: args.trainable }, args.className);
     if (args.className === 'Functional') this.initGraph(args.inputs, args.outputs);
   }
@@ -91,12 +91,25 @@ export class Model extends Layer {
    * `new Model({ inputs: model.inputs, outputs: model.getLayer('lstm').output })`.
    */
   get inputs(): SymbolicTensor[] {
-    return this.graphInputs;
+    return this.graph(0);
   }
 
   /** The model's symbolic outputs as a list (Keras model.outputs). */
   get outputs(): SymbolicTensor[] {
-    return this.graphOutputs;
+    return this.graph(1);
+  }
+
+  /**
+   * The graph's inputs (out 0) or outputs (1); a Sequential not built yet has none (Keras raises
+   * the same: "Sequential model ... has no defined inputs yet").
+   */
+  private graph(out: 0 | 1): SymbolicTensor[] {
+    if (this.graphOutputs.length === 0) {
+      throw new Error(
+        `${this.context}: the model has no ${out ? 'outputs' : 'inputs'} yet (it is not built): give the first layer inputShape, start with Input(), call build([null, ...shape]), or predict once.`,
+      );
+    }
+    return out ? this.graphOutputs : this.graphInputs;
   }
 
   /** The inputs as given to the constructor (Keras model.input): one tensor, or a list. */
@@ -113,14 +126,12 @@ export class Model extends Layer {
 
   /** The input shape, batch dimension first (a list of shapes for several inputs), as Keras model.input_shape. */
   override get inputShape(): Shape | Shape[] {
-    const shapes = this.inputs.map((t) => [...t.shape]);
-    return shapes.length === 1 ? shapes[0] : shapes;
+    return unwrap(this.inputs);
   }
 
   /** The output shape (a list of shapes for several outputs), as Keras model.output_shape. */
   override get outputShape(): Shape | Shape[] {
-    const shapes = this.outputs.map((t) => [...t.shape]);
-    return shapes.length === 1 ? shapes[0] : shapes;
+    return unwrap(this.outputs);
   }
 
   /** Sets up the graph from symbolic inputs to outputs (topological order). */
@@ -497,16 +508,9 @@ export class Model extends Layer {
     // size: predict splits the samples into such batches, as Keras's predict runs any number of samples.
     const fixed = this.fixedBatchSize();
     if (fixed !== null) {
-      if (options.batchSize !== undefined && options.batchSize !== fixed) {
-        throw new ValueError(
-          `${ctx}: predict batchSize ${options.batchSize} does not match the model's fixed batch size ${fixed} (its input batchShape ${formatShape(this.inputs[0].shape)}); give batchSize ${fixed} or leave it out.`,
-        );
-      }
-      if (n % fixed !== 0) {
-        throw new ValueError(
-          `${ctx}: the model's inputs have a fixed batch size of ${fixed} (batchShape ${formatShape(this.inputs[0].shape)}), so predict needs a multiple of ${fixed} samples; received ${n}.`,
-        );
-      }
+      const why = `${ctx}: the model's inputs fix the batch size to ${fixed} (batchShape ${formatShape(this.inputs[0].shape)}), so predict needs`;
+      if (options.batchSize !== undefined && options.batchSize !== fixed) throw new ValueError(`${why} batchSize ${fixed} or none, received ${options.batchSize}.`);
+      if (n % fixed !== 0) throw new ValueError(`${why} a multiple of ${fixed} samples, received ${n}.`);
       batchSize = fixed;
     }
     const chunks: Tensor[][] = [];
@@ -650,6 +654,12 @@ export class Model extends Layer {
   }
 }
 
+/** The shapes of a list of symbolic tensors; one shape for a list of one (Keras input_shape). */
+function unwrap(ts: SymbolicTensor[]): Shape | Shape[] {
+  const shapes = ts.map((t) => [...t.shape]);
+  return shapes.length === 1 ? shapes[0] : shapes;
+}
+
 /** Rows [start, end) of the first axis (also the trainer's batches). Internal. */
 export function sliceBatch(t: Tensor, start: number, end: number): Tensor {
   const row = t.size / t.shape[0];
@@ -706,35 +716,15 @@ interface ModelArgs {
 }
 
 /** Model's constructor arguments in either form (options object, or inputs, outputs[, options]), checked. */
-function modelArgs(first: unknown, outputs: unknown, more: unknown, argc: number): ModelArgs {
-  const usage = 'new Model({ inputs, outputs }) or new Model(inputs, outputs, { name })';
-  const unknown = (k: string, allowed: readonly string[]): Error =>
-    new Error(`Model: unknown option '${k}'${camelHint(k, allowed)}; supported: ${allowed.join(', ')}.`);
-  if (first !== null && typeof first === 'object' && !Array.isArray(first) && !(first instanceof SymbolicTensor)) {
-    const o = first as Record<string | symbol, unknown>;
-    if (SUBCLASS_INIT in o) {
-      return { inputs: [], outputs: [], name: o.name as string | undefined, trainable: o.trainable as boolean | undefined, className: String(o[SUBCLASS_INIT]) };
-    }
-    if (argc > 1) {
-      throw new TypeError(`Model: after an options object { inputs, outputs } there are no more arguments, received ${argc}; use ${usage}.`);
-    }
-    for (const k of Object.keys(o)) if (!MODEL_KEYS.includes(k)) throw unknown(k, MODEL_KEYS);
-    for (const k of ['inputs', 'outputs']) {
-      if (o[k] === undefined) throw new TypeError(`Model: option ${k} is missing (received undefined); use ${usage}.`);
-    }
-    return { inputs: o.inputs as SymbolicTensor, outputs: o.outputs as SymbolicTensor, name: o.name as string | undefined, trainable: o.trainable as boolean | undefined, className: 'Functional' };
-  }
-  if (first instanceof SymbolicTensor || Array.isArray(first)) {
-    if (outputs === undefined) throw new TypeError(`Model: the outputs are missing (second argument undefined); use ${usage}.`);
-    if (more !== undefined && (more === null || typeof more !== 'object' || Array.isArray(more))) {
-      throw new TypeError(`Model: the third argument must be an options object such as { name }, received ${fmt(more)}.`);
-    }
-    const extra = (more ?? {}) as Record<string, unknown>;
-    for (const k of Object.keys(extra)) {
-      if (k === 'inputs' || k === 'outputs') throw new TypeError(`Model: ${k} is given twice, as an argument and as an option; give it once.`);
-      if (!['name', 'trainable'].includes(k)) throw unknown(k, ['name', 'trainable']);
-    }
-    return { inputs: first as SymbolicTensor[], outputs: outputs as SymbolicTensor[], name: extra.name as string | undefined, trainable: extra.trainable as boolean | undefined, className: 'Functional' };
-  }
-  throw new TypeError(`Model: expected ${usage}, received ${fmt(first)}.`);
+function modelArgs(first: unknown, outputs: unknown, more: unknown): ModelArgs {
+  const positional = first instanceof SymbolicTensor || Array.isArray(first);
+  const o = (positional ? { ...(more as object), inputs: first, outputs } : first) as Record<string | symbol, unknown>;
+  // An options argument goes only after inputs and outputs (nothing after an options object), and must be an object.
+  const extra = positional ? more : (outputs ?? more);
+  const wrongMore = extra !== undefined && (!positional || extra === null || typeof extra !== 'object');
+  if (wrongMore || o === null || typeof o !== 'object') throw new TypeError(`Model: expected new Model(inputs, outputs) or new Model({ inputs, outputs }), received ${fmt(wrongMore ? extra : first)}.`);
+  if (SUBCLASS_INIT in o) return { ...(o as object), inputs: [], outputs: [], className: String(o[SUBCLASS_INIT]) } as ModelArgs;
+  for (const k of Object.keys(o)) if (!MODEL_KEYS.includes(k)) throw new Error(`Model: unknown option '${k}'${camelHint(k, MODEL_KEYS)}; supported: ${MODEL_KEYS.join(', ')}.`);
+  for (const k of ['inputs', 'outputs']) if (o[k] === undefined) throw new TypeError(`Model: ${k} missing (undefined); use new Model(inputs, outputs) or new Model({ inputs, outputs }).`);
+  return { ...(o as object), className: 'Functional' } as ModelArgs;
 }

@@ -44,7 +44,7 @@ export class Sequential extends Model {
   constructor(options?: SequentialOptions);
   constructor(layers: (Layer | SymbolicTensor)[], options?: SequentialExtraOptions);
   constructor(first: SequentialOptions | (Layer | SymbolicTensor)[] = {}, more?: SequentialExtraOptions) {
-    const options = sequentialOptions(first, more, arguments.length);
+    const options = sequentialOptions(first, more);
     super({ [SUBCLASS_INIT]: 'Sequential', name: options.name, trainable: options.trainable } as never);
     this.built = false;
     const list = options.layers === undefined ? [] : options.layers;
@@ -64,44 +64,6 @@ export class Sequential extends Model {
   /** Layers in order (Keras: the InputLayer is not listed). */
   override get layers(): Layer[] {
     return [...this.stack];
-  }
-
-  /** The error of a graph attribute asked of a model that is not built yet (Keras raises the same). */
-  private notBuilt(what: string): Error {
-    return new Error(
-      `${this.context}: the model has no ${what} yet (it is not built): give the first layer inputShape, start with Input(), ` +
-        `call build([null, ...shape]), or predict once.`,
-    );
-  }
-
-  override get inputs(): SymbolicTensor[] {
-    if (!this.built) throw this.notBuilt('inputs');
-    return super.inputs;
-  }
-
-  override get outputs(): SymbolicTensor[] {
-    if (!this.built) throw this.notBuilt('outputs');
-    return super.outputs;
-  }
-
-  override get input(): SymbolicTensor {
-    if (!this.built) throw this.notBuilt('input');
-    return this.graphInputs[0];
-  }
-
-  override get output(): SymbolicTensor {
-    if (!this.built) throw this.notBuilt('output');
-    return this.graphOutputs[0];
-  }
-
-  override get inputShape(): Shape {
-    if (!this.built) throw this.notBuilt('input shape');
-    return [...this.graphInputs[0].shape];
-  }
-
-  override get outputShape(): Shape {
-    if (!this.built) throw this.notBuilt('output shape');
-    return [...this.graphOutputs[0].shape];
   }
 
   /** Appends a layer (or, first, an Input() to fix the input shape). */
@@ -281,25 +243,15 @@ export class Sequential extends Model {
 }
 
 /** Sequential's constructor arguments in either form ([...layers][, options] or { layers, ... }), checked. */
-function sequentialOptions(first: unknown, more: unknown, argc: number): SequentialOptions {
-  const usage = 'new Sequential([...layers]), new Sequential([...layers], { name }) or new Sequential({ layers, name })';
-  let options: Record<string, unknown>;
-  if (Array.isArray(first)) {
-    if (more !== undefined && (more === null || typeof more !== 'object' || Array.isArray(more))) {
-      throw new TypeError(`Sequential: the second argument must be an options object such as { name }, received ${fmt(more)}.`);
-    }
-    const extra = (more ?? {}) as Record<string, unknown>;
-    if ('layers' in extra) throw new TypeError('Sequential: layers are given twice, as the first argument and as option layers; give them once.');
-    options = { ...extra, layers: first };
-  } else if (first !== null && typeof first === 'object' && !(first instanceof Layer) && !(first instanceof SymbolicTensor)) {
-    if (argc > 1) throw new TypeError(`Sequential: after an options object there are no more arguments, received ${argc}; use ${usage}.`);
-    options = first as Record<string, unknown>;
-  } else {
-    const hint = first instanceof Layer || first instanceof SymbolicTensor ? ' (a single layer: put it in a list, new Sequential([layer]))' : '';
-    throw new TypeError(`Sequential: expected a list of layers or an options object, received ${fmt(first)}${hint}; use ${usage}.`);
+function sequentialOptions(first: unknown, more: unknown): SequentialOptions {
+  const o = (Array.isArray(first) ? { ...(more as object), layers: first } : first) as Record<string, unknown>;
+  // A second options argument goes only after positional arguments, and must be an object.
+  const wrongMore = more !== undefined && (!Array.isArray(first) || more === null || typeof more !== 'object');
+  if (wrongMore || o === null || typeof o !== 'object' || o instanceof Layer || o instanceof SymbolicTensor) {
+    throw new TypeError(`Sequential: expected a list of layers (one layer too: [layer]) or { layers, name }, received ${fmt(wrongMore ? more : first)}.`);
   }
-  for (const k of Object.keys(options)) {
+  for (const k of Object.keys(o)) {
     if (!SEQUENTIAL_KEYS.includes(k)) throw new Error(`Sequential: unknown option '${k}'${camelHint(k, SEQUENTIAL_KEYS)}; supported: ${SEQUENTIAL_KEYS.join(', ')}.`);
   }
-  return options as SequentialOptions;
+  return o as SequentialOptions;
 }

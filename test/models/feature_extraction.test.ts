@@ -79,8 +79,8 @@ describe('the feature-extraction idiom', () => {
   it('on a Sequential built by its first predict (no input shape)', () => {
     const model = new Sequential([new layers.Embedding({ inputDim: 20, outputDim: 4 }), new layers.GRU({ units: 3, name: 'gru' }), new layers.Dense({ units: 2 })]);
     expect(() => model.inputs).toThrow(/Sequential 'sequential(_\d+)?': the model has no inputs yet \(it is not built\)/);
-    expect(() => model.output).toThrow(/has no output yet \(it is not built\)/);
-    expect(() => model.getLayer('gru').output).toThrow("GRU 'gru': the layer has never been called on a symbolic tensor, so it has no output yet");
+    expect(() => model.output).toThrow(/has no outputs yet \(it is not built\)/);
+    expect(() => model.getLayer('gru').output).toThrow("GRU 'gru': the layer has never been called on a symbolic tensor, so it has no output yet.");
     const ids = (n: number, t: number, seed: number) => new Tensor(Float32Array.from(randArray(n * t, seed), (v) => Math.floor(Math.abs(v) * 19.99)), [n, t]);
     model.predict(ids(2, 4, 3));
     const features = new Model(model.inputs, model.getLayer('gru').output);
@@ -138,18 +138,18 @@ describe('the feature-extraction idiom', () => {
     const ya = shared.apply(a) as SymbolicTensor;
     const yb = shared.apply(b) as SymbolicTensor;
     expect(() => shared.output).toThrow(
-      "Dense 'shared_dense': the layer has been called 2 times in graphs (it has 2 inbound nodes), so 'output' is ambiguous; use getOutputAt(i) with i from 0 to 1.",
+      "Dense 'shared_dense': the layer has been called 2 times (2 inbound nodes), so its output is ambiguous; use getOutputAt(i), i from 0 to 1.",
     );
-    expect(() => shared.input).toThrow(/'input' is ambiguous; use getInputAt\(i\)/);
-    expect(() => shared.outputShape).toThrow(/'outputShape' is ambiguous; use getOutputAt\(i\)/);
+    expect(() => shared.input).toThrow(/its input is ambiguous; use getInputAt\(i\)/);
+    expect(() => shared.outputShape).toThrow(/its output is ambiguous; use getOutputAt\(i\)/);
     expect(shared.getOutputAt(0)).toBe(ya);
     expect(shared.getOutputAt(1)).toBe(yb);
     expect(shared.getInputAt(1)).toBe(b);
-    expect(() => shared.getOutputAt(2)).toThrow("Dense 'shared_dense': getOutputAt(2): the node index must be an integer from 0 to 1 (the layer has been called 2 times).");
+    expect(() => shared.getOutputAt(2)).toThrow("Dense 'shared_dense': getOutputAt(2): the node index must be an integer from 0 to 1.");
     expect(() => shared.getInputAt(-1)).toThrow(/getInputAt\(-1\): the node index must be an integer from 0 to 1/);
     const fresh = new layers.Dense({ units: 1, name: 'fresh' });
-    expect(() => fresh.getOutputAt(0)).toThrow("Dense 'fresh': getOutputAt(0): the layer has never been called on a symbolic tensor.");
-    expect(() => fresh.inputShape).toThrow(/has never been called on a symbolic tensor, so it has no inputShape yet/);
+    expect(() => fresh.getOutputAt(0)).toThrow("Dense 'fresh': the layer has never been called on a symbolic tensor, so it has no output yet.");
+    expect(() => fresh.inputShape).toThrow(/has never been called on a symbolic tensor, so it has no input yet/);
     // An InputLayer's input is its output (Keras 2, TensorFlow.js).
     expect(a.node.layer.input).toBe(a);
     expect(a.node.layer.output).toBe(a);

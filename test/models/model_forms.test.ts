@@ -35,7 +35,7 @@ describe('fixed-batch models: predict splits the samples into batches of the fix
       expect(Array.from(one.data)).toEqual(Array.from(all.data.slice(i * 5, i * 5 + 5)));
     }
     expect(() => hiddenStatesModel.predict(inputs, { batchSize: 4 })).toThrow(
-      "Functional '" + hiddenStatesModel.name + "': predict batchSize 4 does not match the model's fixed batch size 1 (its input batchShape [1, 3, 2]); give batchSize 1 or leave it out.",
+      `Functional '${hiddenStatesModel.name}': the model's inputs fix the batch size to 1 (batchShape [1, 3, 2]), so predict needs batchSize 1 or none, received 4.`,
     );
     hiddenStatesModel.dispose();
   });
@@ -47,7 +47,7 @@ describe('fixed-batch models: predict splits the samples into batches of the fix
     const x = X([6, 4, 3], 3);
     expect(maxAbsDiff((m.predict(x) as Tensor).data, (gru.apply(x) as Tensor).data)).toBeLessThan(1e-6);
     expect((m.predict(x, { batchSize: 2 }) as Tensor).shape).toEqual([6, 3]);
-    expect(() => m.predict(X([5, 4, 3], 4))).toThrow(/fixed batch size of 2 \(batchShape \[2, 4, 3\]\), so predict needs a multiple of 2 samples; received 5\./);
+    expect(() => m.predict(X([5, 4, 3], 4))).toThrow(/fix the batch size to 2 \(batchShape \[2, 4, 3\]\), so predict needs a multiple of 2 samples, received 5\./);
     m.dispose();
   });
 });
@@ -93,21 +93,20 @@ describe('positional forms (#12 item 4, models)', () => {
   it('wrong forms get errors that show the right ones', () => {
     const dense = new layers.Dense({ units: 2 });
     expect(() => new Sequential(dense as never)).toThrow(
-      /^Sequential: expected a list of layers or an options object, received .* \(a single layer: put it in a list, new Sequential\(\[layer\]\)\); use new Sequential\(\[\.\.\.layers\]\)/,
+      /^Sequential: expected a list of layers \(one layer too: \[layer\]\) or \{ layers, name \}, received /,
     );
-    expect(() => new Sequential([dense], 'clf' as never)).toThrow("Sequential: the second argument must be an options object such as { name }, received 'clf'.");
-    expect(() => new Sequential([dense], { layers: [] } as never)).toThrow(/layers are given twice/);
-    expect(() => new Sequential({ layers: [] } as never, {} as never)).toThrow(/after an options object there are no more arguments, received 2/);
+    expect(() => new Sequential([dense], 'clf' as never)).toThrow("Sequential: expected a list of layers (one layer too: [layer]) or { layers, name }, received 'clf'.");
+    expect(() => new Sequential({ layers: [] } as never, {} as never)).toThrow(/^Sequential: expected a list of layers/);
     const inp = Input([3]);
     const out = dense.apply(inp) as SymbolicTensor;
-    expect(() => new Model(inp as never)).toThrow('Model: the outputs are missing (second argument undefined); use new Model({ inputs, outputs }) or new Model(inputs, outputs, { name }).');
-    expect(() => new Model({ inputs: inp } as never)).toThrow('Model: option outputs is missing (received undefined)');
-    expect(() => new Model(undefined as never)).toThrow(/^Model: expected new Model\(\{ inputs, outputs \}\) or new Model\(inputs, outputs, \{ name \}\), received undefined\.$/);
-    expect(() => new Model(inp, out, { outputs: out } as never)).toThrow('Model: outputs is given twice, as an argument and as an option; give it once.');
-    expect(() => new Model({ inputs: inp, outputs: out } as never, out as never)).toThrow(/after an options object \{ inputs, outputs \} there are no more arguments/);
-    expect(() => Input(3 as never)).toThrow('Input: expected a shape array or an options object, received 3 (for one dimension write Input([3])). Use Input([3, 2]), Input({ shape: [3, 2] }) or Input({ batchShape: [1, 3, 2] }).');
-    expect(() => Input([3], { shape: [4] } as never)).toThrow(/the shape is given as the first argument; do not give shape in the options too/);
-    expect(() => Input({ shape: [3] } as never, { name: 'x' } as never)).toThrow(/with an options object as the first argument there is no second argument/);
+    expect(() => new Model(inp as never)).toThrow('Model: outputs missing (undefined); use new Model(inputs, outputs) or new Model({ inputs, outputs }).');
+    expect(() => new Model({ inputs: inp } as never)).toThrow('Model: outputs missing (undefined)');
+    expect(() => new Model(undefined as never)).toThrow('Model: expected new Model(inputs, outputs) or new Model({ inputs, outputs }), received undefined.');
+    expect(() => new Model(inp, out, 'm' as never)).toThrow("Model: expected new Model(inputs, outputs) or new Model({ inputs, outputs }), received 'm'.");
+    expect(() => new Model({ inputs: inp, outputs: out } as never, out as never)).toThrow(/^Model: expected new Model\(inputs, outputs\) or new Model\(\{ inputs, outputs \}\), received /);
+    expect(() => Input(3 as never)).toThrow('Input: expected a shape such as [3, 2] or { shape | batchShape, ... }, received 3 (one dimension: Input([3])).');
+    expect(() => Input([3], { batchShape: [1, 4] } as never)).toThrow(/give either batchShape, or shape \(and batchSize\), not both/);
+    expect(() => Input({ shape: [3] } as never, { name: 'x' } as never)).toThrow(/^Input: expected a shape such as \[3, 2\]/);
   });
 });
 
@@ -116,7 +115,7 @@ describe('unknown option names: the closest name, Python spellings mapped (#12 i
     const inp = Input([3]);
     const out = new layers.Dense({ units: 1 }).apply(inp) as SymbolicTensor;
     expect(() => new Model({ input: inp, outputs: out } as never)).toThrow("Model: unknown option 'input' (did you mean 'inputs'?); supported: inputs, outputs, name, trainable.");
-    expect(() => new Model(inp, out, { nmae: 'x' } as never)).toThrow("Model: unknown option 'nmae' (did you mean 'name'?); supported: name, trainable.");
+    expect(() => new Model(inp, out, { nmae: 'x' } as never)).toThrow("Model: unknown option 'nmae' (did you mean 'name'?); supported: inputs, outputs, name, trainable.");
     expect(() => new Sequential({ layer: [] } as never)).toThrow("Sequential: unknown option 'layer' (did you mean 'layers'?); supported: layers, name, trainable.");
     expect(() => new Sequential([], { train_able: false } as never)).toThrow("Sequential: unknown option 'train_able' (did you mean 'trainable'?)");
     expect(() => Input({ batch_shape: [1, 3] } as never)).toThrow("Input: unknown option 'batch_shape' (did you mean 'batchShape'?); supported: shape, batchShape, batchSize, dtype, name.");
