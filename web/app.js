@@ -28,8 +28,18 @@ function setStatus(message, kind = 'error') {
 
 function fail(e) {
   console.warn(e); // kept for developers; the page shows the message itself
+  // Results of an earlier run would read as this attempt's: the error replaces them.
+  clearResults();
   setStatus(e instanceof Error ? e.message : String(e));
   document.body.dataset.state = 'error';
+}
+
+/** Empties the output panel and the heatmaps. */
+function clearResults() {
+  $('input-echo').textContent = '';
+  $('output').textContent = '';
+  clearCanvas($('output-chart'));
+  $('layers').replaceChildren();
 }
 
 /** Runs an async UI action, showing any error as a message (never a blank page). */
@@ -46,19 +56,23 @@ function guarded(fn) {
 
 // ---------------------------------------------------------------- loading
 
-function setModel(model, name) {
+/** Shows a newly loaded model; `example` is the picker's key, or '' for a model from files. */
+function setModel(model, name, example) {
   state.model?.dispose();
   state.model = model;
   state.name = name;
+  // The picker names the model on show: a model from files selects its 'choose an example…' entry.
+  $('example').value = example;
+  $('load-example').disabled = example === '';
   $('model-name').textContent = `Loaded ${name}: ${model.className} with ${model.layers.length} layers, ${model.countParams().toLocaleString('en')} parameters.`;
   const lines = [];
   model.summary((line) => lines.push(line));
   $('summary').textContent = lines.join('\n');
   describeInputs();
+  // Nothing of the previous model stays: its results, and its typed input (a sample for this model instead).
+  $('json-input').value = jsonTemplate();
   $('run').disabled = false;
-  $('layers').replaceChildren();
-  $('output').textContent = '';
-  clearCanvas($('output-chart'));
+  clearResults();
   document.body.dataset.state = 'loaded';
 }
 
@@ -82,7 +96,7 @@ async function loadExample(key) {
   const base = '/examples/models/';
   const model = await loadModel(await fetchBytes(base + ex.file), { name: ex.file });
   const tok = ex.tokenizer ? await (await fetch(base + ex.tokenizer)).text() : null;
-  setModel(model, ex.file);
+  setModel(model, ex.file, key);
   setTokenizer(tok, ex.tokenizer ?? '');
   if (ex.json) $('json-input').value = ex.json();
   selectMode(ex.mode);
@@ -127,7 +141,7 @@ async function loadFiles(fileList) {
   } else if (!tokJson) {
     throw new Error('No model among the dropped files: expected a .keras, .h5 or model.json file.');
   }
-  if (model) setModel(model, name);
+  if (model) setModel(model, name, '');
   if (tokJson) setTokenizer(JSON.stringify(tokJson.parsed), tokJson.file.name);
   else if (model) setTokenizer(null, '');
   selectMode(state.tokenizer && embeddingInput() ? 'text' : 'random');
@@ -162,7 +176,8 @@ function embeddingInput() {
   return info.length === 1 && info[0].embedding ? info[0] : null;
 }
 
-const fmtShape = (s) => `(${s.map((d) => (d === null ? 'None' : d)).join(', ')})`;
+/** Python's repr of a shape tuple, as Keras prints shapes: (None, 3), (None,), (). */
+const fmtShape = (s) => `(${s.map((d) => (d === null ? 'None' : d)).join(', ')}${s.length === 1 ? ',' : ''})`;
 
 function describeInputs() {
   if (!state.model) return;
@@ -215,19 +230,52 @@ function intField(id, what, min, max) {
   return v;
 }
 
+/** Random values for one input of the given dims: token ids in [1, vocabulary) for an Embedding, else uniform in [-1, 1). */
+function randomValues(rand, n, embedding) {
+  if (embedding) {
+    const hi = embedding.inputDim;
+    return Int32Array.from({ length: n }, () => 1 + Math.floor(rand() * Math.max(1, hi - 1)));
+  }
+  return Float32Array.from({ length: n }, () => rand() * 2 - 1);
+}
+
+/** An input's dims with the batch (unless fixed) set to `batch` and a None timestep axis to T; null if another axis is None. */
+function concreteDims(shape, batch, T) {
+  const dims = [shape[0] ?? batch, ...shape.slice(1).map((d, i) => (d !== null ? d : i === 0 ? T : null))];
+  return dims.includes(null) ? null : dims;
+}
+
 function randomInputs() {
   const T = intField('timesteps', 'timesteps', 1, 1000);
   const rand = rng(intField('seed', 'seed', -(2 ** 31), 2 ** 31 - 1));
   return inputInfo().map(({ shape, embedding }) => {
-    const dims = [shape[0] ?? 1, ...shape.slice(1).map((d, i) => (d !== null ? d : i === 0 ? T : null))];
-    if (dims.includes(null)) throw new Error(`Cannot make a random input for shape ${fmtShape(shape)}: only the timestep dimension may be None.`);
-    const n = dims.reduce((a, b) => a * b, 1);
-    if (embedding) {
-      const hi = embedding.inputDim;
-      return new Tensor(Int32Array.from({ length: n }, () => 1 + Math.floor(rand() * Math.max(1, hi - 1))), dims, 'int32');
-    }
-    return new Tensor(Float32Array.from({ length: n }, () => rand() * 2 - 1), dims);
+    const dims = concreteDims(shape, 1, T);
+    if (!dims) throw new Error(`Cannot make a random input for shape ${fmtShape(shape)}: only the timestep dimension may be None.`);
+    const data = randomValues(rand, dims.reduce((a, b) => a * b, 1), embedding);
+    return embedding ? new Tensor(data, dims, 'int32') : new Tensor(data, dims);
   });
+}
+
+/**
+ * A typed-input sample that fits the loaded model (one sample per input, random values
+ * rounded to 3 decimals, 8 timesteps where the model leaves them open), so the JSON
+ * mode runs as soon as a model is loaded; '' when an input has other open dimensions.
+ */
+function jsonTemplate() {
+  const rand = rng(1);
+  const samples = [];
+  for (const { shape, embedding } of inputInfo()) {
+    const dims = concreteDims([1, ...shape.slice(1)], 1, 8);
+    if (!dims) return '';
+    const flat = Array.from(randomValues(rand, dims.reduce((a, b) => a * b, 1), embedding), (v) => round(v, 3));
+    const nest = (offset, k) => {
+      if (k === dims.length) return flat[offset];
+      const stride = dims.slice(k + 1).reduce((a, b) => a * b, 1);
+      return Array.from({ length: dims[k] }, (_, i) => nest(offset + i * stride, k + 1));
+    };
+    samples.push(nest(0, 1));
+  }
+  return JSON.stringify(samples.length === 1 ? samples[0] : samples);
 }
 
 /** One sample from nested arrays: shape from the nesting, checked against the model input. */
@@ -243,7 +291,7 @@ function tensorFromNested(value, info, which) {
   const want = info.shape.slice(1);
   const shape = [1, ...dims];
   if (dims.length !== want.length || want.some((d, i) => d !== null && d !== dims[i])) {
-    throw new Error(`${which}: expected one sample of shape ${fmtShape(want)}, received shape (${dims.join(', ')}).`);
+    throw new Error(`${which}: expected one sample of shape ${fmtShape(want)}, received shape ${fmtShape(dims)}.`);
   }
   if (info.embedding) {
     flat.forEach((x, i) => {
@@ -647,6 +695,9 @@ function wire() {
   window.addEventListener('dragover', (e) => e.preventDefault());
   window.addEventListener('drop', (e) => e.preventDefault());
   $('load-example').addEventListener('click', guarded(() => loadExample($('example').value)));
+  $('example').addEventListener('change', () => {
+    $('load-example').disabled = $('example').value === '';
+  });
   $('run').addEventListener('click', guarded(run));
   for (const r of document.querySelectorAll('input[name="mode"]')) r.addEventListener('change', showModeOptions);
   $('text-input').addEventListener('keydown', (e) => {
