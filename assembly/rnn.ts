@@ -991,7 +991,53 @@ function tn_block(c: usize, ldc: i32, a: usize, lda: i32, m: i32, dz: usize, NZ:
 
 // dst[0..n) += column sums of dZ[:, z0 .. z0+n) over `rows` rows.
 function col_sums(dst: usize, dz: usize, NZ: i32, z0: i32, n: i32, rows: i32): void {
-  for (let r = 0; r < rows; r++) vadd(dst, f32p(dz, r * NZ + z0), n);
+  col_sums_ld(dst, f32p(dz, z0), NZ, n, rows);
+}
+
+// dst[0..n) += column sums of src (rows, n; leading dim ld), each column
+// summed from 0 in row order and then added. SIMD: strips of 16 columns (4
+// independent accumulator chains: one chain was bound by the add latency),
+// then 4, then scalar. Also train_ops.ts's col_sum_acc.
+export function col_sums_ld(dst: usize, src: usize, ld: i32, n: i32, rows: i32): void {
+  const rs = <usize>ld << 2;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 16 <= n; j += 16) {
+      const o = <usize>j << 2;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let p = src + o;
+      for (let r = 0; r < rows; r++) {
+        a0 = f32x4.add(a0, v128.load(p));
+        a1 = f32x4.add(a1, v128.load(p, 16));
+        a2 = f32x4.add(a2, v128.load(p, 32));
+        a3 = f32x4.add(a3, v128.load(p, 48));
+        p += rs;
+      }
+      v128.store(dst + o, f32x4.add(v128.load(dst + o), a0));
+      v128.store(dst + o, f32x4.add(v128.load(dst + o, 16), a1), 16);
+      v128.store(dst + o, f32x4.add(v128.load(dst + o, 32), a2), 32);
+      v128.store(dst + o, f32x4.add(v128.load(dst + o, 48), a3), 48);
+    }
+    for (; j + 4 <= n; j += 4) {
+      const o = <usize>j << 2;
+      let acc = f32x4.splat(0);
+      let p = src + o;
+      for (let r = 0; r < rows; r++) {
+        acc = f32x4.add(acc, v128.load(p));
+        p += rs;
+      }
+      v128.store(dst + o, f32x4.add(v128.load(dst + o), acc));
+    }
+  }
+  for (; j < n; j++) {
+    let acc: f32 = 0;
+    let p = src + (<usize>j << 2);
+    for (let r = 0; r < rows; r++) {
+      acc += load<f32>(p);
+      p += rs;
+    }
+    store<f32>(f32p(dst, j), load<f32>(f32p(dst, j)) + acc);
+  }
 }
 
 // Rows of the whole-sequence weight GEMMs handled at once (sgemm_acc's k

@@ -3,7 +3,7 @@
 // merges, pooling). Gradients are ACCUMULATED (+=) unless a name says
 // otherwise, as DESIGN.md §8 asks of backward kernels.
 
-import { vadd, vmul_acc } from './rnn';
+import { col_sums_ld, vadd, vmul_acc } from './rnn';
 
 // @ts-ignore: decorator
 @inline function f32p(base: usize, i: i32): usize {
@@ -35,22 +35,9 @@ export function vec_axpy_acc(dst: usize, a: usize, alpha: f32, n: i32): void {
 }
 
 // col_sum_acc — dst (n) += column sums of src (rows, n): a bias gradient.
-// Rows are added in order, four columns per lane group.
+// Each column is summed in row order (rnn.ts col_sums_ld).
 export function col_sum_acc(dst: usize, src: usize, rows: i32, n: i32): void {
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    for (; j + 4 <= n; j += 4) {
-      const o = <usize>j << 2;
-      let acc = f32x4.splat(0);
-      for (let r = 0; r < rows; r++) acc = f32x4.add(acc, v128.load(src + ((<usize>r * n) << 2) + o));
-      v128.store(dst + o, f32x4.add(v128.load(dst + o), acc));
-    }
-  }
-  for (; j < n; j++) {
-    let acc: f32 = 0;
-    for (let r = 0; r < rows; r++) acc += load<f32>(f32p(src, r * n + j));
-    store<f32>(f32p(dst, j), load<f32>(f32p(dst, j)) + acc);
-  }
+  col_sums_ld(dst, src, n, n, rows);
 }
 
 // softmax_backward — dx (rows, n) = y * (dy - sum(dy * y)) per row, with y

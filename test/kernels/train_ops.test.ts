@@ -108,6 +108,24 @@ for (const build of BUILDS) {
       });
     }
 
+    // Every strip width of the column sums: 16-column strips, 4-column
+    // strips, scalar columns; rows with a leading dimension of n.
+    for (const [rows, n] of [[5, 7], [4, 21], [9, 38], [1, 16]]) {
+      it(`col_sum_acc rows=${rows} n=${n} against float64 sums`, () => {
+        k.reset();
+        const src = randArray(rows * n, 41 + n);
+        const d0 = randArray(n, 43 + n);
+        const d = k.put(d0);
+        k.exports.col_sum_acc(d, k.put(src), rows, n);
+        const got = k.read(d, n);
+        for (let j = 0; j < n; j++) {
+          let want = 0;
+          for (let r = 0; r < rows; r++) want += src[r * n + j];
+          expect(Math.abs(got[j] - (d0[j] + want)), `column ${j}`).toBeLessThan(1e-6);
+        }
+      });
+    }
+
     it('f32_ids truncates toward zero as Keras casts, and reports the first NaN or out-of-range id', () => {
       k.reset();
       const src = k.put([0, 2.7, -0.5, 4.999]);
