@@ -5,7 +5,7 @@
 // update and the training forwards matching the layers' inference outputs
 // where they must.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init, layers, loadTraining, tensor } from '../../src/index';
+import { Input, Sequential, init, layers, loadTraining, losses, tensor } from '../../src/index';
 import type { Buf, Trainable } from '../../src/engine/train_types';
 import type { Layer } from '../../src/layers/layer';
 import { getRuntime } from '../../src/wasm/module';
@@ -79,6 +79,28 @@ describe('Conv1D backward', () => {
     const [y] = trainForward(c, x, [2, 7, 3]);
     expect(Array.from(y)).toEqual(Array.from(c.apply(tensor(x, [2, 7, 3])).data as Float32Array));
     c.dispose();
+  });
+  it('as the output layer with softmax and categorical crossentropy (the loss differentiates through the softmax): trains as linear + fromLogits', async () => {
+    const make = (activation: 'softmax' | null) =>
+      new Sequential({ layers: [Input({ shape: [7, 3] }), new layers.Conv1D({ filters: 4, kernelSize: 3, padding: 'same', activation, kernelInitializer: seeded(4) })] });
+    const a = make('softmax');
+    const b = make(null);
+    b.setWeights(a.getWeights());
+    a.compile({ optimizer: 'sgd', loss: 'categorical_crossentropy' });
+    b.compile({ optimizer: 'sgd', loss: new losses.CategoricalCrossentropy({ fromLogits: true }) });
+    const x = tensor(randArray(5 * 7 * 3, 8), [5, 7, 3]);
+    const y = tensor(Float32Array.from({ length: 5 * 7 * 4 }, (_, i) => (i % 4 === (Math.floor(i / 4) * 3) % 4 ? 1 : 0)), [5, 7, 4]);
+    for (let i = 0; i < 3; i++) {
+      const la = (await a.trainOnBatch(x, y)) as number;
+      const lb = (await b.trainOnBatch(x, y)) as number;
+      expect(Math.abs(la - lb)).toBeLessThan(1e-6);
+    }
+    a.getWeights().forEach((w, i) => {
+      const wb = b.getWeights()[i].data as Float32Array;
+      (w.data as Float32Array).forEach((v, j) => expect(Math.abs(v - wb[j])).toBeLessThan(1e-6));
+    });
+    a.dispose();
+    b.dispose();
   });
   it('frozen Conv1D adds no weight gradient and still passes dX', () => {
     const c = new layers.Conv1D({ filters: 2, kernelSize: 2 });
