@@ -18,7 +18,7 @@ export * as callbacks from './training/callbacks_index';
 export type { FitOptions, EvaluateOptions, BatchOptions } from './training/trainer';
 export { Sequential, type SequentialOptions } from './models/sequential';
 export {
-  Tokenizer, tokenizerFromJson, textToWordSequence, padSequences, DEFAULT_FILTERS,
+  Tokenizer, TokenizerMap, tokenizerFromJson, textToWordSequence, padSequences, DEFAULT_FILTERS,
   type TokenizerOptions, type TokenizerConfig, type TextToWordSequenceOptions, type PadSequencesOptions, type MatrixMode,
 } from './preprocessing/index';
 export { loadModel, ModelLoadError, UnsupportedModelError, type LoadModelOptions, type ModelSource } from './io/index';

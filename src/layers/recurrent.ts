@@ -95,8 +95,8 @@ export type RNNOutput<RS extends boolean | undefined, States extends Tensor[]> =
 export type WithoutUnits<O> = Omit<O, 'units'> & { units?: never };
 
 export interface RNNCallArgs extends CallOptions {
-  /** Initial states, each (batch, units); LSTM takes [h, c]. */
-  initialState?: TensorLike | TensorLike[] | null;
+  /** Initial states, each (batch, units); LSTM takes [h, c]. Symbolic in a functional model (an encoder's states). */
+  initialState?: TensorLike | TensorLike[] | SymbolicTensor | SymbolicTensor[] | null;
   /** (batch, timesteps) boolean/0-1 mask: false/0 marks a padded step. */
   mask?: TensorLike | null;
   /** Training mode (dropout). Without dropout it changes nothing. */
@@ -534,7 +534,7 @@ export abstract class RecurrentLayer<Out extends LayerOutput = LayerOutput> exte
     }
     let init: Tensor[] | null = null;
     if (kwargs.initialState !== undefined && kwargs.initialState !== null) {
-      init = this.stateList(kwargs.initialState, 'initialState');
+      init = this.stateList(kwargs.initialState as TensorLike | TensorLike[], 'initialState');
       this.checkStates(init, B, 'initialState');
     }
 

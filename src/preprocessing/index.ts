@@ -1,6 +1,7 @@
 // Keras-compatible text preprocessing (keras.preprocessing.text / .sequence).
 export {
   Tokenizer,
+  TokenizerMap,
   tokenizerFromJson,
   textToWordSequence,
   DEFAULT_FILTERS,

@@ -418,7 +418,45 @@ const TOKENIZER_OPTIONS = ['numWords', 'filters', 'lower', 'split', 'charLevel',
  * other words are numbered by descending count, ties in first-seen order
  * (Python's stable sort). The mappings are Maps in Keras's insertion order.
  */
+/**
+ * A Tokenizer mapping (wordIndex, indexWord, wordCounts, wordDocs, indexDocs): a Map in Keras's
+ * dict order, whose toJSON() gives the Keras dict, so `JSON.stringify(tokenizer.wordIndex)` writes
+ * `{"the":1,...}` (a plain Map would write `{}`), and toObject() the same as a plain object.
+ * Keys become strings ('1' for index 1), and integer-like words (such as '2020') come first in
+ * a plain object, as JavaScript orders such keys.
+ */
+export class TokenizerMap<K extends string | number, V> extends Map<K, V> {
+  /** The entries as a plain object (keys as strings). */
+  toObject(): Record<string, V> {
+    return Object.fromEntries(this) as Record<string, V>;
+  }
+
+  /** What JSON.stringify writes: toObject(). */
+  toJSON(): Record<string, V> {
+    return this.toObject();
+  }
+}
+
+/** A Map as a TokenizerMap (the same one when it already is). */
+function asTokenizerMap<K extends string | number, V>(m: Map<K, V>): TokenizerMap<K, V> {
+  return m instanceof TokenizerMap ? m : new TokenizerMap(m);
+}
+
 export class Tokenizer {
+  /** The five mappings, behind accessors that keep them TokenizerMaps. */
+  private maps: {
+    wordCounts: TokenizerMap<string, number>;
+    wordDocs: TokenizerMap<string, number>;
+    indexDocs: TokenizerMap<number, number>;
+    wordIndex: TokenizerMap<string, number>;
+    indexWord: TokenizerMap<number, string>;
+  } = {
+    wordCounts: new TokenizerMap(),
+    wordDocs: new TokenizerMap(),
+    indexDocs: new TokenizerMap(),
+    wordIndex: new TokenizerMap(),
+    indexWord: new TokenizerMap(),
+  };
   numWords: number | null;
   filters: string;
   lower: boolean;
@@ -427,16 +465,41 @@ export class Tokenizer {
   oovToken: string | null;
   analyzer: Analyzer | null;
   documentCount: number;
-  /** Word -> total count, in first-seen order (Keras: OrderedDict). */
-  wordCounts: Map<string, number> = new Map();
-  /** Word -> number of documents containing it. */
-  wordDocs: Map<string, number> = new Map();
-  /** Word index -> number of documents containing it (used by 'tfidf'). */
-  indexDocs: Map<number, number> = new Map();
-  /** Word -> index (1-based). */
-  wordIndex: Map<string, number> = new Map();
-  /** Index -> word. */
-  indexWord: Map<number, string> = new Map();
+  /** Word -> total count, in first-seen order (Keras: OrderedDict). A TokenizerMap; any Map may be assigned. */
+  get wordCounts(): TokenizerMap<string, number> {
+    return this.maps.wordCounts;
+  }
+  set wordCounts(m: Map<string, number>) {
+    this.maps.wordCounts = asTokenizerMap(m);
+  }
+  /** Word -> number of documents containing it. A TokenizerMap; any Map may be assigned. */
+  get wordDocs(): TokenizerMap<string, number> {
+    return this.maps.wordDocs;
+  }
+  set wordDocs(m: Map<string, number>) {
+    this.maps.wordDocs = asTokenizerMap(m);
+  }
+  /** Word index -> number of documents containing it (used by 'tfidf'). A TokenizerMap; any Map may be assigned. */
+  get indexDocs(): TokenizerMap<number, number> {
+    return this.maps.indexDocs;
+  }
+  set indexDocs(m: Map<number, number>) {
+    this.maps.indexDocs = asTokenizerMap(m);
+  }
+  /** Word -> index (1-based). A TokenizerMap; any Map may be assigned. */
+  get wordIndex(): TokenizerMap<string, number> {
+    return this.maps.wordIndex;
+  }
+  set wordIndex(m: Map<string, number>) {
+    this.maps.wordIndex = asTokenizerMap(m);
+  }
+  /** Index -> word. A TokenizerMap; any Map may be assigned. */
+  get indexWord(): TokenizerMap<number, string> {
+    return this.maps.indexWord;
+  }
+  set indexWord(m: Map<number, string>) {
+    this.maps.indexWord = asTokenizerMap(m);
+  }
 
   constructor(options: TokenizerOptions = {}) {
     const ctx = 'Tokenizer';
@@ -528,9 +591,9 @@ export class Tokenizer {
     // Keras: dict(zip(sorted_voc, range(1, len + 1))). If the OOV token is
     // also a fitted word, the later entry overwrites it (keeping the first
     // position) and index 1 is left without a word -- Map.set does the same.
-    this.wordIndex = new Map();
+    this.wordIndex = new TokenizerMap();
     sortedVoc.forEach((w, i) => this.wordIndex.set(w, i + 1));
-    this.indexWord = new Map();
+    this.indexWord = new TokenizerMap();
     for (const [w, c] of this.wordIndex) this.indexWord.set(c, w);
     // Keras: index_docs persists across calls and is assigned, not incremented.
     for (const [w, c] of this.wordDocs) {
@@ -775,17 +838,17 @@ export function tokenizerFromJson(jsonString: string): Tokenizer {
     }
     return parseOrderedObject(`${ctx}: config.${key}`, v);
   };
-  const counts = (key: string, m: Map<string, unknown>): Map<string, number> => {
+  const counts = (key: string, m: Map<string, unknown>): TokenizerMap<string, number> => {
     for (const [k, v] of m) {
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${ctx}: config.${key}['${k}'] must be a number, received ${show(v)}.`);
     }
-    return m as Map<string, number>;
+    return new TokenizerMap(m as Map<string, number>);
   };
   const wordCounts = counts('word_counts', mapping('word_counts'));
   const wordDocs = counts('word_docs', mapping('word_docs'));
-  const indexDocs = new Map<number, number>();
+  const indexDocs = new TokenizerMap<number, number>();
   for (const [k, v] of counts('index_docs', mapping('index_docs'))) indexDocs.set(parseIntKey(`${ctx}: config.index_docs`, k), v);
-  const indexWord = new Map<number, string>();
+  const indexWord = new TokenizerMap<number, string>();
   for (const [k, v] of mapping('index_word')) {
     if (typeof v !== 'string') throw new Error(`${ctx}: config.index_word['${k}'] must be a string, received ${show(v)}.`);
     indexWord.set(parseIntKey(`${ctx}: config.index_word`, k), v);
@@ -819,7 +882,7 @@ export function tokenizerFromJson(jsonString: string): Tokenizer {
   tokenizer.wordCounts = wordCounts;
   tokenizer.wordDocs = wordDocs;
   tokenizer.indexDocs = indexDocs;
-  tokenizer.wordIndex = wordIndex as Map<string, number>;
+  tokenizer.wordIndex = wordIndex;
   tokenizer.indexWord = indexWord;
   return tokenizer;
 }
