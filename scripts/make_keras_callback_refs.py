@@ -304,19 +304,28 @@ def fits():
     ya = rng.integers(0, 2, size=(10, 1)).astype(np.float32)
     yb2 = uniform(rng, (10, 2))
     swm = rng.uniform(0.2, 2.0, size=10).astype(np.float32)
+    swm2 = np.random.default_rng(17).uniform(0.0, 3.0, size=10).astype(np.float32)
 
     def multi_extra(model):
         tob = model.train_on_batch(xm[:6], [ya[:6], yb2[:6]])
         tobd = model.train_on_batch(xm[:6], [ya[:6], yb2[:6]], sample_weight=swm[:6], return_dict=True)
         ev = model.evaluate(xm, [ya, yb2], batch_size=4, verbose=0)
         evd = model.evaluate(xm, [ya, yb2], batch_size=4, verbose=0, return_dict=True, sample_weight=swm)
+        weights_after = [arr(w) for w in model.get_weights()]  # after the two train_on_batch calls
+        # one sample_weight per output (same structure as y)
+        evl = model.evaluate(xm, [ya, yb2], batch_size=4, verbose=0, return_dict=True, sample_weight=[swm, swm2])
+        tobl = model.train_on_batch(xm[4:], [ya[4:], yb2[4:]], sample_weight=[swm[4:], swm2[4:]], return_dict=True)
         return {"afterFit": {
             "trainOnBatchList": [f32(v) for v in tob],
             "trainOnBatchSampleWeightDict": {k: f32(v) for k, v in tobd.items()},
             "evaluateList": [f32(v) for v in ev],
             "evaluateSampleWeightDict": {k: f32(v) for k, v in evd.items()},
             "sampleWeight": arr(swm),
-            "weights": [arr(w) for w in model.get_weights()],
+            "sampleWeight2": arr(swm2),
+            "evaluatePerOutputDict": {k: f32(v) for k, v in evl.items()},
+            "trainOnBatchPerOutputDict": {k: f32(v) for k, v in tobl.items()},
+            "weights": weights_after,
+            "weightsEnd": [arr(w) for w in model.get_weights()],
         }}
     out.append(run_fit("two_outputs_bce_mse_loss_weights", {"kind": "two_outputs"}, keras.optimizers.Adam(learning_rate=0.01),
                        ["binary_crossentropy", "mse"], xm, [ya, yb2], dict(epochs=2, batch_size=4, validation_split=0.2),

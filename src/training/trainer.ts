@@ -22,6 +22,7 @@ import { camelHint } from '../layers/layer_utils';
 import { type Model, sliceBatch } from '../models/model';
 import { Random } from '../random';
 import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
+import { isPlainObject } from '../config';
 import { getRuntime } from '../wasm/module';
 import { type Callback, History, type Logs, toCallbacks } from './callbacks';
 import { modelMetrics } from './callbacks_keras';
@@ -54,8 +55,12 @@ export interface FitOptions {
   validationData?: unknown[];
   /** Shuffle the training samples before each epoch (default true). */
   shuffle?: boolean;
-  /** Keras sample_weight: one weight per sample (or per sample and timestep). */
-  sampleWeight?: TensorLike;
+  /**
+   * Keras sample_weight: one weight per sample (or per sample and timestep);
+   * the loss is sum(w * loss) / count. Multi-output models: one array for all
+   * outputs (per sample), or one per output as a list or `{ outputName: w }`.
+   */
+  sampleWeight?: SampleWeightLike;
   /**
    * Keras class_weight: weight of each class index (`{ 0: 1, 1: 5 }`, or a
    * Map); a class not listed weighs 1. The class of a sample is the argmax of
@@ -73,17 +78,20 @@ export interface FitOptions {
   seed?: number;
 }
 
+/** A sample weight array, or one per output (a list in output order, or keyed by output name). */
+export type SampleWeightLike = TensorLike | (TensorLike | null)[] | Record<string, TensorLike | null>;
+
 export interface EvaluateOptions {
   batchSize?: number;
   verbose?: 0 | 1 | 'auto';
-  sampleWeight?: TensorLike;
+  sampleWeight?: SampleWeightLike;
   callbacks?: unknown[];
   /** Return { loss, accuracy, ... } instead of a list. */
   returnDict?: boolean;
 }
 
 export interface BatchOptions {
-  sampleWeight?: TensorLike;
+  sampleWeight?: SampleWeightLike;
   /** Keras reset_metrics (default true): the result covers this batch only. */
   resetMetrics?: boolean;
   returnDict?: boolean;
@@ -228,8 +236,11 @@ export class Trainer {
     return this.ctx;
   }
 
-  /** Checks x, y and sample weights (count and shapes) and returns them as Tensors. */
-  normalizeData(x: unknown, y: unknown, sampleWeight: unknown, what: string): { xs: Tensor[]; ys: Tensor[]; sw: Tensor | null; n: number } {
+  /**
+   * Checks x, y and sample weights (count and shapes) and returns them as
+   * Tensors; sample weights as one entry per output (null: unweighted).
+   */
+  normalizeData(x: unknown, y: unknown, sampleWeight: unknown, what: string): { xs: Tensor[]; ys: Tensor[]; sw: SampleWeights; n: number } {
     const ctx = this.context;
     if (x === undefined || x === null) throw new Error(`${ctx}: ${what} needs input data x.`);
     const xs = this.model.toInputList(x as TensorLike | TensorLike[]);
@@ -269,10 +280,34 @@ export class Trainer {
     xs.forEach((t, i) => check(t, `input ${i}`));
     ys.forEach((t, i) => check(t, `target ${i} ('${this.outputNames[i]}')`));
     if (n === 0) throw new Error(`${ctx}: ${what} needs at least one sample.`);
-    let sw: Tensor | null = null;
+    let sw: SampleWeights = null;
     if (sampleWeight !== undefined && sampleWeight !== null) {
-      sw = toTensor(sampleWeight as TensorLike, `${ctx}: ${what} sampleWeight`);
-      check(sw, 'sampleWeight');
+      const names = this.outputNames;
+      const one = (v: unknown, label: string): Tensor | null => {
+        if (v === undefined || v === null) return null;
+        const t = toTensor(v as TensorLike, `${ctx}: ${what} ${label}`);
+        check(t, label);
+        return t;
+      };
+      const isTensorLike = (v: unknown): boolean => v instanceof Tensor || (v !== null && typeof v === 'object' && !Array.isArray(v) && 'data' in (v as object));
+      if (names.length > 1 && Array.isArray(sampleWeight) && sampleWeight.length === names.length && sampleWeight.every((v) => v === null || Array.isArray(v) || isTensorLike(v))) {
+        // keras/src/trainers/data_adapters/array_data_adapter.py: one sample_weight per output (same structure as y)
+        sw = sampleWeight.map((v, i) => one(v, `sampleWeight of output '${names[i]}'`));
+      } else if (names.length > 1 && isPlainObject(sampleWeight) && !isTensorLike(sampleWeight)) {
+        for (const k of Object.keys(sampleWeight)) {
+          if (!names.includes(k)) throw new Error(`${ctx}: ${what}: sampleWeight has key '${k}', which is not an output name (${names.join(', ')}).`);
+        }
+        sw = names.map((k) => one(sampleWeight[k], `sampleWeight of output '${k}'`));
+      } else {
+        const t = one(sampleWeight, 'sampleWeight') as Tensor;
+        if (names.length > 1 && !(t.rank === 1 || (t.rank === 2 && t.shape[1] === 1))) {
+          throw new Error(
+            `${ctx}: ${what}: for a model with multiple outputs, a single sampleWeight array should have one scalar score per sample ` +
+              `(shape (samples,)), received ${formatShape(t.shape as number[])}; to weight per timestep, pass one array per output.`,
+          );
+        }
+        sw = names.map(() => t); // replicated on every output, as Keras
+      }
     }
     return { xs, ys, sw, n };
   }
@@ -304,7 +339,7 @@ export class Trainer {
   }
 
   /** One forward (and, when training, backward and update) on one batch. */
-  private step(xs: Tensor[], ys: Tensor[], sw: Tensor | null, training: boolean): StepResult {
+  private step(xs: Tensor[], ys: Tensor[], sw: SampleWeights, training: boolean): StepResult {
     const ctx = this.prepare();
     const arena = this.arena!;
     const grads = this.grads!;
@@ -325,7 +360,7 @@ export class Trainer {
     const outputLosses: number[] = [];
     let total = 0;
     let anyLoss = false;
-    const swData = sw ? asF32(sw.data) : null;
+    const swData = sw ? sw.map((t) => (t ? asF32(t.data) : null)) : null;
     const yTrues = ys.map((t) => (t.data instanceof Int32Array ? t.data : asF32(t.data)));
     for (let i = 0; i < fw.outputs.length; i++) {
       const loss = losses[i];
@@ -346,8 +381,8 @@ export class Trainer {
         yTrueShape: yt.shape,
         yPred: view(ctx, out),
         yPredShape: out.shape,
-        sampleWeight: swData,
-        sampleWeightShape: sw ? sw.shape : undefined,
+        sampleWeight: swData ? swData[i] : null,
+        sampleWeightShape: sw?.[i] ? sw[i]!.shape : undefined,
         mask: maskBuf ? view(ctx, maskBuf) : null,
         grad: g ? view(ctx, g) : null,
         gradScale: lossWeights[i],
@@ -442,7 +477,7 @@ export class Trainer {
       // Keras train_on_batch(class_weight=...): the same conversion as fit's.
       if (sw) throw new Error(`${this.context}: trainOnBatch: you cannot pass classWeight and sampleWeight at the same time.`);
       if (ys.length !== 1) throw new Error(`${this.context}: trainOnBatch: classWeight is only supported for models with a single output (this one has ${ys.length}).`);
-      sw = classWeightToSampleWeights(ys[0], options.classWeight, `${this.context}: trainOnBatch`);
+      sw = [classWeightToSampleWeights(ys[0], options.classWeight, `${this.context}: trainOnBatch`)];
     }
     if (options.resetMetrics !== false) this.resetMetrics();
     this.step(xs, ys, sw, true);
@@ -468,14 +503,14 @@ export class Trainer {
     return options.returnDict ? logs : this.flatten(logs);
   }
 
-  private async runEvaluation(xs: Tensor[], ys: Tensor[], sw: Tensor | null, n: number, batchSize: number, cbs: Callback[]): Promise<Logs> {
+  private async runEvaluation(xs: Tensor[], ys: Tensor[], sw: SampleWeights, n: number, batchSize: number, cbs: Callback[]): Promise<Logs> {
     this.resetMetrics();
     for (const c of cbs) await c.onTestBegin({});
     let b = 0;
     for (let start = 0; start < n; start += batchSize, b++) {
       const end = Math.min(n, start + batchSize);
       for (const c of cbs) await c.onTestBatchBegin(b, {});
-      this.step(xs.map((t) => sliceBatch(t, start, end)), ys.map((t) => sliceBatch(t, start, end)), sw ? sliceBatch(sw, start, end) : null, false);
+      this.step(xs.map((t) => sliceBatch(t, start, end)), ys.map((t) => sliceBatch(t, start, end)), mapWeights(sw, (t) => sliceBatch(t, start, end)), false);
       const logs = this.results();
       for (const c of cbs) await c.onTestBatchEnd(b, logs);
       if (cbs.length > 0) await yieldNow();
@@ -501,7 +536,7 @@ export class Trainer {
     const split = options.validationSplit ?? 0;
     if (typeof split !== 'number' || !(split >= 0 && split < 1)) throw new Error(`${ctx}: fit validationSplit must be a number in [0, 1), received ${String(split)}.`);
     let { xs, ys, sw, n } = this.normalizeData(x, y, options.sampleWeight, 'fit');
-    let val: { xs: Tensor[]; ys: Tensor[]; sw: Tensor | null; n: number } | null = null;
+    let val: { xs: Tensor[]; ys: Tensor[]; sw: SampleWeights; n: number } | null = null;
     if (options.validationData !== undefined && options.validationData !== null) {
       const vd = options.validationData;
       if (!Array.isArray(vd) || vd.length < 2 || vd.length > 3) {
@@ -514,17 +549,17 @@ export class Trainer {
       if (at === 0 || at === n) {
         throw new Error(`${ctx}: fit validationSplit ${split} of ${n} samples leaves ${at === 0 ? 'no training' : 'no validation'} samples.`);
       }
-      val = { xs: xs.map((t) => sliceBatch(t, at, n)), ys: ys.map((t) => sliceBatch(t, at, n)), sw: sw ? sliceBatch(sw, at, n) : null, n: n - at };
+      val = { xs: xs.map((t) => sliceBatch(t, at, n)), ys: ys.map((t) => sliceBatch(t, at, n)), sw: mapWeights(sw, (t) => sliceBatch(t, at, n)), n: n - at };
       xs = xs.map((t) => sliceBatch(t, 0, at));
       ys = ys.map((t) => sliceBatch(t, 0, at));
-      sw = sw ? sliceBatch(sw, 0, at) : null;
+      sw = mapWeights(sw, (t) => sliceBatch(t, 0, at));
       n = at;
     }
     if (options.classWeight !== undefined && options.classWeight !== null) {
       // keras/src/trainers/data_adapters/array_data_adapter.py: after the validation split, training data only.
       if (sw) throw new Error(`${ctx}: fit: you cannot pass classWeight and sampleWeight at the same time.`);
       if (ys.length !== 1) throw new Error(`${ctx}: fit: classWeight is only supported for models with a single output (this one has ${ys.length}); pass sampleWeight instead.`);
-      sw = classWeightToSampleWeights(ys[0], options.classWeight, `${ctx}: fit`);
+      sw = [classWeightToSampleWeights(ys[0], options.classWeight, `${ctx}: fit`)];
     }
     const valBatch = positiveInt(options.validationBatchSize ?? batchSize, ctx, 'fit validationBatchSize');
     const history = new History();
@@ -562,7 +597,7 @@ export class Trainer {
         for (const c of cbs) await c.onBatchBegin(b, {});
         const idx = order.subarray(start, end);
         const pick = (t: Tensor): Tensor => (shuffle ? gather(t, idx) : sliceBatch(t, start, end));
-        this.step(xs.map(pick), ys.map(pick), sw ? pick(sw) : null, true);
+        this.step(xs.map(pick), ys.map(pick), mapWeights(sw, pick), true);
         trainLogs = this.results();
         for (const c of cbs) await c.onBatchEnd(b, trainLogs);
         await yieldNow();
@@ -639,6 +674,21 @@ export function classWeightToSampleWeights(y: Tensor, classWeight: unknown, ctx:
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = weights.get(cls[i]) ?? 1;
   return new Tensor(out, [n], 'float32');
+}
+
+/** Sample weights per output (null entries unweighted), or null for none. */
+type SampleWeights = (Tensor | null)[] | null;
+
+/** f over every output's sample weights (a weight shared by outputs is mapped once). */
+function mapWeights(sw: SampleWeights, f: (t: Tensor) => Tensor): SampleWeights {
+  if (!sw) return null;
+  const done = new Map<Tensor, Tensor>();
+  return sw.map((t) => {
+    if (!t) return null;
+    let r = done.get(t);
+    if (!r) done.set(t, (r = f(t)));
+    return r;
+  });
 }
 
 function isNumberArray(v: unknown[]): boolean {

@@ -105,6 +105,18 @@ describe('two outputs: loss [binary_crossentropy, mse], lossWeights [1, 0.5]', (
     const evd = (await model.evaluate(xs, [ya, yb], { batchSize: 4, verbose: 0, returnDict: true, sampleWeight: sw })) as Record<string, number>;
     for (const [k, v] of Object.entries(a.evaluateSampleWeightDict)) expectClose(evd[k], v, 1e-5, `evaluate(sampleWeight) ${k}`);
     expectWeights(model, a.weights, 1e-5, 'after the two trainOnBatch calls');
+    // one sample weight per output, as a list (Keras's structure of y) or keyed by output name
+    const sw2 = tensorOf(a.sampleWeight2);
+    const evl = (await model.evaluate(xs, [ya, yb], { batchSize: 4, verbose: 0, returnDict: true, sampleWeight: [sw, sw2] })) as Record<string, number>;
+    for (const [k, v] of Object.entries(a.evaluatePerOutputDict)) expectClose(evl[k], v, 1e-5, `evaluate(sampleWeight per output) ${k}`);
+    const evk = (await model.evaluate(xs, [ya, yb], { batchSize: 4, verbose: 0, returnDict: true, sampleWeight: { reg: sw2, cls: sw } })) as Record<string, number>;
+    expect(evk).toEqual(evl);
+    const tail = (t: { data: Float32Array; shape: number[] }) => ({ data: t.data.slice(4 * (t.data.length / t.shape[0])), shape: [t.shape[0] - 4, ...t.shape.slice(1)] });
+    const tobl = (await model.trainOnBatch(tail(xs), [tail(ya), tail(yb)], { sampleWeight: [tail(sw), tail(sw2)], returnDict: true })) as Record<string, number>;
+    for (const [k, v] of Object.entries(a.trainOnBatchPerOutputDict)) expectClose(tobl[k], v, 1e-5, `trainOnBatch(sampleWeight per output) ${k}`);
+    expectWeights(model, a.weightsEnd, 1e-5, 'after trainOnBatch with per-output sample weights');
+    await expect(model.evaluate(xs, [ya, yb], { verbose: 0, sampleWeight: { head: sw } as never })).rejects.toThrow(/sampleWeight has key 'head', which is not an output name \(cls, reg\)/);
+    await expect(model.evaluate(xs, [ya, yb], { verbose: 0, sampleWeight: { data: new Float32Array(20), shape: [10, 2] } })).rejects.toThrow(/a single sampleWeight array should have one scalar score per sample/);
     model.dispose();
   });
 });

@@ -38,7 +38,11 @@ export interface FitRef {
     evaluateList: number[];
     evaluateSampleWeightDict: Logs;
     sampleWeight: Arr;
+    sampleWeight2: Arr;
+    evaluatePerOutputDict: Logs;
+    trainOnBatchPerOutputDict: Logs;
     weights: Arr[];
+    weightsEnd: Arr[];
   };
 }
 
