@@ -578,9 +578,12 @@ export class H5Reader {
     return [...g.children.keys()];
   }
 
-  /** A float dataset as a StoredWeight (shape known now, values read on demand). */
-  weight(ds: H5Dataset): StoredWeight {
-    if (typeof ds.dtype !== 'string' || !/^[<>]?[fd]$/.test(ds.dtype)) {
+  /**
+   * A float dataset as a StoredWeight (shape known now, values read on demand). `integers`:
+   * integer datasets too, read as float32 (an optimizer's `iteration` variable).
+   */
+  weight(ds: H5Dataset, integers = false): StoredWeight {
+    if (typeof ds.dtype !== 'string' || !(/^[<>]?[fd]$/.test(ds.dtype) || (integers && /^[<>|]?[bBhHiIlLqQ]$/.test(ds.dtype)))) {
       throw new ModelLoadError(this.label, `weight '${ds.path}' has data type ${JSON.stringify(ds.dtype)}; only float32/float64 weights are supported.`);
     }
     const size = ds.shape.reduce((a, d) => a * d, 1);

@@ -309,7 +309,7 @@ export function walk(h5, file, limits) {
 }
 
 /**
- * A floating-point dataset's values as float32.
+ * A numeric dataset's values as float32 (weights are float32/float64; integers only for an optimizer's iteration).
  * @param {H5Module} h5
  * @param {import('h5wasm').File} file
  * @param {string} path
@@ -325,5 +325,9 @@ export function readFloats(h5, file, path) {
   if (v instanceof Float32Array) return v;
   if (v instanceof Float64Array) return Float32Array.from(v);
   if (typeof v === 'number') return Float32Array.of(v);
-  throw new Error(`'${path}' did not read as floating-point data`);
+  // Integer datasets: an optimizer's `iteration` (int32 on Keras's torch and jax backends, int64 on tensorflow).
+  if (v instanceof Int32Array || v instanceof Int16Array || v instanceof Int8Array || v instanceof Uint32Array || v instanceof Uint16Array || v instanceof Uint8Array) return Float32Array.from(v);
+  if (typeof v === 'bigint') return Float32Array.of(Number(v));
+  if (v instanceof BigInt64Array || v instanceof BigUint64Array) return Float32Array.from(v, (x) => Number(x));
+  throw new Error(`'${path}' did not read as numeric data`);
 }

@@ -39,9 +39,15 @@ export interface LoadModelOptions extends FetchSettings, H5Options {
   maxWeights?: number;
   /** Largest total uncompressed size of the .keras members read (default 2 GiB). */
   maxUncompressedBytes?: number;
+  /**
+   * A compiled Keras 3 `.keras` file (one with a compile_config) is compiled as Keras's load_model
+   * does, and its optimizer state (iterations, learning rate, slots) restored, so `fit` continues
+   * where it left off; this loads the training code. `false` loads the model uncompiled (default true).
+   */
+  compile?: boolean;
 }
 
-const OPTION_KEYS = ['name', 'maxWeights', 'maxUncompressedBytes', 'maxDownloadBytes', 'fetch', 'fetchOptions', ...H5_OPTION_KEYS];
+const OPTION_KEYS = ['name', 'maxWeights', 'maxUncompressedBytes', 'compile', 'maxDownloadBytes', 'fetch', 'fetchOptions', ...H5_OPTION_KEYS];
 
 async function readPath(path: string): Promise<Uint8Array> {
   const deno = (globalThis as { Deno?: { readFile(p: string): Promise<Uint8Array> } }).Deno;
@@ -77,6 +83,7 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
     if (!OPTION_KEYS.includes(k)) throw new Error(`loadModel: unknown option '${k}'; supported: ${OPTION_KEYS.join(', ')}.`);
   }
   if (options.name !== undefined && typeof options.name !== 'string') throw new Error(`loadModel: option name must be a string, received ${typeof options.name}.`);
+  if (options.compile !== undefined && typeof options.compile !== 'boolean') throw new Error(`loadModel: option compile must be a boolean, received ${String(options.compile)}.`);
   checkFetchOptions(options);
   checkH5Options(options, 'loadModel');
   for (const k of ['maxWeights', 'maxUncompressedBytes', 'maxDownloadBytes'] as const) {

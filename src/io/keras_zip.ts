@@ -251,7 +251,22 @@ export function kerasWeightsSource(h5: H5Reader, container = layerContainer(h5, 
   };
 }
 
-export async function loadKerasZip(bytes: Uint8Array, file: string, options: { maxWeights?: number } & ZipLimits & H5Options): Promise<Model> {
+/** The `optimizer/vars/<i>` values of a Keras 3 model.weights.h5 in order, or null when it has none. */
+async function optimizerVars(h5: H5Reader): Promise<{ shape: number[]; data: Float32Array }[] | null> {
+  const g = h5.group('optimizer');
+  const vars = g ? h5.member(g, 'vars') : null;
+  if (!h5.isGroup(vars)) return null;
+  const out: { shape: number[]; data: Float32Array }[] = [];
+  for (const k of numericKeys(h5.keys(vars))) {
+    const e = h5.member(vars, k);
+    if (!h5.isDataset(e)) throw new ModelLoadError(h5.label, `'${vars.path}/${k}' is not a dataset.`);
+    const w = h5.weight(e, k === '0');
+    out.push({ shape: [...w.shape], data: await w.read() });
+  }
+  return out;
+}
+
+export async function loadKerasZip(bytes: Uint8Array, file: string, options: { maxWeights?: number; compile?: boolean } & ZipLimits & H5Options): Promise<Model> {
   let config: unknown;
   const members = await readKerasZip(bytes, file, {
     ...options,
@@ -285,7 +300,20 @@ export async function loadKerasZip(bytes: Uint8Array, file: string, options: { m
   const h5 = await H5Reader.open(members['model.weights.h5'], `${file} (model.weights.h5)`, 'HDF5 file', options);
   try {
     const opts: BuildOptions = { file, kerasVersion, maxWeights: options.maxWeights };
-    return await buildModel(config, kerasWeightsSource(h5), opts);
+    const model = await buildModel(config, kerasWeightsSource(h5), opts);
+    // A compiled Keras 3 file: compiled as Keras's load_model does (compile_from_config), and
+    // the optimizer's state restored (saving_lib loads `optimizer/vars`); { compile: false } skips.
+    const cc = (config as { compile_config?: unknown }).compile_config;
+    if (options.compile !== false && cc && typeof cc === 'object' && Object.keys(cc).length > 0) {
+      try {
+        const { compileFromConfig } = await import('./compile_state');
+        await compileFromConfig(model, cc, () => optimizerVars(h5), file, kerasVersion);
+      } catch (e) {
+        model.dispose();
+        throw e;
+      }
+    }
+    return model;
   } finally {
     h5.close();
   }

@@ -139,7 +139,10 @@ export async function toKerasBytes(model: Model, label = 'Model.save'): Promise<
   const problems = new Problems();
   const config = k3Model(model, problems);
   problems.throwIfAny(`${label} (model '${model.name}' as .keras)`);
-  const weights = await keras3WeightsBytes(model, label);
+  // A compiled model: compile_config beside build_config, and the optimizer's variables (io/compile_state.ts).
+  const compiled = model.compiled ? await (await import('./compile_state')).compileStateOf(model, label) : null;
+  if (compiled) config.compile_config = compiled.compileConfig;
+  const weights = await keras3WeightsBytes(model, label, compiled ? { name: compiled.optimizerName, values: compiled.optimizerVariables } : undefined);
   const { zipSync, strToU8 } = await import('fflate');
   const metadata = { keras_version: KERAS_FORMAT_VERSION, date_saved: dateSaved() };
   return zipSync({

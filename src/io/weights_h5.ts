@@ -119,8 +119,18 @@ export async function writeH5Bytes(label: string, fill: (f: H5.File) => void): P
   }
 }
 
-/** The Keras 3 `model.weights.h5` of a model (also a `.weights.h5` file). */
-export async function keras3WeightsBytes(model: Model, label: string): Promise<Uint8Array> {
+/** An optimizer's variables as saving_lib writes them: `optimizer/vars/<i>`, the group named after the optimizer. */
+export interface OptimizerVars {
+  name: string;
+  values: readonly { shape: readonly number[]; dtype: 'int32' | 'float32'; data: Int32Array | Float32Array }[];
+}
+
+/**
+ * The Keras 3 `model.weights.h5` of a model (also a `.weights.h5` file); with `optimizer`
+ * (a compiled model in a `.keras`), its variables under `optimizer/vars` as Keras writes them
+ * (saving_lib._save_state visits the model's `optimizer` attribute; save_own_variables).
+ */
+export async function keras3WeightsBytes(model: Model, label: string, optimizer?: OptimizerVars): Promise<Uint8Array> {
   if (!model.built) throw new Error(`${label}: model '${model.name}' is not built, so it has no weights yet; build it or call predict() first.`);
   const entries = keras3Saveables(model);
   // Read every value before touching h5wasm, so a disposed layer fails before a file is created.
@@ -134,6 +144,13 @@ export async function keras3WeightsBytes(model: Model, label: string): Promise<U
         vars.create_dataset({ name: String(k), data: t.data as Float32Array, shape: [...t.shape], dtype: '<f' });
       });
     });
+    if (optimizer) {
+      const vars = f.create_group('optimizer').create_group('vars');
+      vars.create_attribute('name', optimizer.name);
+      optimizer.values.forEach((v, k) => {
+        vars.create_dataset({ name: String(k), data: v.data, shape: [...v.shape], dtype: v.dtype === 'int32' ? '<i' : '<f' });
+      });
+    }
   });
 }
 

@@ -238,6 +238,11 @@ export class Model extends Layer {
     return this.compiledArgs !== null;
   }
 
+  /** compile()'s identifiers per output, or null before compile (model.save writes them as Keras's compile_config). Internal. */
+  get compileArgs(): Readonly<CompiledIds> | null {
+    return this.compiledArgs;
+  }
+
   /**
    * Configures the model for training (Keras compile): optimizer, loss per
    * output, metrics and loss weights. Synchronous; the training loop itself is
@@ -683,7 +688,8 @@ function concatBatch(parts: Tensor[]): Tensor {
 }
 
 /** compile()'s arguments, checked but not yet resolved (the training code loads lazily). */
-interface CompiledIds {
+/** compile()'s identifiers, per output (Model.compileArgs). */
+export interface CompiledIds {
   optimizer: unknown;
   losses: unknown[];
   lossWeights: number[];

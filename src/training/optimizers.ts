@@ -121,6 +121,19 @@ export interface SlotVariable {
   readonly shape: readonly number[];
 }
 
+/**
+ * One of Keras's `optimizer.variables` with its value, as save_own_variables
+ * writes it to `optimizer/vars/<i>` (keras/src/optimizers/base_optimizer.py).
+ */
+export interface OptimizerVariableValue {
+  /** Keras path: 'adam/iteration', 'adam/learning_rate', 'adam/dense_kernel_momentum'. */
+  readonly name: string;
+  readonly shape: readonly number[];
+  /** `iteration` is an integer (int32, as Keras writes it on the torch and jax backends); the rest float32. */
+  readonly dtype: 'int32' | 'float32';
+  readonly data: Int32Array | Float32Array;
+}
+
 /** One Keras `add_optimizer_variables(vars, names, initializer)` call: slots interleaved per variable. */
 interface SlotGroup {
   readonly names: readonly string[];
@@ -326,6 +339,8 @@ export abstract class Optimizer {
   private slotList: SlotVariable[] = [];
   private slotPtrs = new Map<string, number[]>();
   private disposed = false;
+  /** Slot values given to loadOwnVariables() before build(): written when build() creates the slots. */
+  private pendingSlots: { shape: readonly number[]; data: ArrayLike<number> }[] | null = null;
 
   constructor(options: OptimizerOptions | undefined) {
     const cls = new.target as unknown as OptimizerClass & { defaultLearningRate: number; defaultWeightDecay: number | null };
@@ -558,6 +573,11 @@ export abstract class Optimizer {
     this.variables = [...variables];
     this.slotList = list;
     this.slotPtrs = ptrs;
+    if (this.pendingSlots) {
+      const p = this.pendingSlots;
+      this.pendingSlots = null;
+      this.writeSlots(p);
+    }
   }
 
   /**
@@ -568,6 +588,90 @@ export abstract class Optimizer {
    */
   slotVariables(): SlotVariable[] {
     return this.slotList.map((s) => ({ ...s, shape: [...s.shape] }));
+  }
+
+  // --- saving: Keras save_own_variables / load_own_variables ----------------
+
+  /**
+   * Keras `optimizer.variables` with their values, in Keras's order (what
+   * `model.save()` writes under `optimizer/vars/0..n`): `iteration`, then
+   * `learning_rate` (float32; absent with a schedule, which has no variable),
+   * then slotVariables() once built. An optimizer not built yet has only the
+   * first two, as in Keras, or the restored slots waiting for build().
+   */
+  ownVariables(): OptimizerVariableValue[] {
+    if (this.disposed) throw new Error(`${this.context}: ownVariables() called after dispose().`);
+    const out: OptimizerVariableValue[] = [{ name: `${this.name}/iteration`, shape: [], dtype: 'int32', data: Int32Array.of(this.iterationCount) }];
+    if (!this.schedule) out.push({ name: `${this.name}/learning_rate`, shape: [], dtype: 'float32', data: Float32Array.of(this.lr) });
+    const heap = this.rt?.heap;
+    for (const s of this.slotList) out.push({ name: s.path, shape: [...s.shape], dtype: 'float32', data: (heap as Runtime['heap']).f32(s.ptr, s.size) });
+    // Restored slots still waiting for build() (a loaded file saved again before any fit): kept as they were.
+    (this.pendingSlots ?? []).forEach((s, i) => out.push({ name: `${this.name}/restored_${i}`, shape: [...s.shape], dtype: 'float32', data: Float32Array.from(s.data) }));
+    return out;
+  }
+
+  /**
+   * Keras `load_own_variables`: restores `iteration`, `learning_rate` and the
+   * slots from values in ownVariables()' order (a saved `optimizer/vars/<i>`).
+   * `iteration` and `learning_rate` are set now; the slots are written now when
+   * built, else by build() (the first fit builds the optimizer for the model's
+   * variables, as Keras's compile_from_config does on load). A saved list whose
+   * slot count differs from the optimizer's is skipped with a warning, as Keras
+   * does (a file saved before the first fit has no slots: nothing to warn about).
+   */
+  loadOwnVariables(values: readonly { shape: readonly number[]; data: ArrayLike<number> }[]): void {
+    const ctx = this.context;
+    if (this.disposed) throw new Error(`${ctx}: loadOwnVariables() called after dispose().`);
+    const base = this.schedule ? 1 : 2;
+    if (!Array.isArray(values) || values.length < base) {
+      throw new Error(
+        `${ctx}: loadOwnVariables() expects the saved variables (iteration${this.schedule ? '' : ', learning_rate'}, then the slots), ` +
+          `received ${Array.isArray(values) ? `${values.length}` : describeValue(values)}.`,
+      );
+    }
+    const scalar = (i: number, what: string): number => {
+      const v = values[i];
+      if (!v || v.data.length !== 1) throw new Error(`${ctx}: saved variable ${i} (${what}) must hold one value, received ${v ? v.data.length : describeValue(v)}.`);
+      return v.data[0];
+    };
+    const it = scalar(0, 'iteration');
+    if (!Number.isSafeInteger(it) || it < 0) throw new Error(`${ctx}: saved iteration must be a non-negative integer, received ${describeValue(it)}.`);
+    let lr = this.lr;
+    if (!this.schedule) {
+      lr = scalar(1, 'learning_rate');
+      if (!Number.isFinite(lr)) throw new Error(`${ctx}: saved learning_rate must be a finite number, received ${describeValue(lr)}.`);
+    }
+    const slots = values.slice(base);
+    slots.forEach((v, i) => {
+      const size = Array.isArray(v.shape) ? (v.shape as number[]).reduce((a: number, d: number) => a * d, 1) : -1;
+      if (size !== v.data.length) throw new Error(`${ctx}: saved variable ${base + i} has ${v.data.length} values for shape ${describeValue(v.shape)}.`);
+    });
+    this.iterationCount = it;
+    this.lr = f32(lr);
+    if (slots.length === 0) return;
+    if (this.variables !== null) this.writeSlots(slots);
+    else this.pendingSlots = slots;
+  }
+
+  private writeSlots(slots: readonly { shape: readonly number[]; data: ArrayLike<number> }[]): void {
+    const list = this.slotList;
+    if (slots.length !== list.length) {
+      // base_optimizer.load_own_variables
+      console.warn(
+        `Skipping variable loading for optimizer '${this.name}', because it has ${list.length + (this.schedule ? 1 : 2)} variables ` +
+          `whereas the saved optimizer has ${slots.length + (this.schedule ? 1 : 2)} variables.`,
+      );
+      return;
+    }
+    const wrong = list.findIndex((s, i) => s.shape.length !== slots[i].shape.length || s.shape.some((d, k) => d !== slots[i].shape[k]));
+    if (wrong >= 0) {
+      throw new Error(
+        `${this.context}: saved optimizer variable ${wrong + (this.schedule ? 1 : 2)} has shape [${slots[wrong].shape.join(', ')}], ` +
+          `but '${list[wrong].path}' has shape [${list[wrong].shape.join(', ')}]: the file's optimizer state does not belong to this model.`,
+      );
+    }
+    const heap = (this.rt as Runtime).heap;
+    list.forEach((s, i) => heap.writeF32(s.ptr, slots[i].data));
   }
 
   // --- apply ---------------------------------------------------------------
