@@ -208,3 +208,156 @@ describe('ModelCheckpoint', () => {
     m.dispose();
   });
 });
+
+describe("Keras's callback tests (keras/src/callbacks/*_test.py)", () => {
+  class DummyModel {
+    stopTraining = false;
+    weights: unknown = -1;
+    getWeights(): unknown[] {
+      return this.weights as unknown[];
+    }
+    setWeights(w: unknown): void {
+      this.weights = w;
+    }
+  }
+  const drive = (es: callbacks.EarlyStopping, model: DummyModel, losses: number[], key: string, stopAt = -1): number => {
+    es.setModel(model as never);
+    es.onTrainBegin();
+    let trained = 0;
+    for (let epoch = 0; epoch < losses.length; epoch++) {
+      trained++;
+      model.weights = epoch;
+      es.onEpochEnd(epoch, { [key]: losses[epoch] });
+      if (epoch === stopAt) model.stopTraining = true;
+      if (model.stopTraining) break;
+    }
+    es.onTrainEnd();
+    return trained;
+  };
+
+  it('early_stopping_test: test_early_stopping_patience', async () => {
+    await loadTraining();
+    const losses = [10.0, 9.0, 8.0, 9.0, 8.9, 8.8, 8.7, 8.6, 8.5];
+    for (const patience of [0, 1, 2, 3]) {
+      const es = new callbacks.EarlyStopping({ monitor: 'loss', patience });
+      drive(es, new DummyModel(), losses, 'loss');
+      expect(es.stoppedEpoch, `patience ${patience}`).toBe(Math.max(patience, 1) + 2);
+    }
+  });
+
+  it('early_stopping_test: test_early_stopping_final_weights_when_restoring_model_weights', async () => {
+    await loadTraining();
+    let m = new DummyModel();
+    drive(new callbacks.EarlyStopping({ monitor: 'val_loss', patience: 2, restoreBestWeights: true }), m, [0.2, 0.15, 0.1, 0.11, 0.12], 'val_loss');
+    expect(m.weights).toBe(2);
+    m = new DummyModel(); // no epoch beats the baseline: 5 epochs, the best (epoch 2) restored
+    expect(drive(new callbacks.EarlyStopping({ monitor: 'val_loss', patience: 5, baseline: 0.5, restoreBestWeights: true }), m, [0.9, 0.8, 0.7, 0.71, 0.72, 0.73], 'val_loss')).toBe(5);
+    expect(m.weights).toBe(2);
+    m = new DummyModel(); // another callback stops training at epoch 3
+    expect(drive(new callbacks.EarlyStopping({ monitor: 'val_loss', patience: 5, baseline: 0.5, restoreBestWeights: true }), m, [0.9, 0.8, 0.7, 0.71, 0.72, 0.73], 'val_loss', 3)).toBe(4);
+    expect(m.weights).toBe(2);
+  });
+
+  it('early_stopping_test: test_state_reset_across_fit_calls', async () => {
+    await loadTraining();
+    const es = new callbacks.EarlyStopping({ monitor: 'loss', patience: 3 });
+    drive(es, new DummyModel(), [5, 4, 4, 4, 4], 'loss');
+    expect(es.stoppedEpoch).toBe(4);
+    es.onTrainBegin();
+    expect([es.best, es.wait, es.stoppedEpoch, es.bestEpoch, es.bestWeights]).toEqual([null, 0, 0, 0, null]);
+  });
+
+  // reduce_lr_on_plateau_test.py / learning_rate_scheduler_test.py: Dense(5) -> Dense(2), mse, 10 samples
+  const setUp = async (optimizer: unknown) => {
+    await init();
+    const m = new Sequential({ layers: [Input({ shape: [3] }), new layers.Dense({ units: 5 }), new layers.Dense({ units: 2 })] });
+    m.compile({ loss: 'mse', optimizer });
+    const x = Array.from({ length: 10 }, (_, i) => [Math.sin(i), Math.cos(2 * i), (i % 3) - 1]);
+    const y = x.map((r) => (r[0] > 0 ? [1, 0] : [0, 1]));
+    return { m, x, y };
+  };
+  const quiet = async <T>(f: () => Promise<T>): Promise<{ value: T; out: string }> => {
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((s: string) => (lines.push(String(s)), true)) as typeof process.stdout.write;
+    try {
+      return { value: await f(), out: lines.join('') };
+    } finally {
+      process.stdout.write = write;
+    }
+  };
+
+  it('reduce_lr_on_plateau_test: reduces the rate, honors minLr, cooldown, verbose, throws with a schedule', async () => {
+    const { optimizers } = await import('../../src/index');
+    let { m, x, y } = await setUp(new optimizers.Adam({ learningRate: 0.1 }));
+    const { out } = await quiet(() =>
+      m.fit(x, y, { validationData: [x, y], epochs: 2, verbose: 0, callbacks: [new callbacks.ReduceLROnPlateau({ patience: 1, factor: 0.1, monitor: 'val_loss', minDelta: 100, verbose: 1 })] }),
+    );
+    expect(m.optimizer!.learningRate).toBe(Math.fround(0.01));
+    expect(out).toContain('Epoch 2: ReduceLROnPlateau reducing learning rate to 0.01');
+    m.dispose();
+    ({ m, x, y } = await setUp(new optimizers.Adam({ learningRate: 0.1 })));
+    await m.fit(x, y, { validationData: [x, y], epochs: 4, verbose: 0, callbacks: [new callbacks.ReduceLROnPlateau({ patience: 1, factor: 0.1, monitor: 'val_loss', minDelta: 10, minLr: 0.005 })] });
+    expect(m.optimizer!.learningRate).toBe(Math.fround(0.005));
+    m.dispose();
+    ({ m, x, y } = await setUp(new optimizers.Adam({ learningRate: 0.1 })));
+    const h = await m.fit(x, y, { validationData: [x, y], epochs: 4, verbose: 0, callbacks: [new callbacks.ReduceLROnPlateau({ patience: 1, factor: 0.1, monitor: 'val_loss', minDelta: 100, cooldown: 2 })] });
+    expect(m.optimizer!.learningRate).toBeCloseTo(0.001, 9);
+    expect(h.history.learning_rate.map((v) => Number(v.toPrecision(6)))).toEqual([0.1, 0.1, 0.01, 0.01]);
+    m.dispose();
+    ({ m, x, y } = await setUp(new optimizers.Adam({ learningRate: new optimizers.schedules.PolynomialDecay({ initialLearningRate: 0.1, decaySteps: 10 }) })));
+    await expect(
+      m.fit(x, y, { validationData: [x, y], epochs: 2, verbose: 0, callbacks: [new callbacks.ReduceLROnPlateau({ patience: 1, factor: 0.1, monitor: 'val_loss', minDelta: 100 })] }),
+    ).rejects.toThrow(/this optimizer was created with a LearningRateSchedule/);
+    m.dispose();
+  });
+
+  it('learning_rate_scheduler_test: updates the rate, verbose, previous rate, throws with a schedule, learning_rate in History', async () => {
+    const { optimizers } = await import('../../src/index');
+    let { m, x, y } = await setUp('sgd');
+    const { out } = await quiet(() => m.fit(x, y, { epochs: 1, verbose: 0, callbacks: [new callbacks.LearningRateScheduler((step) => 1.0 / (2.0 + step), 1)] }));
+    expect(m.optimizer!.learningRate).toBe(0.5);
+    expect(out).toContain('Epoch 1: LearningRateScheduler setting learning rate to 0.5.');
+    m.dispose();
+    ({ m, x, y } = await setUp(new optimizers.Adam({ learningRate: 0.03 })));
+    await m.fit(x, y, { epochs: 2, verbose: 0, callbacks: [new callbacks.LearningRateScheduler((_s, lr) => lr / 2)] });
+    expect(m.optimizer!.learningRate).toBe(Math.fround(Math.fround(Math.fround(0.03) / 2) / 2));
+    m.dispose();
+    ({ m, x, y } = await setUp(new optimizers.Adam({ learningRate: new optimizers.schedules.PolynomialDecay({ initialLearningRate: 0.1, decaySteps: 10 }) })));
+    await expect(m.fit(x, y, { epochs: 2, verbose: 0, callbacks: [new callbacks.LearningRateScheduler((_s, lr) => lr / 2)] })).rejects.toThrow(
+      /this optimizer was created with a LearningRateSchedule/,
+    );
+    m.dispose();
+    ({ m, x, y } = await setUp('sgd'));
+    const h = await m.fit(x, y, { epochs: 1, verbose: 0, callbacks: [new callbacks.LearningRateScheduler(() => 0.5)] });
+    expect(h.history.learning_rate).toEqual([0.5]);
+    await expect(m.fit(x, y, { epochs: 1, verbose: 0, callbacks: [new callbacks.LearningRateScheduler(() => '0.5' as never)] })).rejects.toThrow(
+      /the output of the schedule function should be a finite number/,
+    );
+    m.dispose();
+  });
+});
+
+describe('ProgbarLogger', () => {
+  it("a ProgbarLogger given in callbacks replaces fit's own (Keras CallbackList), and prints learning_rate when a callback logs it", async () => {
+    await init();
+    const m = new Sequential({ layers: [Input({ shape: [2] }), new layers.Dense({ units: 1 })] });
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    const other: string[] = [];
+    process.stdout.write = ((s: string) => (other.push(String(s)), true)) as typeof process.stdout.write;
+    try {
+      await m.fit([[1, 2], [3, 4], [5, 6]], [[1], [0], [1]], {
+        epochs: 2, batchSize: 2, verbose: 1,
+        callbacks: [new callbacks.LearningRateScheduler((_e, lr) => lr), new callbacks.ProgbarLogger(2, (s) => void lines.push(s))],
+      });
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(other.join('')).toBe(''); // no second progress bar
+    expect(lines.filter((l) => l.startsWith('Epoch ')).length).toBe(2);
+    expect(lines.filter((l) => l.includes(' - learning_rate: 0.0100')).length).toBe(2);
+    m.dispose();
+  });
+});
