@@ -160,6 +160,26 @@ describe('the feature-extraction idiom', () => {
   });
 });
 
+describe('a model loaded from a file in test/fixtures', () => {
+  it('h5-gru-good.h5 (a Keras Sequential GRU -> Dense -> Dense): the GRU features, and the model saved and loaded again', async () => {
+    const model = await loadModel(path.join(__dirname, '..', 'fixtures', 'corpus', 'h5-gru-good.h5'));
+    const gru = model.layers.find((l) => l.className === 'GRU')!;
+    const features = new Model({ inputs: model.inputs, outputs: gru.output });
+    const x = X([5, 8, 1], 12);
+    expect(maxAbsDiff(data(features.predict(x)), data(gru.apply(x) as Tensor))).toBe(0);
+    // The same through our own .keras bytes: layer outputs exist on a freshly loaded model too.
+    const again = await loadModel(await model.save());
+    const f2 = new Model(again.inputs, again.getLayer(gru.name).output);
+    expect(maxAbsDiff(data(f2.predict(x)), data(features.predict(x)))).toBe(0);
+    f2.dispose();
+    again.dispose();
+    features.dispose();
+    expect(gru.modelRefs).toBe(1);
+    model.dispose();
+    expect(gru.modelRefs).toBe(0);
+  });
+});
+
 describe.runIf(fs.existsSync(WILD))('models loaded from files (../shared/keras-wild)', () => {
   const inputsOf = (slug: string, set = 0) => {
     const json = JSON.parse(fs.readFileSync(path.join(WILD, slug, 'inputs.json'), 'utf8')) as {
