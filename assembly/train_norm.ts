@@ -204,6 +204,39 @@ function bn_dx_seg(dst: usize, dy: usize, x: usize, a: f32, b: f32, e: f32, m: f
   }
 }
 
+// Per-channel f64 sums of one row (inner == 1): s1 += dy, s2 += dy·(x - mean),
+// s3 += x - mean (s3 = 0: skipped, a masked row), over C channels.
+function bn_row_sums(s1: usize, s2: usize, s3: usize, dy: usize, x: usize, mean: usize, C: i32): void {
+  let c = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; c + 4 <= C; c += 4) {
+      const co = <usize>c << 2;
+      const a8 = <usize>c << 3;
+      const g = v128.load(dy + co);
+      const d = f32x4.sub(v128.load(x + co), v128.load(mean + co));
+      const gl = f64x2.promote_low_f32x4(g), gh = f64x2.promote_low_f32x4(i32x4.shuffle(g, g, 2, 3, 2, 3));
+      const dl = f64x2.promote_low_f32x4(d), dh = f64x2.promote_low_f32x4(i32x4.shuffle(d, d, 2, 3, 2, 3));
+      v128.store(s1 + a8, f64x2.add(v128.load(s1 + a8), gl));
+      v128.store(s1 + a8 + 16, f64x2.add(v128.load(s1 + a8 + 16), gh));
+      v128.store(s2 + a8, f64x2.add(v128.load(s2 + a8), f64x2.mul(gl, dl)));
+      v128.store(s2 + a8 + 16, f64x2.add(v128.load(s2 + a8 + 16), f64x2.mul(gh, dh)));
+      if (s3 != 0) {
+        v128.store(s3 + a8, f64x2.add(v128.load(s3 + a8), dl));
+        v128.store(s3 + a8 + 16, f64x2.add(v128.load(s3 + a8 + 16), dh));
+      }
+    }
+  }
+  for (; c < C; c++) {
+    const co = <usize>c << 2;
+    const a8 = <usize>c << 3;
+    const g = load<f32>(dy + co);
+    const d = load<f32>(x + co) - load<f32>(mean + co);
+    store<f64>(s1 + a8, load<f64>(s1 + a8) + <f64>g);
+    store<f64>(s2 + a8, load<f64>(s2 + a8) + <f64>g * <f64>d);
+    if (s3 != 0) store<f64>(s3 + a8, load<f64>(s3 + a8) + <f64>d);
+  }
+}
+
 // batch_norm_backward — gradients of BatchNormalization from dy.
 //   dx        (outer, C, inner) f32, += ; 0 = not wanted
 //   dgamma    (C) f32, += ; 0 = not wanted (no scale, or frozen)
@@ -240,18 +273,8 @@ export function batch_norm_backward(
     if (inner == 1) {
       const ro = (<usize>o * C) << 2;
       const w = m == 0 || mask_at(m, o);
-      for (let c = 0; c < C; c++) {
-        const co = <usize>c << 2;
-        const g = load<f32>(dy + ro + co);
-        const d = load<f32>(x + ro + co) - load<f32>(mean + co);
-        const a8 = <usize>c << 3;
-        store<f64>(s1 + a8, load<f64>(s1 + a8) + <f64>g);
-        store<f64>(s2 + a8, load<f64>(s2 + a8) + <f64>g * <f64>d);
-        if (w) {
-          store<f64>(s3 + a8, load<f64>(s3 + a8) + <f64>d);
-          store<f64>(s4 + a8, load<f64>(s4 + a8) + 1);
-        }
-      }
+      bn_row_sums(s1, s2, w ? s3 : 0, dy + ro, x + ro, mean, C);
+      if (w) for (let c = 0; c < C; c++) store<f64>(s4 + (<usize>c << 3), load<f64>(s4 + (<usize>c << 3)) + 1);
     } else {
       for (let c = 0; c < C; c++) {
         const seg = o * C + c;
@@ -366,7 +389,24 @@ export function layer_norm_backward(
     const inv = <f32>1 / sqrt<f32>(variance + epsilon);
     // Row sums: Σg and Σg·xhat (plain) or Σg·x (rms variants), in f64.
     let sg: f64 = 0, sgx: f64 = 0;
-    for (let j = 0; j < n; j++) {
+    let j0 = 0;
+    if (ASC_FEATURE_SIMD) {
+      let a = f64x2.splat(0), b = f64x2.splat(0);
+      const mv = f32x4.splat(mean), iv = f32x4.splat(inv);
+      for (; j0 + 4 <= n; j0 += 4) {
+        const o = <usize>j0 << 2;
+        let g = v128.load(gr + o);
+        if (scale) g = f32x4.mul(g, v128.load(gamma + o));
+        const xv = v128.load(xr + o);
+        const u = rms ? xv : f32x4.mul(f32x4.sub(xv, mv), iv);
+        const gl = f64x2.promote_low_f32x4(g), gh = f64x2.promote_low_f32x4(i32x4.shuffle(g, g, 2, 3, 2, 3));
+        a = f64x2.add(a, f64x2.add(gl, gh));
+        b = f64x2.add(b, f64x2.add(f64x2.mul(gl, f64x2.promote_low_f32x4(u)), f64x2.mul(gh, f64x2.promote_low_f32x4(i32x4.shuffle(u, u, 2, 3, 2, 3)))));
+      }
+      sg = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
+      sgx = f64x2.extract_lane(b, 0) + f64x2.extract_lane(b, 1);
+    }
+    for (let j = j0; j < n; j++) {
       const o = <usize>j << 2;
       const g = scale ? load<f32>(gr + o) * load<f32>(gamma + o) : load<f32>(gr + o);
       const xv = load<f32>(xr + o);
