@@ -10,7 +10,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { transformSync } from 'esbuild';
 import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureDist } from './setup/build-dist';
@@ -141,12 +140,13 @@ describe('README code blocks', () => {
     expect(check(list, ['lib.es2022.d.ts', 'lib.webworker.d.ts'], false)).toEqual([]);
   });
 
-  /** Runs a block in a fresh Node process (TypeScript stripped by esbuild, nothing else changed). */
+  /** Runs a block in a fresh Node process (types stripped by the TypeScript compiler, nothing else changed). */
   function runInNode(b: Block): { status: number | null; stdout: string; stderr: string } {
     let file = join(dir, fileName(b));
     if (b.lang === 'ts') {
       file = file.replace(/\.ts$/, '.mjs');
-      writeFileSync(file, transformSync(b.code, { loader: 'ts', format: 'esm', target: 'node18' }).code);
+      const js = ts.transpileModule(b.code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: false } });
+      writeFileSync(file, js.outputText);
     }
     const r = spawnSync(process.execPath, [file], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
