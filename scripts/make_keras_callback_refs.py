@@ -242,6 +242,8 @@ def fits():
     out.append(run_fit("sgd_inverse_time_gradient_accumulation", reg,
                        keras.optimizers.SGD(learning_rate=S.InverseTimeDecay(0.1, 1, 0.5), gradient_accumulation_steps=2),
                        "mse", xr, yr, dict(epochs=2, batch_size=4)))
+    out.append(run_fit("adam_ema_finalized_at_fit_end", reg, keras.optimizers.Adam(learning_rate=0.05, use_ema=True, ema_momentum=0.8),
+                       "mse", xr, yr, dict(epochs=2, batch_size=4)))
     out.append(run_fit("reduce_lr_on_plateau", reg, keras.optimizers.SGD(learning_rate=0.1, momentum=0.5), "mse", xr, yr,
                        dict(epochs=6, batch_size=4, validation_split=0.3),
                        callbacks=[keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=1, min_delta=0.05, cooldown=1, min_lr=0.02)]))

@@ -579,6 +579,7 @@ export class Trainer {
     this.model.stopTraining = false;
     for (const c of cbs) await c.onTrainBegin({});
     let trainLogs: Logs = {};
+    let trainingLogs: Logs = {}; // the last epoch's logs, for onTrainEnd (Keras training_logs)
     for (let epoch = initialEpoch; epoch < epochs; epoch++) {
       this.resetMetrics();
       for (const c of cbs) await c.onEpochBegin(epoch, {});
@@ -609,9 +610,15 @@ export class Trainer {
         for (const [k, v] of Object.entries(vl)) epochLogs[`val_${k}`] = v;
       }
       for (const c of cbs) await c.onEpochEnd(epoch, epochLogs);
+      trainingLogs = epochLogs;
       if (this.model.stopTraining) break;
     }
-    for (const c of cbs) await c.onTrainEnd(trainLogs);
+    // keras/src/backend/*/trainer.py fit: EMA weights replace the model's (useEma) before on_train_end.
+    if (this.compiled.optimizer.useEma) {
+      this.compiled.optimizer.finalizeVariableValues();
+      this.model.weightsUpdated();
+    }
+    for (const c of cbs) await c.onTrainEnd(trainingLogs);
     return history;
   }
 

@@ -361,3 +361,34 @@ describe('ProgbarLogger', () => {
     m.dispose();
   });
 });
+
+describe('the end of fit', () => {
+  it("useEma: fit ends with the weights' moving averages, before onTrainEnd (Keras 3 fit's finalize_variable_values)", async () => {
+    let atTrainEnd: number[] = [];
+    class Probe extends callbacks.Callback {
+      override onTrainEnd(): void {
+        atTrainEnd = Array.from((this.model as unknown as Sequential).getWeights()[0].data);
+      }
+    }
+    const { c, model, history } = await runRef('adam_ema_finalized_at_fit_end', [new Probe()]);
+    expectHistory(history.history, c);
+    expectWeights(model, c.finalWeights, 1e-5, c.name);
+    expect(atTrainEnd).toEqual(Array.from(model.getWeights()[0].data));
+    model.dispose();
+  });
+
+  it("onTrainEnd receives the last epoch's logs (with val_ entries), as Keras's training_logs", async () => {
+    await init();
+    const m = new Sequential({ layers: [Input({ shape: [2] }), new layers.Dense({ units: 1 })] });
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    let end: Record<string, number> = {};
+    let last: Record<string, number> = {};
+    await m.fit([[1, 2], [3, 4], [5, 6], [7, 8]], [[1], [0], [1], [0]], {
+      epochs: 2, verbose: 0, validationSplit: 0.25,
+      callbacks: [{ onEpochEnd: (_e: number, l: Record<string, number>) => void (last = { ...l }), onTrainEnd: (l: Record<string, number>) => void (end = l) }],
+    });
+    expect(end).toEqual(last);
+    expect(Object.keys(end).sort()).toEqual(['loss', 'val_loss']);
+    m.dispose();
+  });
+});
