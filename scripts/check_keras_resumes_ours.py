@@ -34,7 +34,7 @@ def main(out_dir):
     x = np.array(refs["x"]["data"], dtype=np.float32).reshape(refs["x"]["shape"])
     y = np.array(refs["y"]["data"], dtype=np.float32).reshape(refs["y"]["shape"])
     bad = 0
-    for name in ["adam", "rmsprop", "sgd_momentum"]:
+    for name in refs["cases"]:
         path = os.path.join(out_dir, f"{name}.keras")
         ours = json.load(open(os.path.join(out_dir, f"{name}.json")))
         model = keras.saving.load_model(path)

@@ -2,7 +2,8 @@
 """make_keras_compiled_fixtures.py -- compiled Keras 3 `.keras` files for
 test/training/save_resume.test.ts (issue #13 item 5: save and resume).
 
-For each optimizer (Adam, RMSprop, SGD with momentum) Keras 3 itself (torch
+For each optimizer (Adam, RMSprop, SGD with momentum, Adam with an
+ExponentialDecay schedule) Keras 3 itself (torch
 backend, float32) builds LSTM(5) -> Dense(3) on (batch, 4, 3) inputs, sets
 deterministic weights, compiles (loss 'mse', metrics ['mae']), trains 3 epochs
 with fit(batch_size=4, shuffle=False) on 10 fixed samples (3 steps per epoch,
@@ -48,6 +49,9 @@ OPTIMIZERS = {
     "adam": lambda: keras.optimizers.Adam(learning_rate=0.01),
     "rmsprop": lambda: keras.optimizers.RMSprop(learning_rate=0.005),
     "sgd_momentum": lambda: keras.optimizers.SGD(learning_rate=0.05, momentum=0.9),
+    # A schedule as learning rate: no learning_rate variable (optimizer/vars: iteration, then the slots).
+    "adam_schedule": lambda: keras.optimizers.Adam(
+        learning_rate=keras.optimizers.schedules.ExponentialDecay(0.02, decay_steps=2, decay_rate=0.7)),
 }
 
 
@@ -97,6 +101,7 @@ def main():
             "variables": [{"path": v.path, "shape": list(v.shape)} for v in opt.variables],
             "iterations": int(opt.iterations.numpy()),
             "learning_rate": float(np.asarray(opt.learning_rate)),
+            "schedule": not isinstance(opt._learning_rate, keras.Variable),
         }
         with zipfile.ZipFile(path) as z:
             compile_config = json.loads(z.read("config.json"))["compile_config"]
