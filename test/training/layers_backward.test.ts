@@ -163,6 +163,31 @@ describe('BatchNormalization in training', () => {
       bn.dispose();
     }
   });
+  it('inside a frozen nested model it runs in inference mode (Keras propagates trainable = false to sublayers)', async () => {
+    const bnOpts = { movingMeanInitializer: init(0, 5), movingVarianceInitializer: init(0, 6, 1), gammaInitializer: init(0, 3, 1) };
+    const inner = new Sequential({ layers: [Input({ shape: [3] }), new layers.BatchNormalization(bnOpts)] });
+    inner.trainable = false;
+    const nested = new Sequential({ layers: [Input({ shape: [4] }), new layers.Dense({ units: 3, kernelInitializer: seeded(1) }), inner, new layers.Dense({ units: 1 })] });
+    const flat = new Sequential({
+      layers: [Input({ shape: [4] }), new layers.Dense({ units: 3 }), new layers.BatchNormalization({ ...bnOpts, trainable: false }), new layers.Dense({ units: 1 })],
+    });
+    flat.setWeights(nested.getWeights());
+    const before = nested.getWeights().map((w) => Array.from(w.data as Float32Array));
+    nested.compile({ optimizer: 'sgd', loss: 'mse' });
+    flat.compile({ optimizer: 'sgd', loss: 'mse' });
+    for (let i = 0; i < 3; i++) {
+      const x = tensor(randArray(6 * 4, 40 + i, 2), [6, 4]);
+      const y = tensor(randArray(6, 50 + i), [6, 1]);
+      expect((await nested.trainOnBatch(x, y)) as number).toBe((await flat.trainOnBatch(x, y)) as number);
+    }
+    const after = nested.getWeights().map((w) => Array.from(w.data as Float32Array));
+    expect(after).toEqual(flat.getWeights().map((w) => Array.from(w.data as Float32Array)));
+    // gamma, beta, moving_mean, moving_variance of the frozen BatchNormalization are unchanged; the Dense layers trained.
+    expect(after.slice(2, 6)).toEqual(before.slice(2, 6));
+    expect(after[0]).not.toEqual(before[0]);
+    nested.dispose();
+    flat.dispose();
+  });
   it('updates the moving statistics with momentum on each training call (biased batch variance), in float32', () => {
     const bn = new layers.BatchNormalization({ momentum: 0.9, movingMeanInitializer: init(0, 5), movingVarianceInitializer: init(0, 6, 1) });
     bn.build([null, 3]);

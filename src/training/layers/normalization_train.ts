@@ -12,7 +12,8 @@
 // in float32, on every such call (so in fit, not in evaluate or validation,
 // which use the moving statistics as inference does). The moving statistics
 // are non-trainable weights: no gradient reaches them. A frozen layer
-// (trainable = false) runs in inference mode, as in Keras.
+// (trainable = false, itself or through a frozen parent model) runs in
+// inference mode, as in Keras.
 import { type Buf, type TrainCallArgs, type TrainContext, bufSize } from '../../engine/train_types';
 import type { LayerWeight } from '../../layers/layer';
 import { BatchNormalization, LayerNormalization } from '../../layers/normalization';
@@ -110,7 +111,12 @@ export function registerNormalizationTraining(): void {
       const flags = (l.gamma ? NORM_SCALE : 0) | (l.beta ? NORM_CENTER : 0);
       const gamma = l.gamma ? l.gamma.ptr : 0;
       const beta = l.beta ? l.beta.ptr : 0;
-      const training = (args.options.training === true || (ctx.training && args.options.training !== false)) && l.trainable;
+      // Keras runs a frozen layer in inference mode; freezing a model freezes its layers (Keras's trainable
+      // setter propagates, keras/src/layers/layer.py). Ours does not propagate, so a layer frozen through a
+      // frozen parent is recognised by its gamma/beta receiving no gradient in this step.
+      const weight = l.gamma ?? l.beta;
+      const frozenByParent = weight !== null && ctx.grad(weight.ptr) === 0;
+      const training = (args.options.training === true || (ctx.training && args.options.training !== false)) && l.trainable && !frozenByParent;
       const out = ctx.buf(x.shape);
       const mean = ctx.alloc(C);
       const variance = ctx.alloc(C);
