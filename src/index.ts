@@ -15,7 +15,7 @@ export * as losses from './training/losses_api';
 export * as metrics from './training/metrics_api';
 export { loadTraining } from './training/lazy';
 export * as callbacks from './training/callbacks_index';
-export type { FitOptions, EvaluateOptions, BatchOptions } from './training/trainer';
+export type { FitOptions, EvaluateOptions, BatchOptions, SampleWeightLike } from './training/trainer';
 export { Sequential, type SequentialOptions } from './models/sequential';
 export {
   Tokenizer, TokenizerMap, tokenizerFromJson, textToWordSequence, padSequences, DEFAULT_FILTERS,
