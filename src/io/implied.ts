@@ -79,8 +79,19 @@ function nameOf(entry: Json): string {
  */
 export function impliedParams(config: unknown): number | null {
   if (!isObj(config)) return null;
-  return planModel(config, [], 0).params;
+  nestedPlans = new WeakMap();
+  try {
+    return planModel(config, [], 0).params;
+  } finally {
+    nestedPlans = new WeakMap();
+  }
 }
+
+/**
+ * A nested model's plan, made at its first call: a model called at many nodes is planned once
+ * (its layers would otherwise be planned again at every node: quadratic in a hostile config).
+ */
+let nestedPlans = new WeakMap<Json, Plan>();
 
 /** A Sequential or Functional config called on `ins` (its own inputs' shapes win when declared). */
 function planModel(entry: Json, ins: Shape[], depth: number): Plan {
@@ -228,7 +239,13 @@ function refsOf(v: unknown): Ref[] {
 function planLayer(entry: unknown, ins: Shape[], depth: number): Plan {
   if (!isObj(entry) || depth > MAX_DEPTH) return { params: null, outs: [] };
   const cls = classOf(entry);
-  if (MODELS.has(cls)) return planModel(entry, ins, depth + 1);
+  if (MODELS.has(cls)) {
+    const hit = nestedPlans.get(entry);
+    if (hit) return hit;
+    const plan = planModel(entry, ins, depth + 1);
+    nestedPlans.set(entry, plan);
+    return plan;
+  }
   const cfg = isObj(entry.config) ? entry.config : {};
   const build = isObj(entry.build_config) ? entry.build_config.input_shape : undefined;
   // The planned input, else the one Keras recorded when it built the layer.
@@ -239,7 +256,16 @@ function planLayer(entry: unknown, ins: Shape[], depth: number): Plan {
   return planOne(cls, cfg, s, all, depth);
 }
 
+/** Longest rank planned: a hostile config cannot make shapes (and the work on them) grow without end. */
+const MAX_RANK = 64;
+
 function planOne(cls: string, cfg: Json, s: Shape, all: Shape[], depth: number): Plan {
+  const p = planRule(cls, cfg, s, all, depth);
+  if (p.outs.some((o) => o !== null && o.length > MAX_RANK)) return { params: p.params, outs: p.outs.map((o) => (o !== null && o.length > MAX_RANK ? null : o)) };
+  return p;
+}
+
+function planRule(cls: string, cfg: Json, s: Shape, all: Shape[], depth: number): Plan {
   const f = lastDim(s);
   const rank = s ? s.length : 0;
   const axisDims = (axis: unknown): Dim[] => {
@@ -337,7 +363,7 @@ function planOne(cls: string, cfg: Json, s: Shape, all: Shape[], depth: number):
     case 'Flatten':
       return { params: 0, outs: [s ? [s[0], prod(s.slice(1))] : null] };
     case 'Reshape': {
-      const t = Array.isArray(cfg.target_shape) ? cfg.target_shape : null;
+      const t = Array.isArray(cfg.target_shape) && cfg.target_shape.length < MAX_RANK ? cfg.target_shape : null;
       if (!s || !t) return { params: 0, outs: [null] };
       const size = prod(s.slice(1));
       const known = prod(t.map((d) => (d === -1 ? 1 : dim(d))));
@@ -348,7 +374,7 @@ function planOne(cls: string, cfg: Json, s: Shape, all: Shape[], depth: number):
       return { params: 0, outs: [s && s.length === 2 ? [s[0], n, s[1]] : null] };
     }
     case 'Permute': {
-      const d = Array.isArray(cfg.dims) ? cfg.dims : null;
+      const d = Array.isArray(cfg.dims) && cfg.dims.length < MAX_RANK ? cfg.dims : null;
       return { params: 0, outs: [s && d ? [s[0], ...d.map((i) => (typeof i === 'number' ? (s[i] ?? null) : null))] : null] };
     }
     case 'Concatenate': {
@@ -365,12 +391,19 @@ function planOne(cls: string, cfg: Json, s: Shape, all: Shape[], depth: number):
       if (IDENTITY.has(cls)) return { params: 0, outs: [s] };
       if (MERGE.has(cls)) {
         // Broadcast: the larger known size at each position (from the right).
-        const r = Math.max(0, ...all.map((x) => (x ? x.length : 0)));
-        if (all.some((x) => !x) || r === 0) return { params: 0, outs: [null] };
-        const out: Dim[] = [];
-        for (let i = 1; i <= r; i++) {
-          const ds = all.map((x) => x![x!.length - i]).filter((d): d is number => typeof d === 'number');
-          out.unshift(ds.length > 0 ? Math.max(...ds) : null);
+        // (Loops, not spreads: a node may list a great many inputs.)
+        let r = 0;
+        for (const x of all) {
+          if (!x) return { params: 0, outs: [null] };
+          r = Math.max(r, x.length);
+        }
+        if (r === 0) return { params: 0, outs: [null] };
+        const out: Dim[] = new Array<Dim>(r).fill(null);
+        for (const x of all) {
+          for (let i = 1; i <= x!.length; i++) {
+            const d = x![x!.length - i];
+            if (typeof d === 'number' && (out[r - i] === null || d > out[r - i]!)) out[r - i] = d;
+          }
         }
         return { params: 0, outs: [out] };
       }

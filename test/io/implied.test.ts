@@ -154,4 +154,17 @@ describe('impliedParams: an upper bound of the weights, from the config alone', 
     // Linear: 10x the layers take ~10x the time (quadratic would be 100x); the machine may be busy.
     expect(t2).toBeLessThan(40 * t1 + 100);
   });
+  it('stays linear on hostile configs: a merge of 300,000 inputs, 100,000 Embeddings growing the rank, a nested model called 20,000 times', () => {
+    const t = performance.now();
+    const input = { class_name: 'InputLayer', name: 'in', config: { name: 'in', batch_shape: [null, 3] }, inbound_nodes: [] };
+    const many = Array.from({ length: 300_000 }, () => ['in', 0, 0, {}]);
+    expect(impliedParams({ class_name: 'Functional', config: { layers: [input, { class_name: 'Add', name: 'add', config: {}, inbound_nodes: [many] }, { class_name: 'Dense', name: 'd', config: { units: 2 }, inbound_nodes: [[['add', 0, 0, {}]]] }], input_layers: [['in', 0, 0]], output_layers: [['d', 0, 0]] } })).toBe(8);
+    // Each Embedding adds a dimension: past rank 64 the shape is unknown (and the Dense after it gives no bound).
+    const embeddings = Array.from({ length: 100_000 }, () => ({ class_name: 'Embedding', config: { input_dim: 2, output_dim: 2 } }));
+    expect(impliedParams({ class_name: 'Sequential', config: { layers: [input, ...embeddings, { class_name: 'Dense', config: { units: 2 } }] } })).toBeNull();
+    const inner = { class_name: 'Sequential', name: 'inner', config: { layers: [{ class_name: 'InputLayer', config: { batch_shape: [null, 3] } }, ...Array.from({ length: 2_000 }, () => ({ class_name: 'Dense', config: { units: 3 } }))] } };
+    const calls = Array.from({ length: 20_000 }, () => [['in', 0, 0, {}]]);
+    expect(impliedParams({ class_name: 'Functional', config: { layers: [input, { ...inner, inbound_nodes: calls }], input_layers: [['in', 0, 0]], output_layers: [['inner', 1, 0]] } })).toBe(2_000 * 12);
+    expect(performance.now() - t).toBeLessThan(10_000);
+  });
 });
