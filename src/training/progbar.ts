@@ -43,7 +43,9 @@ function formatTime(seconds: number): string {
 /**
  * fit's progress output (Keras ProgbarLogger). verbose 1: a bar per epoch
  * (redrawn on a terminal, written once at the epoch's end elsewhere);
- * verbose 2: one line per epoch.
+ * verbose 2: one line per epoch. Without a verbose argument it follows fit's
+ * `verbose`, as Keras's ProgbarLogger() (0: silent); given in fit's
+ * callbacks, it replaces fit's own.
  */
 export class ProgbarLogger extends Callback {
   private readonly out: Out | null;
@@ -55,11 +57,14 @@ export class ProgbarLogger extends Callback {
   private prevWidth = 0;
   private epoch = 0;
 
+  private verbose: 0 | 1 | 2;
+
   constructor(
-    private readonly verbose: 1 | 2 = 1,
+    private readonly verboseArg?: 0 | 1 | 2,
     printFn?: PrintFn,
   ) {
     super();
+    this.verbose = verboseArg ?? 1;
     this.out = printFn ? null : defaultOut();
     this.print = printFn ?? ((s: string) => (this.out ? this.out.write(`${s}\n`) : console.log(s)));
   }
@@ -69,11 +74,13 @@ export class ProgbarLogger extends Callback {
   }
 
   override onTrainBegin(): void {
+    this.verbose = this.verboseArg ?? ((this.params?.verbose ?? 1) as 0 | 1 | 2);
     this.epochs = this.params?.epochs ?? 1;
     this.steps = this.params?.steps ?? 0;
   }
 
   override onEpochBegin(epoch: number): void {
+    if (this.verbose === 0) return;
     this.epoch = epoch;
     this.start = now();
     this.lastDraw = 0;
@@ -90,6 +97,7 @@ export class ProgbarLogger extends Callback {
   }
 
   override onEpochEnd(_epoch: number, logs: Logs = {}): void {
+    if (this.verbose === 0) return;
     const line = this.line(this.steps, logs, true);
     if (this.dynamic) {
       this.out!.write(`\r${line}${' '.repeat(Math.max(0, this.prevWidth - line.length))}\n`);

@@ -360,6 +360,19 @@ describe('ProgbarLogger', () => {
     expect(lines.filter((l) => l.includes(' - learning_rate: 0.0100')).length).toBe(2);
     m.dispose();
   });
+
+  it("without a verbose argument it follows fit's verbose, as Keras's ProgbarLogger() (0: silent)", async () => {
+    await init();
+    const m = new Sequential({ layers: [Input({ shape: [2] }), new layers.Dense({ units: 1 })] });
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    for (const [verbose, epochLines] of [[0, 0], [2, 2]] as const) {
+      const lines: string[] = [];
+      await m.fit([[1, 2], [3, 4]], [[1], [0]], { epochs: 2, verbose, callbacks: [new callbacks.ProgbarLogger(undefined, (s) => void lines.push(s))] });
+      expect(lines.filter((l) => l.startsWith('Epoch ')).length, `verbose ${verbose}`).toBe(epochLines);
+      expect(lines.length, `verbose ${verbose}`).toBe(2 * epochLines);
+    }
+    m.dispose();
+  });
 });
 
 describe('the end of fit', () => {
