@@ -22,7 +22,7 @@ Input JSON: a nested array for a one-input model; for several inputs, a list of
 nested arrays in input order, an object keyed by input name, or one --input file
 per input (in input order). Outputs are written in the same form.
 A file {"input_sets": [{"name", "inputs": [{"name", "shape", "data", "dtype"}]}]}
-(as beside the keras-wild models) runs every set and prints
+(flat data; inputs matched by name) runs every set and prints
 {"input_sets": [{"name", "outputs": [{"name", "shape", "data"}]}]}.
 
 Options:
