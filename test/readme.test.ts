@@ -5,8 +5,8 @@
 // name. The Runtimes snippets are the files in examples/runtimes/ (kept identical
 // below); the browser and Deno ones run in `npm run test:browser` / `test:deno`.
 // A block that cannot run alone must say so in the README, visibly, right above it,
-// with the marker `<!-- readme-test: fragment -->`; it is then only type-checked
-// if it declares what it uses (none is marked today).
+// with the marker `<!-- readme-test: fragment -->`; it is then neither checked nor
+// run, and the test lists it (none is marked today: the list must stay empty).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
