@@ -1,0 +1,71 @@
+// Page side of worker_train.browser.test.ts: trains the recipe's task (examples/worker) in a
+// module Web Worker, then the same task on the main thread, while a probe records how long the
+// main thread was unavailable (the longest gap between setTimeout(0) ticks, and the longest
+// 'longtask' entry Chromium reports). Loaded by the test into test-browser/page.html.
+import { trainInWorker, workerReady } from '/examples/worker/train_in_worker.mjs';
+import { makeTask } from '/examples/worker/task.mjs';
+import { init } from '/dist/index.js'; // the import map's 'rnn-wasm', the module task.mjs uses
+
+function mainThreadProbe() {
+  let last = performance.now();
+  let maxGap = 0;
+  let ticks = 0;
+  let running = true;
+  let longest = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) longest = Math.max(longest, e.duration);
+  });
+  observer.observe({ type: 'longtask' });
+  const tick = () => {
+    const now = performance.now();
+    maxGap = Math.max(maxGap, now - last);
+    last = now;
+    ticks++;
+    if (running) setTimeout(tick, 0);
+  };
+  setTimeout(tick, 0);
+  return async () => {
+    running = false;
+    await new Promise((r) => setTimeout(r, 0)); // the observer's last entries
+    for (const e of observer.takeRecords()) longest = Math.max(longest, e.duration);
+    observer.disconnect();
+    return { maxGap, ticks, longestTask: longest };
+  };
+}
+
+export async function run({ task: size, fit }) {
+  await init();
+  const worker = new Worker('/examples/worker/train_worker.mjs', { type: 'module' });
+  await workerReady(worker); // the worker has loaded the bundle
+
+  const inWorker = makeTask(size);
+  const streamed = [];
+  const stopProbe = mainThreadProbe();
+  const t0 = performance.now();
+  const history = await trainInWorker(worker, inWorker.model, inWorker.x, inWorker.y, {
+    compile: inWorker.compile, options: fit, onEpochEnd: (epoch, logs) => streamed.push({ epoch, loss: logs.loss }),
+  }).done;
+  const workerMs = performance.now() - t0;
+  const workerProbe = await stopProbe();
+  worker.terminate();
+  // The trained weights are in the page's model now: evaluate it here.
+  inWorker.model.compile(inWorker.compile);
+  const [evalLoss] = await inWorker.model.evaluate(inWorker.x, inWorker.y, { batchSize: 256 });
+  inWorker.model.dispose();
+
+  // The same training on the main thread (fit yields between batches, but a batch blocks).
+  const here = makeTask(size);
+  here.model.compile(here.compile);
+  const stopProbe2 = mainThreadProbe();
+  const t1 = performance.now();
+  const mainHistory = await here.model.fit(here.x, here.y, { ...fit, verbose: 0 });
+  const mainMs = performance.now() - t1;
+  const mainProbe = await stopProbe2();
+  const [mainEvalLoss] = await here.model.evaluate(here.x, here.y, { batchSize: 256 });
+  here.model.dispose();
+
+  return {
+    streamed, loss: history.history.loss, mainLoss: mainHistory.history.loss, evalLoss, mainEvalLoss,
+    workerProbe, mainProbe, workerMs, mainMs,
+  };
+}
