@@ -6,7 +6,7 @@
 // the same page. The worker computes the main thread's numbers (same wasm, same seed).
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Served, launchChromium, openTestPage, serve } from './harness';
+import { type Served, launchChromium, openPage, openTestPage, serve } from './harness';
 
 let server: Served;
 let browser: Browser;
@@ -66,5 +66,22 @@ describe('fit in a module Web Worker (examples/worker)', () => {
     expect(out.mainProbe.maxGap).toBeGreaterThan(1.5 * out.workerProbe.maxGap);
     expect(out.mainProbe.longestTask).toBeGreaterThan(1.5 * out.workerProbe.longestTask);
     expect(errors).toEqual([]);
+  });
+
+  it('examples/worker/index.html (the README recipe) trains in its worker and prints the epochs', async () => {
+    const opened = await openPage(browser, `${server.url}/examples/worker/index.html`);
+    try {
+      await opened.page.waitForFunction(() => /done: /.test(document.getElementById('log')?.textContent ?? ''), undefined, { timeout: 30_000 });
+      const text = (await opened.page.textContent('#log')) ?? '';
+      const frames = Number(await opened.page.textContent('#frames'));
+      expect(text).toMatch(/^epoch 1: loss \d\.\d{4} accuracy \d\.\d{4} val_loss \d\.\d{4}$/m);
+      const m = /this page's model now has the trained weights: loss (\d\.\d{4}) accuracy (\d\.\d{4})$/m.exec(text);
+      expect(m, text).not.toBeNull();
+      expect(Number(m![2])).toBeGreaterThan(0.8); // learned (chance ~0.5)
+      expect(frames).toBeGreaterThan(0);
+      expect(opened.errors).toEqual([]);
+    } finally {
+      await opened.page.close();
+    }
   });
 });
