@@ -2,8 +2,9 @@
 """make_conv_bn_refs.py -- PyTorch float64 references for the training of
 Conv1D, MaxPooling1D/AveragePooling1D and BatchNormalization.
 
-Writes test/fixtures/torch_conv_bn_refs.json (committed; the tests never run
-Python). Run:
+Writes test/fixtures/conv_bn_torch_refs.json (committed; the tests never run
+Python; not named torch_*.json, which test/layers/fixture-runner.ts reads as
+layer fixtures). Run:
 
     /usr/bin/python3 scripts/make_conv_bn_refs.py
 
@@ -43,7 +44,7 @@ import torch
 import torch.nn.functional as F
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-OUT = os.path.join(ROOT, "test", "fixtures", "torch_conv_bn_refs.json")
+OUT = os.path.join(ROOT, "test", "fixtures", "conv_bn_torch_refs.json")
 
 torch.set_default_dtype(torch.float64)
 

@@ -1,6 +1,6 @@
 // Conv1D, MaxPooling1D, AveragePooling1D and BatchNormalization training
 // against PyTorch float64 (scripts/make_conv_bn_refs.py ->
-// test/fixtures/torch_conv_bn_refs.json): training-forward outputs, the
+// test/fixtures/conv_bn_torch_refs.json): training-forward outputs, the
 // gradients of L = Σ y·R for the input and every weight, and
 // BatchNormalization's moving statistics over three training calls (Keras's
 // momentum update with the biased batch variance). Run on the SIMD build
@@ -37,7 +37,7 @@ interface Case {
   }[];
 }
 
-const refs = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'torch_conv_bn_refs.json'), 'utf8')) as { cases: Case[] };
+const refs = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'conv_bn_torch_refs.json'), 'utf8')) as { cases: Case[] };
 
 export function defineTorchConvBnSuite(simd: boolean): void {
   describe(`Conv1D, pooling and BatchNormalization training against PyTorch float64 (${simd ? 'SIMD' : 'scalar'} build)`, () => suite(simd));
