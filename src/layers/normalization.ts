@@ -171,9 +171,8 @@ export class BatchNormalization extends Layer<Tensor> {
     // Keras uses batch statistics only when `training and self.trainable`.
     if (options.training === true && this.trainable) {
       throw new Error(
-        `${ctx}: training-mode batch statistics are not supported yet in an eager apply (fit and trainOnBatch use them); ` +
-          `call with training: false (moving statistics), ` +
-          `or set trainable = false (Keras then runs BatchNormalization in inference mode).`,
+        `${ctx}: training-mode batch statistics are not supported yet in an eager apply (fit uses them); ` +
+          `call with training: false, or set trainable = false (inference mode, as Keras).`,
       );
     }
     const outer = x.shape.slice(0, this.normAxis).reduce((p, d) => p * d, 1);
