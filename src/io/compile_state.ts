@@ -152,7 +152,12 @@ export async function compileFromConfig(
     if (model.outputs.length === 1 && Array.isArray(m) && m.length === 1 && Array.isArray(m[0])) m = m[0];
     args.metrics = m;
   }
-  await loadTraining();
+  try {
+    await loadTraining();
+  } catch (e) {
+    uncompiled(`needs the training code, which did not load (${(e as Error).message.replace(/\.$/, '')})`);
+    return;
+  }
   try {
     model.compile(args as never);
   } catch (e) {
