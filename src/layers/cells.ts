@@ -440,8 +440,8 @@ function reverseMask(m: Tensor): Tensor {
  * apply gives the output, or [output, ...states] with `returnState: true`.
  */
 export interface RNNConstructor {
-  new <RS extends boolean | undefined = undefined>(cell: RNNOptions['cell'], options?: Omit<RNNOptions, 'cell'> & { returnState?: RS }): RNN<RS>;
-  new <RS extends boolean | undefined = undefined>(options: RNNOptions & { returnState?: RS }): RNN<RS>;
+  new <const RS extends boolean | undefined = undefined>(cell: RNNOptions['cell'], options?: Omit<RNNOptions, 'cell'> & { returnState?: RS }): RNN<RS>;
+  new <const RS extends boolean | undefined = undefined>(options: RNNOptions & { returnState?: RS }): RNN<RS>;
   readonly prototype: RNN;
   readonly optionKeys: readonly string[];
 }

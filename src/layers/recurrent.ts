@@ -762,8 +762,8 @@ class GRULayer<RS extends boolean | undefined = boolean | undefined> extends Rec
  * apply gives the output, or [output, state] with `returnState: true`.
  */
 export interface SimpleRNNConstructor {
-  new <RS extends boolean | undefined = undefined>(units: number, options?: WithoutUnits<SimpleRNNOptions> & { returnState?: RS }): SimpleRNN<RS>;
-  new <RS extends boolean | undefined = undefined>(options: SimpleRNNOptions & { returnState?: RS }): SimpleRNN<RS>;
+  new <const RS extends boolean | undefined = undefined>(units: number, options?: WithoutUnits<SimpleRNNOptions> & { returnState?: RS }): SimpleRNN<RS>;
+  new <const RS extends boolean | undefined = undefined>(options: SimpleRNNOptions & { returnState?: RS }): SimpleRNN<RS>;
   readonly prototype: SimpleRNN;
   readonly optionKeys: readonly string[];
 }
@@ -776,8 +776,8 @@ export const SimpleRNN = SimpleRNNLayer as SimpleRNNConstructor;
  * apply gives the output, or [output, h, c] with `returnState: true`.
  */
 export interface LSTMConstructor {
-  new <RS extends boolean | undefined = undefined>(units: number, options?: WithoutUnits<LSTMOptions> & { returnState?: RS }): LSTM<RS>;
-  new <RS extends boolean | undefined = undefined>(options: LSTMOptions & { returnState?: RS }): LSTM<RS>;
+  new <const RS extends boolean | undefined = undefined>(units: number, options?: WithoutUnits<LSTMOptions> & { returnState?: RS }): LSTM<RS>;
+  new <const RS extends boolean | undefined = undefined>(options: LSTMOptions & { returnState?: RS }): LSTM<RS>;
   readonly prototype: LSTM;
   readonly optionKeys: readonly string[];
 }
@@ -790,8 +790,8 @@ export const LSTM = LSTMLayer as LSTMConstructor;
  * apply gives the output, or [output, state] with `returnState: true`.
  */
 export interface GRUConstructor {
-  new <RS extends boolean | undefined = undefined>(units: number, options?: WithoutUnits<GRUOptions> & { returnState?: RS }): GRU<RS>;
-  new <RS extends boolean | undefined = undefined>(options: GRUOptions & { returnState?: RS }): GRU<RS>;
+  new <const RS extends boolean | undefined = undefined>(units: number, options?: WithoutUnits<GRUOptions> & { returnState?: RS }): GRU<RS>;
+  new <const RS extends boolean | undefined = undefined>(options: GRUOptions & { returnState?: RS }): GRU<RS>;
   readonly prototype: GRU;
   readonly optionKeys: readonly string[];
 }

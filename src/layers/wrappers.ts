@@ -3,7 +3,7 @@
 // keras/src/layers/rnn/time_distributed.py.
 import { Tensor, type TensorLike, formatShape, singleInput as single, toTensor } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerOutput, type LayerWeight, type Shape } from './layer';
-import { GRU, LSTM, type RNNCallArgs, SimpleRNN } from './recurrent';
+import { GRU, LSTM, type RNNCallArgs, type RNNOutput, SimpleRNN } from './recurrent';
 import { checkKeys, fmt, positionalOptions } from './layer_utils';
 import { ValueError } from '../errors';
 
@@ -85,7 +85,15 @@ export interface BidirectionalOptions extends LayerArgs {
 }
 
 /** What apply gives for a layer's eager result type: Tensor for a single-output layer, its tuple otherwise. */
-export type OutputOf<L> = L extends Layer<infer O> ? O : LayerOutput;
+export type OutputOf<L> = L extends LSTM<infer RS>
+  ? RNNOutput<RS, [Tensor, Tensor]>
+  : L extends GRU<infer RS>
+    ? RNNOutput<RS, [Tensor]>
+    : L extends SimpleRNN<infer RS>
+      ? RNNOutput<RS, [Tensor]>
+      : L extends Layer<infer O>
+        ? O
+        : LayerOutput;
 
 /**
  * What a Bidirectional's apply gives, from its inner layer's result type and mergeMode:

@@ -64,7 +64,11 @@ interface Stateful {
   resetStates(): void;
 }
 
-export class Model extends Layer {
+/**
+ * A functional model. `SO` is the type of its symbolic outputs (`output`), inferred from the
+ * constructor's `outputs`: one SymbolicTensor makes predict give a Tensor, a list Tensor[].
+ */
+export class Model<SO extends SymbolicTensor | SymbolicTensor[] = SymbolicTensor | SymbolicTensor[]> extends Layer {
   /** The graph's inputs and outputs (symbolic); see the `inputs` and `outputs` getters. */
   protected graphInputs: SymbolicTensor[] = [];
   protected graphOutputs: SymbolicTensor[] = [];
@@ -78,8 +82,8 @@ export class Model extends Layer {
    * A functional model from symbolic inputs to outputs, as keras.Model:
    * `new Model({ inputs, outputs, name })` or `new Model(inputs, outputs, { name })`.
    */
-  constructor(options: ModelOptions);
-  constructor(inputs: SymbolicTensor | SymbolicTensor[], outputs: SymbolicTensor | SymbolicTensor[], options?: ModelExtraOptions);
+  constructor(options: ModelOptions & { outputs: SO });
+  constructor(inputs: SymbolicTensor | SymbolicTensor[], outputs: SO, options?: ModelExtraOptions);
   constructor(first: ModelOptions | SymbolicTensor | SymbolicTensor[], outputs?: SymbolicTensor | SymbolicTensor[], more?: ModelExtraOptions) {
     const args = modelArgs(first, outputs, more);
     super({ name: args.name, trainable: args.trainable }, args.className);
@@ -120,9 +124,9 @@ export class Model extends Layer {
   }
 
   /** The outputs as given to the constructor (Keras model.output): one tensor, or a list. */
-  override get output(): SymbolicTensor | SymbolicTensor[] {
+  override get output(): SO {
     const outs = this.outputs;
-    return this.singleOutput ? outs[0] : [...outs];
+    return (this.singleOutput ? outs[0] : [...outs]) as SO;
   }
 
   /** The input shape, batch dimension first (a list of shapes for several inputs), as Keras model.input_shape. */
@@ -487,6 +491,9 @@ export class Model extends Layer {
    * Runs the model on inputs of any batch size, `batchSize` samples per call,
    * and returns the outputs (an array for multi-output models), as Keras predict.
    */
+  predict(this: Model<SymbolicTensor>, inputs: TensorLike | TensorLike[], options?: PredictOptions): Tensor;
+  predict(this: Model<SymbolicTensor[]>, inputs: TensorLike | TensorLike[], options?: PredictOptions): Tensor[];
+  predict(inputs: TensorLike | TensorLike[], options?: PredictOptions): Tensor | Tensor[];
   predict(inputs: TensorLike | TensorLike[], options: PredictOptions = {}): Tensor | Tensor[] {
     const ctx = this.context;
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {

@@ -24,7 +24,7 @@ export type SequentialExtraOptions = Omit<SequentialOptions, 'layers'>;
 
 const SEQUENTIAL_KEYS = ['layers', 'name', 'trainable'];
 
-export class Sequential extends Model {
+export class Sequential extends Model<SymbolicTensor> {
   private stack: Layer[] = [];
   /** The layers of `stack` and their names, for constant-time checks in add(). */
   private members = new Set<Layer>();
@@ -219,6 +219,10 @@ export class Sequential extends Model {
     return super.call(inputs, options);
   }
 
+  // Model's overloads (one output: a Tensor), which a Sequential always has.
+  override predict(this: Model<SymbolicTensor>, inputs: TensorLike | TensorLike[], options?: PredictOptions): Tensor;
+  override predict(this: Model<SymbolicTensor[]>, inputs: TensorLike | TensorLike[], options?: PredictOptions): Tensor[];
+  override predict(inputs: TensorLike | TensorLike[], options?: PredictOptions): Tensor | Tensor[];
   override predict(inputs: TensorLike | TensorLike[], options: PredictOptions = {}): Tensor | Tensor[] {
     this.ensureBuilt(inputs);
     return super.predict(inputs, options);
