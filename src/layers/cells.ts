@@ -10,7 +10,7 @@
 // the RNN over it give the same numbers as the matching layer.
 import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type Shape } from './layer';
-import { GRU, type GRUOptions, LSTM, type LSTMOptions, type RNNCallArgs, SEQUENCE_KEYS, SimpleRNN, type SimpleRNNOptions, rnnOutputMasks } from './recurrent';
+import { CALL_KEYS, GRU, type GRUOptions, LSTM, type LSTMOptions, type RNNCallArgs, SEQUENCE_KEYS, SimpleRNN, type SimpleRNNOptions, rnnOutputMasks } from './recurrent';
 import { Wrapper } from './wrappers';
 import { camelHint, checkKeys, fmt, positionalOptions } from './layer_utils';
 import { ValueError } from '../errors';
@@ -103,7 +103,7 @@ abstract class RecurrentCell extends Wrapper<Tensor[]> {
     let training: boolean | undefined;
     if (Array.isArray(states)) stateList = states;
     else if (states && typeof states === 'object') {
-      for (const k of Object.keys(states)) if (k !== 'states' && k !== 'training') throw new Error(`${ctx}: unknown call option '${k}'; supported: states, training.`);
+      for (const k of Object.keys(states)) if (k !== 'states' && k !== 'training') throw new Error(`${ctx}: unknown call option '${k}'${camelHint(k, ['states', 'training'])}; supported: states, training.`);
       stateList = (states as { states?: TensorLike[] }).states;
       training = (states as CallOptions).training;
     }
@@ -367,7 +367,7 @@ class RNNLayer<RS extends boolean | undefined = boolean | undefined> extends Wra
     const ctx = this.context;
     this.runtime();
     for (const k of Object.keys(options)) {
-      if (!['initialState', 'mask', 'training'].includes(k)) throw new Error(`${ctx}: unknown apply option '${k}'; supported: initialState, mask, training.`);
+      if (!CALL_KEYS.includes(k)) throw new Error(`${ctx}: unknown apply option '${k}'${camelHint(k, CALL_KEYS)}; supported: initialState, mask, training.`);
     }
     const x = singleInput(inputs, ctx);
     if (x.rank !== 3) throw new Error(`${ctx}: expected input of rank 3 (batch, timesteps, features), received shape ${formatShape(x.shape as number[])}.`);

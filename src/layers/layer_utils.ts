@@ -117,7 +117,7 @@ export function positionalOptions(className: string, names: readonly string[], a
 export function checkCallKeys(options: object, ctx: string, allowed: readonly string[] = ['mask', 'training']): void {
   if (options === null || typeof options !== 'object') throw new TypeError(`${ctx}: apply options must be an object.`);
   for (const k of Object.keys(options)) {
-    if (!allowed.includes(k)) throw new ValueError(`${ctx}: unknown apply option '${k}'; supported: ${allowed.join(', ')}.`);
+    if (!allowed.includes(k)) throw new ValueError(`${ctx}: unknown apply option '${k}'${camelHint(k, allowed)}; supported: ${allowed.join(', ')}.`);
   }
 }
 

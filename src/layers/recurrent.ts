@@ -12,7 +12,10 @@ import type { SymbolicTensor } from '../engine/symbolic';
 import { Random } from '../random';
 import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerOutput, type Shape, type SymbolicOf } from './layer';
-import { checkKeys, ser, fmt, positionalOptions } from './layer_utils';
+import { camelHint, checkKeys, ser, fmt, positionalOptions } from './layer_utils';
+
+/** The call options of a recurrent layer (RNNCallArgs). */
+export const CALL_KEYS: readonly string[] = ['initialState', 'mask', 'training'];
 import { ValueError } from '../errors';
 import { type CellAlloc, type CellMath, type CellSpec, type DropoutMasks, GRUMath, LSTMMath, SimpleRNNMath } from './cell_math';
 
@@ -488,7 +491,7 @@ export abstract class RecurrentLayer<Out extends LayerOutput = LayerOutput> exte
     if (kwargs === null || typeof kwargs !== 'object') throw new TypeError(`${ctx}: apply's second argument must be an options object.`);
     for (const key of Object.keys(kwargs)) {
       if (key !== 'initialState' && key !== 'mask' && key !== 'training') {
-        throw new Error(`${ctx}: unknown apply option '${key}'; supported: initialState, mask, training.`);
+        throw new Error(`${ctx}: unknown apply option '${key}'${camelHint(key, CALL_KEYS)}; supported: initialState, mask, training.`);
       }
     }
     if (kwargs.training !== undefined && typeof kwargs.training !== 'boolean') {
@@ -615,7 +618,7 @@ export abstract class RecurrentLayer<Out extends LayerOutput = LayerOutput> exte
     const ctx = `${this.context}: trace`;
     if (kwargs === null || typeof kwargs !== 'object') throw new TypeError(`${ctx}: the second argument must be an options object.`);
     for (const key of Object.keys(kwargs)) {
-      if (key !== 'initialState' && key !== 'mask') throw new Error(`${ctx}: unknown option '${key}'; supported: initialState, mask.`);
+      if (key !== 'initialState' && key !== 'mask') throw new Error(`${ctx}: unknown option '${key}'${camelHint(key, CALL_KEYS)}; supported: initialState, mask.`);
     }
     const x = singleInput(inputs, this.context);
     if (x.rank !== 3) {

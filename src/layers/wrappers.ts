@@ -3,8 +3,8 @@
 // keras/src/layers/rnn/time_distributed.py.
 import { Tensor, type TensorLike, formatShape, singleInput as single, toTensor } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerOutput, type LayerWeight, type Shape } from './layer';
-import { GRU, LSTM, type RNNCallArgs, type RNNOutput, SimpleRNN } from './recurrent';
-import { checkKeys, fmt, positionalOptions } from './layer_utils';
+import { CALL_KEYS, GRU, LSTM, type RNNCallArgs, type RNNOutput, SimpleRNN } from './recurrent';
+import { camelHint, checkKeys, fmt, positionalOptions } from './layer_utils';
 import { ValueError } from '../errors';
 
 type RecurrentLayer = SimpleRNN | LSTM | GRU;
@@ -221,7 +221,7 @@ class BidirectionalLayer<Inner extends LayerOutput = LayerOutput, MM extends Mer
     const ctx = this.context;
     this.runtime();
     for (const k of Object.keys(options)) {
-      if (!['initialState', 'mask', 'training'].includes(k)) throw new Error(`${ctx}: unknown apply option '${k}'; supported: initialState, mask, training.`);
+      if (!CALL_KEYS.includes(k)) throw new Error(`${ctx}: unknown apply option '${k}'${camelHint(k, CALL_KEYS)}; supported: initialState, mask, training.`);
     }
     const x = single(inputs, ctx);
     if (!this.built) this.build([this.stateful ? x.shape[0] : null, null, x.shape[2]]);

@@ -146,6 +146,15 @@ describe('unknown options suggest the intended one', () => {
     expect(() => new layers.Dense({ units: 2, use_bias: false } as never)).toThrow(ValueError);
   });
 
+  it('in apply options too (initial_state -> initialState)', () => {
+    const x = [[[1, 2]]];
+    expect(() => new layers.LSTM(2).apply(x, { initial_state: null } as never)).toThrow("unknown apply option 'initial_state' (did you mean 'initialState'?)");
+    expect(() => new layers.Bidirectional(new layers.GRU(2)).apply(x, { initalState: null } as never)).toThrow("(did you mean 'initialState'?)");
+    expect(() => new layers.RNN(new layers.GRUCell(2)).apply(x, { masks: null } as never)).toThrow("unknown apply option 'masks' (did you mean 'mask'?)");
+    expect(() => new layers.Dense(2).apply([[1, 2]], { Training: false } as never)).toThrow("unknown apply option 'Training' (did you mean 'training'?)");
+    expect(() => new layers.LSTM(2).trace(x, { initial_state: null } as never)).toThrow("(did you mean 'initialState'?)");
+  });
+
   it('a numeric string says it is a string; other strings stay quoted only', () => {
     expect(() => new layers.Dense({ units: '8' as never })).toThrow("option units must be a positive integer, received '8' (a string).");
     expect(() => new layers.Dropout('0.5' as never)).toThrow("received '0.5' (a string).");
