@@ -3,9 +3,9 @@
 test/training/save_resume.test.ts (issue #13 item 5: save and resume).
 
 For each optimizer (Adam, RMSprop, SGD with momentum, Adam with an
-ExponentialDecay schedule) Keras 3 itself (torch
+ExponentialDecay schedule, Nadam with a Huber loss object) Keras 3 itself (torch
 backend, float32) builds LSTM(5) -> Dense(3) on (batch, 4, 3) inputs, sets
-deterministic weights, compiles (loss 'mse', metrics ['mae']), trains 3 epochs
+deterministic weights, compiles (loss 'mse', metrics ['mae'], or objects), trains 3 epochs
 with fit(batch_size=4, shuffle=False) on 10 fixed samples (3 steps per epoch,
 the last one short), and saves test/fixtures/keras_compiled/<name>.keras (with
 compile_config and the optimizer's variables under optimizer/vars). Then it
@@ -52,6 +52,13 @@ OPTIMIZERS = {
     # A schedule as learning rate: no learning_rate variable (optimizer/vars: iteration, then the slots).
     "adam_schedule": lambda: keras.optimizers.Adam(
         learning_rate=keras.optimizers.schedules.ExponentialDecay(0.02, decay_steps=2, decay_rate=0.7)),
+    # Nadam (a scalar u_product variable after the slots), compiled with serialized objects.
+    "nadam_objects": lambda: keras.optimizers.Nadam(learning_rate=0.01),
+}
+
+# Loss and metrics per case (objects are written to compile_config as serialized dicts).
+COMPILE = {
+    "nadam_objects": lambda: dict(loss=keras.losses.Huber(delta=0.5), metrics=[keras.metrics.MeanAbsoluteError(name="mae")]),
 }
 
 
@@ -92,7 +99,7 @@ def main():
         model = build()
         w0 = [rng.uniform(-0.5, 0.5, size=w.shape).astype(np.float32) for w in model.get_weights()]
         model.set_weights(w0)
-        model.compile(optimizer=make_opt(), loss="mse", metrics=["mae"])
+        model.compile(optimizer=make_opt(), **COMPILE.get(name, lambda: dict(loss="mse", metrics=["mae"]))())
         h1 = model.fit(x, y, batch_size=4, epochs=3, shuffle=False, verbose=0)
         path = os.path.join(OUT, f"{name}.keras")
         model.save(path)

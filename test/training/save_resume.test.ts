@@ -52,6 +52,8 @@ const OPTIMIZERS: Record<string, () => Optimizer> = {
   // A schedule: no learning_rate variable (Keras named its second Adam adam_1).
   adam_schedule: () =>
     new optimizers.Adam({ learningRate: new optimizers.schedules.ExponentialDecay({ initialLearningRate: 0.02, decaySteps: 2, decayRate: 0.7 }), name: 'adam_1' }) as Optimizer,
+  // Nadam: a scalar u_product variable after the slots. (Keras's fixture also compiles with a Huber loss object.)
+  nadam_objects: () => new optimizers.Nadam({ learningRate: 0.01, name: 'nadam' }) as Optimizer,
 };
 
 /** The fixtures' model: LSTM(5) -> Dense(3) on (batch, 4, 3), compiled with 'mse' and ['mae']. */
