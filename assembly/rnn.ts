@@ -445,6 +445,11 @@ export function gru_forward(
 //   preact  (T, B, G*U) pre-activation gates, only with SAVE_PREACT
 export const SAVE_PREACT: i32 = 128;
 export const DROPOUT_PER_GATE: i32 = 256;
+// XW_READY  the projected inputs xw = x·kernel + bias (B*T, G*U) are already
+//           at the start of `scratch` (the host built them, e.g. by
+//           gathering rows of Embedding·kernel); x is not read for them and
+//           no input dropout is allowed (dmask must be 0).
+export const XW_READY: i32 = 512;
 
 // @ts-ignore: decorator
 @inline function fbytes(n: i32): usize {
@@ -591,7 +596,7 @@ export function simple_rnn_forward_train(
   const preS = hprevS + fbytes(B * T * U);
   const savePre = (flags & SAVE_PREACT) != 0;
   const back = (flags & GO_BACKWARDS) != 0;
-  project_inputs_train(xw, x, xd, dmask, kernelP, 0, 0, bias, (flags & HAS_BIAS) != 0, B, T, F, U, 1, false);
+  if ((flags & XW_READY) == 0) project_inputs_train(xw, x, xd, dmask, kernelP, 0, 0, bias, (flags & HAS_BIAS) != 0, B, T, F, U, 1, false);
   if (flags & HAS_MASK) memory.fill(prev, 0, (<usize>B * U) << 2);
   for (let s = 0; s < T; s++) {
     const t = back ? T - 1 - s : s;
@@ -727,7 +732,7 @@ export function lstm_forward_train(
   const ub = <usize>U << 2;
   const fused = act == ACT_TANH && ract == ACT_SIGMOID && (flags & NO_FUSED_STEP) == 0;
   if (rdmask) pack_gates_r(rgP, rkernel, U, 4);
-  project_inputs_train(xw, x, xd, dmask, kernelP, kernel, kgP, bias, (flags & HAS_BIAS) != 0, B, T, F, U, 4, (flags & DROPOUT_PER_GATE) != 0);
+  if ((flags & XW_READY) == 0) project_inputs_train(xw, x, xd, dmask, kernelP, kernel, kgP, bias, (flags & HAS_BIAS) != 0, B, T, F, U, 4, (flags & DROPOUT_PER_GATE) != 0);
   if (flags & HAS_MASK) memory.fill(prev, 0, (<usize>B * U) << 2);
   for (let s = 0; s < T; s++) {
     const t = back ? T - 1 - s : s;
@@ -798,7 +803,7 @@ export function gru_forward_train(
   const ub = <usize>U << 2;
   const fused = resetAfter && !savePre && act == ACT_TANH && ract == ACT_SIGMOID && (flags & NO_FUSED_STEP) == 0;
   if (rdmask) pack_gates_r(rgP, rkernel, U, 3);
-  project_inputs_train(xw, x, xd, dmask, kernelP, kernel, kgP, bias, hasBias, B, T, F, U, 3, (flags & DROPOUT_PER_GATE) != 0);
+  if ((flags & XW_READY) == 0) project_inputs_train(xw, x, xd, dmask, kernelP, kernel, kgP, bias, hasBias, B, T, F, U, 3, (flags & DROPOUT_PER_GATE) != 0);
   if (flags & HAS_MASK) memory.fill(prev, 0, (<usize>B * U) << 2);
   const mN = resetAfter ? N : 2 * U;
   for (let s = 0; s < T; s++) {

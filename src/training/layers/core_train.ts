@@ -6,6 +6,7 @@ import { Activation, Dense, Dropout, Embedding, GaussianDropout, GaussianNoise, 
 import type { LayerWeight } from '../../layers/layer';
 import { LOG_SOFTMAX_ID as LOG_SOFTMAX, SOFTMAX_ID as SOFTMAX } from '../../layers/layer_utils';
 import { registerLayerTraining } from '../../layers/train_registry';
+import { markGathered } from './gather';
 import { formatShape } from '../../tensor';
 
 // The fields of the layer classes this code reads (private to the classes' public API).
@@ -121,6 +122,7 @@ export function registerCoreTraining(): void {
         mask = ctx.buf(x.shape);
         k.embedding_mask(mask.ptr, ids, n);
       }
+      markGathered(out, { table: l.embeddings.ptr, ids, V: l.inputDim, F: l.outputDim });
       return { outputs: [out], masks: [mask], saved: { ids, n } };
     },
     /** Scatter-adds the output gradient into the rows of the ids seen; ids get no gradient. */

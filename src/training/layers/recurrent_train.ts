@@ -5,7 +5,8 @@
 import { type Buf, type TrainCallArgs, type TrainContext } from '../../engine/train_types';
 import type { Shape } from '../../layers/layer';
 import { type CellMath, type DropoutMasks, RecurrentLayer, type TrainRun, rnnOutputMasks } from '../../layers/recurrent';
-import { GO_BACKWARDS, HAS_BIAS, HAS_MASK, RETURN_SEQUENCES, ZERO_OUTPUT_FOR_MASK } from '../../wasm/abi.generated';
+import { CELL_GRU, GO_BACKWARDS, HAS_BIAS, HAS_MASK, RETURN_SEQUENCES, XW_READY, ZERO_OUTPUT_FOR_MASK } from '../../wasm/abi.generated';
+import { type GatherSource, gatherSource } from './gather';
 import { registerLayerTraining } from '../../layers/train_registry';
 import type { Random } from '../../random';
 import { formatShape } from '../../tensor';
@@ -39,9 +40,39 @@ interface RecurrentInternals {
   drawDropout(random: Random, B: number, F: number): DropoutMasks;
 }
 
+/** CellMath members the input projection from a gathered table reads (protected in its public API). */
+interface CellMathInternals {
+  readonly kernelP: number;
+  readonly biasPtr: number;
+  readonly gates: number;
+  readonly resetAfter?: boolean;
+}
+
+/**
+ * Input x that is an Embedding's output (gather.ts) with fewer table rows
+ * than half the B*T rows, and no input dropout: the projection is
+ * P = table·kernel + bias (V rows) and xw = P[ids] (XW_READY), and the
+ * backward turns dZ into G = its rows summed per id (V, NZ), then
+ * dKernel += tableᵀ·G and dTable += G·kernelᵀ, instead of B*T-row products.
+ * Same values up to float summation order (the kernel's projection sums
+ * over F in the same order either way).
+ */
+function fuseGather(x: Buf, B: number, T: number, F: number, dmask: boolean): GatherSource | null {
+  const g = gatherSource(x);
+  return g && !dmask && g.F === F && 2 * g.V <= B * T ? g : null;
+}
+
+/** The input-side blocks of dZ: [dZ column, kernel column, width] (GRU resetAfter: dZ is [dz|dr|dhh*r|dhh], the input side reads [0, 2U) and [3U, 4U)). */
+function inputBlocks(m: CellMath & CellMathInternals, U: number): [number, number, number][] {
+  if (m.id === CELL_GRU && m.resetAfter) return [[0, 0, 2 * U], [3 * U, 2 * U, U]];
+  return [[0, 0, m.gates * U]];
+}
+
 /** What a training forward keeps for its backward (arena pointers, valid for the step). */
 interface RecurrentSaved {
   run: TrainRun;
+  /** The Embedding table the projection was gathered from (fuseGather), or null. */
+  gather: GatherSource | null;
   /** dX wanted (something upstream trains). */
   needDx: boolean;
   /** Per state: gradient of the initialState option tensor wanted; null without initialState. */
@@ -147,16 +178,31 @@ export function registerRecurrentTraining(): void {
         heap.writeF32(rdmask, drop.rdmask);
       }
       const out = ctx.buf(l.returnSequences ? [B, T, U] : [B, U]);
+      const gather = fuseGather(x, B, T, F, dmask !== 0);
+      if (gather) flags |= XW_READY;
       const run: TrainRun = {
         out: out.ptr, h: h.ptr, c: c ? c.ptr : 0, x: x.ptr, mask: mask ? mask.ptr : 0, dmask, rdmask, B, T, F, flags,
         saved: ctx.alloc(k.rnn_saved_floats(l.math.id, B, T, U, flags)),
         scratch: ctx.alloc(k.rnn_train_scratch_floats(l.math.id, B, T, F, U, flags)),
       };
+      if (gather) {
+        // xw (B*T, N) at the start of the scratch = rows of P = bias + table·kernel, as project_inputs builds x·kernel + bias.
+        const m = l.math as CellMath & CellMathInternals;
+        const N = m.gates * U;
+        const P = ctx.alloc(gather.V * N, true);
+        if (flags & HAS_BIAS) {
+          const p = heap.f32(P, gather.V * N);
+          const bias = heap.f32(m.biasPtr, N);
+          for (let v = 0; v < gather.V; v++) p.set(bias, v * N);
+        }
+        k.sgemm_acc(P, N, gather.table, F, m.kernelP, gather.V, N, F);
+        k.embedding_forward(run.scratch, gather.ids, P, B * T, gather.V, N, 0);
+      }
       l.math.forwardTrain(k, run);
       if (l.stateful) states.forEach((st, i) => heap.f32(l.statePtrs[i], B * U).set(heap.f32(st.ptr, B * U)));
       const outputs = l.returnState ? [out, ...states] : [out];
       const initGrad = init ? init.map((_, i) => args.needsOptionGrad.initialState?.[i] === true) : null;
-      const saved: RecurrentSaved = { run, needDx: args.needsInputGrad[0] === true, initGrad };
+      const saved: RecurrentSaved = { run, gather, needDx: args.needsInputGrad[0] === true, initGrad };
       return { outputs, masks: rnnOutputMasks(l.returnSequences, args.masks, outputs.length, null), saved };
     },
     /**
@@ -185,7 +231,9 @@ export function registerRecurrentTraining(): void {
       const wantInit = (s.initGrad ?? []).some((w) => w);
       // Nothing wanted (frozen layer, nothing upstream trains): skip the pass.
       if (!s.needDx && !dK && !dR && !dB && !wantInit) return { inputs: [null], ...(s.initGrad ? { options: { initialState: noInit } } : {}) };
-      const dx = s.needDx ? ctx.buf([r.B, r.T, r.F], true) : null;
+      const g = s.gather;
+      // With a gathered projection the kernel skips dKernel and dX; they come from dZ after it (below).
+      const dx = s.needDx && !g ? ctx.buf([r.B, r.T, r.F], true) : null;
       const dInit = (s.initGrad ?? []).map((want) => (want ? ctx.buf([r.B, U], true) : null));
       // Fields listed (not spread from r): one object shape for V8, on the hot path of small steps.
       m.backward(l.runtime().exports, {
@@ -202,13 +250,29 @@ export function registerRecurrentTraining(): void {
         dx: dx ? dx.ptr : 0,
         dh0: dInit[0]?.ptr ?? 0,
         dc0: dInit[1]?.ptr ?? 0,
-        dK,
+        dK: g ? 0 : dK,
         dR,
         dB,
         dout: dOut ? dOut.ptr : 0,
         dhT: dhT ? dhT.ptr : 0,
         dcT: dcT ? dcT.ptr : 0,
       });
+      if (g) {
+        const dTable = s.needDx ? ctx.grad(g.table) : 0;
+        if (dK || dTable) {
+          const k = l.runtime().exports;
+          const mi = m as CellMath & CellMathInternals;
+          const N = mi.gates * U;
+          const NZ = m.id === CELL_GRU && mi.resetAfter ? 4 * U : N;
+          // G (V, NZ): dZ's rows (at the start of the scratch, in input time order) summed per id.
+          const G = ctx.alloc(g.V * NZ, true);
+          k.embedding_backward(G, r.scratch, g.ids, r.B * r.T, NZ);
+          for (const [z0, k0, n] of inputBlocks(mi, U)) {
+            if (dK) k.sgemm_tn_acc(dK + 4 * k0, N, g.table, r.F, G + 4 * z0, NZ, r.F, n, g.V, ctx.alloc(k.sgemm_tn_scratch_floats(r.F, n, g.V)));
+            if (dTable) k.sgemm_nt_acc(dTable, r.F, G + 4 * z0, NZ, m.kernel.ptr + 4 * k0, N, g.V, r.F, n, ctx.alloc(k.packed_size(n, r.F)));
+          }
+        }
+      }
       return { inputs: [dx], ...(s.initGrad ? { options: { initialState: dInit } } : {}) };
     },
   });
