@@ -84,6 +84,15 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+// Backstop only: frees the state slots of a pool garbage collected without dispose().
+const finalizer =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<{ heap: { release(p: number): void }; ptrs: Set<number> }>(({ heap, ptrs }) => {
+        for (const p of ptrs) heap.release(p);
+        ptrs.clear();
+      })
+    : undefined;
+
 const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('Symbol.dispose');
 
 /** Class names of layers that run recurrences we cannot hold a state slot for. */
@@ -126,6 +135,8 @@ export class StreamPool {
   private queue: Pending[] = [];
   private flushScheduled = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Every slot region the pool holds (for the finalizer backstop). */
+  private readonly regions = new Set<number>();
 
   constructor(model: StreamModel, options: StreamsOptions = {}) {
     this.model = model;
@@ -194,6 +205,7 @@ export class StreamPool {
         twin.adoptWeights(owner);
         for (let s = 0; s < owner.stateCount; s++) {
           const p = heap.allocF32(capacity * rec.units);
+          this.regions.add(p);
           rec.ptrs.push(p);
           heap.zeroF32(p, capacity * rec.units);
         }
@@ -203,6 +215,7 @@ export class StreamPool {
       throw e;
     }
     this.cap = capacity;
+    finalizer?.register(this, { heap, ptrs: this.regions }, this);
   }
 
   /** Number of open streams. */
@@ -310,6 +323,7 @@ export class StreamPool {
     this.queue = [];
     for (const p of q) p.reject(new Error(`${this.context}: submit: the pool was disposed before ${p.handle.toString()}'s step ran.`));
     this.slots.clear();
+    finalizer?.unregister(this);
     this.releaseAll();
   }
 
@@ -338,7 +352,10 @@ export class StreamPool {
   private releaseAll(): void {
     const heap = getRuntime(this.context).heap;
     for (const r of this.recurrent) {
-      for (const p of r.ptrs) heap.release(p);
+      for (const p of r.ptrs) {
+        heap.release(p);
+        this.regions.delete(p);
+      }
       r.ptrs = [];
       r.twin.dispose();
     }
@@ -360,10 +377,19 @@ export class StreamPool {
       for (const r of this.recurrent) {
         const list: number[] = [];
         fresh.push(list);
-        for (let s = 0; s < r.ptrs.length; s++) list.push(heap.allocF32(capacity * r.units));
+        for (let s = 0; s < r.ptrs.length; s++) {
+          const p = heap.allocF32(capacity * r.units);
+          this.regions.add(p);
+          list.push(p);
+        }
       }
     } catch (e) {
-      for (const list of fresh) for (const p of list) heap.release(p);
+      for (const list of fresh) {
+        for (const p of list) {
+          heap.release(p);
+          this.regions.delete(p);
+        }
+      }
       throw e;
     }
     this.recurrent.forEach((r, i) => {
@@ -372,6 +398,7 @@ export class StreamPool {
         heap.zeroF32(p, capacity * r.units);
         heap.f32(p, this.cap * r.units).set(heap.f32(old, this.cap * r.units));
         heap.release(old);
+        this.regions.delete(old);
       });
       r.ptrs = fresh[i];
     });

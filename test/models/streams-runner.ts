@@ -196,6 +196,20 @@ export function defineStreamSuites(simd: boolean): void {
       h.dispose();
     });
 
+    it('encoder -> decoder with the graph\'s initialState: the decoder starts from it each call, as a stateful Keras layer', async () => {
+      const F = 3;
+      const build: Build = (stateful) => {
+        const inp = Input(stateful ? { batchShape: [1, null, F] } : { shape: [null, F] });
+        const [, hh, c] = new layers.LSTM({ units: 4, returnState: true, stateful }).apply(inp) as SymbolicTensor[];
+        const dec = new layers.LSTM({ units: 4, returnSequences: true, stateful }).apply(inp, { initialState: [hh, c] }) as SymbolicTensor;
+        return new Model({ inputs: inp, outputs: dec });
+      };
+      const h = await harness(build);
+      const hs = Array.from({ length: 3 }, () => h.open());
+      for (let s = 0; s < 3; s++) h.step(hs, { data: randArray(3 * 2 * F, 600 + s), shape: [3, 2, F] }, exactFor(6), `enc-dec step ${s}`);
+      h.dispose();
+    });
+
     it('Masking front: masked steps carry the state as the stateful model does', async () => {
       const F = 3;
       const build: Build = (stateful) =>
@@ -407,6 +421,13 @@ export function defineStreamSuites(simd: boolean): void {
         const inp2 = Input({ shape: [2] });
         const dense = new Model({ inputs: inp2, outputs: new layers.Dense({ units: 2 }).apply(inp2) as SymbolicTensor });
         await expect(dense.streams()).rejects.toThrow(/streams: the model has no recurrent layer/);
+        const unbuilt = new Sequential({ layers: [new layers.LSTM({ units: 3 })] });
+        await expect(unbuilt.streams()).rejects.toThrow(/streams: the model has no graph yet .*; give its first layer an input shape or run it once before streams\(\)/);
+        const back = new Sequential({ layers: [new layers.GRU({ units: 3, goBackwards: true, inputShape: [null, 2] })] });
+        await expect(back.streams()).rejects.toThrow(/GRU '.*' has goBackwards: true, so it cannot stream/);
+        const cellModel = new Sequential({ layers: [new layers.RNN({ cell: new layers.LSTMCell({ units: 3 }), inputShape: [null, 2] } as never)] });
+        await expect(cellModel.streams()).rejects.toThrow(/holds a recurrence streams cannot carry \(supported: SimpleRNN, LSTM and GRU layers directly in the model's graph\)/);
+        for (const mm of [unbuilt, back, cellModel]) mm.dispose();
         const m = single('LSTM', 2, 3)(false);
         await expect(m.streams({ capacity: 0 })).rejects.toThrow(/option capacity must be a positive integer, received 0/);
         await expect(m.streams({ maxBatch: 1.5 })).rejects.toThrow(/option maxBatch must be a positive integer, received 1.5/);
