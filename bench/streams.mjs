@@ -154,7 +154,7 @@ const fmtMs = (ms) => (ms >= 1 ? `${ms.toFixed(2)} ms` : `${(ms * 1000).toFixed(
 const L = [];
 L.push(HEADING, '');
 L.push(
-  `${N} streams × 1 step of W1's LSTM (F=${F}, U=${U}, one timestep), each stream with its own state. Time of one sweep over all streams (median of ${ROUNDS} interleaved rounds; pool: mean of ${variants[0].reps} steps per round), throughput in stream-steps per second, and pool's speed-up over each variant. \`node bench/streams.mjs\` after \`npm run build\`; ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, ${lib.backend()} build.`,
+  `${N} streams × 1 step of W1's LSTM (F=${F}, U=${U}, one timestep), each stream with its own state. Time of one sweep over all streams (median of ${ROUNDS} interleaved rounds; pool: mean of ${variants[0].reps} steps per round), throughput in stream-steps per second, and pool's speed-up over each variant. \`node bench/streams.mjs\` after \`npm run build\`; ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, ${lib.backend()} build, load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores at the start (other processes running slow every variant; the ratios are what the interleaved rounds compare).`,
   '',
 );
 L.push('| variant | per sweep | per stream-step | ±IQR/2 | stream-steps/s | pool speed-up |', '|---|---:|---:|---:|---:|---:|');
@@ -168,6 +168,7 @@ L.push(
 );
 L.push(
   `Targets of issue #14: ≥ 20× onnxruntime-node per stream (measured ${(med['ort-node'] / med.pool).toFixed(1)}×), ≥ 5× ours per stream (measured ${(med['ours-twins'] / med.pool).toFixed(1)}× the shared-weights layers, ${(med['ours-swap'] / med.pool).toFixed(1)}× the state-swapping layer). The batched step is ${((2 * N * (F + U) * 4 * U) / (med.pool * 1e6)).toFixed(1)} GFLOP/s (FLOPs = 2·n·(F+U)·4U).`,
+  `Why the targets are out of reach single-threaded: the step is ${((2 * (F + U) * 4 * U) / 1e6).toFixed(2)} MFLOP per stream; at the batched GEMM's ~36 GFLOP/s (an idle machine, see W3/W4) that is ~${((2 * (F + U) * 4 * U) / 36e3).toFixed(1)} µs per stream-step, against ~11 µs for our batch-1 stateful call (W1) and ~42 µs for onnxruntime-node's: about 2× and 7.5× at best; 5× and 20× need ~88 GFLOP/s, beyond WebAssembly SIMD128 on one core here (~47 GFLOP/s register-only), i.e. threads (#14 item 2).`,
   '',
 );
 const section = L.join('\n');
