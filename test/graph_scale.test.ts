@@ -15,14 +15,15 @@ describe('linear-time graphs', () => {
     const t0 = performance.now();
     for (let i = 0; i < 3000; i++) s.add(new layers.Activation({ activation: 'linear' }));
     const ms = performance.now() - t0;
-    expect(ms, 'ms for 3,000 adds').toBeLessThan(1500);
+    // Generous for a loaded shared machine (the quadratic version took 6.6 s unloaded).
+    expect(ms, 'ms for 3,000 adds').toBeLessThan(3000);
     expect(s.layers).toHaveLength(3000);
     const x = new Tensor(Float32Array.of(1, -2, 3, -4), [1, 4]);
     expect(Array.from((s.predict(x) as Tensor).data)).toEqual([1, -2, 3, -4]);
     // Doubling the count at most about doubles the time (linear, not quadratic).
     const t1 = performance.now();
     for (let i = 0; i < 3000; i++) s.add(new layers.Activation({ activation: 'linear' }));
-    expect(performance.now() - t1, 'ms for the next 3,000 adds').toBeLessThan(Math.max(4 * ms, 400));
+    expect(performance.now() - t1, 'ms for the next 3,000 adds').toBeLessThan(Math.max(4 * ms, 800));
     expect(s.layers.every((l) => l.inboundNodes.length === 1)).toBe(true);
     s.dispose();
   });
