@@ -416,7 +416,9 @@ export class StreamPool {
       // (n, features...) is one step: T = 1.
       if (declared.length >= 3 && shape.length === declared.length - 1) shape = [shape[0], 1, ...shape.slice(1)];
       if (declared.length === 2 && shape.length === 1) shape = [shape[0], 1];
-      const bad = shape.length !== declared.length || shape[0] !== n || declared.some((d, k) => k > 0 && d !== null && d !== shape[k]);
+      // A Sequential built from data runs any shape (InputLayer.anyShape): its layers check what they need.
+      const loose = (s.node.layer as InputLayer).anyShape;
+      const bad = shape.length !== declared.length || shape[0] !== n || declared.some((d, k) => k > 0 && !loose && d !== null && d !== shape[k]);
       if (bad || shape.some((d) => d < 1)) {
         const one = declared.length >= 3 ? ` or ${formatShape([n, ...declared.slice(2)])} for one step` : declared.length === 2 ? ` or [${n}] for one step` : '';
         throw new Error(
@@ -437,7 +439,8 @@ export class StreamPool {
       const declared = s.shape;
       let shape = [1, ...t.shape];
       if (declared.length >= 2 && shape.length === declared.length - 1) shape = [1, 1, ...t.shape];
-      const bad = shape.length !== declared.length || declared.some((d, k) => k > 0 && d !== null && d !== shape[k]);
+      const loose = (s.node.layer as InputLayer).anyShape;
+      const bad = shape.length !== declared.length || declared.some((d, k) => k > 0 && !loose && d !== null && d !== shape[k]);
       if (bad || shape.some((d) => d < 1)) {
         const one = declared.length >= 3 ? ` or ${formatShape(declared.slice(2))} for one step` : declared.length === 2 ? ' or a scalar for one step' : '';
         throw new Error(

@@ -270,6 +270,69 @@ export function defineStreamSuites(simd: boolean): void {
       h.dispose();
     });
 
+    it('two inputs (Concatenate -> GRU -> Dense), one-step and multi-step forms, submit with a list', async () => {
+      const build: Build = (stateful) => {
+        const a = Input(stateful ? { batchShape: [1, null, 2] } : { shape: [null, 2] });
+        const b = Input(stateful ? { batchShape: [1, null, 3] } : { shape: [null, 3] });
+        const cat = new layers.Concatenate().apply([a, b]) as SymbolicTensor;
+        const g = new layers.GRU({ units: 5, returnSequences: true, stateful }).apply(cat) as SymbolicTensor;
+        return new Model({ inputs: [a, b], outputs: new layers.Dense({ units: 2 }).apply(g) as SymbolicTensor });
+      };
+      const model = build(false);
+      seedWeights(model, 21);
+      const pool = await model.streams();
+      const hs = Array.from({ length: 5 }, () => pool.open());
+      const refs = hs.map(() => {
+        const r = build(true);
+        r.setWeights(model.getWeights());
+        return r;
+      });
+      for (let s = 0; s < 3; s++) {
+        const T = s === 1 ? 2 : 1;
+        const xa = randArray(5 * T * 2, 800 + s), xb = randArray(5 * T * 3, 810 + s);
+        const got = pool.step(hs, s === 0 ? [{ data: xa, shape: [5, 2] }, { data: xb, shape: [5, 3] }] : [{ data: xa, shape: [5, T, 2] }, { data: xb, shape: [5, T, 3] }]) as Tensor;
+        expect(got.shape).toEqual([5, T, 2]);
+        refs.forEach((r, i) => {
+          const want = r.predict([{ data: xa.slice(i * T * 2, (i + 1) * T * 2), shape: [1, T, 2] }, { data: xb.slice(i * T * 3, (i + 1) * T * 3), shape: [1, T, 3] }] as never) as Tensor;
+          const mine = rowData(got, i);
+          if (!simd) expect(bits({ data: mine } as Tensor)).toEqual(bits(want));
+          else for (let k = 0; k < mine.length; k++) expect(Math.abs(mine[k] - want.data[k])).toBeLessThanOrEqual(2e-6);
+        });
+      }
+      const one = (await pool.submit(hs[0], [[0.1, 0.2], [0.3, 0.4, 0.5]])) as Tensor;
+      expect(one.shape).toEqual([1, 2]);
+      expect(() => pool.step(hs, { data: randArray(10, 1), shape: [5, 2] } as never)).toThrow(/the model has 2 inputs, so x must be a list of 2 tensors/);
+      expect(() => pool.step(hs, [{ data: randArray(10, 1), shape: [5, 2] }, { data: randArray(10, 1), shape: [5, 2] }] as never)).toThrow(
+        /step: x\[1\] must have shape \[5, null, 3\] or \[5, 3\] for one step/,
+      );
+      pool.dispose();
+      for (const m of [...refs, model]) m.dispose();
+    });
+
+    it('a Sequential built from data (any shape) streams one-step inputs', async () => {
+      const model = new Sequential({ layers: [new layers.LSTM({ units: 4 }), new layers.Dense({ units: 2 })] });
+      model.predict({ data: randArray(2 * 5 * 3, 1), shape: [2, 5, 3] });
+      seedWeights(model, 5);
+      const refBuild = (): AnyModel => {
+        const inp = Input({ batchShape: [1, null, 3] });
+        const l = new layers.LSTM({ units: 4, stateful: true }).apply(inp) as SymbolicTensor;
+        const r = new Model({ inputs: inp, outputs: new layers.Dense({ units: 2 }).apply(l) as SymbolicTensor });
+        r.setWeights(model.getWeights());
+        return r;
+      };
+      const pool = await model.streams();
+      const hs = [pool.open(), pool.open()];
+      const refs = [refBuild(), refBuild()];
+      for (let s = 0; s < 3; s++) {
+        const x = randArray(6, 50 + s);
+        const got = pool.step(hs, { data: x, shape: [2, 3] }) as Tensor;
+        refs.forEach((r, i) => expect(bits({ data: rowData(got, i) } as Tensor)).toEqual(bits(r.predict({ data: x.slice(3 * i, 3 * i + 3), shape: [1, 1, 3] } as never) as Tensor)));
+      }
+      expect(() => pool.step(hs, { data: randArray(4, 1), shape: [2, 2] } as never)).toThrow(/LSTM '.*': expected input with 3 features/);
+      pool.dispose();
+      for (const m of [...refs, model]) m.dispose();
+    });
+
     it('a stateful model: the pool leaves the model\'s own states alone', async () => {
       const F = 3;
       const build = single('GRU', F, 4);
