@@ -473,10 +473,18 @@ export class StreamPool {
   private run(rows: number[], inputs: Tensor[]): Tensor | Tensor[] {
     const heap = getRuntime(this.context).heap;
     const n = rows.length;
+    // Runs of consecutive slots (rows[i..j) = slot, slot + 1, ...) move as one copy.
+    const runs: [number, number][] = [];
+    for (let i = 0; i < n; ) {
+      let j = i + 1;
+      while (j < n && rows[j] === rows[j - 1] + 1) j++;
+      runs.push([i, j]);
+      i = j;
+    }
     const gather = (ptr: number, U: number): Tensor => {
       const all = heap.f32(ptr, this.cap * U);
       const out = new Float32Array(n * U);
-      for (let i = 0; i < n; i++) out.set(all.subarray(rows[i] * U, rows[i] * U + U), i * U);
+      for (const [i, j] of runs) out.set(all.subarray(rows[i] * U, (rows[i] + j - i) * U), i * U);
       return new Tensor(out, [n, U]);
     };
     const finals = new Map<RecurrentSlot, Tensor[]>();
@@ -526,7 +534,7 @@ export class StreamPool {
         const all = heap.f32(p, this.cap * rec.units);
         const d = states[s].data;
         const U = rec.units;
-        for (let i = 0; i < n; i++) all.set(d.subarray(i * U, i * U + U), rows[i] * U);
+        for (const [i, j] of runs) all.set(d.subarray(i * U, j * U), rows[i] * U);
       });
     }
     return Array.isArray(this.model.output) ? outputs : outputs[0];
