@@ -26,7 +26,11 @@ import { TRAIN_SIMD_WASM_BASE64 } from '../src/wasm/train_simd_binary.generated'
  * training loop (src/training/trainer.ts) load behind import(). The budget
  * leaves ~13% headroom for features to come; growing past it means looking at
  * what grew (a dependency bundled by accident, a kernel build inlined, a
- * table...) before raising it. For scale: TensorFlow.js core + layers + wasm
+ * table...) before raising it. On 2026-12-07 it had reached 87.4 KB: fetch.ts
+ * (core) imported one byte helper from tfjs.ts and so pulled the model.json
+ * reader and the whole config reader (io/config.ts) into the core; with the
+ * helper in fetch.ts the file-format readers load with loadModel again and
+ * the core measured 77.4 KB. For scale: TensorFlow.js core + layers + wasm
  * backend is ~330 KB min + gzip, onnxruntime-web's wasm EP ~3.5 MB
  * (bench/RESULTS.md).
  */

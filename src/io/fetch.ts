@@ -5,7 +5,6 @@
 // http handler does (tfjs-core/src/io/http.ts: parseUrl, loadWeights).
 import { describeValue } from '../config';
 import { ModelLoadError } from './errors';
-import { concat } from './tfjs';
 
 /** The part of the fetch API loadModel uses (the global fetch satisfies it). */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -107,4 +106,21 @@ export function shardUrl(modelUrl: string, shard: string): string {
   const u = new URL(shard, base);
   if (u.search === '' && base.search !== '') u.search = base.search;
   return u.href;
+}
+
+/**
+ * The parts joined into one array (the part itself when there is one). Here,
+ * not in tfjs.ts: fetch.ts is in the core bundle, and importing tfjs.ts from it
+ * pulled the whole config reader into the core.
+ */
+export function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const n = parts.reduce((a, p) => a + p.length, 0);
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }

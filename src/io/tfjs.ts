@@ -9,6 +9,7 @@ import type { Model } from '../models/model';
 import { describeValue } from '../config';
 import { buildModel, type WeightSource } from './config';
 import { ModelLoadError, parseJsonSafe } from './errors';
+import { concat } from './fetch';
 import type { StoredWeight } from './h5';
 
 /** A tfjs layers-model given in memory: the model.json (object or text) and its weight shards in manifest order. */
@@ -183,19 +184,6 @@ export function decodeTfjsWeight(spec: Pick<Spec, 'shape' | 'dtype' | 'quant'>, 
   // tfjs: values[i] = v * scale + min (rounded to float32; int32 weights are rounded to integers).
   if (spec.dtype === 'int32') for (let i = 0; i < size; i++) out[i] = Math.round(get(i) * q.scale + q.min);
   else for (let i = 0; i < size; i++) out[i] = get(i) * q.scale + q.min;
-  return out;
-}
-
-/** The parts joined into one array (the part itself when there is one). */
-export function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const n = parts.reduce((a, p) => a + p.length, 0);
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
   return out;
 }
 
