@@ -163,8 +163,7 @@ function gru_update(h: usize, z: usize, hh: usize, n: i32): void {
 // One row of a resetAfter GRU step with tanh/sigmoid in one pass (the
 // general path's functions and operation order, so the same bits): z|r =
 // sigmoid(m + x), hh = tanh(r * m_h + x_h), h = z*h + (1-z)*hh on a valid
-// row; z|r|hh into g and m_h into aux. Training forward only: the inference
-// module keeps the general path (its size counts against the core bundle).
+// row; z|r|hh into g (0: not recorded) and m_h into aux (0: not saved).
 function gru_step_ra_tanh_sigmoid(m: usize, x: usize, h: usize, g: usize, aux: usize, U: i32, valid: bool): void {
   const ub = <usize>U << 2;
   let j = 0;
@@ -182,14 +181,18 @@ function gru_step_ra_tanh_sigmoid(m: usize, x: usize, h: usize, g: usize, aux: u
       const mh1 = v128.load(m + 2 * ub + o, 16);
       const hh0 = tanh_v(f32x4.add(f32x4.mul(r0, mh0), v128.load(x + 2 * ub + o)));
       const hh1 = tanh_v(f32x4.add(f32x4.mul(r1, mh1), v128.load(x + 2 * ub + o, 16)));
-      v128.store(g + o, z0);
-      v128.store(g + o, z1, 16);
-      v128.store(g + ub + o, r0);
-      v128.store(g + ub + o, r1, 16);
-      v128.store(g + 2 * ub + o, hh0);
-      v128.store(g + 2 * ub + o, hh1, 16);
-      v128.store(aux + o, mh0);
-      v128.store(aux + o, mh1, 16);
+      if (g) {
+        v128.store(g + o, z0);
+        v128.store(g + o, z1, 16);
+        v128.store(g + ub + o, r0);
+        v128.store(g + ub + o, r1, 16);
+        v128.store(g + 2 * ub + o, hh0);
+        v128.store(g + 2 * ub + o, hh1, 16);
+      }
+      if (aux) {
+        v128.store(aux + o, mh0);
+        v128.store(aux + o, mh1, 16);
+      }
       if (valid) {
         v128.store(h + o, f32x4.add(f32x4.mul(z0, v128.load(h + o)), f32x4.mul(f32x4.sub(one, z0), hh0)));
         v128.store(h + o, f32x4.add(f32x4.mul(z1, v128.load(h + o, 16)), f32x4.mul(f32x4.sub(one, z1), hh1)), 16);
@@ -201,10 +204,12 @@ function gru_step_ra_tanh_sigmoid(m: usize, x: usize, h: usize, g: usize, aux: u
       const r = sigmoid_v(f32x4.add(v128.load(m + ub + o), v128.load(x + ub + o)));
       const mh = v128.load(m + 2 * ub + o);
       const hh = tanh_v(f32x4.add(f32x4.mul(r, mh), v128.load(x + 2 * ub + o)));
-      v128.store(g + o, z);
-      v128.store(g + ub + o, r);
-      v128.store(g + 2 * ub + o, hh);
-      v128.store(aux + o, mh);
+      if (g) {
+        v128.store(g + o, z);
+        v128.store(g + ub + o, r);
+        v128.store(g + 2 * ub + o, hh);
+      }
+      if (aux) v128.store(aux + o, mh);
       if (valid) v128.store(h + o, f32x4.add(f32x4.mul(z, v128.load(h + o)), f32x4.mul(f32x4.sub(one, z), hh)));
     }
   }
@@ -214,10 +219,12 @@ function gru_step_ra_tanh_sigmoid(m: usize, x: usize, h: usize, g: usize, aux: u
     const r = sigmoid_s(load<f32>(m + ub + o) + load<f32>(x + ub + o));
     const mh = load<f32>(m + 2 * ub + o);
     const hh = tanh_s(r * mh + load<f32>(x + 2 * ub + o));
-    store<f32>(g + o, z);
-    store<f32>(g + ub + o, r);
-    store<f32>(g + 2 * ub + o, hh);
-    store<f32>(aux + o, mh);
+    if (g) {
+      store<f32>(g + o, z);
+      store<f32>(g + ub + o, r);
+      store<f32>(g + 2 * ub + o, hh);
+    }
+    if (aux) store<f32>(aux + o, mh);
     if (valid) store<f32>(h + o, z * load<f32>(h + o) + (1 - z) * hh);
   }
 }
@@ -361,6 +368,7 @@ export function gru_forward(
   const resetAfter = (flags & RESET_AFTER) != 0;
   const hasBias = (flags & HAS_BIAS) != 0;
   const ub = <usize>U << 2;
+  const fused = resetAfter && act == ACT_TANH && ract == ACT_SIGMOID && (flags & NO_FUSED_STEP) == 0;
   project_inputs(xw, x, kernelP, bias, hasBias, B * T, F, N);
   if (flags & HAS_MASK) memory.fill(prev, 0, (<usize>B * U) << 2);
   const mN = resetAfter ? N : 2 * U;
@@ -373,6 +381,15 @@ export function gru_forward(
       memory.fill(m, 0, (<usize>B * mN) << 2);
     }
     sgemm_acc(m, mN, h, U, rkernelP, B, mN, U);
+    if (fused) {
+      for (let b = 0; b < B; b++) {
+        const hb = f32p(h, b * U);
+        const valid = is_valid(mask, b, t, T, flags);
+        gru_step_ra_tanh_sigmoid(f32p(m, b * mN), f32p(xw, (b * T + t) * N), hb, gates ? f32p(gates, (s * B + b) * N) : 0, 0, U, valid);
+        emit(out, prev, hb, b, s, T, U, valid, flags);
+      }
+      continue;
+    }
     for (let b = 0; b < B; b++) {
       const xb = f32p(xw, (b * T + t) * N);
       const mb = f32p(m, b * mN);

@@ -154,5 +154,33 @@ for (const build of BUILDS) {
         expect(run(0)).toEqual(run(NO_FUSED_STEP));
       });
     }
+
+    // The same for the resetAfter GRU's fused step (gates recorded or not).
+    for (const [B, T, F, U, flags, withGates] of [
+      [3, 7, 5, 9, RETURN_SEQUENCES | HAS_BIAS | HAS_MASK | RESET_AFTER, 1],
+      [2, 5, 4, 13, GO_BACKWARDS | RETURN_SEQUENCES | HAS_BIAS | HAS_MASK | ZERO_OUTPUT_FOR_MASK | RESET_AFTER, 1],
+      [1, 4, 3, 8, RESET_AFTER, 0],
+      [2, 3, 2, 20, RESET_AFTER | HAS_BIAS, 1],
+    ]) {
+      it(`gru (resetAfter) fused step is bit-identical to the general path B${B} T${T} F${F} U${U} flags ${flags}${withGates ? '' : ' without gates'}`, () => {
+        const run = (extra: number) => {
+          k.reset();
+          const e = k.exports;
+          const N = 3 * U, seed = 700 + U;
+          const kp = k.alloc(e.packed_size(F, N)); e.pack_b(kp, k.put(randArray(F * N, seed, 0.7)), N, F, N);
+          const rp = k.alloc(e.packed_size(U, N)); e.pack_b(rp, k.put(randArray(U * N, seed + 1, 0.7)), N, U, N);
+          const bp = k.put(randArray(2 * N, seed + 2, 0.5));
+          const mp = k.put(Float32Array.from(randArray(B * T, seed + 3), (v) => (v > -0.3 ? 1 : 0)));
+          const xp = k.put(randArray(B * T * F, seed + 4)), hp = k.put(randArray(B * U, seed + 5));
+          const outN = flags & RETURN_SEQUENCES ? B * T * U : B * U;
+          const op = k.alloc(outN), gp = withGates ? k.alloc(T * B * N) : 0, sp = k.alloc(e.rnn_scratch_floats(2, B, T, U));
+          e.gru_forward(op, hp, xp, mp, kp, bp, rp, 0, bp + N * 4, sp, gp, B, T, F, U, flags | extra, 1, 2);
+          const res = [k.read(op, outN), k.read(hp, B * U)];
+          if (gp) res.push(k.read(gp, T * B * N));
+          return res.map((a) => Array.from(new Uint32Array(Float32Array.from(a).buffer)));
+        };
+        expect(run(0)).toEqual(run(NO_FUSED_STEP));
+      });
+    }
   });
 }
