@@ -10,17 +10,21 @@
 // rows (one kernel call per layer), and scatters the final states back —
 // only after the whole graph has run, so a failed step changes nothing.
 //
-// The recurrent layers run through weight-sharing twins (adoptWeights, as
-// trace() and RNN({ cell }) do) with returnState and stateful off, so the
-// layers' own apply() path and its validation run unchanged, and a stateful
-// model's own states are not touched. This module is loaded lazily by
-// Model.streams() (dynamic import), so it does not count against the core
+// A recurrent node runs its layer's cell kernel (CellMath.forward, the call
+// RecurrentLayer.call makes, with the same flags) on the pool's own
+// workspace: the slots' rows are copied inside linear memory into the
+// kernel's (n, units) state buffers, the kernel updates them in place, and
+// they are copied back into the slots; states never pass through JS. A
+// stateful model's own states are not touched. This module is loaded lazily
+// by Model.streams() (dynamic import), so it does not count against the core
 // bundle.
 import type { Node, SymbolicTensor } from '../engine/symbolic';
 import { InputLayer } from '../layers/input_layer';
 import type { CallOptions, Layer } from '../layers/layer';
 import { fmt } from '../layers/layer_utils';
-import { RecurrentLayer, type RNNCallArgs, type RNNLayerOptions } from '../layers/recurrent';
+import { RecurrentLayer } from '../layers/recurrent';
+import type { CellMath } from '../layers/cell_math';
+import { HAS_BIAS, HAS_MASK, RETURN_SEQUENCES, ZERO_OUTPUT_FOR_MASK } from '../wasm/abi.generated';
 import { checkBudget } from '../limits';
 import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
 import { ValueError } from '../errors';
@@ -64,16 +68,35 @@ export class StreamHandle {
   }
 }
 
+/** What the pool reads of a recurrent layer (protected in its public API; as training/layers/recurrent_train.ts does). */
+interface RecurrentInternals {
+  readonly context: string;
+  readonly units: number;
+  readonly stateCount: number;
+  readonly returnSequences: boolean;
+  readonly returnState: boolean;
+  readonly zeroOutputForMask: boolean;
+  readonly inputFeatures: number;
+  readonly math: CellMath;
+}
+
+/** A recurrent node's kernel workspace: regions and their sizes in floats. */
+interface Workspace {
+  x: number; out: number; mask: number; scratch: number; h: number; c: number;
+  floats: { x: number; out: number; mask: number; scratch: number; state: number };
+}
+
 /** One recurrent node of the graph and its state slots. */
 interface RecurrentSlot {
   node: Node;
+  layer: RecurrentInternals;
   owner: RecurrentLayer;
-  twin: RecurrentLayer;
   units: number;
   /** One region of capacity * units floats per state (LSTM: h, c). */
   ptrs: number[];
   /** The node gets its initial state from the graph (an encoder's states): the carried state is not used. */
   graphInitialState: boolean;
+  ws: Workspace | null;
 }
 
 interface Pending {
@@ -191,18 +214,12 @@ export class StreamPool {
     try {
       for (const node of recurrentNodes) {
         const owner = node.layer as RecurrentLayer;
-        const config = { ...owner.getConfig(), name: owner.name, returnState: true, stateful: false } as Record<string, unknown>;
-        // The twin runs any batch size: a stateful model fixes its layers' batch.
-        delete config.batchInputShape;
-        const Ctor = owner.constructor as new (o: RNNLayerOptions) => RecurrentLayer;
-        const twin = new Ctor(config as unknown as RNNLayerOptions);
         const rec: RecurrentSlot = {
-          node, owner, twin, units: owner.units, ptrs: [],
+          node, owner, layer: owner as unknown as RecurrentInternals, units: owner.units, ptrs: [], ws: null,
           graphInitialState: 'initialState' in node.optionTensors || node.options.initialState != null,
         };
         this.recurrent.push(rec);
         this.byNode.set(node, rec);
-        twin.adoptWeights(owner);
         for (let s = 0; s < owner.stateCount; s++) {
           const p = heap.allocF32(capacity * rec.units);
           this.regions.add(p);
@@ -357,7 +374,7 @@ export class StreamPool {
         this.regions.delete(p);
       }
       r.ptrs = [];
-      r.twin.dispose();
+      this.freeWorkspace(r);
     }
     this.recurrent.length = 0;
     this.byNode.clear();
@@ -481,13 +498,7 @@ export class StreamPool {
       runs.push([i, j]);
       i = j;
     }
-    const gather = (ptr: number, U: number): Tensor => {
-      const all = heap.f32(ptr, this.cap * U);
-      const out = new Float32Array(n * U);
-      for (const [i, j] of runs) out.set(all.subarray(rows[i] * U, (rows[i] + j - i) * U), i * U);
-      return new Tensor(out, [n, U]);
-    };
-    const finals = new Map<RecurrentSlot, Tensor[]>();
+    const ran: RecurrentSlot[] = [];
     const values = new Map<number, Tensor>();
     const masks = new Map<number, Tensor | null>();
     this.model.inputs.forEach((s, i) => {
@@ -510,10 +521,9 @@ export class StreamPool {
       let outs: Tensor[];
       const rec = this.byNode.get(node);
       if (rec) {
-        if (!rec.graphInitialState) opts.initialState = rec.ptrs.map((p) => gather(p, rec.units));
-        const [out, ...states] = rec.twin.call(node.inputsIsList ? ins : ins[0], opts as RNNCallArgs) as Tensor[];
-        finals.set(rec, states);
-        outs = rec.owner.returnState ? [out, ...states] : [out];
+        if (ins.length !== 1) throw new Error(`${rec.layer.context}: expected one input tensor, received ${ins.length}.`);
+        outs = this.runRecurrent(rec, ins[0], (opts.mask as Tensor | null | undefined) ?? null, (opts.initialState as Tensor[] | undefined) ?? null, rows, runs);
+        ran.push(rec);
       } else {
         const res = node.layer.call(node.inputsIsList ? ins : ins[0], opts);
         outs = Array.isArray(res) ? res : [res];
@@ -528,16 +538,123 @@ export class StreamPool {
       });
     }
     const outputs = this.model.outputs.map(get);
-    // Everything ran: the final states become the streams' states.
-    for (const [rec, states] of finals) {
+    // Everything ran: the final states become the streams' states (copies inside linear memory).
+    for (const rec of ran) {
+      const ws = rec.ws!;
+      const U = rec.units;
       rec.ptrs.forEach((p, s) => {
-        const all = heap.f32(p, this.cap * rec.units);
-        const d = states[s].data;
-        const U = rec.units;
-        for (const [i, j] of runs) all.set(d.subarray(i * U, j * U), rows[i] * U);
+        const from = s === 0 ? ws.h : ws.c;
+        for (const [i, j] of runs) heap.f32(p + rows[i] * U * 4, (j - i) * U).set(heap.f32(from + i * U * 4, (j - i) * U));
       });
     }
     return Array.isArray(this.model.output) ? outputs : outputs[0];
+  }
+
+  /**
+   * One recurrent node over the step's rows: the kernel call RecurrentLayer.call
+   * makes (same flags, same buffers' contents), with the states taken from the
+   * slots (or the graph's initialState) and left in the workspace for run() to
+   * scatter. Returns the node's outputs ([output, ...states] with returnState).
+   */
+  private runRecurrent(rec: RecurrentSlot, x: Tensor, mask: Tensor | null, init: Tensor[] | null, rows: number[], runs: [number, number][]): Tensor[] {
+    const l = rec.layer;
+    const ctx = l.context;
+    if (x.rank !== 3) throw new Error(`${ctx}: expected input of rank 3 (batch, timesteps, features), received shape ${formatShape(x.shape as number[])}.`);
+    const [B, T, F] = x.shape;
+    if (F !== l.inputFeatures) {
+      throw new Error(`${ctx}: expected input with ${l.inputFeatures} features (built for [null, null, ${l.inputFeatures}]), received shape ${formatShape(x.shape as number[])}.`);
+    }
+    if (x.dtype === 'bool') throw new Error(`${ctx}: input must be numeric (float32 or int32), received dtype 'bool'.`);
+    if (mask && (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== T)) {
+      throw new Error(`${ctx}: mask must have shape [${B}, ${T}] (batch, timesteps), received ${formatShape(mask.shape as number[])}.`);
+    }
+    const U = rec.units;
+    const S = l.stateCount;
+    if (init) {
+      if (init.length !== S || init.some((t) => t.rank !== 2 || t.shape[0] !== B || t.shape[1] !== U)) {
+        throw new Error(`${ctx}: initialState must be ${S} tensor${S > 1 ? 's' : ''} of shape [${B}, ${U}], received ${init.map((t) => formatShape(t.shape as number[])).join(', ')}.`);
+      }
+    }
+    const rt = getRuntime(ctx);
+    const k = rt.exports;
+    const heap = rt.heap;
+    const ws = this.workspace(rec, B, T, F);
+    heap.writeF32(ws.x, x.data);
+    for (let s = 0; s < S; s++) {
+      const to = s === 0 ? ws.h : ws.c;
+      if (init) heap.writeF32(to, init[s].data);
+      else for (const [i, j] of runs) heap.f32(to + i * U * 4, (j - i) * U).set(heap.f32(rec.ptrs[s] + rows[i] * U * 4, (j - i) * U));
+    }
+    // As RecurrentLayer.call (goBackwards is refused by the constructor).
+    let flags = 0;
+    if (l.returnSequences) flags |= RETURN_SEQUENCES;
+    if (l.math.bias) flags |= HAS_BIAS;
+    if (mask) {
+      flags |= HAS_MASK;
+      if (l.zeroOutputForMask) flags |= ZERO_OUTPUT_FOR_MASK;
+      const m = heap.f32(ws.mask, B * T);
+      const md = mask.data;
+      for (let i = 0; i < md.length; i++) m[i] = md[i] ? 1 : 0;
+    }
+    l.math.forward(k, { out: ws.out, h: ws.h, c: ws.c, x: ws.x, mask: ws.mask, scratch: ws.scratch, gates: 0, B, T, F, flags });
+    const out = new Tensor(heap.readF32(ws.out, l.returnSequences ? B * T * U : B * U), l.returnSequences ? [B, T, U] : [B, U]);
+    if (!l.returnState) return [out];
+    const states = [new Tensor(heap.readF32(ws.h, B * U), [B, U])];
+    if (S > 1) states.push(new Tensor(heap.readF32(ws.c, B * U), [B, U]));
+    return [out, ...states];
+  }
+
+  /**
+   * The node's workspace for B rows and T steps: reused while it is large
+   * enough, else re-planned for max(B, capacity) rows (so steps over any
+   * subset of the streams allocate nothing once it fits).
+   */
+  private workspace(rec: RecurrentSlot, B: number, T: number, F: number): Workspace {
+    const k = getRuntime(this.context).exports;
+    const U = rec.units;
+    const id = rec.layer.math.id;
+    const need = { x: B * T * F, out: B * T * U, mask: B * T, scratch: k.rnn_scratch_floats(id, B, T, U), state: B * U };
+    const ws = rec.ws;
+    if (ws && need.x <= ws.floats.x && need.out <= ws.floats.out && need.mask <= ws.floats.mask && need.scratch <= ws.floats.scratch && need.state <= ws.floats.state) {
+      return ws;
+    }
+    const R = Math.max(B, this.cap);
+    const Tn = Math.max(T, ws ? ws.floats.mask / Math.max(1, ws.floats.state / U) : 1);
+    const floats = {
+      x: Math.max(need.x, R * Tn * F), out: Math.max(need.out, R * Tn * U), mask: Math.max(need.mask, R * Tn),
+      scratch: Math.max(need.scratch, k.rnn_scratch_floats(id, R, Tn, U)), state: Math.max(need.state, R * U),
+    };
+    checkBudget(floats.x + floats.out + floats.mask + floats.scratch + 2 * floats.state, rec.layer.context, `the streams workspace of a step on [${B}, ${T}, ${F}]`);
+    const heap = getRuntime(this.context).heap;
+    const got: number[] = [];
+    try {
+      for (const n of [floats.x, floats.out, floats.mask, floats.scratch, floats.state, floats.state]) {
+        const p = heap.allocF32(Math.max(n, 4));
+        this.regions.add(p);
+        got.push(p);
+      }
+    } catch (e) {
+      for (const p of got) {
+        heap.release(p);
+        this.regions.delete(p);
+      }
+      throw e;
+    }
+    this.freeWorkspace(rec);
+    const [x, out, mask, scratch, h, c] = got;
+    rec.ws = { x, out, mask, scratch, h, c, floats };
+    return rec.ws;
+  }
+
+  private freeWorkspace(rec: RecurrentSlot): void {
+    const ws = rec.ws;
+    if (!ws) return;
+    const heap = getRuntime(this.context).heap;
+    for (const p of [ws.x, ws.out, ws.mask, ws.scratch, ws.h, ws.c]) {
+      heap.release(p);
+      this.regions.delete(p);
+    }
+    rec.ws = null;
   }
 
   private schedule(): void {
