@@ -83,8 +83,9 @@ export function checkKeys(options: object, allowed: readonly string[], ctx: stri
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null) return false;
+  // Object.prototype of this realm or another (an iframe's, a vm context's: its prototype is null).
   const p = Object.getPrototypeOf(v);
-  return p === Object.prototype || p === null;
+  return p === null || Object.getPrototypeOf(p) === null;
 }
 
 /**

@@ -99,6 +99,15 @@ describe('positional constructors (Keras 3 argument order)', () => {
     model.dispose();
   });
 
+  it('an options object from another realm (vm context, iframe) is an options object', async () => {
+    const { runInNewContext } = await import('node:vm');
+    const options = runInNewContext('({ units: 3, returnSequences: true })') as { units: number; returnSequences: boolean };
+    expect(Object.getPrototypeOf(options)).not.toBe(Object.prototype);
+    expect(new layers.LSTM(options).returnSequences).toBe(true);
+    expect(new layers.Dense(2, runInNewContext('({ useBias: false })') as object).useBias).toBe(false);
+    expect(new layers.Dense(Object.create(null, { units: { value: 4, enumerable: true } })).units).toBe(4);
+  });
+
   it('says what went wrong with positional arguments', () => {
     expect(() => new layers.LSTM(4, { units: 5 } as never)).toThrow('LSTM: units is given twice (4 and option units 5).');
     expect(() => new layers.Dense(4, 'relu' as never)).toThrow("Dense: expected units then an options object, or the options object alone; received 4, 'relu'.");
