@@ -168,7 +168,13 @@ L.push(
 );
 L.push(
   `Targets of issue #14: ≥ 20× onnxruntime-node per stream (measured ${(med['ort-node'] / med.pool).toFixed(1)}×), ≥ 5× ours per stream (measured ${(med['ours-twins'] / med.pool).toFixed(1)}× the shared-weights layers, ${(med['ours-swap'] / med.pool).toFixed(1)}× the state-swapping layer). The batched step is ${((2 * N * (F + U) * 4 * U) / (med.pool * 1e6)).toFixed(1)} GFLOP/s (FLOPs = 2·n·(F+U)·4U).`,
-  `Why the targets are out of reach single-threaded: the step is ${((2 * (F + U) * 4 * U) / 1e6).toFixed(2)} MFLOP per stream; at the batched GEMM's ~36 GFLOP/s (an idle machine, see W3/W4) that is ~${((2 * (F + U) * 4 * U) / 36e3).toFixed(1)} µs per stream-step, against ~11 µs for our batch-1 stateful call (W1) and ~42 µs for onnxruntime-node's: about 2× and 7.5× at best; 5× and 20× need ~88 GFLOP/s, beyond WebAssembly SIMD128 on one core here (~47 GFLOP/s register-only), i.e. threads (#14 item 2).`,
+  (() => {
+    const mf = (2 * (F + U) * 4 * U) / 1e6;
+    const floor = (mf * 1e3) / 36; // µs per stream-step at 36 GFLOP/s
+    const ours1 = (med['ours-twins'] * 1000) / N;
+    const ort1 = (med['ort-node'] * 1000) / N;
+    return `Why the targets are out of reach single-threaded: the step is ${mf.toFixed(2)} MFLOP per stream; at the batched GEMM's ~36 GFLOP/s (an idle machine, see W3/W4) that is ~${floor.toFixed(1)} µs per stream-step, against ${ours1.toFixed(1)} µs for our per-stream stateful call and ${ort1.toFixed(1)} µs for onnxruntime-node's measured in this run (under the load above): at best ~${(ours1 / floor).toFixed(1)}× and ~${(ort1 / floor).toFixed(1)}×. 5× ours needs ~${((mf * 1e3) / (ours1 / 5) / 1).toFixed(0)} GFLOP/s, beyond WebAssembly SIMD128 on one core here (~47 GFLOP/s register-only): threads (#14 item 2).`;
+  })(),
   '',
 );
 const section = L.join('\n');
