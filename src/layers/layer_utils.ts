@@ -215,7 +215,10 @@ export function fmt(v: unknown, depth = 0): string {
   if (typeof v === 'function') return 'a function';
   if (v instanceof Tensor) return `a Tensor of shape ${formatShape(v.shape as number[])}`;
   if (ArrayBuffer.isView(v)) return `a ${v.constructor.name} of length ${(v as unknown as { length?: number }).length ?? v.byteLength}`;
-  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'object') {
+    const l = v as { className?: unknown; name?: unknown };
+    return typeof l.className === 'string' && typeof l.name === 'string' ? `${l.className} '${l.name}'` : 'an object';
+  }
   if (typeof v === 'bigint') return `${v}n`;
   return String(v);
 }

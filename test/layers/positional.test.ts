@@ -118,6 +118,11 @@ describe('positional constructors (Keras 3 argument order)', () => {
     expect(() => new (layers.Embedding as unknown as new (n: number) => unknown)(10)).toThrow('Embedding: expected inputDim, outputDim then an options object, or the options object alone; received 10.');
   });
 
+  it('a layer in an error message is named', () => {
+    const lstm = new layers.LSTM({ units: 2, name: 'enc' });
+    expect(() => new layers.Bidirectional(lstm, 'sum' as never)).toThrow("Bidirectional: expected layer then an options object, or the options object alone; received LSTM 'enc', 'sum'.");
+  });
+
   it("Bidirectional given a layer no longer says unknown option 'className'", () => {
     const lstm = new layers.LSTM({ units: 2, name: 'lstm_x' });
     const bi = new layers.Bidirectional(lstm);
