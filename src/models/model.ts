@@ -370,18 +370,28 @@ export class Model<SO extends SymbolicTensor | SymbolicTensor[] = SymbolicTensor
   /**
    * One gradient step on one batch (Keras train_on_batch). Resolves with the
    * batch's loss (computed before the update), or [loss, ...metrics] when the
-   * model has metrics (or a dict with returnDict).
+   * model has metrics, or with `returnDict: true` a dict ({ loss, accuracy,
+   * ... }: typed as such, where the list form's length depends on compile).
    */
+  trainOnBatch(x: TensorLike | TensorLike[], y: unknown, options: BatchOptions & { returnDict: true }): Promise<Logs>;
+  trainOnBatch(x: TensorLike | TensorLike[], y: unknown, options?: BatchOptions & { returnDict?: false }): Promise<number | number[]>;
+  trainOnBatch(x: TensorLike | TensorLike[], y: unknown, options?: BatchOptions): Promise<number | number[] | Logs>;
   async trainOnBatch(x: TensorLike | TensorLike[], y: unknown, options?: BatchOptions): Promise<number | number[] | Logs> {
     return (await this.getTrainer(x, 'trainOnBatch')).trainOnBatch(x, y, options);
   }
 
-  /** Loss (and metrics) of one batch without updating anything (Keras test_on_batch). */
+  /** Loss (and metrics) of one batch without updating anything (Keras test_on_batch); results as trainOnBatch. */
+  testOnBatch(x: TensorLike | TensorLike[], y: unknown, options: BatchOptions & { returnDict: true }): Promise<Logs>;
+  testOnBatch(x: TensorLike | TensorLike[], y: unknown, options?: BatchOptions & { returnDict?: false }): Promise<number | number[]>;
+  testOnBatch(x: TensorLike | TensorLike[], y: unknown, options?: BatchOptions): Promise<number | number[] | Logs>;
   async testOnBatch(x: TensorLike | TensorLike[], y: unknown, options?: BatchOptions): Promise<number | number[] | Logs> {
     return (await this.getTrainer(x, 'testOnBatch')).testOnBatch(x, y, options);
   }
 
-  /** Loss and metrics over a dataset, batch by batch (Keras evaluate). */
+  /** Loss and metrics over a dataset, batch by batch (Keras evaluate); results as trainOnBatch. */
+  evaluate(x: TensorLike | TensorLike[], y: unknown, options: EvaluateOptions & { returnDict: true }): Promise<Logs>;
+  evaluate(x: TensorLike | TensorLike[], y: unknown, options?: EvaluateOptions & { returnDict?: false }): Promise<number | number[]>;
+  evaluate(x: TensorLike | TensorLike[], y: unknown, options?: EvaluateOptions): Promise<number | number[] | Logs>;
   async evaluate(x: TensorLike | TensorLike[], y: unknown, options?: EvaluateOptions): Promise<number | number[] | Logs> {
     return (await this.getTrainer(x, 'evaluate')).evaluate(x, y, options);
   }

@@ -32,32 +32,36 @@ export class Callback {
     this.params = params;
   }
 
-  onTrainBegin(_logs?: Logs): void | Promise<void> {}
-  onTrainEnd(_logs?: Logs): void | Promise<void> {}
-  onEpochBegin(_epoch: number, _logs?: Logs): void | Promise<void> {}
-  onEpochEnd(_epoch: number, _logs?: Logs): void | Promise<void> {}
-  onBatchBegin(_batch: number, _logs?: Logs): void | Promise<void> {}
-  onBatchEnd(_batch: number, _logs?: Logs): void | Promise<void> {}
-  onTestBegin(_logs?: Logs): void | Promise<void> {}
-  onTestEnd(_logs?: Logs): void | Promise<void> {}
-  onTestBatchBegin(_batch: number, _logs?: Logs): void | Promise<void> {}
-  onTestBatchEnd(_batch: number, _logs?: Logs): void | Promise<void> {}
+  onTrainBegin(_logs: Logs): void | Promise<void> {}
+  onTrainEnd(_logs: Logs): void | Promise<void> {}
+  onEpochBegin(_epoch: number, _logs: Logs): void | Promise<void> {}
+  onEpochEnd(_epoch: number, _logs: Logs): void | Promise<void> {}
+  onBatchBegin(_batch: number, _logs: Logs): void | Promise<void> {}
+  onBatchEnd(_batch: number, _logs: Logs): void | Promise<void> {}
+  onTestBegin(_logs: Logs): void | Promise<void> {}
+  onTestEnd(_logs: Logs): void | Promise<void> {}
+  onTestBatchBegin(_batch: number, _logs: Logs): void | Promise<void> {}
+  onTestBatchEnd(_batch: number, _logs: Logs): void | Promise<void> {}
 }
 
-/** Plain-object callbacks (tfjs's CustomCallbackArgs), any subset of the hooks. */
+/**
+ * Plain-object callbacks (tfjs's CustomCallbackArgs), any subset of the hooks.
+ * fit and evaluate always pass a logs object (Keras's CallbackList passes
+ * `logs or {}`), so `logs` is not optional here.
+ */
 export type CallbackHooks = Partial<{
-  onTrainBegin(logs?: Logs): void | Promise<void>;
-  onTrainEnd(logs?: Logs): void | Promise<void>;
-  onEpochBegin(epoch: number, logs?: Logs): void | Promise<void>;
-  onEpochEnd(epoch: number, logs?: Logs): void | Promise<void>;
-  onBatchBegin(batch: number, logs?: Logs): void | Promise<void>;
-  onBatchEnd(batch: number, logs?: Logs): void | Promise<void>;
-  onTrainBatchBegin(batch: number, logs?: Logs): void | Promise<void>;
-  onTrainBatchEnd(batch: number, logs?: Logs): void | Promise<void>;
-  onTestBegin(logs?: Logs): void | Promise<void>;
-  onTestEnd(logs?: Logs): void | Promise<void>;
-  onTestBatchBegin(batch: number, logs?: Logs): void | Promise<void>;
-  onTestBatchEnd(batch: number, logs?: Logs): void | Promise<void>;
+  onTrainBegin(logs: Logs): void | Promise<void>;
+  onTrainEnd(logs: Logs): void | Promise<void>;
+  onEpochBegin(epoch: number, logs: Logs): void | Promise<void>;
+  onEpochEnd(epoch: number, logs: Logs): void | Promise<void>;
+  onBatchBegin(batch: number, logs: Logs): void | Promise<void>;
+  onBatchEnd(batch: number, logs: Logs): void | Promise<void>;
+  onTrainBatchBegin(batch: number, logs: Logs): void | Promise<void>;
+  onTrainBatchEnd(batch: number, logs: Logs): void | Promise<void>;
+  onTestBegin(logs: Logs): void | Promise<void>;
+  onTestEnd(logs: Logs): void | Promise<void>;
+  onTestBatchBegin(batch: number, logs: Logs): void | Promise<void>;
+  onTestBatchEnd(batch: number, logs: Logs): void | Promise<void>;
 }>;
 
 const HOOKS = [
@@ -81,22 +85,22 @@ export class LambdaCallback extends Callback {
     this.hooks = hooks;
   }
 
-  override onTrainBegin(logs?: Logs) { return this.hooks.onTrainBegin?.(logs); }
-  override onTrainEnd(logs?: Logs) { return this.hooks.onTrainEnd?.(logs); }
-  override onEpochBegin(epoch: number, logs?: Logs) { return this.hooks.onEpochBegin?.(epoch, logs); }
-  override onEpochEnd(epoch: number, logs?: Logs) { return this.hooks.onEpochEnd?.(epoch, logs); }
+  override onTrainBegin(logs?: Logs) { return this.hooks.onTrainBegin?.(logs ?? {}); }
+  override onTrainEnd(logs?: Logs) { return this.hooks.onTrainEnd?.(logs ?? {}); }
+  override onEpochBegin(epoch: number, logs?: Logs) { return this.hooks.onEpochBegin?.(epoch, logs ?? {}); }
+  override onEpochEnd(epoch: number, logs?: Logs) { return this.hooks.onEpochEnd?.(epoch, logs ?? {}); }
   override async onBatchBegin(batch: number, logs?: Logs) {
-    await this.hooks.onBatchBegin?.(batch, logs);
-    await this.hooks.onTrainBatchBegin?.(batch, logs);
+    await this.hooks.onBatchBegin?.(batch, logs ?? {});
+    await this.hooks.onTrainBatchBegin?.(batch, logs ?? {});
   }
   override async onBatchEnd(batch: number, logs?: Logs) {
-    await this.hooks.onBatchEnd?.(batch, logs);
-    await this.hooks.onTrainBatchEnd?.(batch, logs);
+    await this.hooks.onBatchEnd?.(batch, logs ?? {});
+    await this.hooks.onTrainBatchEnd?.(batch, logs ?? {});
   }
-  override onTestBegin(logs?: Logs) { return this.hooks.onTestBegin?.(logs); }
-  override onTestEnd(logs?: Logs) { return this.hooks.onTestEnd?.(logs); }
-  override onTestBatchBegin(batch: number, logs?: Logs) { return this.hooks.onTestBatchBegin?.(batch, logs); }
-  override onTestBatchEnd(batch: number, logs?: Logs) { return this.hooks.onTestBatchEnd?.(batch, logs); }
+  override onTestBegin(logs?: Logs) { return this.hooks.onTestBegin?.(logs ?? {}); }
+  override onTestEnd(logs?: Logs) { return this.hooks.onTestEnd?.(logs ?? {}); }
+  override onTestBatchBegin(batch: number, logs?: Logs) { return this.hooks.onTestBatchBegin?.(batch, logs ?? {}); }
+  override onTestBatchEnd(batch: number, logs?: Logs) { return this.hooks.onTestBatchEnd?.(batch, logs ?? {}); }
 }
 
 /** Records every epoch's logs (Keras History): `history.history.loss[epoch]`. */

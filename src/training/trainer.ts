@@ -24,7 +24,7 @@ import { Random } from '../random';
 import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
 import { isPlainObject } from '../config';
 import { getRuntime } from '../wasm/module';
-import { type Callback, History, type Logs, toCallbacks } from './callbacks';
+import { type Callback, type CallbackHooks, History, type Logs, toCallbacks } from './callbacks';
 import { modelMetrics } from './callbacks_keras';
 import type { Loss } from './losses';
 import { Mean, type Metric, getMetric } from './metrics';
@@ -48,7 +48,8 @@ export interface FitOptions {
   epochs?: number;
   /** 0 silent, 1 progress bar, 2 one line per epoch, 'auto' = 1 (default). */
   verbose?: 0 | 1 | 2 | 'auto';
-  callbacks?: unknown[];
+  /** Callback instances (callbacks.*) or plain objects of hooks ({ onEpochEnd(epoch, logs) { ... } }). */
+  callbacks?: (Callback | CallbackHooks)[];
   /** Fraction of the samples (the last ones, before shuffling) held out for validation. */
   validationSplit?: number;
   /** [x, y] or [x, y, sampleWeight] evaluated at the end of each epoch. */
@@ -85,7 +86,7 @@ export interface EvaluateOptions {
   batchSize?: number;
   verbose?: 0 | 1 | 'auto';
   sampleWeight?: SampleWeightLike;
-  callbacks?: unknown[];
+  callbacks?: (Callback | CallbackHooks)[];
   /** Return { loss, accuracy, ... } instead of a list. */
   returnDict?: boolean;
 }

@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Input, Sequential, callbacks, init, layers, loadTraining } from '../../src/index';
 import { formatPath, pyFloat } from '../../src/training/callbacks_keras';
+import type { FitOptions } from '../../src/training/trainer';
 import { buildRefModel, expectClose, expectHistory, expectWeights, fitRef, num, refData, refOptimizer, refs } from './keras_fit_refs';
 
-async function runRef(name: string, cbs: unknown[], compileExtra: Record<string, unknown> = {}) {
+async function runRef(name: string, cbs: NonNullable<FitOptions['callbacks']>, compileExtra: Record<string, unknown> = {}) {
   await init();
   const c = fitRef(name);
   const model = buildRefModel(c);

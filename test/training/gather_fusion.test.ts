@@ -69,7 +69,7 @@ describe('Embedding -> recurrent layer: the gathered projection trains as the ro
       const y = { data: Float32Array.from({ length: B }, (_, i) => i % 2), shape: [B] };
       for (const m of [a, b]) m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
       const NZ = (cell === 'lstm' ? 4 : cell === 'gru' ? 4 : cell === 'gru-before' ? 3 : 1) * U;
-      const k = getRuntime().exports as unknown as Record<string, (...a: number[]) => unknown>;
+      const k = getRuntime('gather_fusion.test').exports as unknown as Record<string, (...a: number[]) => unknown>;
       const spy = vi.spyOn(k, 'embedding_backward');
       const la: number[] = [];
       for (let s = 0; s < 3; s++) la.push((await a.trainOnBatch(x, y)) as number);
@@ -99,7 +99,7 @@ describe('Embedding -> recurrent layer: the gathered projection trains as the ro
     const y = new layers.Dense({ units: 1 }).apply(new layers.LSTM({ units: U, dropout: 0.3, seed: 1 }).apply(h));
     const m = new Model({ inputs: x, outputs: y });
     m.compile({ optimizer: 'sgd', loss: 'mse' });
-    const k = getRuntime().exports as unknown as Record<string, (...a: number[]) => unknown>;
+    const k = getRuntime('gather_fusion.test').exports as unknown as Record<string, (...a: number[]) => unknown>;
     const spy = vi.spyOn(k, 'embedding_backward');
     await m.trainOnBatch({ data: ids(5, false), shape: [B, T] }, { data: new Float32Array(B), shape: [B, 1] });
     expect(spy.mock.calls.some((c) => c[4] === 4 * U)).toBe(false);
