@@ -10,7 +10,10 @@
 // rows (kernel_1x8, two accumulator pairs), so a stream's row in a batch of
 // >= 4 rows differs from its batch-1 call in the last bits; there the cases
 // that keep every GEMM under 4 rows are compared bit for bit and the others
-// within 2e-6 (see the issue #14 report: the gemm change that removes it).
+// within 2e-6. A probe (a Dense layer's rows in a batch against each row
+// alone) detects a row-invariant sgemm: then every case is bit for bit, so
+// these tests become strict on SIMD by themselves once leftover rows sum k in
+// the 4-row groups' order (checked with such a gemm.ts: all cases pass).
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Input, Model, Sequential, type Tensor, backend, init, layers } from '../../src/index';
 import type { SymbolicTensor } from '../../src/engine/symbolic';
@@ -119,8 +122,25 @@ export function defineStreamSuites(simd: boolean): void {
     return new Harness(await model.streams(options), build, model);
   }
 
-  /** Rows < 4 in every GEMM (n streams x T steps): bit-identical on both builds. */
-  const exactFor = (rows: number) => !simd || rows < 4;
+  /**
+   * Whether this build's sgemm computes a row the same way at any position in
+   * the batch: a Dense layer's 9-row output against each row alone.
+   */
+  let rowInvariant = false;
+  beforeAll(() => {
+    const d = new layers.Dense({ units: 20 });
+    d.build([null, 67]);
+    d.setWeights([{ data: randArray(67 * 20, 1), shape: [67, 20] }, { data: randArray(20, 2), shape: [20] }]);
+    const x = randArray(9 * 67, 3);
+    const all = d.apply({ data: x, shape: [9, 67] }) as Tensor;
+    rowInvariant = Array.from({ length: 9 }, (_, i) => {
+      const one = d.apply({ data: x.slice(i * 67, (i + 1) * 67), shape: [1, 67] }) as Tensor;
+      return bits(one).join() === bits({ data: rowData(all, i) } as Tensor).join();
+    }).every(Boolean);
+    d.dispose();
+  });
+  /** Rows < 4 in every GEMM (n streams x T steps), or a row-invariant sgemm: bit-identical. */
+  const exactFor = (rows: number) => !simd || rowInvariant || rows < 4;
 
   function single(kind: 'LSTM' | 'GRU' | 'GRU_before' | 'SimpleRNN', F: number, U: number): Build {
     return (stateful) => {
@@ -144,6 +164,9 @@ export function defineStreamSuites(simd: boolean): void {
 
   describe(`streams (${simd ? 'SIMD' : 'scalar'} build)`, () => {
     it('runs on the requested build', () => expect(built).toBe(simd ? 'simd' : 'scalar'));
+    // The scalar sgemm runs one 1x8 kernel per row. The SIMD one is row-invariant
+    // once leftover rows sum k in the 4-row groups' order (then every case here is bit for bit).
+    if (!simd) it('the scalar sgemm computes each row the same way at any batch position', () => expect(rowInvariant).toBe(true));
 
     for (const kind of ['LSTM', 'GRU', 'GRU_before', 'SimpleRNN'] as const) {
       it(`${kind}: 5 streams x 6 one-step calls equal 5 stateful batch-1 models`, async () => {
@@ -295,7 +318,7 @@ export function defineStreamSuites(simd: boolean): void {
         refs.forEach((r, i) => {
           const want = r.predict([{ data: xa.slice(i * T * 2, (i + 1) * T * 2), shape: [1, T, 2] }, { data: xb.slice(i * T * 3, (i + 1) * T * 3), shape: [1, T, 3] }] as never) as Tensor;
           const mine = rowData(got, i);
-          if (!simd) expect(bits({ data: mine } as Tensor)).toEqual(bits(want));
+          if (exactFor(5 * T)) expect(bits({ data: mine } as Tensor)).toEqual(bits(want));
           else for (let k = 0; k < mine.length; k++) expect(Math.abs(mine[k] - want.data[k])).toBeLessThanOrEqual(2e-6);
         });
       }
