@@ -121,7 +121,7 @@ export type SymbolicOf<O> = O extends Tensor
  * single-output layer; LSTM with returnState: [Tensor, Tensor, Tensor]); `apply` on
  * symbolic tensors gives SymbolicOf<Out>. A bare `Layer` is any layer.
  */
-export abstract class Layer<out Out extends LayerOutput = LayerOutput> {
+export abstract class Layer<Out extends LayerOutput = LayerOutput> {
   /**
    * The options this class accepts beyond LAYER_ARG_KEYS (camelCase), declared once per
    * class: its constructor refuses any other key and io/config.ts's SPECS reads the same
