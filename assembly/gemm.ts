@@ -5,8 +5,10 @@
 //   panel p = 0 .. ceil(N/8)-1 holds columns [8p, 8p+8) as K rows of 8 floats,
 //   Bp[(p*K + k)*8 + j] = B[k][8p + j], zero for columns >= N.
 // The micro-kernels stream one panel (K*32 bytes, L1-resident) against 4 rows
-// of A (4x8 block, 8 f32x4 accumulators) or one row (1x8, k unrolled by 4 so
-// the add chains do not serialise).
+// of A (4x8 block, 8 f32x4 accumulators) or one row against two panels (1x16,
+// four independent add chains). Every row of C sums k in the same order
+// whichever kernel computes it (one chain per column, k chunks of KC_MAX), so
+// a row's result does not depend on the batch it is in.
 //
 // Rows of A are packed too, in groups of 4 interleaved k-major
 // (Ap[(g*kc + kk)*4 + r] = A[4g + r][k0 + kk]), so the 4x8 kernel reads its
@@ -240,14 +242,48 @@ function sgemm_block4(c: usize, ldc: i32, bp: usize, groups: i32, n: i32, k: i32
 // separate function so V8 allocates registers for this loop alone (about
 // 15% faster than inlined into sgemm_acc's loop nest).
 function gemv_rows(c: usize, ldc: i32, a: usize, lda: i32, bp: usize, rows: i32, n: i32, k: i32): void {
+  // Same arithmetic order per row as the 4-row groups (kernel_4x8p): one
+  // chain per column over each KC_MAX chunk of k, added to C per chunk; two
+  // panels at a time for four independent chains.
   const panels = (n + NR - 1) / NR;
+  const ps = (<usize>k * NR) << 2;
   for (let i = 0; i < rows; i++) {
     const ci = c + ((<usize>i * ldc) << 2);
     const ai = a + ((<usize>i * lda) << 2);
-    for (let p = 0; p < panels; p++) {
-      kernel_1x8(ci + ((<usize>p * NR) << 2), ai, bp + ((<usize>p * k * NR) << 2), k, min(NR, n - p * NR));
+    for (let k0 = 0; k0 < k; k0 += KC_MAX) {
+      const kc = min(KC_MAX, k - k0);
+      const bk = bp + ((<usize>k0 * NR) << 2);
+      const ak = ai + (<usize>k0 << 2);
+      let p = 0;
+      for (; p + 1 < panels; p += 2) {
+        kernel_1x16(ci + ((<usize>p * NR) << 2), ak, bk + <usize>p * ps, ps, kc, min(NR, n - (p + 1) * NR));
+      }
+      if (p < panels) kernel_1x8(ci + ((<usize>p * NR) << 2), ak, bk + <usize>p * ps, kc, min(NR, n - p * NR));
     }
   }
+}
+
+// One row of A x two panels (ps bytes apart), w2 columns of the second.
+// @ts-ignore: decorator
+@inline function kernel_1x16(c: usize, a: usize, bp: usize, ps: usize, kc: i32, w2: i32): void {
+  let p0 = f32x4.splat(0), p1 = f32x4.splat(0);
+  let q0 = f32x4.splat(0), q1 = f32x4.splat(0);
+  let ao = a;
+  let bo = bp;
+  let bq = bp + ps;
+  const aend = a + (<usize>kc << 2);
+  while (ao < aend) {
+    const av = v128.load32_splat(ao);
+    p0 = f32x4.add(p0, f32x4.mul(av, v128.load(bo)));
+    p1 = f32x4.add(p1, f32x4.mul(av, v128.load(bo, 16)));
+    q0 = f32x4.add(q0, f32x4.mul(av, v128.load(bq)));
+    q1 = f32x4.add(q1, f32x4.mul(av, v128.load(bq, 16)));
+    ao += 4;
+    bo += 32;
+    bq += 32;
+  }
+  store_acc(c, p0, p1, NR);
+  store_acc(c + (<usize>NR << 2), q0, q1, w2);
 }
 
 // Adds acc lanes to c[0..w) for a panel row (w <= 8).
@@ -304,37 +340,19 @@ function gemv_rows(c: usize, ldc: i32, a: usize, lda: i32, bp: usize, rows: i32,
   store_acc(c + 3 * cs, c30, c31, w);
 }
 
-// One row of A x one panel, k unrolled by 4 into two accumulator pairs
-// (the matrix-vector case of a batch-1 recurrent step). The four A values are
-// one v128 load broadcast by lane shuffles: V8 lowers that better than four
-// load32_splat (about 1.3x faster here for the matrix-vector product). Four
-// accumulator pairs (one per unrolled k) made V8 spill two of them to the
-// stack every iteration; two pairs keep the loop in registers (1.25x).
+// One row of A x one panel with one add chain per column, the order of
+// kernel_4x8p (so a row's result does not depend on its position in the
+// batch: streams and batch-1 calls give the same bits). gemv_rows uses it
+// for an odd last panel; pairs of panels go through kernel_1x16, whose four
+// independent chains keep the adds from serialising (measured as fast as
+// the former k-unrolled kernel with shuffled broadcasts, which summed k in
+// another order).
 // @ts-ignore: decorator
 @inline function kernel_1x8(c: usize, a: usize, bp: usize, k: i32, w: i32): void {
   let p0 = f32x4.splat(0), p1 = f32x4.splat(0);
-  let q0 = f32x4.splat(0), q1 = f32x4.splat(0);
   let ao = a;
   let bo = bp;
-  const aend4 = a + (<usize>(k & ~3) << 2);
   const aend = a + (<usize>k << 2);
-  while (ao < aend4) {
-    const a4 = v128.load(ao);
-    let av = i32x4.shuffle(a4, a4, 0, 0, 0, 0);
-    p0 = f32x4.add(p0, f32x4.mul(av, v128.load(bo)));
-    p1 = f32x4.add(p1, f32x4.mul(av, v128.load(bo, 16)));
-    av = i32x4.shuffle(a4, a4, 1, 1, 1, 1);
-    q0 = f32x4.add(q0, f32x4.mul(av, v128.load(bo, 32)));
-    q1 = f32x4.add(q1, f32x4.mul(av, v128.load(bo, 48)));
-    av = i32x4.shuffle(a4, a4, 2, 2, 2, 2);
-    p0 = f32x4.add(p0, f32x4.mul(av, v128.load(bo, 64)));
-    p1 = f32x4.add(p1, f32x4.mul(av, v128.load(bo, 80)));
-    av = i32x4.shuffle(a4, a4, 3, 3, 3, 3);
-    q0 = f32x4.add(q0, f32x4.mul(av, v128.load(bo, 96)));
-    q1 = f32x4.add(q1, f32x4.mul(av, v128.load(bo, 112)));
-    ao += 16;
-    bo += 128;
-  }
   while (ao < aend) {
     const av = v128.load32_splat(ao);
     p0 = f32x4.add(p0, f32x4.mul(av, v128.load(bo)));
@@ -342,7 +360,7 @@ function gemv_rows(c: usize, ldc: i32, a: usize, lda: i32, bp: usize, rows: i32,
     ao += 4;
     bo += 32;
   }
-  store_acc(c, f32x4.add(p0, q0), f32x4.add(p1, q1), w);
+  store_acc(c, p0, p1, w);
 }
 
 // Scalar-build micro-kernel: one row of A (its k values `as` bytes apart:

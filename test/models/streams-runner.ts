@@ -3,17 +3,11 @@
 // stateful semantics. Shared by streams.test.ts (SIMD build) and
 // streams.scalar.test.ts (scalar build).
 //
-// Bit-for-bit holds wherever every GEMM row is computed the same way whatever
-// its position in the batch. The scalar build's sgemm runs one 1x8 kernel per
-// row, so there every case is compared bit for bit. The SIMD build's sgemm
-// sums k in another order for 4-row groups (kernel_4x8p) than for leftover
-// rows (kernel_1x8, two accumulator pairs), so a stream's row in a batch of
-// >= 4 rows differs from its batch-1 call in the last bits; there the cases
-// that keep every GEMM under 4 rows are compared bit for bit and the others
-// within 2e-6. A probe (a Dense layer's rows in a batch against each row
-// alone) detects a row-invariant sgemm: then every case is bit for bit, so
-// these tests become strict on SIMD by themselves once leftover rows sum k in
-// the 4-row groups' order (checked with such a gemm.ts: all cases pass).
+// Bit for bit: assembly/gemm.ts computes every row of a product in the same
+// order whichever kernel handles it (4-row groups, leftover rows, one row),
+// so a stream's row in a batched step equals its own batch-1 call. A probe
+// (a Dense layer's rows in a batch against each row alone) checks that
+// property itself on each build.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Input, Model, Sequential, type Tensor, backend, init, layers } from '../../src/index';
 import type { SymbolicTensor } from '../../src/engine/symbolic';
@@ -139,8 +133,11 @@ export function defineStreamSuites(simd: boolean): void {
     }).every(Boolean);
     d.dispose();
   });
-  /** Rows < 4 in every GEMM (n streams x T steps), or a row-invariant sgemm: bit-identical. */
-  const exactFor = (rows: number) => !simd || rowInvariant || rows < 4;
+  it('the sgemm computes a row the same way at any position in the batch (what bit-identical streams rest on)', () => {
+    expect(rowInvariant).toBe(true);
+  });
+  /** Every case is compared bit for bit (the rows argument is kept for the call sites' readability). */
+  const exactFor = (_rows: number) => true;
 
   function single(kind: 'LSTM' | 'GRU' | 'GRU_before' | 'SimpleRNN', F: number, U: number): Build {
     return (stateful) => {
