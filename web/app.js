@@ -3,6 +3,7 @@
 // state and gates over time. Plain ES module, no build step; the library
 // comes from the import map in index.html.
 import { Tensor, backend, init, loadModel, padSequences, tokenizerFromJson } from 'rnn-wasm';
+import { enableTrain, wireTrain } from './train.js';
 
 const $ = (id) => document.getElementById(id);
 const RECURRENT = new Set(['SimpleRNN', 'LSTM', 'GRU']);
@@ -628,8 +629,7 @@ function legend(scale) {
   return wrapEl;
 }
 
-function showTraces(traces, labels) {
-  const root = $('layers');
+function showTraces(traces, labels, root = $('layers')) {
   root.replaceChildren();
   if (traces.length === 0) {
     const p = document.createElement('p');
@@ -703,6 +703,7 @@ function wire() {
   $('text-input').addEventListener('keydown', (e) => {
     if (e.key === 'Enter') $('run').click();
   });
+  wireTrain({ guarded, fail, runWithTraces, showTraces });
   window.addEventListener('unhandledrejection', (e) => fail(e.reason));
   window.addEventListener('error', (e) => fail(e.error ?? e.message));
 }
@@ -712,6 +713,7 @@ async function main() {
   showModeOptions();
   await init();
   $('backend').textContent = `WebAssembly ${backend()} build ready.`;
+  enableTrain();
   document.body.dataset.state = 'ready';
 }
 

@@ -1,0 +1,222 @@
+// The model viewer's Train panel (web/train.js, `npm run demo:web`) in headless Chromium:
+// it trains the spam/ham email model in a Web Worker (examples/worker/'s recipe) and the
+// loss falls; the curve canvases are drawn; the hidden-state heatmaps are drawn before and
+// after training; Stop ends a long run early; the downloaded .keras loads with loadModel in
+// the page and in Node, and predicts as the page's trained model does. Also the brackets
+// task (regression, mae) and pasted `label<TAB>text` lines with three labels (softmax), and
+// a bad paste gives a message. Saves a screenshot of the panel mid-training to
+// build/artefacts/demo-train.png (and docs/demo-train.png, the README's picture, when
+// UPDATE_DEMO_SCREENSHOT=1).
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, type RnnWasm, type Served, launchChromium, loadDist, openPage, serve, toBase64 } from './harness';
+
+const ARTEFACTS = resolve(REPO_ROOT, 'build/artefacts');
+
+let rnn: RnnWasm;
+let server: Served;
+let browser: Browser;
+let page: Page;
+let errors: string[];
+
+beforeAll(async () => {
+  rnn = await loadDist();
+  await rnn.init();
+  [server, browser] = await Promise.all([serve(), launchChromium()]);
+  ({ page, errors } = await openPage(browser, `${server.url}/web/`));
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await page.waitForFunction(() => document.body.dataset.state === 'ready', undefined, { timeout: 30_000 });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Waits for body[data-train]; on 'error' fails with the page's message. */
+async function waitTrain(want: string, timeout = 60_000): Promise<void> {
+  const handle = await page.waitForFunction(
+    (w) => (document.body.dataset.train === w || document.body.dataset.train === 'error' ? document.body.dataset.train : null),
+    want,
+    { timeout },
+  );
+  const got = await handle.jsonValue();
+  if (got !== want) throw new Error(`the Train panel reported an error: ${await page.textContent('#status')}`);
+}
+
+/** The epoch lines of the training log as { key: value } objects. */
+async function epochLogs(): Promise<Record<string, number>[]> {
+  const text = (await page.textContent('#train-log')) ?? '';
+  return text.split('\n').filter(Boolean).map((line) => {
+    const m = /^epoch (\d+)\/(\d+): (.*)$/.exec(line);
+    expect(m, line).not.toBeNull();
+    const parts = m![3].split(' ');
+    const logs: Record<string, number> = { epoch: Number(m![1]) };
+    for (let i = 0; i < parts.length; i += 2) logs[parts[i]] = Number(parts[i + 1]);
+    return logs;
+  });
+}
+
+/** Non-transparent pixels and distinct colours of a canvas. */
+async function ink(selector: string): Promise<{ inked: number; colours: number }> {
+  return page.$eval(selector, (c) => {
+    const cv = c as HTMLCanvasElement;
+    const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+    const seen = new Set<number>();
+    let inked = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i + 3] > 0) { inked++; seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]); }
+    }
+    return { inked, colours: seen.size };
+  });
+}
+
+/** The heatmaps under the Train panel: caption, distinct colours. */
+async function trainHeatmaps(): Promise<{ caption: string; colours: number }[]> {
+  return page.$$eval('#train-layers figure.heatmap', (figs) => figs.map((fig) => {
+    const c = fig.querySelector('canvas') as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set<number>();
+    for (let i = 0; i < d.length; i += 4) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+    return { caption: fig.querySelector('figcaption')!.textContent ?? '', colours: seen.size };
+  }));
+}
+
+/** The hidden-state heatmap's pixels, to tell that training changed it. */
+async function hiddenPixels(): Promise<string> {
+  return page.$eval('#train-layers figure.heatmap canvas', (c) => {
+    const cv = c as HTMLCanvasElement;
+    return Array.from(cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data.subarray(0, 40_000)).join(',');
+  });
+}
+
+async function setSettings(s: { data: string; cell?: string; epochs: number; batch: number; optimizer: string; lr: number }): Promise<void> {
+  await page.selectOption('#train-data', s.data);
+  await page.selectOption('#train-cell', s.cell ?? 'LSTM');
+  await page.fill('#train-epochs', String(s.epochs));
+  await page.fill('#train-batch', String(s.batch));
+  await page.selectOption('#train-optimizer', s.optimizer);
+  await page.fill('#train-lr', String(s.lr));
+}
+
+describe('web model viewer: the Train panel', () => {
+  it('trains the spam/ham email model in a worker: the loss falls, the curves and heatmaps are drawn', async () => {
+    expect(await page.isEnabled('#train')).toBe(true);
+    expect(await page.isDisabled('#train-stop')).toBe(true);
+    expect(await page.isDisabled('#train-download')).toBe(true);
+    await setSettings({ data: 'spam', epochs: 4, batch: 32, optimizer: 'Adam', lr: 0.01 });
+    await page.click('#train');
+    // Before training the heatmaps of the untrained model are on show already.
+    await page.waitForFunction(() => /before training/.test(document.getElementById('train-heat-note')!.textContent ?? ''));
+    const before = await hiddenPixels();
+    await waitTrain('trained');
+    const logs = await epochLogs();
+    expect(logs.map((l) => l.epoch)).toEqual([1, 2, 3, 4]);
+    for (const l of logs) for (const k of ['loss', 'accuracy', 'val_loss', 'val_accuracy']) expect(Number.isFinite(l[k]), `${k} in ${JSON.stringify(l)}`).toBe(true);
+    expect(logs[3].loss).toBeLessThan(logs[0].loss * 0.8);
+    expect(logs[3].accuracy).toBeGreaterThan(0.8); // 400 real emails, 320 for training
+    for (const id of ['#train-loss-chart', '#train-metric-chart']) {
+      const c = await ink(id);
+      expect(c.inked, `${id}: drawn pixels`).toBeGreaterThan(500);
+      expect(c.colours, `${id}: the train, validation and batch colours`).toBeGreaterThan(3);
+    }
+    expect(await page.textContent('#train-status')).toContain('Trained 4 epochs');
+    expect(await page.textContent('#train-heat-note')).toContain('after 4 epochs of training');
+    const maps = await trainHeatmaps();
+    expect(maps.map((m) => m.caption)).toEqual(['hidden state h', 'gate i (input)', 'gate f (forget)', 'gate c (candidate cell)', 'gate o (output)']);
+    for (const m of maps) expect(m.colours, m.caption).toBeGreaterThan(20);
+    expect(await hiddenPixels(), 'the hidden-state heatmap changed with training').not.toBe(before);
+    expect(await page.isEnabled('#train-download')).toBe(true);
+  });
+
+  it('downloads the trained model as a .keras that loadModel opens, in the page and in Node, with the same outputs', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#train-download')]);
+    expect(download.suggestedFilename()).toBe('spam-lstm.keras');
+    const path = await download.path();
+    const bytes = new Uint8Array(readFileSync(path!));
+    expect(bytes.length).toBeGreaterThan(1000);
+    // A fixed batch of token ids, through the downloaded file in the page and in Node.
+    const ids = Int32Array.from({ length: 2 * 60 }, (_, i) => (i % 60 < 20 ? 0 : 1 + ((i * 37) % 500)));
+    // A string, so the bundler leaves the page's import('rnn-wasm') (the import map's) alone.
+    const inPage = (await page.evaluate(`(async () => {
+      const lib = await import('rnn-wasm');
+      const file = Uint8Array.from(atob(${JSON.stringify(toBase64(bytes))}), (ch) => ch.charCodeAt(0));
+      const m = await lib.loadModel(file);
+      const out = m.predict(new lib.Tensor(Int32Array.from(${JSON.stringify(Array.from(ids))}), [2, 60], 'int32'));
+      const res = { layers: m.layers.map((l) => l.className), params: m.countParams(), out: Array.from(out.data) };
+      m.dispose();
+      return res;
+    })()`)) as { layers: string[]; params: number; out: number[] };
+    expect(inPage.layers).toEqual(['Embedding', 'LSTM', 'Dense']);
+    expect(String(inPage.params)).toBe(await page.getAttribute('#train-status', 'data-params'));
+    const model = await rnn.loadModel(bytes);
+    const want = (model.predict(new rnn.Tensor(ids, [2, 60], 'int32')) as InstanceType<RnnWasm['Tensor']>).data;
+    model.dispose();
+    expect(inPage.out.length).toBe(2);
+    for (let i = 0; i < 2; i++) expect(Math.abs(inPage.out[i] - want[i])).toBeLessThanOrEqual(1e-6);
+    // Trained, not the initial weights: the two different inputs give different answers.
+    expect(Math.abs(want[0] - want[1])).toBeGreaterThan(0);
+  });
+
+  it('Stop ends a long run after the current batch; a screenshot of the panel mid-training', async () => {
+    await setSettings({ data: 'spam', cell: 'GRU', epochs: 500, batch: 16, optimizer: 'RMSprop', lr: 0.003 });
+    await page.click('#train');
+    await waitTrain('training');
+    await page.waitForFunction(() => Number(document.body.dataset.epochs ?? 0) >= 6, undefined, { timeout: 60_000 });
+    expect(await page.isEnabled('#train-stop')).toBe(true);
+    expect(await page.isDisabled('#train')).toBe(true);
+    mkdirSync(ARTEFACTS, { recursive: true });
+    const shot = resolve(ARTEFACTS, 'demo-train.png');
+    await page.locator('#train-panel').screenshot({ path: shot });
+    expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
+    if (process.env.UPDATE_DEMO_SCREENSHOT === '1') copyFileSync(shot, resolve(REPO_ROOT, 'docs/demo-train.png'));
+    await page.click('#train-stop');
+    await waitTrain('trained');
+    const logs = await epochLogs();
+    expect(logs.length).toBeGreaterThanOrEqual(6);
+    expect(logs.length).toBeLessThan(500);
+    expect(await page.textContent('#train-status')).toContain(`Stopped after epoch ${logs.length} of 500`);
+    expect(await page.textContent('#train-heat-note')).toContain(`after ${logs.length} epochs`);
+    const maps = await trainHeatmaps();
+    expect(maps.map((m) => m.caption)).toEqual(['hidden state h', 'gate z (update)', 'gate r (reset)', 'gate h (candidate)']);
+    expect(logs[logs.length - 1].loss).toBeLessThan(logs[0].loss);
+  });
+
+  it('the brackets task (SimpleRNN, sgd, a regression with mae) trains; the loss falls', async () => {
+    await setSettings({ data: 'brackets', cell: 'SimpleRNN', epochs: 5, batch: 32, optimizer: 'SGD', lr: 0.05 });
+    await page.click('#train');
+    await waitTrain('trained');
+    const logs = await epochLogs();
+    expect(logs.length).toBe(5);
+    expect(Number.isFinite(logs[0].mae)).toBe(true);
+    expect(logs[4].loss).toBeLessThan(logs[0].loss);
+    expect(await page.textContent('#train-metric-caption')).toContain('mae per epoch');
+    expect((await trainHeatmaps()).map((m) => m.caption)).toEqual(['hidden state h']);
+  });
+
+  it('pasted label<TAB>text lines with three labels train a softmax classifier; a line without a tab is an error', async () => {
+    await page.selectOption('#train-data', 'paste');
+    expect(await page.isVisible('#train-paste')).toBe(true);
+    const lines: string[] = [];
+    for (let i = 0; i < 30; i++) lines.push(['sport\tthe team won the match', 'food\ta tasty soup with bread', 'tech\tthe new phone has a fast chip'][i % 3] + ` ${i}`);
+    await page.fill('#train-paste', lines.join('\n'));
+    await setSettings({ data: 'paste', epochs: 8, batch: 8, optimizer: 'Adam', lr: 0.02 });
+    await page.click('#train');
+    await waitTrain('trained');
+    const logs = await epochLogs();
+    expect(logs[logs.length - 1].loss).toBeLessThan(logs[0].loss);
+    expect(await page.textContent('#summary')).not.toContain('pasted'); // the panel keeps its model to itself
+
+    await page.fill('#train-paste', 'good\tfine\nno tab here\nbad\tawful\ngood\tok\nbad\tno');
+    await page.click('#train');
+    await waitTrain('error');
+    expect(await page.textContent('#status')).toContain("pasted line 2 has no tab; expected 'label<TAB>text'");
+    expect(await page.isEnabled('#train')).toBe(true);
+  });
+
+  it('logged no errors', () => {
+    expect(errors).toEqual([]);
+  });
+});
