@@ -107,11 +107,32 @@ describe('web model viewer: the Train panel', () => {
     expect(await page.isDisabled('#train-stop')).toBe(true);
     expect(await page.isDisabled('#train-download')).toBe(true);
     await setSettings({ data: 'spam', epochs: 4, batch: 32, optimizer: 'Adam', lr: 0.01 });
+    // The main thread's long tasks (over 50 ms) while the worker trains, and its animation frames.
+    await page.evaluate(() => {
+      const w = window as unknown as { longTasks: number[]; frames: number; counting: boolean };
+      w.longTasks = [];
+      w.frames = 0;
+      w.counting = true;
+      new PerformanceObserver((list) => { for (const e of list.getEntries()) w.longTasks.push(e.duration); }).observe({ type: 'longtask' });
+      const tick = () => { w.frames++; if (w.counting) requestAnimationFrame(tick); };
+      requestAnimationFrame(tick);
+    });
     await page.click('#train');
     // Before training the heatmaps of the untrained model are on show already.
     await page.waitForFunction(() => /before training/.test(document.getElementById('train-heat-note')!.textContent ?? ''));
     const before = await hiddenPixels();
+    await page.waitForFunction(() => document.body.dataset.epochs === '2');
+    const mid = await page.evaluate(() => (window as unknown as { longTasks: number[]; frames: number }).longTasks.slice());
     await waitTrain('trained');
+    const main = await page.evaluate(() => {
+      const w = window as unknown as { longTasks: number[]; frames: number; counting: boolean };
+      w.counting = false;
+      return { longTasks: w.longTasks, frames: w.frames };
+    });
+    console.log(`main thread while training: ${main.frames} frames, long tasks ${JSON.stringify(main.longTasks)} (${JSON.stringify(mid)} by epoch 2)`);
+    // The page kept drawing frames; its one long task is the preparation (tokenizing, building, the first heatmaps), not fit.
+    expect(main.frames).toBeGreaterThan(0);
+    expect(Math.max(0, ...main.longTasks)).toBeLessThan(500);
     const logs = await epochLogs();
     expect(logs.map((l) => l.epoch)).toEqual([1, 2, 3, 4]);
     for (const l of logs) for (const k of ['loss', 'accuracy', 'val_loss', 'val_accuracy']) expect(Number.isFinite(l[k]), `${k} in ${JSON.stringify(l)}`).toBe(true);
@@ -182,6 +203,17 @@ describe('web model viewer: the Train panel', () => {
     const maps = await trainHeatmaps();
     expect(maps.map((m) => m.caption)).toEqual(['hidden state h', 'gate z (update)', 'gate r (reset)', 'gate h (candidate)']);
     expect(logs[logs.length - 1].loss).toBeLessThan(logs[0].loss);
+  });
+
+  it("the sine task (sine-lstm's: LSTM, rmsprop, regression) trains; the loss falls", async () => {
+    await setSettings({ data: 'sine', cell: 'LSTM', epochs: 4, batch: 32, optimizer: 'RMSprop', lr: 0.01 });
+    await page.click('#train');
+    await waitTrain('trained');
+    const logs = await epochLogs();
+    expect(logs.length).toBe(4);
+    expect(logs[3].loss).toBeLessThan(logs[0].loss * 0.8);
+    expect(Number.isFinite(logs[3].val_mae)).toBe(true);
+    expect((await trainHeatmaps()).length).toBe(5);
   });
 
   it('the brackets task (SimpleRNN, sgd, a regression with mae) trains; the loss falls', async () => {
