@@ -132,7 +132,8 @@ describe('web model viewer: the Train panel', () => {
     console.log(`main thread while training: ${main.frames} frames, long tasks ${JSON.stringify(main.longTasks)} (${JSON.stringify(mid)} by epoch 2)`);
     // The page kept drawing frames; its one long task is the preparation (tokenizing, building, the first heatmaps), not fit.
     expect(main.frames).toBeGreaterThan(0);
-    expect(Math.max(0, ...main.longTasks)).toBeLessThan(500);
+    // (120-250 ms measured; a 4-epoch fit on the main thread would add its whole run to one task.)
+    expect(Math.max(0, ...main.longTasks)).toBeLessThan(1000);
     const logs = await epochLogs();
     expect(logs.map((l) => l.epoch)).toEqual([1, 2, 3, 4]);
     for (const l of logs) for (const k of ['loss', 'accuracy', 'val_loss', 'val_accuracy']) expect(Number.isFinite(l[k]), `${k} in ${JSON.stringify(l)}`).toBe(true);
@@ -179,6 +180,25 @@ describe('web model viewer: the Train panel', () => {
     for (let i = 0; i < 2; i++) expect(Math.abs(inPage.out[i] - want[i])).toBeLessThanOrEqual(1e-6);
     // Trained, not the initial weights: the two different inputs give different answers.
     expect(Math.abs(want[0] - want[1])).toBeGreaterThan(0);
+  });
+
+  it('Open in the viewer: a copy of the trained model and its tokenizer become the viewer\'s model; text runs through it', async () => {
+    expect(await page.isEnabled('#train-open')).toBe(true);
+    await page.click('#train-open');
+    await page.waitForFunction(() => document.body.dataset.state === 'loaded' || document.body.dataset.state === 'error');
+    expect(await page.textContent('#model-name')).toContain('spam-lstm.keras (trained here)');
+    expect(await page.textContent('#summary')).toContain('lstm (LSTM)');
+    expect(await page.isChecked('input[name="mode"][value="text"]')).toBe(true);
+    await page.fill('#text-input', 'click here to unsubscribe from this free offer');
+    await page.click('#run');
+    await page.waitForFunction(() => document.body.dataset.state === 'done' || document.body.dataset.state === 'error');
+    expect(await page.textContent('#input-echo')).toContain('unsubscribe=');
+    const out = ((await page.textContent('#output')) ?? '').split('\n')[1].trim();
+    expect(Number(out)).toBeGreaterThan(0);
+    expect(Number(out)).toBeLessThan(1);
+    expect(await page.$$eval('#layers section.layer', (els) => els.length)).toBe(1);
+    // The panel keeps its own model: it still downloads.
+    expect(await page.isEnabled('#train-download')).toBe(true);
   });
 
   it('Stop ends a long run after the current batch; a screenshot of the panel mid-training', async () => {

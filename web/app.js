@@ -703,7 +703,16 @@ function wire() {
   $('text-input').addEventListener('keydown', (e) => {
     if (e.key === 'Enter') $('run').click();
   });
-  wireTrain({ guarded, fail, runWithTraces, showTraces });
+  wireTrain({
+    guarded, fail, runWithTraces, showTraces,
+    // The Train panel hands a copy of its trained model (and its tokenizer's JSON) to the panels above.
+    openModel: (model, name, tokenizerJson) => {
+      setModel(model, name, '');
+      setTokenizer(tokenizerJson, tokenizerJson === null ? '' : `${name}'s tokenizer`);
+      selectMode(state.tokenizer && embeddingInput() ? 'text' : 'random');
+      $('model-panel').scrollIntoView({ behavior: 'smooth' });
+    },
+  });
   window.addEventListener('unhandledrejection', (e) => fail(e.reason));
   window.addEventListener('error', (e) => fail(e.error ?? e.message));
 }

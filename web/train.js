@@ -5,7 +5,7 @@
 // training, and offers the trained model as a .keras download. Stop ends fit after the
 // current batch. The recipe sends the weights back when fit ends (not per epoch), so the
 // heatmaps are drawn for the untrained model and again when training ends.
-import { Tensor, Tokenizer, layers, padSequences, Sequential } from 'rnn-wasm';
+import { Tensor, Tokenizer, layers, loadModel, padSequences, Sequential } from 'rnn-wasm';
 import { trainInWorker, workerReady } from '/examples/worker/train_in_worker.mjs';
 
 const $ = (id) => document.getElementById(id);
@@ -24,6 +24,7 @@ const PASTE_SAMPLE = [
 const train = {
   model: null, // the model on show in this panel (untrained, training or trained)
   name: '',
+  tokenizerJson: null, // the text tasks' Tokenizer as JSON, for the viewer's text input
   run: null, // the running trainInWorker's { done, stop }
   history: { epochs: [], batches: [] }, // epoch logs; batch points { x, loss, metric }
   epochsWanted: 0,
@@ -92,6 +93,7 @@ function textTask(name, classes, rows, { cell, units }) {
   return {
     name,
     model,
+    tokenizerJson: tok.toJson(),
     x,
     y: { data: Float32Array.from(rows, ([l]) => l), shape: [rows.length, 1] },
     loss: binary ? 'binary_crossentropy' : 'sparse_categorical_crossentropy',
@@ -281,6 +283,7 @@ function setTrainState(s) {
   $('train').disabled = busy;
   $('train-stop').disabled = s !== 'training';
   $('train-download').disabled = s !== 'trained';
+  $('train-open').disabled = s !== 'trained';
   for (const id of ['train-data', 'train-cell', 'train-units', 'train-epochs', 'train-batch', 'train-optimizer', 'train-lr', 'train-paste']) $(id).disabled = busy;
 }
 
@@ -310,6 +313,7 @@ async function startTraining(hooks) {
     train.model?.dispose();
     train.model = task.model;
     train.name = task.name;
+    train.tokenizerJson = task.tokenizerJson ?? null;
     train.metric = task.metric;
     train.epochsWanted = epochs;
     const samples = task.y.shape[0];
@@ -346,7 +350,7 @@ async function startTraining(hooks) {
     const ran = history.epoch.length;
     drawCharts();
     showSample(hooks, task, `after ${ran} epoch${ran === 1 ? '' : 's'} of training`);
-    $('train-status').textContent = `${ran < epochs ? `Stopped after epoch ${ran} of ${epochs}` : `Trained ${ran} epochs`}; download the model as ${train.name}.keras.`;
+    $('train-status').textContent = `${ran < epochs ? `Stopped after epoch ${ran} of ${epochs}` : `Trained ${ran} epochs`}; download the model as ${train.name}.keras, or open it in the viewer above.`;
     setTrainState('trained');
   } catch (e) {
     setTrainState('error');
@@ -378,7 +382,15 @@ async function download() {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-/** Wires the panel; `hooks` are the app's { guarded, runWithTraces, showTraces }. */
+/** A copy of the trained model (through its .keras bytes) becomes the viewer's model, with the tokenizer of a text task. */
+async function openInViewer(hooks) {
+  if (!train.model) throw new Error('Train: no trained model to open; press Train first.');
+  const name = `${train.name}.keras (trained here)`;
+  const copy = await loadModel(await train.model.save(), { name });
+  hooks.openModel(copy, name, train.tokenizerJson);
+}
+
+/** Wires the panel; `hooks` are the app's { guarded, runWithTraces, showTraces, openModel }. */
 export function wireTrain(hooks) {
   $('train-paste').value = PASTE_SAMPLE;
   const showPaste = () => { $('train-paste-opts').hidden = $('train-data').value !== 'paste'; };
@@ -389,6 +401,7 @@ export function wireTrain(hooks) {
   $('train').addEventListener('click', hooks.guarded(() => startTraining(hooks)));
   $('train-stop').addEventListener('click', stopTraining);
   $('train-download').addEventListener('click', hooks.guarded(download));
+  $('train-open').addEventListener('click', hooks.guarded(() => openInViewer(hooks)));
 }
 
 export function enableTrain() {
