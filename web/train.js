@@ -277,6 +277,8 @@ function intField(id, what, min, max) {
   return v;
 }
 
+const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+
 function setTrainState(s) {
   document.body.dataset.train = s;
   const busy = s === 'preparing' || s === 'training' || s === 'stopping';
@@ -310,6 +312,7 @@ async function startTraining(hooks) {
   let worker = null;
   try {
     const task = await buildTask($('train-data').value, { cell: $('train-cell').value, units });
+    await nextTask(); // the page paints between the preparation's steps
     train.model?.dispose();
     train.model = task.model;
     train.name = task.name;
@@ -323,6 +326,7 @@ async function startTraining(hooks) {
     $('train-log').textContent = '';
     drawCharts();
     showSample(hooks, task, 'before training');
+    await nextTask();
     $('train-status').textContent = `${task.name}: ${samples} samples, ${train.model.countParams().toLocaleString('en')} parameters; starting the worker…`;
     $('train-status').dataset.params = String(train.model.countParams());
 
