@@ -229,6 +229,58 @@ function gru_step_ra_tanh_sigmoid(m: usize, x: usize, h: usize, g: usize, aux: u
   }
 }
 
+// resetAfter false, tanh/sigmoid, first half of a row's step in one pass:
+// z|r = sigmoid(m + x) into g[0, 2U) and rh = r * hv (hv: h, or h * m_h
+// with recurrent dropout). The general path's functions and order.
+function gru_zr_rh(m: usize, x: usize, hv: usize, g: usize, rh: usize, U: i32): void {
+  const ub = <usize>U << 2;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= U; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(g + o, sigmoid_v(f32x4.add(v128.load(m + o), v128.load(x + o))));
+      const r = sigmoid_v(f32x4.add(v128.load(m + ub + o), v128.load(x + ub + o)));
+      v128.store(g + ub + o, r);
+      v128.store(rh + o, f32x4.mul(r, v128.load(hv + o)));
+    }
+  }
+  for (; j < U; j++) {
+    const o = <usize>j << 2;
+    store<f32>(g + o, sigmoid_s(load<f32>(m + o) + load<f32>(x + o)));
+    const r = sigmoid_s(load<f32>(m + ub + o) + load<f32>(x + ub + o));
+    store<f32>(g + ub + o, r);
+    store<f32>(rh + o, r * load<f32>(hv + o));
+  }
+}
+
+// Second half: hh = tanh(pre) into g[2U, 3U) and, on a valid row,
+// h = z*h + (1-z)*hh with z from g.
+function gru_hh_update(pre: usize, g: usize, h: usize, U: i32, valid: bool): void {
+  const ub = <usize>U << 2;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1);
+    for (; j + 4 <= U; j += 4) {
+      const o = <usize>j << 2;
+      const hh = tanh_v(v128.load(pre + o));
+      v128.store(g + 2 * ub + o, hh);
+      if (valid) {
+        const z = v128.load(g + o);
+        v128.store(h + o, f32x4.add(f32x4.mul(z, v128.load(h + o)), f32x4.mul(f32x4.sub(one, z), hh)));
+      }
+    }
+  }
+  for (; j < U; j++) {
+    const o = <usize>j << 2;
+    const hh = tanh_s(load<f32>(pre + o));
+    store<f32>(g + 2 * ub + o, hh);
+    if (valid) {
+      const z = load<f32>(g + o);
+      store<f32>(h + o, z * load<f32>(h + o) + (1 - z) * hh);
+    }
+  }
+}
+
 // simple_rnn_forward — h_t = act(x_t·kernel + bias + h_{t-1}·rkernel)
 export function simple_rnn_forward(
   out: usize, h: usize, x: usize, mask: usize, kernelP: usize, bias: usize, rkernelP: usize,
@@ -818,7 +870,7 @@ export function gru_forward_train(
   const resetAfter = (flags & RESET_AFTER) != 0;
   const hasBias = (flags & HAS_BIAS) != 0;
   const ub = <usize>U << 2;
-  const fused = resetAfter && !savePre && act == ACT_TANH && ract == ACT_SIGMOID && (flags & NO_FUSED_STEP) == 0;
+  const fused = !savePre && act == ACT_TANH && ract == ACT_SIGMOID && (flags & NO_FUSED_STEP) == 0;
   if (rdmask) pack_gates_r(rgP, rkernel, U, 3);
   if ((flags & XW_READY) == 0) project_inputs_train(xw, x, xd, dmask, kernelP, kernel, kgP, bias, hasBias, B, T, F, U, 3, (flags & DROPOUT_PER_GATE) != 0);
   if (flags & HAS_MASK) memory.fill(prev, 0, (<usize>B * U) << 2);
@@ -834,12 +886,35 @@ export function gru_forward_train(
     }
     if (rdmask) recurrent_dropped(m, mN, h, rdmask, hm, rgP, B, U, resetAfter ? 3 : 2);
     else sgemm_acc(m, mN, h, U, rkernelP, B, mN, U);
-    if (fused) {
+    if (fused && resetAfter) {
       for (let b = 0; b < B; b++) {
         const hb = f32p(h, b * U);
         const valid = is_valid(mask, b, t, T, flags);
         const row = s * B + b;
         gru_step_ra_tanh_sigmoid(f32p(m, b * mN), f32p(xw, (b * T + t) * N), hb, f32p(gatesS, row * N), f32p(auxS, row * U), U, valid);
+        emit(out, prev, hb, b, s, T, U, valid, flags);
+      }
+      continue;
+    }
+    if (fused) {
+      // resetAfter false: z|r and r*h per row, the candidate's GEMM over the
+      // batch, then tanh and the update per row; gates straight into saved.
+      for (let b = 0; b < B; b++) {
+        let hv = f32p(h, b * U);
+        if (rdmask) {
+          const hmb = f32p(hm, b * U);
+          vmul(hmb, hv, f32p(rdmask, 2 * B * U + b * U), U);
+          hv = hmb;
+        }
+        gru_zr_rh(f32p(m, b * mN), f32p(xw, (b * T + t) * N), hv, f32p(gatesS, (s * B + b) * N), f32p(rh, b * U), U);
+        save_row_bt(auxS, rh, b, t, T, U);
+      }
+      for (let b = 0; b < B; b++) memory.copy(f32p(hh, b * U), f32p(xw, (b * T + t) * N) + 2 * ub, ub);
+      sgemm_acc(hh, U, rh, U, rkernelHP, B, U, U);
+      for (let b = 0; b < B; b++) {
+        const hb = f32p(h, b * U);
+        const valid = is_valid(mask, b, t, T, flags);
+        gru_hh_update(f32p(hh, b * U), f32p(gatesS, (s * B + b) * N), hb, U, valid);
         emit(out, prev, hb, b, s, T, U, valid, flags);
       }
       continue;
