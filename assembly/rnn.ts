@@ -236,6 +236,18 @@ function gru_zr_rh(m: usize, x: usize, hv: usize, g: usize, rh: usize, U: i32): 
   const ub = <usize>U << 2;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
+    // Two vectors per iteration (shared constants, overlapping chains).
+    for (; j + 8 <= U; j += 8) {
+      const o = <usize>j << 2;
+      v128.store(g + o, sigmoid_v(f32x4.add(v128.load(m + o), v128.load(x + o))));
+      v128.store(g + o, sigmoid_v(f32x4.add(v128.load(m + o, 16), v128.load(x + o, 16))), 16);
+      const r0 = sigmoid_v(f32x4.add(v128.load(m + ub + o), v128.load(x + ub + o)));
+      const r1 = sigmoid_v(f32x4.add(v128.load(m + ub + o, 16), v128.load(x + ub + o, 16)));
+      v128.store(g + ub + o, r0);
+      v128.store(g + ub + o, r1, 16);
+      v128.store(rh + o, f32x4.mul(r0, v128.load(hv + o)));
+      v128.store(rh + o, f32x4.mul(r1, v128.load(hv + o, 16)), 16);
+    }
     for (; j + 4 <= U; j += 4) {
       const o = <usize>j << 2;
       v128.store(g + o, sigmoid_v(f32x4.add(v128.load(m + o), v128.load(x + o))));
@@ -260,6 +272,19 @@ function gru_hh_update(pre: usize, g: usize, h: usize, U: i32, valid: bool): voi
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const one = f32x4.splat(1);
+    for (; j + 8 <= U; j += 8) {
+      const o = <usize>j << 2;
+      const hh0 = tanh_v(v128.load(pre + o));
+      const hh1 = tanh_v(v128.load(pre + o, 16));
+      v128.store(g + 2 * ub + o, hh0);
+      v128.store(g + 2 * ub + o, hh1, 16);
+      if (valid) {
+        const z0 = v128.load(g + o);
+        const z1 = v128.load(g + o, 16);
+        v128.store(h + o, f32x4.add(f32x4.mul(z0, v128.load(h + o)), f32x4.mul(f32x4.sub(one, z0), hh0)));
+        v128.store(h + o, f32x4.add(f32x4.mul(z1, v128.load(h + o, 16)), f32x4.mul(f32x4.sub(one, z1), hh1)), 16);
+      }
+    }
     for (; j + 4 <= U; j += 4) {
       const o = <usize>j << 2;
       const hh = tanh_v(v128.load(pre + o));
