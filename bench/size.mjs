@@ -344,7 +344,7 @@ export async function sizeAndStartup({ runs = 7 } = {}) {
   for (const r of sizes) L.push(`| ${r.what} | ${r.files} | ${mb(r.raw)} | ${mb(r.min)} | **${mb(r.gz)}** |`);
   L.push('');
   const wasmText = core.parts.wasm.map((w) => `${w.file} ${kb(w.raw)} raw / ${kb(w.gz)} gzipped on its own`).join(', ');
-  L.push(`- rnn-wasm core: ${kb(core.parts.jsGz)} of JavaScript (layers, models, Tokenizer, loaders\' parsers) and` +
+  L.push(`- rnn-wasm core: ${kb(core.parts.jsGz)} of JavaScript (tensors, layers, models, summary, Tokenizer; the file readers load with loadModel) and` +
     ` ${kb(core.parts.base64Gz)} of base64 wasm (min + gzip)${wasmText ? `; the binaries: ${wasmText}` : ''}.`);
   const wasmList = (parts) => parts.map((w) => `${w.file} ${kb(w.raw)} raw`).join(', ');
   L.push(`- rnn-wasm training: ${kb(by.training.gz)} (${wasmList(by.training.parts.wasm)}); scalar builds: ${kb(by.scalar.gz)} (${wasmList(by.scalar.parts.wasm)}).`);
