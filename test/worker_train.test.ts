@@ -90,6 +90,30 @@ describe('fit in a worker_threads Worker (examples/worker)', () => {
     here.model.dispose();
   });
 
+  it('epochWeights sends the weights after every epoch; the last equal the trained weights', async () => {
+    const task = makeTask({ samples: 96, timesteps: 5, units: 3 });
+    const worker = startWorker();
+    const got: { epoch: number; weights: { data: Float32Array; shape: number[] }[] | undefined }[] = [];
+    const run = recipe.trainInWorker(worker, task.model, task.x, task.y, {
+      compile: task.compile, options: { epochs: 3, batchSize: 32, seed: 1 }, epochWeights: true,
+      onEpochEnd: (epoch: number, _logs: Logs, weights?: { data: Float32Array; shape: number[] }[]) => got.push({ epoch, weights }),
+    });
+    await run.done;
+    expect(got.map((g) => g.epoch)).toEqual([0, 1, 2]);
+    const trained = task.model.getWeights();
+    for (const g of got) expect(g.weights?.map((w) => w.shape)).toEqual(trained.map((w) => [...w.shape]));
+    // Each epoch moved the weights; the last epoch's are what fit left in the model.
+    expect(Array.from(got[0].weights![0].data)).not.toEqual(Array.from(got[1].weights![0].data));
+    got[2].weights!.forEach((w, i) => expect(Array.from(w.data), `weight ${i}`).toEqual(Array.from(trained[i].data)));
+    // Without the flag the epoch messages carry no weights.
+    const plain: unknown[] = [];
+    await recipe.trainInWorker(worker, task.model, task.x, task.y, {
+      compile: task.compile, options: { epochs: 1 }, onEpochEnd: (_e: number, _l: Logs, w?: unknown) => plain.push(w),
+    }).done;
+    expect(plain).toEqual([undefined]);
+    task.model.dispose();
+  });
+
   it('batch logs stream too, callbacks are built from { className, config }, and stop() ends fit after the current batch', async () => {
     const task = makeTask({ samples: 96, timesteps: 5, units: 3 });
     const worker = startWorker();

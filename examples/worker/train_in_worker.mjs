@@ -51,9 +51,11 @@ export function workerReady(worker) {
 /**
  * Trains `model` in `worker` (running train_worker.mjs). Returns { done, stop }: `done` resolves
  * with { epoch, history } (as History) after the trained weights were set into `model`, and
- * rejects with the worker's error.
+ * rejects with the worker's error. onEpochEnd(epoch, logs, weights): with `epochWeights: true`
+ * `weights` is the model's weights after that epoch ([{ data, shape }, ...], for
+ * model.setWeights), otherwise undefined.
  */
-export function trainInWorker(worker, model, x, y, { compile, options = {}, callbacks = [], onEpochEnd, onBatchEnd } = {}) {
+export function trainInWorker(worker, model, x, y, { compile, options = {}, callbacks = [], onEpochEnd, onBatchEnd, epochWeights = false } = {}) {
   if (!compile) throw new TypeError("trainInWorker: options.compile is required (compile's arguments, e.g. { optimizer: 'adam', loss: 'mse' }).");
   const loaded = workerReady(worker); // subscribe before any await, so 'ready' is not missed
   const done = (async () => {
@@ -61,7 +63,7 @@ export function trainInWorker(worker, model, x, y, { compile, options = {}, call
     await loaded;
     return new Promise((resolve, reject) => {
       const off = listen(worker, (d) => {
-        if (d?.type === 'epoch') onEpochEnd?.(d.epoch, d.logs);
+        if (d?.type === 'epoch') onEpochEnd?.(d.epoch, d.logs, d.weights);
         else if (d?.type === 'batch') onBatchEnd?.(d.batch, d.logs);
         else if (d?.type === 'error') { off(); reject(new Error(`trainInWorker: training failed in the worker: ${d.message}`)); }
         else if (d?.type === 'done') {
@@ -73,7 +75,7 @@ export function trainInWorker(worker, model, x, y, { compile, options = {}, call
         }
       }, (e) => { off(); reject(e); });
       worker.postMessage({
-        type: 'fit', model: artifacts, compile, x: plain(x), y: plain(y), options, callbacks, batchLogs: !!onBatchEnd,
+        type: 'fit', model: artifacts, compile, x: plain(x), y: plain(y), options, callbacks, batchLogs: !!onBatchEnd, epochWeights: !!epochWeights,
       });
     });
   })();

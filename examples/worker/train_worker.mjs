@@ -6,9 +6,11 @@
 //          compile: { optimizer, loss, metrics, lossWeights }   (names or { className, config })
 //          x, y: { data, shape } or a list of them, options: fit's options (numbers and strings),
 //          callbacks: [{ className: 'EarlyStopping', config: { patience: 2 } }, ...],
-//          batchLogs: boolean }
+//          batchLogs: boolean, epochWeights: boolean }
 //        { type: 'stop' }   ends fit after the current batch (model.stopTraining = true)
-//   out: { type: 'epoch', epoch, logs } after every epoch, { type: 'batch', batch, logs } when batchLogs,
+//   out: { type: 'epoch', epoch, logs } after every epoch (with epochWeights also `weights`: the
+//        model's weights after that epoch, [{ data, shape }, ...], transferred),
+//        { type: 'batch', batch, logs } when batchLogs,
 //        { type: 'done', history: { epoch, history }, weights: [{ data, shape }, ...] } (transferred),
 //        { type: 'error', message, stack }
 //
@@ -23,7 +25,10 @@ const onMessage = (fn) => (nodePort ? nodePort.on('message', fn) : self.addEvent
 
 let model = null; // the model being trained, for 'stop'
 
-async function fit({ model: artifacts, compile, x, y, options = {}, callbacks: specs = [], batchLogs = false }) {
+/** The model's weights as transferable copies. */
+const weightsOf = (m) => m.getWeights().map((w) => ({ data: w.data.slice(), shape: [...w.shape] }));
+
+async function fit({ model: artifacts, compile, x, y, options = {}, callbacks: specs = [], batchLogs = false, epochWeights = false }) {
   await init();
   model = await loadModel(artifacts);
   model.compile(compile);
@@ -33,11 +38,15 @@ async function fit({ model: artifacts, compile, x, y, options = {}, callbacks: s
     return className === 'ModelCheckpoint' || className === 'CSVLogger' ? new Callback(config.filepath ?? config.filename, config) : new Callback(config);
   });
   const stream = {
-    onEpochEnd: (epoch, logs) => post({ type: 'epoch', epoch, logs: { ...logs } }),
+    onEpochEnd: (epoch, logs) => {
+      if (!epochWeights) return post({ type: 'epoch', epoch, logs: { ...logs } });
+      const weights = weightsOf(model);
+      post({ type: 'epoch', epoch, logs: { ...logs }, weights }, weights.map((w) => w.data.buffer));
+    },
     ...(batchLogs ? { onBatchEnd: (batch, logs) => post({ type: 'batch', batch, logs: { ...logs } }) } : {}),
   };
   const history = await model.fit(x, y, { verbose: 0, ...options, callbacks: [...made, stream] });
-  const weights = model.getWeights().map((w) => ({ data: w.data.slice(), shape: [...w.shape] }));
+  const weights = weightsOf(model);
   model.dispose();
   model = null;
   post({ type: 'done', history: { epoch: history.epoch, history: history.history }, weights }, weights.map((w) => w.data.buffer));
