@@ -18,14 +18,29 @@ export interface Graph {
 }
 
 /**
+ * Takes a node's call over: returns the node's outputs, or null to let the
+ * layer's own call() run (stream pools run recurrent nodes on their slots).
+ */
+export type NodeCall = (node: Node, inputs: Tensor[], options: CallOptions) => Tensor[] | null;
+
+/** How a caller other than Model.call runs a graph (stream pools). */
+export interface RunHooks {
+  callNode?: NodeCall;
+  /** The inputs were checked and converted by the caller (a pool's rows are not the Input's batch), so InputLayer.call is skipped. */
+  inputsReady?: boolean;
+}
+
+/**
  * Runs the graph on concrete inputs (one per model input) and returns the
  * outputs and their masks.
  */
-export function runGraph(graph: Graph, inputs: Tensor[], training: boolean): { outputs: Tensor[]; masks: (Tensor | null)[] } {
+export function runGraph(
+  graph: Graph, inputs: Tensor[], training: boolean, hooks: RunHooks = {},
+): { outputs: Tensor[]; masks: (Tensor | null)[] } {
   const values = new Map<number, Tensor>();
   const masks = new Map<number, Tensor | null>();
   graph.inputs.forEach((s, i) => {
-    values.set(s.id, (s.node.layer as InputLayer).call(inputs[i]));
+    values.set(s.id, hooks.inputsReady ? inputs[i] : (s.node.layer as InputLayer).call(inputs[i]));
     masks.set(s.id, null);
   });
   const get = (s: SymbolicTensor): Tensor => {
@@ -41,8 +56,11 @@ export function runGraph(graph: Graph, inputs: Tensor[], training: boolean): { o
     for (const [k, v] of Object.entries(node.optionTensors)) opts[k] = Array.isArray(v) ? v.map(get) : get(v);
     if (training) opts.training = true;
     if (node.layer.supportsMasking && inMasks.some((m) => m !== null)) opts.mask = node.inputsIsList ? inMasks : inMasks[0];
-    const res = node.layer.call(node.inputsIsList ? ins : ins[0], opts);
-    const outs = Array.isArray(res) ? res : [res];
+    let outs = hooks.callNode?.(node, ins, opts) ?? null;
+    if (!outs) {
+      const res = node.layer.call(node.inputsIsList ? ins : ins[0], opts);
+      outs = Array.isArray(res) ? res : [res];
+    }
     if (outs.length !== node.outputs.length) {
       throw new Error(`${node.layer.context}: internal: returned ${outs.length} outputs, the graph expected ${node.outputs.length}.`);
     }

@@ -18,9 +18,10 @@
 // stateful model's own states are not touched. This module is loaded lazily
 // by Model.streams() (dynamic import), so it does not count against the core
 // bundle.
+import { type NodeCall, runGraph } from '../engine/executor';
 import type { Node, SymbolicTensor } from '../engine/symbolic';
 import { InputLayer } from '../layers/input_layer';
-import type { CallOptions, Layer } from '../layers/layer';
+import type { Layer } from '../layers/layer';
 import { fmt } from '../layers/layer_utils';
 import { RecurrentLayer } from '../layers/recurrent';
 import type { CellMath } from '../layers/cell_math';
@@ -499,45 +500,16 @@ export class StreamPool {
       i = j;
     }
     const ran: RecurrentSlot[] = [];
-    const values = new Map<number, Tensor>();
-    const masks = new Map<number, Tensor | null>();
-    this.model.inputs.forEach((s, i) => {
-      values.set(s.id, inputs[i]);
-      masks.set(s.id, null);
-    });
-    const get = (s: SymbolicTensor): Tensor => {
-      const v = values.get(s.id);
-      if (!v) throw new Error(`${this.context}: internal: no value for ${s.toString()}.`);
-      return v;
-    };
-    // As engine/executor.ts runGraph, with the recurrent nodes on their twins.
-    for (const node of this.model.executionNodes) {
-      if (node.layer instanceof InputLayer) continue;
-      const ins = node.inputs.map(get);
-      const inMasks = node.inputs.map((s) => masks.get(s.id) ?? null);
-      const opts: CallOptions = { ...node.options };
-      for (const [k, v] of Object.entries(node.optionTensors)) opts[k] = Array.isArray(v) ? v.map(get) : get(v);
-      if (node.layer.supportsMasking && inMasks.some((m) => m !== null)) opts.mask = node.inputsIsList ? inMasks : inMasks[0];
-      let outs: Tensor[];
+    // engine/executor.ts runGraph, with the recurrent nodes on the pool's slots.
+    const callNode: NodeCall = (node, ins, opts) => {
       const rec = this.byNode.get(node);
-      if (rec) {
-        if (ins.length !== 1) throw new Error(`${rec.layer.context}: expected one input tensor, received ${ins.length}.`);
-        outs = this.runRecurrent(rec, ins[0], (opts.mask as Tensor | null | undefined) ?? null, (opts.initialState as Tensor[] | undefined) ?? null, rows, runs);
-        ran.push(rec);
-      } else {
-        const res = node.layer.call(node.inputsIsList ? ins : ins[0], opts);
-        outs = Array.isArray(res) ? res : [res];
-      }
-      if (outs.length !== node.outputs.length) {
-        throw new Error(`${node.layer.context}: internal: returned ${outs.length} outputs, the graph expected ${node.outputs.length}.`);
-      }
-      const outMasks = node.layer.computeMask(ins, inMasks, outs.length);
-      node.outputs.forEach((s, i) => {
-        values.set(s.id, outs[i]);
-        masks.set(s.id, outMasks[i] ?? null);
-      });
-    }
-    const outputs = this.model.outputs.map(get);
+      if (!rec) return null;
+      if (ins.length !== 1) throw new Error(`${rec.layer.context}: expected one input tensor, received ${ins.length}.`);
+      const outs = this.runRecurrent(rec, ins[0], (opts.mask as Tensor | null | undefined) ?? null, (opts.initialState as Tensor[] | undefined) ?? null, rows, runs);
+      ran.push(rec);
+      return outs;
+    };
+    const { outputs } = runGraph(this.model, inputs, false, { callNode, inputsReady: true });
     // Everything ran: the final states become the streams' states (copies inside linear memory).
     for (const rec of ran) {
       const ws = rec.ws!;
