@@ -71,6 +71,17 @@ export function camelHint(key: string, allowed: readonly string[]): string {
 }
 
 /**
+ * The training namespaces' wording of the same hint (optimizers, schedules,
+ * callbacks): " Options are camelCase: did you mean 'learningRate'?" for a
+ * Python spelling, " Did you mean 'patience'?" for a typo, else ''.
+ */
+export function optionHint(key: string, allowed: readonly string[], guess: string | null = closestName(key, allowed)): string {
+  if (guess === null) return '';
+  const camel = key.replace(/_+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
+  return camel === guess ? ` Options are camelCase: did you mean '${guess}'?` : ` Did you mean '${guess}'?`;
+}
+
+/**
  * Refuses an option key outside `allowed` (a layer passes [...LAYER_ARG_KEYS, ...Cls.optionKeys]),
  * naming the closest allowed key. The recurrent layers, cells and wrappers throw a plain Error
  * here (ErrorType), the others a ValueError.

@@ -13,6 +13,7 @@
 // maximized for those it marks "up" (accuracy, AUC, precision, recall, ...),
 // and is an error otherwise.
 import { describeValue, isPlainObject } from '../config';
+import { optionHint } from '../layers/layer_utils';
 import { Callback, type Logs } from './callbacks';
 import type { Metric } from './metrics';
 import type { Optimizer } from './optimizers';
@@ -70,9 +71,7 @@ function checkKeys(cls: string, options: unknown, keys: readonly string[]): Reco
   if (!isPlainObject(options)) throw new TypeError(`${cls}: expected an options object, received ${describeValue(options)}.`);
   for (const k of Object.keys(options)) {
     if (keys.includes(k) || options[k] === undefined) continue;
-    const camel = k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
-    const hint = keys.includes(camel) ? ` Options are camelCase: did you mean '${camel}'?` : '';
-    throw new Error(`${cls}: unknown option '${k}'.${hint} Supported options: ${keys.join(', ')}.`);
+    throw new Error(`${cls}: unknown option '${k}'.${optionHint(k, keys)} Supported options: ${keys.join(', ')}.`);
   }
   return options;
 }

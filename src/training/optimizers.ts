@@ -33,6 +33,7 @@
 import type { TrainableVariable } from '../engine/train_types';
 import { type Runtime, getRuntime } from '../wasm/module';
 import { describeValue, isPlainObject, snakeToCamel } from '../config';
+import { closestName, optionHint } from '../layers/layer_utils';
 import { snakeCaseName, uniqueLayerName } from '../layers/layer';
 import { LearningRateSchedule, deserialize as deserializeSchedule, serialize as serializeSchedule } from './schedules';
 
@@ -157,39 +158,13 @@ function camelToSnake(key: string): string {
   return key.replace(/([A-Z])/g, (c) => `_${c.toLowerCase()}`).replace(/([a-z])(\d)/g, '$1_$2');
 }
 
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_v, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0];
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = d[j];
-      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return d[b.length];
-}
-
 const ALIASES: Readonly<Record<string, string>> = { lr: 'learningRate', eps: 'epsilon', decoupledWeightDecay: 'weightDecay' };
 
-/** The supported name a mistyped one most likely meant, or undefined. */
+/** The supported name a mistyped one most likely meant (Keras's short aliases, then layer_utils.closestName), or undefined. */
 function closest(key: string, supported: readonly string[]): string | undefined {
   const camel = snakeToCamel(key);
-  if (supported.includes(camel)) return camel;
-  const lower = camel.toLowerCase();
-  for (const s of supported) if (s.toLowerCase() === lower) return s;
   if (ALIASES[camel] && supported.includes(ALIASES[camel])) return ALIASES[camel];
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const s of supported) {
-    const dist = editDistance(lower, s.toLowerCase());
-    if (dist < bestD) {
-      bestD = dist;
-      best = s;
-    }
-  }
-  return bestD <= Math.max(2, Math.floor(lower.length / 3)) ? best : undefined;
+  return closestName(key, supported) ?? undefined;
 }
 
 interface NumRule {
@@ -259,13 +234,7 @@ function checkOptionKeys(options: Record<string, unknown>, supported: readonly s
           `schedule as learningRate, e.g. new optimizers.schedules.InverseTimeDecay({...})). Supported options: ${supported.join(', ')}.`,
       );
     }
-    const guess = closest(key, supported);
-    const hint =
-      guess === undefined
-        ? ''
-        : snakeToCamel(key) === guess
-          ? ` Options are camelCase: did you mean '${guess}'?`
-          : ` Did you mean '${guess}'?`;
+    const hint = optionHint(key, supported, closest(key, supported) ?? null);
     throw new Error(
       `${ctx}: unknown option '${key}' (received ${describeValue(options[key])}).${hint} ` +
         `Supported options: ${supported.join(', ')}.`,

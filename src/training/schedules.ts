@@ -17,6 +17,7 @@
 // meet a tensor (CosineDecay's `1 - self.alpha`) are computed in float64
 // first, as there.
 import { describeValue, isPlainObject, snakeToCamel } from '../config';
+import { optionHint } from '../layers/layer_utils';
 import { LearningRateSchedule } from './schedules_base';
 
 export { LearningRateSchedule } from './schedules_base';
@@ -84,9 +85,7 @@ function checkOptions<T>(cls: string, options: unknown, rules: Record<string, Ru
   }
   for (const k of Object.keys(options)) {
     if (rules[k] !== undefined || options[k] === undefined) continue;
-    const camel = snakeToCamel(k);
-    const hint = rules[camel] !== undefined ? ` Options are camelCase: did you mean '${camel}'?` : '';
-    throw new Error(`${cls}: unknown option '${k}'.${hint} Supported options: ${Object.keys(rules).join(', ')}.`);
+    throw new Error(`${cls}: unknown option '${k}'.${optionHint(k, Object.keys(rules))} Supported options: ${Object.keys(rules).join(', ')}.`);
   }
   for (const k of required) {
     if (options[k] === undefined) throw new Error(`${cls}: option ${k} is required.`);
