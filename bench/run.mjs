@@ -33,6 +33,7 @@
 // checked against a float64 reference and against the other peers, and only
 // peers that pass are timed. Timing is benchmark.js, interleaved across peers
 // in rounds; the figure is the median of all benchmark.js samples.
+import { benchArgs } from './args.mjs';
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -58,34 +59,21 @@ const ALL_PEERS = [ours, tfjsCpu, tfjsWasm, ortWeb, ortNode];
 // ---------------------------------------------------------------- CLI
 
 function parseArgs(argv) {
-  const a = { scale: 1, rounds: 3, tol: 1e-4, write: true, checkOnly: false };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const v = () => {
-      const val = argv[++i];
-      if (val === undefined) throw new Error(`${k} needs a value`);
-      return val;
-    };
-    if (k === '--workloads' || k === '-w') a.workloads = v().split(',').map((s) => s.trim()).filter(Boolean);
-    else if (k === '--peers' || k === '-p') a.peers = v().split(',').map((s) => s.trim()).filter(Boolean);
-    else if (k === '--scale') a.scale = Number(v());
-    else if (k === '--rounds') a.rounds = Math.max(1, parseInt(v(), 10));
-    else if (k === '--tol') a.tol = Number(v());
-    else if (k === '--out') a.out = v();
-    else if (k === '--no-write') a.write = false;
-    else if (k === '--check-only') a.checkOnly = true;
-    else if (k === '--only-size') a.onlySize = true;
-    else if (k === '--only-load') a.onlyLoad = true;
-    else if (k === '--only-train') a.onlyTrain = true;
-    else if (k === '--include-slow') a.includeSlow = true;
-    else if (k === '--help' || k === '-h') {
-      const lines = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
-      console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
-      process.exit(0);
-    } else throw new Error(`unknown option ${k} (try --help)`);
+  const a = benchArgs(argv, {
+    tol: { type: 'string' }, 'no-write': { type: 'boolean' }, 'check-only': { type: 'boolean' },
+    'only-size': { type: 'boolean' }, 'only-load': { type: 'boolean' }, 'only-train': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  }, 'bench/run (try --help)');
+  const v = a.values;
+  if (v.help) {
+    const lines = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
+    console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+    process.exit(0);
   }
-  if (!(a.scale > 0)) throw new Error('--scale must be > 0');
-  return a;
+  return {
+    ...a, tol: v.tol === undefined ? 1e-4 : Number(v.tol), write: !v['no-write'], checkOnly: v['check-only'] === true,
+    onlySize: v['only-size'] === true, onlyLoad: v['only-load'] === true, onlyTrain: v['only-train'] === true,
+  };
 }
 
 // ---------------------------------------------------------------- helpers

@@ -35,6 +35,7 @@
 // gets at least one sample after its checked first step, except when that
 // first step took longer than both its budget and 30 s (× --scale): then that
 // step is its only sample (marked *).
+import { benchArgs } from './args.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -808,32 +809,11 @@ export async function modelTraining({ workloads, peers: peerIds, scale = 1, roun
   return { markdown, results, failed };
 }
 
-function parseArgs(argv) {
-  const a = { scale: 1, rounds: 3 };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const v = () => {
-      const val = argv[++i];
-      if (val === undefined) throw new Error(`${k} needs a value`);
-      return val;
-    };
-    if (k === '--workloads' || k === '-w') a.workloads = v().split(',').map((s) => s.trim()).filter(Boolean);
-    else if (k === '--peers' || k === '-p') a.peers = v().split(',').map((s) => s.trim()).filter(Boolean);
-    else if (k === '--scale') a.scale = Number(v());
-    else if (k === '--rounds') a.rounds = Math.max(1, parseInt(v(), 10));
-    else if (k === '--out') a.out = v();
-    else if (k === '--include-slow') a.includeSlow = true;
-    else throw new Error(`bench/train: unknown option ${k}`);
-  }
-  if (!(a.scale > 0)) throw new Error('--scale must be > 0');
-  return a;
-}
-
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
   (async () => {
     const argv = process.argv.slice(2);
-    const a = parseArgs(argv);
+    const a = benchArgs(argv, {}, 'bench/train');
     const { markdown, failed } = await modelTraining({ ...a, argv, log: (l) => console.error(l) });
     console.log(markdown);
     if (a.out) fs.writeFileSync(a.out, markdown);
