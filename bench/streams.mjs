@@ -18,6 +18,7 @@
 // states is checked: the pool against ours (max abs diff; bit-identical on
 // the scalar build, last-bit differences on SIMD, see the README) and
 // against onnxruntime. Writes the "## Streams" section of bench/RESULTS.md.
+import { parseArgs } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,15 +27,14 @@ import { makeWeights, makeInput } from './reference.mjs';
 import { buildOnnxModel } from './onnx.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const N = Number(opt('--streams', 1024));
-const ROUNDS = Number(opt('--rounds', 7));
-const WRITE = !args.includes('--no-write');
-const OUT = opt('--out', path.join(HERE, 'RESULTS.md'));
+const { values: opts } = parseArgs({
+  options: { streams: { type: 'string' }, rounds: { type: 'string' }, 'no-write': { type: 'boolean' }, out: { type: 'string' } },
+  strict: true,
+});
+const N = Number(opts.streams ?? 1024);
+const ROUNDS = Number(opts.rounds ?? 7);
+const WRITE = !opts['no-write'];
+const OUT = opts.out ?? path.join(HERE, 'RESULTS.md');
 const F = 64;
 const U = 128;
 const HEADING = '## Streams';
