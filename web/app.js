@@ -2,7 +2,7 @@
 // show summary(), run it on an input, and draw each recurrent layer's hidden
 // state and gates over time. Plain ES module, no build step; the library
 // comes from the import map in index.html.
-import { Tensor, backend, init, loadModel, padSequences, tokenizerFromJson } from 'rnn-wasm';
+import { Tensor, backend, init, loadModel, padSequences, random, tokenizerFromJson } from 'rnn-wasm';
 import { enableTrain, wireTrain } from './train.js';
 
 const $ = (id) => document.getElementById(id);
@@ -213,16 +213,10 @@ function showModeOptions() {
   $('text-opts').hidden = mode !== 'text';
 }
 
-/** Deterministic uniform numbers (mulberry32), so a seed reproduces an input. */
+/** Deterministic uniform numbers (the library's seeded generator, random.Random), so a seed reproduces an input. */
 function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new random.Random(seed);
+  return () => r.uniform();
 }
 
 function intField(id, what, min, max) {

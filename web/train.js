@@ -5,7 +5,7 @@
 // training, and offers the trained model as a .keras download. Stop ends fit after the
 // current batch. The recipe sends the weights back when fit ends (not per epoch), so the
 // heatmaps are drawn for the untrained model and again when training ends.
-import { Tensor, Tokenizer, layers, loadModel, padSequences, Sequential } from 'rnn-wasm';
+import { Tensor, Tokenizer, layers, loadModel, padSequences, random, Sequential } from 'rnn-wasm';
 import { trainInWorker, workerReady } from '/examples/worker/train_in_worker.mjs';
 
 const $ = (id) => document.getElementById(id);
@@ -34,16 +34,10 @@ const train = {
 
 // ---------------------------------------------------------------- data
 
-/** Deterministic uniform numbers (mulberry32), so a dataset is the same on every run. */
+/** Deterministic uniform numbers (the library's seeded generator, random.Random), so a dataset is the same on every run. */
 function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new random.Random(seed);
+  return () => r.uniform();
 }
 
 const seeded = (className, seed, config = {}) => ({ className, config: { ...config, seed } });
