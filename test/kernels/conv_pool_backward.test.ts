@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { randArray } from '../util';
 import { BUILDS, KernelHarness, expectGuard, guarded } from './harness';
+import { centralDiff } from './f64ref';
 
 type Pad = 'valid' | 'same' | 'causal';
 const PAD = { valid: 0, same: 1, causal: 2 } as const;
@@ -48,16 +49,6 @@ function conv64(
 function pick(n: number, max = 90): number[] {
   if (n <= max) return Array.from({ length: n }, (_, i) => i);
   return Array.from({ length: max }, (_, i) => Math.floor((i * n) / max + ((i * 7) % Math.max(1, Math.floor(n / max)))));
-}
-
-/** Central difference of L(v) = Σ f(v)·R at coordinate i, in float64. */
-function central(f: (v: Float64Array) => Float64Array, v: Float64Array, R: ArrayLike<number>, i: number, eps: number): number {
-  const L = (w: Float64Array): number => f(w).reduce((a, y, j) => a + y * R[j], 0);
-  const p = Float64Array.from(v);
-  p[i] += eps;
-  const lp = L(p);
-  p[i] -= 2 * eps;
-  return (lp - L(p)) / (2 * eps);
 }
 
 const CONV_CASES: [number, number, number, number, number, number, number, Pad][] = [
@@ -148,15 +139,15 @@ for (const build of BUILDS) {
         const eps = 1e-3;
         const tol = (v: number) => 2e-5 * Math.max(1, Math.abs(v));
         for (const i of pick(x.length)) {
-          const want = central((v) => conv64(v, k64, b64, B, L, Cin, Cout, K, s, d, pad), x64, R, i, eps);
+          const want = centralDiff((v) => conv64(v, k64, b64, B, L, Cin, Cout, K, s, d, pad), x64, R, i, eps);
           expect(Math.abs(gx[i] - start.x[i] - want), `dx[${i}]`).toBeLessThan(tol(want));
         }
         for (const i of pick(kern.length)) {
-          const want = central((v) => conv64(x64, v, b64, B, L, Cin, Cout, K, s, d, pad), k64, R, i, eps);
+          const want = centralDiff((v) => conv64(x64, v, b64, B, L, Cin, Cout, K, s, d, pad), k64, R, i, eps);
           expect(Math.abs(gk[i] - start.k[i] - want), `dK[${i}]`).toBeLessThan(tol(want));
         }
         for (let i = 0; i < Cout; i++) {
-          const want = central((v) => conv64(x64, k64, v, B, L, Cin, Cout, K, s, d, pad), b64, R, i, eps);
+          const want = centralDiff((v) => conv64(x64, k64, v, B, L, Cin, Cout, K, s, d, pad), b64, R, i, eps);
           expect(Math.abs(gb[i] - start.b[i] - want), `dB[${i}]`).toBeLessThan(tol(want));
         }
       });
@@ -208,7 +199,7 @@ for (const build of BUILDS) {
           const got = k.read(dx, x.length);
           const x64 = Float64Array.from(x);
           for (const i of pick(x.length, 120)) {
-            const want = central((v) => pool64(v, B, L, C, pool, s, pad, isMax), x64, R, i, 1e-5);
+            const want = centralDiff((v) => pool64(v, B, L, C, pool, s, pad, isMax), x64, R, i, 1e-5);
             expect(Math.abs(got[i] - start[i] - want), `dx[${i}]`).toBeLessThan(2e-5 * Math.max(1, Math.abs(want)));
           }
         });

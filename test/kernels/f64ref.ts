@@ -77,3 +77,16 @@ export const REF: Record<number, { name: string; f: (x: number) => number }> = {
   13: { name: 'relu6', f: (x) => (Number.isNaN(x) ? NaN : Math.min(Math.max(x, 0), 6)) },
   14: { name: 'leaky_relu', f: (x) => (x >= 0 ? x : 0.2 * x) },
 };
+
+/**
+ * Central difference of L(v) = Σ f(v)·R with respect to coordinate i, in
+ * float64: the finite-difference side of the backward kernels' checks.
+ */
+export function centralDiff(f: (v: Float64Array) => Float64Array, v: Float64Array, R: ArrayLike<number>, i: number, eps: number): number {
+  const L = (w: Float64Array): number => f(w).reduce((a, y, j) => a + y * R[j], 0);
+  const p = Float64Array.from(v);
+  p[i] += eps;
+  const lp = L(p);
+  p[i] -= 2 * eps;
+  return (lp - L(p)) / (2 * eps);
+}

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { BN_FIXED_STATS, LN_RMS_NORM, LN_RMS_SCALING, NORM_CENTER, NORM_SCALE } from '../../src/wasm/abi.generated';
 import { randArray } from '../util';
 import { BUILDS, KernelHarness, expectGuard, guarded } from './harness';
+import { centralDiff } from './f64ref';
 
 interface BnCase {
   outer: number;
@@ -78,15 +79,6 @@ function ln64(x: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<nu
     }
   }
   return y;
-}
-
-function central(f: (v: Float64Array) => Float64Array, v: Float64Array, R: ArrayLike<number>, i: number, eps: number): number {
-  const L = (w: Float64Array): number => f(w).reduce((a, y, j) => a + y * R[j], 0);
-  const p = Float64Array.from(v);
-  p[i] += eps;
-  const lp = L(p);
-  p[i] -= 2 * eps;
-  return (lp - L(p)) / (2 * eps);
 }
 
 function pick(n: number, max = 80): number[] {
@@ -179,13 +171,13 @@ for (const build of BUILDS) {
         const b64 = Float64Array.from(beta);
         const tol = (v: number) => 1e-4 * Math.max(1, Math.abs(v));
         for (const i of pick(n)) {
-          const want = central((v) => bn64(v, g64, b64, maskVals, c, EPS).y, x64, R, i, 1e-4);
+          const want = centralDiff((v) => bn64(v, g64, b64, maskVals, c, EPS).y, x64, R, i, 1e-4);
           expect(Math.abs(gx[i] - start.x[i] - want), `dx[${i}]`).toBeLessThan(tol(want));
         }
         for (let i = 0; i < c.C; i++) {
           // Without scale (center) the gradient of gamma (beta) is still Σ dy·xhat (Σ dy): the layer passes 0 then.
-          const wantG = central((v) => bn64(x64, v, b64, maskVals, { ...c, flags: c.flags | NORM_SCALE }, EPS).y, g64, R, i, 1e-4);
-          const wantB = central((v) => bn64(x64, g64, v, maskVals, { ...c, flags: c.flags | NORM_CENTER }, EPS).y, b64, R, i, 1e-4);
+          const wantG = centralDiff((v) => bn64(x64, v, b64, maskVals, { ...c, flags: c.flags | NORM_SCALE }, EPS).y, g64, R, i, 1e-4);
+          const wantB = centralDiff((v) => bn64(x64, g64, v, maskVals, { ...c, flags: c.flags | NORM_CENTER }, EPS).y, b64, R, i, 1e-4);
           if (c.flags & NORM_SCALE) expect(Math.abs(gg[i] - start.g[i] - wantG), `dgamma[${i}]`).toBeLessThan(tol(wantG));
           expect(Math.abs(gb[i] - start.b[i] - wantB), `dbeta[${i}]`).toBeLessThan(tol(wantB));
         }
@@ -215,11 +207,11 @@ for (const build of BUILDS) {
         const x64 = Float64Array.from(x);
         const g64 = Float64Array.from(gamma);
         for (const i of pick(n)) {
-          const want = central((v) => bnFixed64(v, gamma, beta, mean, variance, c, EPS), x64, R, i, 1e-4);
+          const want = centralDiff((v) => bnFixed64(v, gamma, beta, mean, variance, c, EPS), x64, R, i, 1e-4);
           expect(Math.abs(gx[i] - want), `dx[${i}]`).toBeLessThan(1e-4 * Math.max(1, Math.abs(want)));
         }
         for (let i = 0; i < c.C; i++) {
-          const want = central((v) => bnFixed64(x, v, beta, mean, variance, { ...c, flags: c.flags | NORM_SCALE }, EPS), g64, R, i, 1e-4);
+          const want = centralDiff((v) => bnFixed64(x, v, beta, mean, variance, { ...c, flags: c.flags | NORM_SCALE }, EPS), g64, R, i, 1e-4);
           expect(Math.abs(gg[i] - want), `dgamma[${i}]`).toBeLessThan(1e-4 * Math.max(1, Math.abs(want)));
         }
       });
@@ -264,16 +256,16 @@ for (const build of BUILDS) {
         const b64 = Float64Array.from(beta);
         const tol = (v: number) => 1e-4 * Math.max(1, Math.abs(v));
         for (const i of pick(size)) {
-          const want = central((v) => ln64(v, g64, b64, rows, n, EPS, flags), x64, R, i, 1e-4);
+          const want = centralDiff((v) => ln64(v, g64, b64, rows, n, EPS, flags), x64, R, i, 1e-4);
           expect(Math.abs(gx[i] - start.x[i] - want), `dx[${i}]`).toBeLessThan(tol(want));
         }
         for (let i = 0; i < n; i++) {
-          const wantG = central((v) => ln64(x64, v, b64, rows, n, EPS, flags | NORM_SCALE), g64, R, i, 1e-4);
+          const wantG = centralDiff((v) => ln64(x64, v, b64, rows, n, EPS, flags | NORM_SCALE), g64, R, i, 1e-4);
           expect(Math.abs(gg[i] - start.g[i] - wantG), `dgamma[${i}]`).toBeLessThan(tol(wantG));
           const rms = (flags & (LN_RMS_SCALING | LN_RMS_NORM)) !== 0;
           // The rms variants have no beta: the kernel still sums dy into dbeta when asked (the layer passes 0).
           const wantB = rms ? Array.from({ length: rows }, (_, r) => R[r * n + i]).reduce((a, v) => a + v, 0)
-            : central((v) => ln64(x64, g64, v, rows, n, EPS, flags | NORM_CENTER), b64, R, i, 1e-4);
+            : centralDiff((v) => ln64(x64, g64, v, rows, n, EPS, flags | NORM_CENTER), b64, R, i, 1e-4);
           expect(Math.abs(gb[i] - start.b[i] - wantB), `dbeta[${i}]`).toBeLessThan(tol(wantB));
         }
       });

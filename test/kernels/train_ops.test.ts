@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { randArray } from '../util';
 import { BUILDS, KernelHarness } from './harness';
+import { centralDiff } from './f64ref';
 
 const SIZES: [number, number][] = [[1, 1], [1, 3], [3, 5], [5, 17], [2, 33], [4, 8]];
 
@@ -23,19 +24,9 @@ function softmax64(x: ArrayLike<number>, rows: number, n: number): Float64Array 
 
 const logSoftmax64 = (x: ArrayLike<number>, rows: number, n: number): Float64Array => softmax64(x, rows, n).map(Math.log);
 
-/** Central differences of L(x) = Σ f(x)·R, in float64. */
+/** Central differences of L(x) = Σ f(x)·R, in float64 (every coordinate). */
 function numericGrad(f: (x: Float64Array) => Float64Array, x: Float64Array, R: Float32Array): Float64Array {
-  const g = new Float64Array(x.length);
-  const eps = 1e-6;
-  const L = (v: Float64Array) => f(v).reduce((a, y, i) => a + y * R[i], 0);
-  for (let i = 0; i < x.length; i++) {
-    const p = Float64Array.from(x);
-    p[i] += eps;
-    const lp = L(p);
-    p[i] -= 2 * eps;
-    g[i] = (lp - L(p)) / (2 * eps);
-  }
-  return g;
+  return Float64Array.from(x, (_, i) => centralDiff(f, x, R, i, 1e-6));
 }
 
 for (const build of BUILDS) {
