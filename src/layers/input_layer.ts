@@ -94,9 +94,13 @@ export class InputLayer extends Layer {
     if (!this.anyShape && (t.rank !== s.length || s.some((d, i) => d !== null && d !== t.shape[i]))) {
       throw new Error(`Input '${this.name}': expected shape ${formatShape(s)}, received ${formatShape(t.shape as number[])}.`);
     }
-    if (this.dtype !== 'float32' && t.dtype === 'float32') return new Tensor(
-      this.dtype === 'int32' ? Int32Array.from(t.data) : Uint8Array.from(t.data, (v) => (v ? 1 : 0)), t.shape, this.dtype);
-    return t;
+    return this.toDtype(t);
+  }
+
+  /** A float32 tensor given to an int32/bool input, converted to that dtype (other tensors as they are). */
+  toDtype(t: Tensor): Tensor {
+    if (this.dtype === 'float32' || t.dtype !== 'float32') return t;
+    return new Tensor(this.dtype === 'int32' ? Int32Array.from(t.data) : Uint8Array.from(t.data, (v) => (v ? 1 : 0)), t.shape, this.dtype);
   }
 
   override getConfig(): Record<string, unknown> {

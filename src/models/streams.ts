@@ -480,11 +480,7 @@ export class StreamPool {
 
   /** As InputLayer.call: an int32/bool input gets float values converted. */
   private asInputDtype(t: Tensor, s: SymbolicTensor): Tensor {
-    const dtype = (s.node.layer as InputLayer).dtype;
-    if (dtype !== 'float32' && t.dtype === 'float32') {
-      return new Tensor(dtype === 'int32' ? Int32Array.from(t.data) : Uint8Array.from(t.data, (v) => (v ? 1 : 0)), t.shape, dtype);
-    }
-    return t;
+    return (s.node.layer as InputLayer).toDtype(t);
   }
 
   /** Gathers the slots' states, runs the graph once, scatters the final states (only when everything ran). */
