@@ -1,0 +1,20 @@
+// Worker pool for init({ threads }) (#14 item 2). Filled in by the threaded
+// runtime; undefined while kernels run on one thread.
+import type { KernelCall } from './parallel';
+
+export interface ThreadPool {
+  /** Threads including the calling one. */
+  readonly size: number;
+  /** Runs calls[i] on thread i (calls[0] here) and returns when all are done. */
+  run(calls: readonly KernelCall[]): void;
+}
+
+let pool: ThreadPool | undefined;
+
+export function threadPool(): ThreadPool | undefined {
+  return pool;
+}
+
+export function setThreadPool(p: ThreadPool | undefined): void {
+  pool = p;
+}
