@@ -29,7 +29,7 @@ type Recipe = {
 
 let recipe: Recipe;
 let makeTask: (o?: Record<string, number>) => Task;
-let rnn: { init(): Promise<void> };
+let rnn: any; // the built bundle (dist/index.js), imported by URL
 const workers: Worker[] = [];
 
 const WORKER_URL = pathToFileURL(join(ROOT, 'examples/worker/train_worker.mjs'));
@@ -114,6 +114,64 @@ describe('fit in a worker_threads Worker (examples/worker)', () => {
     task.model.dispose();
   });
 
+  it('a Sequential travels as its Keras config: GRU resetAfter: true (the default), Bidirectional, cells, Input() first; same fit as here', async () => {
+    const { layers, Sequential, Input, random, initializers } = rnn;
+    let seed = 10;
+    const init = () => ({ kernelInitializer: new initializers.GlorotUniform({ seed: seed++ }), recurrentInitializer: new initializers.Orthogonal({ seed: seed++ }) });
+    const make = () => {
+      seed = 10;
+      return new Sequential({ layers: [
+        Input({ shape: [7, 2] }),
+        new layers.Bidirectional(new layers.GRU({ units: 3, returnSequences: true, ...init() }), { mergeMode: 'sum' }), // resetAfter: true
+        new layers.RNN(new layers.StackedRNNCells([new layers.LSTMCell(3, init()), new layers.GRUCell(2, { resetAfter: false, ...init() })]), { returnSequences: true }),
+        new layers.GRU({ units: 4, recurrentActivation: 'hard_sigmoid', ...init() }),
+        new layers.Dense({ units: 1, activation: 'sigmoid', kernelInitializer: new initializers.GlorotUniform({ seed: 99 }) }),
+      ] });
+    };
+    const x = random.normal([40, 7, 2], { seed: 4 });
+    const y = { data: Float32Array.from({ length: 40 }, (_, i) => i % 2), shape: [40, 1] };
+    const compile = { optimizer: { className: 'Adam', config: { learningRate: 0.01 } }, loss: 'binary_crossentropy', metrics: ['accuracy'] };
+    const fit = { epochs: 3, batchSize: 16, seed: 1 };
+    const inWorker = make();
+    expect(inWorker.layers[0].forwardLayer.getConfig().resetAfter).toBe(true);
+    const history = await recipe.trainInWorker(startWorker(), inWorker, x, y, { compile, options: fit }).done;
+    const here = make();
+    here.compile(compile);
+    const ref = await here.fit(x, y, { ...fit, verbose: 0 });
+    expect(history.history).toEqual(ref.history);
+    const got = inWorker.getWeights();
+    const want = here.getWeights();
+    // The GRUs' biases are (2, 3U): resetAfter: true reached the worker.
+    expect(got.map((w: TensorOut) => w.shape)).toEqual(want.map((w: TensorOut) => w.shape));
+    expect(got[2].shape).toEqual([2, 9]);
+    got.forEach((w: TensorOut, i: number) => expect(Array.from(w.data), `weight ${i}`).toEqual(Array.from(want[i].data)));
+    inWorker.dispose();
+    here.dispose();
+  });
+
+  it('a functional Model travels as tfjs artifacts (one with GRU resetAfter: true is refused with the reason); an unbuilt Sequential is refused', async () => {
+    const { layers, Sequential, Input, Model, random, initializers } = rnn;
+    const make = (resetAfter: boolean) => {
+      const inp = Input({ shape: [5, 2] });
+      const h = new layers.GRU({ units: 3, resetAfter, kernelInitializer: new initializers.GlorotUniform({ seed: 1 }), recurrentInitializer: new initializers.Orthogonal({ seed: 2 }) }).apply(inp);
+      return new Model({ inputs: inp, outputs: new layers.Dense({ units: 1, kernelInitializer: new initializers.GlorotUniform({ seed: 3 }) }).apply(h) });
+    };
+    const x = random.normal([24, 5, 2], { seed: 4 });
+    const y = random.normal([24, 1], { seed: 5 });
+    const fit = { epochs: 2, batchSize: 8, seed: 1 };
+    const worker = startWorker();
+    const inWorker = make(false);
+    const history = await recipe.trainInWorker(worker, inWorker, x, y, { compile: { optimizer: 'sgd', loss: 'mse' }, options: fit }).done;
+    const here = make(false);
+    here.compile({ optimizer: 'sgd', loss: 'mse' });
+    expect(history.history).toEqual((await here.fit(x, y, { ...fit, verbose: 0 })).history);
+    const refused = make(true);
+    await expect(recipe.trainInWorker(worker, refused, x, y, { compile: { optimizer: 'sgd', loss: 'mse' } }).done).rejects.toThrow(/resetAfter: true .*not supported by TensorFlow\.js/);
+    const unbuilt = new Sequential({ layers: [new layers.GRU({ units: 2 })] });
+    await expect(recipe.trainInWorker(worker, unbuilt, x, y, { compile: { optimizer: 'sgd', loss: 'mse' } }).done).rejects.toThrow(/Sequential 'sequential\w*' is not built/);
+    for (const m of [inWorker, here, refused, unbuilt]) m.dispose();
+  });
+
   it('batch logs stream too, callbacks are built from { className, config }, and stop() ends fit after the current batch', async () => {
     const task = makeTask({ samples: 96, timesteps: 5, units: 3 });
     const worker = startWorker();
@@ -129,6 +187,15 @@ describe('fit in a worker_threads Worker (examples/worker)', () => {
     expect(history.epoch.length).toBeGreaterThanOrEqual(2);
     expect(history.epoch.length).toBeLessThan(50);
     expect(batches).toBeGreaterThanOrEqual(24); // 12 batches per epoch, 2+ epochs
+
+    // stop() before the worker received the model: fit ends after its first batch.
+    let early = 0;
+    const first = recipe.trainInWorker(worker, task.model, task.x, task.y, {
+      compile: task.compile, options: { epochs: 50, batchSize: 8 }, onBatchEnd: () => { early++; },
+    });
+    first.stop();
+    expect((await first.done).epoch).toEqual([0]);
+    expect(early).toBe(1);
 
     // EarlyStopping built in the worker: with a minDelta no epoch after the first can beat, it
     // stops once `patience` epochs passed without improvement (Keras 3's early_stopping.py).

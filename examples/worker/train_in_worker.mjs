@@ -9,11 +9,16 @@
 //     callbacks: [{ className: 'EarlyStopping', config: { patience: 2, restoreBestWeights: true } }],
 //     onEpochEnd: (epoch, logs) => console.log(epoch, logs),
 //   });
-//   run.stop();                    // optional: ends fit after the current batch
+//   run.stop();                    // optional: ends fit after the current batch (called before fit
+//                                  // began, after its first batch)
 //   const history = await run.done; // the trained weights are now in `model`
 //
-// The model travels as tfjs artifacts (its architecture and weights, no HDF5 needed), x and y
-// as { data, shape } (copied, not transferred); the worker compiles it with `compile`, and
+// A Sequential travels as its Keras config (getConfig(): every Keras option, e.g. GRU
+// resetAfter: true) plus its input shape and weights ({ data, shape }, in getWeights() order);
+// the worker rebuilds it with the layers' own constructors. Any other model (a functional
+// graph) travels as tfjs artifacts, so it is limited to what TensorFlow.js can express
+// (save refuses the rest, e.g. GRU resetAfter: true, with a message). No HDF5 either way.
+// x and y travel as { data, shape } (copied, not transferred); the worker compiles it with `compile`, and
 // sends back each epoch's logs and, at the end, the history and the trained weights, which
 // are set into `model`. The optimizer's state stays in the worker (a next trainInWorker starts
 // a fresh optimizer, as a fresh compile() would). The worker stays alive: call terminate()
@@ -21,6 +26,20 @@
 
 // A Tensor (a class instance) as a plain { data, shape }; lists and nested arrays as they are.
 const plain = (t) => (Array.isArray(t) ? t.map(plain) : t && typeof t === 'object' && 'data' in t && 'shape' in t ? { data: t.data, shape: [...t.shape] } : t);
+
+/**
+ * The model as train_worker.mjs receives it (see there), and the buffers to transfer:
+ * a Sequential as { config, inputShape, weights }, another model as tfjs artifacts.
+ */
+async function shipModel(model) {
+  if (model.className !== 'Sequential') return { sent: await model.save(undefined, { format: 'tfjs' }), transfer: [] };
+  if (!model.built) {
+    throw new TypeError(`trainInWorker: Sequential '${model.name}' is not built (its input shape is unknown): give the first layer inputShape, start with Input(), or call build() first, so the worker starts from the same weights.`);
+  }
+  const weights = model.getWeights().map((w) => ({ data: w.data, shape: [...w.shape] })); // getWeights() gives copies: transferred
+  const sent = { config: { className: 'Sequential', config: model.getConfig() }, inputShape: [...model.inputs[0].shape], weights };
+  return { sent, transfer: [...new Set(weights.map((w) => w.data.buffer))] };
+}
 
 /** Subscribes to a Node Worker (EventEmitter) or a Web/Deno Worker (EventTarget); returns the unsubscriber. */
 function listen(worker, onData, onError) {
@@ -58,8 +77,10 @@ export function workerReady(worker) {
 export function trainInWorker(worker, model, x, y, { compile, options = {}, callbacks = [], onEpochEnd, onBatchEnd, epochWeights = false } = {}) {
   if (!compile) throw new TypeError("trainInWorker: options.compile is required (compile's arguments, e.g. { optimizer: 'adam', loss: 'mse' }).");
   const loaded = workerReady(worker); // subscribe before any await, so 'ready' is not missed
+  let stopped = false; // stop() called
+  let posted = false; // the 'fit' message is on its way (a 'stop' before it would reach an idle worker)
   const done = (async () => {
-    const artifacts = await model.save(undefined, { format: 'tfjs' });
+    const { sent, transfer } = await shipModel(model);
     await loaded;
     return new Promise((resolve, reject) => {
       const off = listen(worker, (d) => {
@@ -75,9 +96,15 @@ export function trainInWorker(worker, model, x, y, { compile, options = {}, call
         }
       }, (e) => { off(); reject(e); });
       worker.postMessage({
-        type: 'fit', model: artifacts, compile, x: plain(x), y: plain(y), options, callbacks, batchLogs: !!onBatchEnd, epochWeights: !!epochWeights,
-      });
+        type: 'fit', model: sent, compile, x: plain(x), y: plain(y), options, callbacks, batchLogs: !!onBatchEnd, epochWeights: !!epochWeights,
+      }, transfer);
+      posted = true;
+      if (stopped) worker.postMessage({ type: 'stop' }); // the worker stops after the first batch
     });
   })();
-  return { done, stop: () => worker.postMessage({ type: 'stop' }) };
+  const stop = () => {
+    if (!stopped && posted) worker.postMessage({ type: 'stop' });
+    stopped = true;
+  };
+  return { done, stop };
 }
