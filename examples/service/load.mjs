@@ -76,7 +76,7 @@ function num(name, dflt, min = 1) {
 const DURATION = num('duration', SMOKE ? 5 : 15);
 const CONNECTIONS = num('connections', SMOKE ? 64 : 1000);
 const IDS = num('ids', SMOKE ? 128 : 1000);
-const ROUNDS = num('rounds', 1);
+const ROUNDS = num('rounds', SMOKE ? 1 : 2);
 const WARMUP = num('warmup', SMOKE ? 0 : 2, 0);
 const MAX_WAIT = num('max-wait-ms', 1, 0);
 // --smoke: a bounded request count (autocannon stops at it; --duration is then only a backstop).

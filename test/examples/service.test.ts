@@ -81,7 +81,7 @@ describe('examples/service/server.mjs', () => {
     const { ref, dispose } = statefulCopy(model, CLIENTS);
     for (let t = 0; t < STEPS; t++) {
       const x = { data: Array.from({ length: CLIENTS }, (_, c) => reading(c, t)).flat(), shape: [CLIENTS, 1, 1] };
-      const y = ref.apply(x as never) as Tensor;
+      const y = ref.predict(x, { batchSize: CLIENTS }) as Tensor;
       const per = y.size / CLIENTS;
       expected.push(Array.from({ length: CLIENTS }, (_, c) => bits(y.data.subarray(c * per, (c + 1) * per) as Float32Array)));
     }
