@@ -1,8 +1,9 @@
 // The model viewer's Train panel (web/train.js, `npm run demo:web`) in headless Chromium:
 // it trains the spam/ham email model in a Web Worker (examples/worker/'s recipe) and the
-// loss falls; the curve canvases are drawn; the hidden-state heatmaps are drawn before and
-// after training; Stop ends a long run early; the downloaded .keras loads with loadModel in
-// the page and in Node, and predicts as the page's trained model does. Also the brackets
+// loss falls; the curve canvases are drawn; the hidden-state heatmaps are drawn before,
+// during (from the newest epoch's weights, at most every 400 ms) and after training; Stop
+// ends a long GRU run (Keras's default resetAfter: true) early; the downloaded .keras loads
+// with loadModel in the page and in Node, and predicts as the page's trained model does. Also the brackets
 // task (regression, mae) and pasted `label<TAB>text` lines with three labels (softmax), and
 // a bad paste gives a message. Saves a screenshot of the panel mid-training to
 // build/artefacts/demo-train.png (and docs/demo-train.png, the README's picture, when
@@ -84,13 +85,40 @@ async function trainHeatmaps(): Promise<{ caption: string; colours: number }[]> 
   }));
 }
 
-/** The hidden-state heatmap's pixels, to tell that training changed it. */
-async function hiddenPixels(): Promise<string> {
-  return page.$eval('#train-layers figure.heatmap canvas', (c) => {
-    const cv = c as HTMLCanvasElement;
-    return Array.from(cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data.subarray(0, 40_000)).join(',');
+/** One drawing of the Train panel's heatmaps, as the page saw it. */
+interface HeatDraw {
+  epoch: number; // #train-layers[data-epoch]: after how many epochs the heatmaps are
+  done: number; // epochs finished (body[data-epochs]) when they were drawn
+  state: string; // body[data-train] then
+  at: number; // performance.now() when it was seen (right after it was drawn)
+  hash: number; // a digest of the hidden-state heatmap's pixels
+}
+
+/**
+ * Records every drawing of the heatmaps from now on in window.heatDraws: a MutationObserver
+ * on #train-layers[data-epoch] (set after each drawing) reads the hidden-state canvas in the
+ * microtask right after it, so no drawing is missed or read late, however busy the page is.
+ */
+async function watchHeatmaps(): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { heatDraws: unknown[]; heatObserver?: MutationObserver };
+    w.heatObserver?.disconnect();
+    w.heatDraws = [];
+    const root = document.getElementById('train-layers')!;
+    w.heatObserver = new MutationObserver(() => {
+      const c = root.querySelector('figure.heatmap canvas') as HTMLCanvasElement | null;
+      if (!c) return;
+      const at = performance.now();
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let hash = 0;
+      for (let i = 0; i < d.length; i++) hash = (Math.imul(hash, 31) + d[i]) | 0;
+      w.heatDraws.push({ epoch: Number(root.dataset.epoch), done: Number(document.body.dataset.epochs ?? 0), state: document.body.dataset.train, at, hash });
+    });
+    w.heatObserver.observe(root, { attributes: true, attributeFilter: ['data-epoch'] });
   });
 }
+
+const heatDraws = (): Promise<HeatDraw[]> => page.evaluate(() => (window as unknown as { heatDraws: HeatDraw[] }).heatDraws.slice());
 
 async function setSettings(s: { data: string; cell?: string; epochs: number; batch: number; optimizer: string; lr: number }): Promise<void> {
   await page.selectOption('#train-data', s.data);
@@ -117,10 +145,8 @@ describe('web model viewer: the Train panel', () => {
       const tick = () => { w.frames++; if (w.counting) requestAnimationFrame(tick); };
       requestAnimationFrame(tick);
     });
+    await watchHeatmaps();
     await page.click('#train');
-    // Before training the heatmaps of the untrained model are on show already.
-    await page.waitForFunction(() => /before training/.test(document.getElementById('train-heat-note')!.textContent ?? ''));
-    const before = await hiddenPixels();
     // At least two epochs done (not === '2': two epoch messages can arrive between two polls, and the count passes 2 unseen).
     await page.waitForFunction(() => Number(document.body.dataset.epochs ?? 0) >= 2);
     const mid = await page.evaluate(() => (window as unknown as { longTasks: number[]; frames: number }).longTasks.slice());
@@ -150,7 +176,12 @@ describe('web model viewer: the Train panel', () => {
     const maps = await trainHeatmaps();
     expect(maps.map((m) => m.caption)).toEqual(['hidden state h', 'gate i (input)', 'gate f (forget)', 'gate c (candidate cell)', 'gate o (output)']);
     for (const m of maps) expect(m.colours, m.caption).toBeGreaterThan(20);
-    expect(await hiddenPixels(), 'the hidden-state heatmap changed with training').not.toBe(before);
+    // Drawn for the untrained model first, last for the trained one (4 epochs), and they differ.
+    const draws = await heatDraws();
+    expect(draws[0]).toMatchObject({ epoch: 0, state: 'preparing' });
+    expect(draws[draws.length - 1]).toMatchObject({ epoch: 4, done: 4, state: 'trained' });
+    expect(draws[draws.length - 1].hash, 'the hidden-state heatmap changed with training').not.toBe(draws[0].hash);
+    expect(await page.getAttribute('#train-layers', 'data-epoch')).toBe('4');
     expect(await page.isEnabled('#train-download')).toBe(true);
   });
 
@@ -202,29 +233,72 @@ describe('web model viewer: the Train panel', () => {
     expect(await page.isEnabled('#train-download')).toBe(true);
   });
 
-  it('Stop ends a long run after the current batch; a screenshot of the panel mid-training', async () => {
-    await setSettings({ data: 'spam', cell: 'GRU', epochs: 500, batch: 16, optimizer: 'RMSprop', lr: 0.003 });
+  it('Stop ends a long GRU run (resetAfter: true) after the current batch; the heatmaps change during training; a screenshot mid-training', async () => {
+    // ~14 ms an epoch on a quiet machine: 3000 epochs take 40 s or more, far longer than the
+    // steps below before Stop, however busy the machine (a slower machine only widens the margin).
+    const EPOCHS = 3000;
+    await setSettings({ data: 'spam', cell: 'GRU', epochs: EPOCHS, batch: 16, optimizer: 'RMSprop', lr: 0.003 });
+    await watchHeatmaps();
     await page.click('#train');
     await waitTrain('training');
-    await page.waitForFunction(() => Number(document.body.dataset.epochs ?? 0) >= 6, undefined, { timeout: 60_000 });
+    // Redrawn from the newest epoch's weights during training: wait for two such drawings (and 6 epochs).
+    await page.waitForFunction(() => {
+      const d = (window as unknown as { heatDraws: { epoch: number; state: string }[] }).heatDraws;
+      return Number(document.body.dataset.epochs ?? 0) >= 6 && d.filter((x) => x.epoch > 0 && x.state === 'training').length >= 2;
+    }, undefined, { timeout: 90_000 });
     expect(await page.isEnabled('#train-stop')).toBe(true);
     expect(await page.isDisabled('#train')).toBe(true);
+    expect(await page.textContent('#train-heat-note')).toMatch(/after epoch \d+ of 3000 \(redrawn during training\)/);
     mkdirSync(ARTEFACTS, { recursive: true });
     const shot = resolve(ARTEFACTS, 'demo-train.png');
-    await page.locator('#train-panel').screenshot({ path: shot });
+    await page.locator('#train-panel').screenshot({ path: shot, timeout: 60_000 });
     expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
     if (process.env.UPDATE_DEMO_SCREENSHOT === '1') copyFileSync(shot, resolve(REPO_ROOT, 'docs/demo-train.png'));
     await page.click('#train-stop');
     await waitTrain('trained');
     const logs = await epochLogs();
     expect(logs.length).toBeGreaterThanOrEqual(6);
-    expect(logs.length).toBeLessThan(500);
-    expect(await page.textContent('#train-status')).toContain(`Stopped after epoch ${logs.length} of 500`);
+    expect(logs.length, 'Stop landed before the last epoch').toBeLessThan(EPOCHS);
+    expect(await page.textContent('#train-status')).toContain(`Stopped after epoch ${logs.length} of ${EPOCHS}`);
     expect(await page.textContent('#train-heat-note')).toContain(`after ${logs.length} epochs`);
     const maps = await trainHeatmaps();
     expect(maps.map((m) => m.caption)).toEqual(['hidden state h', 'gate z (update)', 'gate r (reset)', 'gate h (candidate)']);
     expect(logs[logs.length - 1].loss).toBeLessThan(logs[0].loss);
-  });
+
+    // The heatmaps: before training (epoch 0), then during training from a finished epoch's
+    // weights (never ahead of the epochs done; a newer epoch each time, the ones that came
+    // meanwhile skipped), at most one drawing per 400 ms, different pixels for different
+    // epochs, and after training from the final weights.
+    const draws = await heatDraws();
+    const during = draws.slice(1, -1);
+    console.log(`heatmaps drawn at epochs ${draws.map((d) => d.epoch).join(', ')} of ${logs.length}`);
+    expect(draws[0]).toMatchObject({ epoch: 0, state: 'preparing' });
+    expect(during.length).toBeGreaterThanOrEqual(2);
+    for (const d of during) {
+      expect(['training', 'stopping']).toContain(d.state);
+      expect(d.epoch).toBeGreaterThan(0);
+      expect(d.epoch).toBeLessThanOrEqual(d.done);
+    }
+    for (let i = 1; i < during.length; i++) {
+      expect(during[i].epoch, 'a newer epoch each time').toBeGreaterThan(during[i - 1].epoch);
+      expect(during[i].at - during[i - 1].at, 'at most one drawing per 400 ms').toBeGreaterThanOrEqual(380);
+    }
+    for (let i = 1; i < draws.length; i++) {
+      // (The last drawing during training can be of the final epoch, when it came just before fit ended: the same pixels then.)
+      const same = draws[i].epoch === draws[i - 1].epoch;
+      expect(draws[i].hash === draws[i - 1].hash, `drawing ${i} (epoch ${draws[i].epoch}) against the one before (epoch ${draws[i - 1].epoch})`).toBe(same);
+    }
+    expect(draws[draws.length - 1]).toMatchObject({ epoch: logs.length, state: 'trained' }); // (seen once the page finished its step: marked trained)
+
+    // The GRU is Keras's default, resetAfter: true, in the downloaded .keras too (bias (2, 3U)).
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#train-download')]);
+    expect(download.suggestedFilename()).toBe('spam-gru.keras');
+    const model = await rnn.loadModel(new Uint8Array(readFileSync((await download.path())!)));
+    const gru = model.layers.find((l) => l.className === 'GRU')!;
+    expect(gru.getConfig().resetAfter).toBe(true);
+    expect(gru.getWeights()[2].shape).toEqual([2, 48]);
+    model.dispose();
+  }, 240_000);
 
   it("the sine task (sine-lstm's: LSTM, rmsprop, regression) trains; the loss falls", async () => {
     await setSettings({ data: 'sine', cell: 'LSTM', epochs: 4, batch: 32, optimizer: 'RMSprop', lr: 0.01 });

@@ -1,10 +1,13 @@
 // The viewer's Train panel: builds a small recurrent model for a dataset, trains it with
 // fit() in a Web Worker through examples/worker/'s recipe (train_in_worker.mjs drives
 // train_worker.mjs), draws the loss and metric curves as the epochs (and batches) stream
-// back, shows one validation sample's hidden-state/gate heatmaps before and after
+// back, shows one validation sample's hidden-state/gate heatmaps before, during and after
 // training, and offers the trained model as a .keras download. Stop ends fit after the
-// current batch. The recipe sends the weights back when fit ends (not per epoch), so the
-// heatmaps are drawn for the untrained model and again when training ends.
+// current batch. The recipe sends the weights after every epoch (epochWeights); the page
+// keeps only the newest and redraws the heatmaps from them at most every HEAT_EVERY ms, when
+// it is idle, so a fast run (~70 epochs a second) does not flood the page. The curves and the
+// log are redrawn at most every CHART_EVERY ms (in an animation frame), however many batch
+// and epoch messages came meanwhile.
 import { Tensor, Tokenizer, layers, loadModel, padSequences, random, Sequential } from 'rnn-wasm';
 import { trainInWorker, workerReady } from '/examples/worker/train_in_worker.mjs';
 
@@ -12,6 +15,9 @@ const $ = (id) => document.getElementById(id);
 const VOCAB = 2000; // words kept by the Tokenizer (ids < VOCAB)
 const MAXLEN = 60; // tokens per text sample (padSequences, post-truncated)
 const VALIDATION = 0.2;
+const MAX_EPOCHS = 10_000;
+const HEAT_EVERY = 400; // ms between two heatmap redraws during training (at least)
+const CHART_EVERY = 100; // ms between two redraws of the curves and the log (at least)
 
 /** A few lines for the paste box, so it trains as it stands. */
 const PASTE_SAMPLE = [
@@ -30,6 +36,7 @@ const train = {
   epochsWanted: 0,
   stepsPerEpoch: 1,
   metric: 'accuracy',
+  log: [], // the training log's lines
 };
 
 // ---------------------------------------------------------------- data
@@ -42,13 +49,10 @@ function rng(seed) {
 
 const seeded = (className, seed, config = {}) => ({ className, config: { ...config, seed } });
 
-/** The chosen recurrent layer (LSTM, GRU or SimpleRNN), seeded. */
+/** The chosen recurrent layer (LSTM, GRU or SimpleRNN), seeded, with Keras's defaults (GRU resetAfter: true). */
 function recurrent(cell, units, extra) {
   const Layer = layers[cell];
-  // GRU with resetAfter: false: the worker recipe ships the model as tfjs artifacts, and tfjs
-  // has no GRU resetAfter: true (Keras's default), so Model.save refuses it in that format.
-  const gru = cell === 'GRU' ? { resetAfter: false } : {};
-  return new Layer({ units, kernelInitializer: seeded('GlorotUniform', 2), recurrentInitializer: seeded('Orthogonal', 3), ...gru, ...extra });
+  return new Layer({ units, kernelInitializer: seeded('GlorotUniform', 2), recurrentInitializer: seeded('Orthogonal', 3), ...extra });
 }
 
 /** `label<TAB>text` lines as [label, text] rows; errors name the line. */
@@ -263,6 +267,65 @@ function drawCharts() {
   ], xMax, m === 'accuracy' ? [0, 1] : null);
 }
 
+// ---------------------------------------------------------------- redraws during training
+
+const idle = typeof requestIdleCallback === 'function'
+  ? { request: (fn) => requestIdleCallback(fn, { timeout: 1000 }), cancel: (id) => cancelIdleCallback(id) }
+  : { request: (fn) => setTimeout(fn, 0), cancel: (id) => clearTimeout(id) };
+
+/**
+ * Coalesces redraws: schedule() asks for one; draw() runs at most every `every` ms, in an
+ * animation frame or (whenIdle) when the page is idle, however often schedule() was called
+ * meanwhile; cancel() drops a pending one.
+ */
+function coalesced(draw, { every, whenIdle = false }) {
+  let wanted = false;
+  let timer = 0;
+  let callback = 0;
+  let last = -Infinity;
+  const run = () => {
+    callback = 0;
+    if (!wanted) return;
+    wanted = false;
+    draw();
+    last = performance.now(); // `every` ms from the end of this drawing to the start of the next
+  };
+  const cancel = () => {
+    clearTimeout(timer);
+    if (callback) (whenIdle ? idle.cancel(callback) : cancelAnimationFrame(callback));
+    timer = callback = 0;
+    wanted = false;
+  };
+  return {
+    schedule() {
+      wanted = true;
+      if (timer || callback) return;
+      timer = setTimeout(() => {
+        timer = 0;
+        callback = whenIdle ? idle.request(run) : requestAnimationFrame(run);
+      }, Math.max(0, last + every - performance.now()));
+    },
+    cancel,
+    /** Counts as a draw now (the next scheduled one waits `every` ms). */
+    drawn() { last = performance.now(); },
+  };
+}
+
+/** The curves, the log and its last line in the status. */
+function drawProgress() {
+  drawCharts();
+  const log = $('train-log');
+  log.textContent = train.log.join('\n');
+  log.scrollTop = log.scrollHeight;
+  if (document.body.dataset.train === 'training' && train.log.length > 0) $('train-status').textContent = train.log[train.log.length - 1];
+}
+const progress = coalesced(drawProgress, { every: CHART_EVERY });
+
+/** The newest epoch's weights not drawn yet, { epoch, weights } (older ones are dropped unseen). */
+let newestWeights = null;
+let heatDraw = () => {}; // set per run: draws newestWeights' heatmaps
+const heat = coalesced(() => heatDraw(), { every: HEAT_EVERY, whenIdle: true });
+
 // ---------------------------------------------------------------- training
 
 function intField(id, what, min, max) {
@@ -287,16 +350,20 @@ function fmtLogs(logs) {
   return Object.entries(logs).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ');
 }
 
-/** One sample's hidden-state and gate heatmaps for the panel's model (the app's own drawing code). */
-function showSample(hooks, task, when) {
+/**
+ * One sample's hidden-state and gate heatmaps for the panel's model (the app's own drawing
+ * code); #train-layers[data-epoch] says after how many epochs of training they are.
+ */
+function showSample(hooks, task, epochs, when) {
   const { traces } = hooks.runWithTraces(train.model, task.sample.xs);
   hooks.showTraces(traces, task.sample.labels, $('train-layers'));
   $('train-heat-note').textContent = `Inside the recurrent layer for ${task.sample.what}, ${when}.`;
+  $('train-layers').dataset.epoch = String(epochs);
 }
 
 async function startTraining(hooks) {
   if (train.run) return;
-  const epochs = intField('train-epochs', 'epochs', 1, 1000);
+  const epochs = intField('train-epochs', 'epochs', 1, MAX_EPOCHS);
   const batchSize = intField('train-batch', 'batch size', 1, 4096);
   const units = intField('train-units', 'units', 1, 128);
   const learningRate = Number($('train-lr').value);
@@ -316,44 +383,63 @@ async function startTraining(hooks) {
     const samples = task.y.shape[0];
     train.stepsPerEpoch = Math.ceil(Math.floor(samples * (1 - VALIDATION)) / batchSize); // Keras's validation_split: the first int(n * 0.8) train
     train.history = { epochs: [], batches: [] };
+    train.log = [];
+    delete document.body.dataset.epochs;
     $('train-metric-caption').textContent = `${task.metric} per epoch (dots: the running mean during each epoch)`;
     $('train-log').textContent = '';
     drawCharts();
-    showSample(hooks, task, 'before training');
+    showSample(hooks, task, 0, 'before training');
+    heat.drawn();
     await nextTask();
     $('train-status').textContent = `${task.name}: ${samples} samples, ${train.model.countParams().toLocaleString('en')} parameters; starting the worker…`;
     $('train-status').dataset.params = String(train.model.countParams());
 
+    // During training: the newest epoch's weights go into the page's model (fit's own copy is
+    // in the worker) and its heatmaps are redrawn from them, when the page is idle.
+    heatDraw = () => {
+      const got = newestWeights;
+      newestWeights = null;
+      if (!got || train.run === null) return;
+      train.model.setWeights(got.weights);
+      showSample(hooks, task, got.epoch + 1, `after epoch ${got.epoch + 1} of ${epochs} (redrawn during training)`);
+    };
     worker = new Worker('/examples/worker/train_worker.mjs', { type: 'module' });
     workerReady(worker);
     setTrainState('training');
     train.run = trainInWorker(worker, train.model, task.x, task.y, {
       compile: { optimizer: { className: optimizer, config: { learningRate } }, loss: task.loss, metrics: [task.metric] },
       options: { epochs, batchSize, validationSplit: VALIDATION, seed: 1 },
+      epochWeights: true,
       onBatchEnd: (batch, logs) => {
         train.history.batches.push({ x: train.history.epochs.length + (batch + 1) / train.stepsPerEpoch, loss: logs.loss, metric: logs[task.metric] });
-        if (batch % 4 === 0) drawCharts();
+        progress.schedule();
       },
-      onEpochEnd: (epoch, logs) => {
+      onEpochEnd: (epoch, logs, weights) => {
         train.history.epochs.push({ epoch, ...logs });
-        const line = `epoch ${epoch + 1}/${epochs}: ${fmtLogs(logs)}`;
-        $('train-log').textContent += `${$('train-log').textContent ? '\n' : ''}${line}`;
-        $('train-log').scrollTop = $('train-log').scrollHeight;
-        if (document.body.dataset.train === 'training') $('train-status').textContent = line;
+        train.log.push(`epoch ${epoch + 1}/${epochs}: ${fmtLogs(logs)}`);
         document.body.dataset.epochs = String(train.history.epochs.length);
-        drawCharts();
+        progress.schedule();
+        newestWeights = { epoch, weights };
+        heat.schedule();
       },
     });
     const history = await train.run.done; // the trained weights are now in train.model
+    heat.cancel();
+    newestWeights = null;
+    progress.cancel();
+    drawProgress();
     const ran = history.epoch.length;
-    drawCharts();
-    showSample(hooks, task, `after ${ran} epoch${ran === 1 ? '' : 's'} of training`);
+    showSample(hooks, task, ran, `after ${ran} epoch${ran === 1 ? '' : 's'} of training`);
     $('train-status').textContent = `${ran < epochs ? `Stopped after epoch ${ran} of ${epochs}` : `Trained ${ran} epochs`}; download the model as ${train.name}.keras, or open it in the viewer above.`;
     setTrainState('trained');
   } catch (e) {
     setTrainState('error');
     throw e;
   } finally {
+    heat.cancel();
+    progress.cancel();
+    newestWeights = null;
+    heatDraw = () => {};
     worker?.terminate();
     train.run = null;
   }
