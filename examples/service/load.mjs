@@ -22,9 +22,15 @@
 // Latency percentiles are computed here from every 2xx response time
 // autocannon reports (autocannon's own histogram rounds to whole ms).
 //
-// --model w1: an LSTM(128) on 64 features -> Dense(1) (the benchmarks' W1
-// stream step, seeded random weights), written once to the OS temp directory;
-// the default is the example's sine-lstm.keras (LSTM(32) on 1 feature).
+// --model lstm:F:U: an LSTM(U) on F features -> Dense(1) (seeded random
+// weights), written once to the OS temp directory; --model w1 = lstm:64:128,
+// the benchmarks' W1 stream step. The default is the example's
+// sine-lstm.keras (LSTM(32) on 1 feature). Any .keras/.h5 path works too.
+//
+// Besides req/s and latency, each run reports the server's CPU time per
+// answered request and its event loop's busy share (from GET /stats): with
+// 2 cores shared by the server and autocannon, throughput stops at whichever
+// saturates first; CPU per request is the server's own cost.
 //
 // Exit code: 0, or 1 when any request failed (connection error, timeout,
 // non-2xx) or, with --smoke, when an answer is wrong or a step is missing.
@@ -91,11 +97,11 @@ for (const m of MODES) {
 
 await init();
 
-/** The W1 model (LSTM 64 -> 128, Dense(1)), seeded, saved once in the temp directory. */
-async function w1Model() {
-  const file = path.join(os.tmpdir(), 'rnn-wasm-service-w1.keras');
+/** An LSTM(units) on `features` -> Dense(1), seeded weights, saved once in the temp directory. */
+async function lstmModel(features, units) {
+  const file = path.join(os.tmpdir(), `rnn-wasm-service-lstm-${features}-${units}.keras`);
   if (fs.existsSync(file)) return file;
-  const m = new Sequential({ layers: [new layers.LSTM({ units: 128, inputShape: [null, 64] }), new layers.Dense({ units: 1 })] });
+  const m = new Sequential({ layers: [new layers.LSTM({ units, inputShape: [null, features] }), new layers.Dense({ units: 1 })] });
   m.setWeights(m.getWeights().map((w, i) => random.normal(w.shape, { seed: 100 + i, stddev: 0.1 })));
   const tmp = `${file}.${process.pid}.tmp.keras`;
   await m.save(tmp);
@@ -103,7 +109,8 @@ async function w1Model() {
   m.dispose();
   return file;
 }
-const MODEL = opts.model === 'w1' ? await w1Model() : path.resolve(opts.model ?? DEFAULT_MODEL);
+const generated = /^lstm:(\d+):(\d+)$/.exec(opts.model === 'w1' ? 'lstm:64:128' : (opts.model ?? ''));
+const MODEL = generated ? await lstmModel(Number(generated[1]), Number(generated[2])) : path.resolve(opts.model ?? DEFAULT_MODEL);
 
 // The reference model (also tells the feature count).
 const model = await loadModel(MODEL);
@@ -241,6 +248,8 @@ async function runOnce(mode) {
     latencies.sort((a, b) => a - b);
     const steps = after.steps - before.steps;
     const batches = after.batches - before.batches;
+    const active = after.loopActiveMs - before.loopActiveMs;
+    const idle = after.loopIdleMs - before.loopIdleMs;
     const run = {
       mode,
       seconds: result.duration,
@@ -253,6 +262,8 @@ async function runOnce(mode) {
       timeouts: result.timeouts,
       non2xx: result.non2xx,
       meanBatch: batches ? steps / batches : 0,
+      cpuPerReq: ((after.cpuMs - before.cpuMs) * 1000) / Math.max(1, after.requests - before.requests),
+      loopBusy: active / Math.max(1e-9, active + idle),
       streams: after.streams,
       loadavg: load,
     };
@@ -282,6 +293,7 @@ for (let r = 0; r < ROUNDS; r++) {
     if (bad) failed = true;
     console.log(
       `  ${mode.padEnd(5)} ${Math.round(run.reqPerSec).toLocaleString('en-US').padStart(7)} req/s  p50 ${run.p50?.toFixed(2)} ms  p99 ${run.p99?.toFixed(2)} ms  ` +
+        `server ${run.cpuPerReq.toFixed(0)} µs CPU/req, loop busy ${(run.loopBusy * 100).toFixed(0)}%, ` +
         `${run.ok} ok / ${run.requests} in ${run.seconds.toFixed(1)} s, mean batch ${run.meanBatch.toFixed(1)}, ${run.streams} streams, ` +
         `errors ${run.errors}, timeouts ${run.timeouts}, non-2xx ${run.non2xx}, load average ${run.loadavg.toFixed(2)}` +
         (run.check ? `; checked ${run.check.compared} answers over ${run.check.steps} steps per client: ${run.check.problems.length ? 'FAILED' : run.check.bitIdentical ? 'bit-identical to the model' : `max abs diff ${run.check.maxDiff.toExponential(1)}`}` : ''),
@@ -292,13 +304,14 @@ for (let r = 0; r < ROUNDS; r++) {
 
 const summary = MODES.map((mode) => {
   const rs = runs.filter((r) => r.mode === mode);
-  return { mode, runs: rs.length, reqPerSec: median(rs.map((r) => r.reqPerSec)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), meanBatch: median(rs.map((r) => r.meanBatch)) };
+  const m = (f) => median(rs.map(f));
+  return { mode, runs: rs.length, reqPerSec: m((r) => r.reqPerSec), p50: m((r) => r.p50), p99: m((r) => r.p99), meanBatch: m((r) => r.meanBatch), cpuPerReq: m((r) => r.cpuPerReq), loopBusy: m((r) => r.loopBusy) };
 });
 console.log('');
-console.log(`| mode | req/s | p50 | p99 | mean batch |`);
-console.log(`|---|---:|---:|---:|---:|`);
+console.log(`| mode | req/s | p50 | p99 | mean batch | server CPU per request | server loop busy |`);
+console.log(`|---|---:|---:|---:|---:|---:|---:|`);
 for (const s of summary) {
-  console.log(`| ${s.mode} | ${Math.round(s.reqPerSec).toLocaleString('en-US')} | ${s.p50.toFixed(1)} ms | ${s.p99.toFixed(1)} ms | ${s.meanBatch.toFixed(1)} |`);
+  console.log(`| ${s.mode} | ${Math.round(s.reqPerSec).toLocaleString('en-US')} | ${s.p50.toFixed(1)} ms | ${s.p99.toFixed(1)} ms | ${s.meanBatch.toFixed(1)} | ${s.cpuPerReq.toFixed(0)} µs | ${(s.loopBusy * 100).toFixed(0)}% |`);
 }
 if (opts.json) console.log(JSON.stringify({ machine, model: path.basename(MODEL), connections: CONNECTIONS, ids: IDS, duration: DURATION, runs, summary }, null, 2));
 model.dispose();

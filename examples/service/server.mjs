@@ -10,7 +10,8 @@
 //                        this client's readings since its stream opened
 //   DELETE /stream/:id   closes the client's stream (the next reading starts from zero states)
 //   POST /close          {"id": "sensor-17"}, the same
-//   GET /stats           mode, open streams, requests, batched steps and their mean size
+//   GET /stats           mode, open streams, requests, batched steps and their mean size, CPU time,
+//                        event-loop busy/idle time
 //
 // A client's stream opens on its first reading. Modes:
 //   pool   (default) one `await model.streams({ capacity, maxWaitMs, maxBatch })`
@@ -32,6 +33,7 @@
 // command line; the function is for embedding).
 import http from 'node:http';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { init, backend, loadModel, layers, Input, Sequential } from '../../dist/index.js';
@@ -259,7 +261,11 @@ export async function startService(options = {}) {
     throw new HttpError(404, `no route ${req.method} ${route}; routes: POST /step, POST /close, DELETE /stream/:id, GET /stats`);
   }
 
+  const cpu0 = process.cpuUsage();
+  const loop0 = performance.eventLoopUtilization();
   function stats() {
+    const cpu = process.cpuUsage(cpu0);
+    const loop = performance.eventLoopUtilization(loop0);
     return {
       mode,
       backend: backend(),
@@ -268,6 +274,10 @@ export async function startService(options = {}) {
       streams: clients.size,
       ...counters,
       meanBatch: counters.batches ? counters.steps / counters.batches : 0,
+      // Since start: the process's CPU time and its event loop's busy/idle time, in ms.
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      loopActiveMs: loop.active,
+      loopIdleMs: loop.idle,
     };
   }
 
