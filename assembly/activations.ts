@@ -124,7 +124,17 @@ const GELU_C9: f32 = 0.17941966652870178;
 const HI12_MASK: i32 = <i32>0xfffff000; // keeps 12 significant bits: (a & mask)^2 is exact
 
 // 32-byte scratch for SIMD tails (the last n % 8 values run through the vector code).
-const TAIL: usize = memory.data(32, 16);
+// In the threaded build each instance (thread) points it at its own 32 bytes
+// (act_set_scratch): a mutable global, per instance.
+const TAIL_STATIC: usize = memory.data(32, 16);
+let tailPtr: usize = 0; // 0: the static one
+// @ts-ignore: decorator
+@inline function act_tail(): usize {
+  return ASC_FEATURE_THREADS ? select<usize>(tailPtr, TAIL_STATIC, tailPtr != 0) : TAIL_STATIC;
+}
+export function act_set_scratch(ptr: usize): void {
+  if (ASC_FEATURE_THREADS) tailPtr = ptr;
+}
 
 // ------------------------------------------------------------ scalar (f32)
 // Each `_s` function performs exactly the operations of its `_v` twin below.
@@ -544,15 +554,15 @@ export function act_v(x: v128, kind: i32): v128 {
         v128.store(dst + o, act_v_inline(a0, kind));
         v128.store(dst + o, act_v_inline(a1, kind), 16);
       }
-      if (rem == 0 || src == TAIL) break;
-      v128.store(TAIL, f32x4.splat(0));
-      v128.store(TAIL, f32x4.splat(0), 16);
-      for (let j = 0; j < rem; j++) store<f32>(TAIL + (<usize>j << 2), load<f32>(tailIn + (<usize>j << 2)));
-      src = TAIL;
-      dst = TAIL;
+      if (rem == 0 || src == act_tail()) break;
+      v128.store(act_tail(), f32x4.splat(0));
+      v128.store(act_tail(), f32x4.splat(0), 16);
+      for (let j = 0; j < rem; j++) store<f32>(act_tail() + (<usize>j << 2), load<f32>(tailIn + (<usize>j << 2)));
+      src = act_tail();
+      dst = act_tail();
       end = 32;
     }
-    for (let j = 0; j < rem; j++) store<f32>(tailOut + (<usize>j << 2), load<f32>(TAIL + (<usize>j << 2)));
+    for (let j = 0; j < rem; j++) store<f32>(tailOut + (<usize>j << 2), load<f32>(act_tail() + (<usize>j << 2)));
   } else {
     for (let i = 0; i < n; i++) {
       const o = <usize>i << 2;

@@ -23,8 +23,16 @@ export const NR: i32 = 8;
 const MC_FLOATS: i32 = 4096;
 // Longest k chunk packed at once, so a 4-row group always fits the buffer.
 const KC_MAX: i32 = MC_FLOATS / 4;
-// The packed-A block (static: the module never allocates).
-const APACK: usize = memory.data(MC_FLOATS << 2, 16);
+// The packed-A block (static: the module never allocates). In the threaded
+// build every instance (thread) points it at a buffer of its own
+// (set_thread_scratch in threads.ts): a mutable global, per instance.
+const APACK_STATIC: usize = memory.data(MC_FLOATS << 2, 16);
+// 0: the static block (a constant initialiser: no start function).
+let apackPtr: usize = 0;
+// @ts-ignore: decorator
+@inline function apack(): usize {
+  return ASC_FEATURE_THREADS ? select<usize>(apackPtr, APACK_STATIC, apackPtr != 0) : APACK_STATIC;
+}
 
 // Floats needed to pack a (k, n) matrix.
 export function packed_size(k: i32, n: i32): i32 {
@@ -102,7 +110,7 @@ export function sgemm_acc(c: usize, ldc: i32, a: usize, lda: i32, bp: usize, m: 
       const mc = max(4, (MC_FLOATS / kc) & ~3);
       for (let i0 = 0; i0 < m4; i0 += mc) {
         const groups = (min(m4, i0 + mc) - i0) >> 2;
-        pack_a4(APACK, a + ((<usize>i0 * lda + k0) << 2), lda, groups, kc);
+        pack_a4(apack(), a + ((<usize>i0 * lda + k0) << 2), lda, groups, kc);
         sgemm_block4(c + ((<usize>i0 * ldc) << 2), ldc, bp + ((<usize>k0 * NR) << 2), groups, n, k, kc);
       }
     }
@@ -157,7 +165,7 @@ export function sgemm_acc_t(c: usize, ldc: i32, a: usize, lda: i32, bp: usize, m
       const bk = bp + ((<usize>k0 * NR) << 2);
       for (let i0 = 0; i0 < m4; i0 += mc) {
         const groups = (min(m4, i0 + mc) - i0) >> 2;
-        pack_a4t(APACK, ak + (<usize>i0 << 2), lda, groups, kc);
+        pack_a4t(apack(), ak + (<usize>i0 << 2), lda, groups, kc);
         sgemm_block4(c + ((<usize>i0 * ldc) << 2), ldc, bk, groups, n, k, kc);
       }
       if (m4 < m) tail_rows_t(c + ((<usize>m4 * ldc) << 2), ldc, ak + (<usize>m4 << 2), lda, bk, m - m4, n, k, kc);
@@ -182,7 +190,25 @@ export function sgemm_acc_t(c: usize, ldc: i32, a: usize, lda: i32, bp: usize, m
 // 256 rows give 4 groups per block.
 const KC_T: i32 = 256;
 // A 4x8 block of C for the rows of sgemm_acc_t past the last whole group.
-const TAIL: usize = memory.data(4 * NR * 4, 16);
+const TAIL_STATIC: usize = memory.data(4 * NR * 4, 16);
+let tailPtr: usize = 0;
+// @ts-ignore: decorator
+@inline function gemm_tail(): usize {
+  return ASC_FEATURE_THREADS ? select<usize>(tailPtr, TAIL_STATIC, tailPtr != 0) : TAIL_STATIC;
+}
+
+// Bytes of per-thread scratch gemm.ts needs (the packed-A block and the tail block).
+export const GEMM_SCRATCH_BYTES = <i32>((MC_FLOATS << 2) + 4 * NR * 4);
+
+// Threaded build: this instance's packed-A block and tail block live at
+// `ptr` (GEMM_SCRATCH_BYTES, 16-byte aligned) instead of in static data.
+// A no-op in the single-threaded builds (which keep no mutable globals).
+export function gemm_set_scratch(ptr: usize): void {
+  if (ASC_FEATURE_THREADS) {
+    apackPtr = ptr;
+    tailPtr = ptr ? ptr + (<usize>MC_FLOATS << 2) : 0;
+  }
+}
 
 // Packs `groups` groups of 4 columns of A (k rows, leading dim lda) as
 // dst[(g*kc + kk)*4 + r] = A[kk][4g + r]: Aᵀ's packed layout of pack_a4.
@@ -206,18 +232,18 @@ function tail_rows_t(c: usize, ldc: i32, a: usize, lda: i32, bp: usize, rows: i3
   const rs = <usize>lda << 2;
   for (let kk = 0; kk < kc; kk++) {
     const row = a + <usize>kk * rs;
-    const d = APACK + (<usize>kk << 4);
+    const d = apack() + (<usize>kk << 4);
     for (let r = 0; r < 4; r++) store<f32>(d + (<usize>r << 2), r < rows ? load<f32>(row + (<usize>r << 2)) : 0);
   }
   const panels = (n + NR - 1) / NR;
   for (let p = 0; p < panels; p++) {
     const c0 = p * NR;
     const w = min(NR, n - c0);
-    memory.fill(TAIL, 0, 4 * NR * 4);
-    kernel_4x8p(TAIL, NR, APACK, bp + ((<usize>p * k * NR) << 2), kc, NR);
+    memory.fill(gemm_tail(), 0, 4 * NR * 4);
+    kernel_4x8p(gemm_tail(), NR, apack(), bp + ((<usize>p * k * NR) << 2), kc, NR);
     for (let r = 0; r < rows; r++) {
       const cr = c + ((<usize>r * ldc + c0) << 2);
-      const tr = TAIL + ((<usize>r * NR) << 2);
+      const tr = gemm_tail() + ((<usize>r * NR) << 2);
       for (let j = 0; j < w; j++) store<f32>(cr + (<usize>j << 2), load<f32>(cr + (<usize>j << 2)) + load<f32>(tr + (<usize>j << 2)));
     }
   }
@@ -233,7 +259,7 @@ function sgemm_block4(c: usize, ldc: i32, bp: usize, groups: i32, n: i32, k: i32
     const w = min(NR, n - c0);
     const bpp = bp + ((<usize>p * k * NR) << 2);
     for (let g = 0; g < groups; g++) {
-      kernel_4x8p(c + 4 * <usize>g * cs + (<usize>c0 << 2), ldc, APACK + ((<usize>g * kc) << 4), bpp, kc, w);
+      kernel_4x8p(c + 4 * <usize>g * cs + (<usize>c0 << 2), ldc, apack() + ((<usize>g * kc) << 4), bpp, kc, w);
     }
   }
 }

@@ -21,6 +21,8 @@ export {
   add_forward, subtract_forward, multiply_forward, average_forward, maximum_forward, minimum_forward,
 } from './elementwise';
 
+export { thread_scratch_bytes, set_thread_scratch, threads_enabled } from './threads';
+
 // First byte the host allocator may hand out (after static data).
 export function heap_base(): usize {
   return __heap_base;

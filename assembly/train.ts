@@ -21,6 +21,8 @@ export {
   opt_sum_squares, opt_scale, opt_div, opt_mul_div, opt_clip_value, opt_weight_decay, opt_accumulate, opt_accumulate_mean, opt_ema,
 } from './optimizers';
 
+export { set_thread_scratch as train_set_thread_scratch } from './threads';
+
 // End of this module's static data (aligned): where the host heap starts.
 export function train_heap_base(): usize {
   return __heap_base;

@@ -28,7 +28,13 @@ import { dirname, join } from 'node:path';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ascBin = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
 const PAGE = 65536;
-const VARIANTS = ['simd', 'scalar'];
+// simd-mt: the SIMD build with the threads feature on a shared, imported
+// memory (init({ threads })); each worker instantiates it on that memory.
+const VARIANTS = ['simd', 'scalar', 'simd-mt'];
+const SHARED = new Set(['simd-mt']);
+// Mutable globals the threaded build keeps per instance: gemm.ts's packed-A
+// and tail pointers and activations.ts's tail pointer (threads.ts).
+const MT_GLOBALS = 3;
 mkdirSync(join(root, 'build'), { recursive: true });
 
 function asc(entry, target, extra = []) {
@@ -131,14 +137,17 @@ function readSections(bytes, file) {
  * the stub runtime's allocator must not be linked) and imports (only
  * env.memory for the training module; env.abort if asserts ever come back).
  */
-function checkModule(file, bytes, { lo, hi, importsMemory }) {
+function checkModule(file, bytes, { lo, hi, importsMemory, shared = false }) {
   const s = readSections(bytes, file);
   const fail = (what) => {
     throw new Error(`build-wasm: ${file}: ${what}`);
   };
   if (s.start) fail('has a start function; kernels must not run code at instantiation.');
   const mutable = s.globals.filter((g) => g.mutable);
-  if (mutable.length) fail(`has ${mutable.length} mutable global(s) (a shadow stack or runtime state); expected none.`);
+  const allowed = shared ? MT_GLOBALS : 0;
+  if (mutable.length !== allowed && !(shared && mutable.length < allowed)) {
+    fail(`has ${mutable.length} mutable global(s) (a shadow stack or runtime state); expected ${shared ? `at most ${allowed} (the per-thread scratch pointers)` : 'none'}.`);
+  }
   for (const d of s.data) {
     if (d.offset < lo || d.offset + d.length > hi) {
       fail(`data segment [${d.offset}, ${d.offset + d.length}) lies outside its static region [${lo}, ${hi}).`);
@@ -150,6 +159,7 @@ function checkModule(file, bytes, { lo, hi, importsMemory }) {
   }
   const memImport = s.imports.find((i) => i.kind === 'memory');
   if (importsMemory && (!memImport || s.memories.length)) fail('must import env.memory and define no memory of its own.');
+  if (shared && !(memImport && memImport.flags & 2)) fail('must import a shared memory.');
   if (!importsMemory && (memImport || s.memories.length !== 1)) fail('must define exactly one memory and import none.');
   return { minPages: importsMemory ? memImport.min : s.memories[0].min };
 }
@@ -166,12 +176,18 @@ const layout = {};
 const binaries = {};
 for (const v of VARIANTS) {
   const coreFile = `build/rnn.${v}.wasm`;
+  const shared = SHARED.has(v);
   asc('assembly/index.ts', v, ['--textFile', `build/rnn.${v}.wat`]);
   const coreBytes = readFileSync(join(root, coreFile));
-  const core = (await WebAssembly.instantiate(coreBytes, { env: { abort } })).instance.exports;
+  const sharedMemory = (bytes, file) => {
+    const imp = readSections(bytes, file).imports.find((i) => i.kind === 'memory');
+    return new WebAssembly.Memory({ initial: imp.min, maximum: imp.max, shared: true });
+  };
+  const coreEnv = shared ? { abort, memory: sharedMemory(coreBytes, coreFile) } : { abort };
+  const core = (await WebAssembly.instantiate(coreBytes, { env: coreEnv })).instance.exports;
   const coreHeapBase = core.heap_base();
   const trainBase = alignUp(coreHeapBase, 64);
-  const coreInfo = checkModule(coreFile, coreBytes, { lo: 0, hi: coreHeapBase, importsMemory: false });
+  const coreInfo = checkModule(coreFile, coreBytes, { lo: 0, hi: coreHeapBase, importsMemory: shared, shared });
   checkText(coreFile, readFileSync(join(root, 'build', `rnn.${v}.wat`), 'utf8'));
 
   const trainFile = `build/rnn.train.${v}.wasm`;
@@ -180,15 +196,15 @@ for (const v of VARIANTS) {
   // Instantiated alone on a fresh memory of the size its import declares, to read where its static data ends.
   const memImport = readSections(trainBytes, trainFile).imports.find((i) => i.kind === 'memory');
   if (!memImport) throw new Error(`build-wasm: ${trainFile} does not import env.memory.`);
-  const memory = new WebAssembly.Memory({ initial: memImport.min });
+  const memory = shared ? sharedMemory(trainBytes, trainFile) : new WebAssembly.Memory({ initial: memImport.min });
   const trainProbe = await WebAssembly.instantiate(trainBytes, { env: { memory, abort } });
   const heapStart = alignUp(trainProbe.instance.exports.train_heap_base(), 16);
-  const trainInfo = checkModule(trainFile, trainBytes, { lo: trainBase, hi: heapStart, importsMemory: true });
+  const trainInfo = checkModule(trainFile, trainBytes, { lo: trainBase, hi: heapStart, importsMemory: true, shared });
   checkText(trainFile, readFileSync(join(root, 'build', `rnn.train.${v}.wat`), 'utf8'));
   if (coreInfo.minPages * PAGE < coreHeapBase) throw new Error(`build-wasm: ${coreFile}'s memory is smaller than its static data.`);
   // The host grows the core's memory to this before instantiating the training module.
   const minBytes = Math.max(trainInfo.minPages * PAGE, heapStart);
-  layout[v] = { coreHeapBase, trainBase, heapStart, minBytes };
+  layout[v] = { coreHeapBase, trainBase, heapStart, minBytes, ...(shared ? { coreMinPages: coreInfo.minPages } : {}) };
   binaries[v] = { core: coreBytes, train: trainBytes };
 }
 
@@ -314,6 +330,8 @@ const files = {
   'scalar_binary.generated.ts': `export const SCALAR_WASM_BASE64 = ${JSON.stringify(b64(binaries.scalar.core))};\n`,
   'train_simd_binary.generated.ts': `export const TRAIN_SIMD_WASM_BASE64 = ${JSON.stringify(b64(binaries.simd.train))};\n`,
   'train_scalar_binary.generated.ts': `export const TRAIN_SCALAR_WASM_BASE64 = ${JSON.stringify(b64(binaries.scalar.train))};\n`,
+  'mt_binary.generated.ts': `export const MT_WASM_BASE64 = ${JSON.stringify(b64(binaries['simd-mt'].core))};\n`,
+  'train_mt_binary.generated.ts': `export const TRAIN_MT_WASM_BASE64 = ${JSON.stringify(b64(binaries['simd-mt'].train))};\n`,
   'abi.generated.ts': abi,
 };
 for (const [name, text] of Object.entries(files)) writeFileSync(join(wasmDir, name), name === 'abi.generated.ts' ? text : GEN + text);

@@ -16,7 +16,8 @@ import type { KernelExports } from '../wasm/module';
 import type { LayerWeight } from './layer';
 
 // Kernel constants of assembly/rnn.ts (the generated ABI).
-import { CELL_GRU, CELL_LSTM, CELL_SIMPLE_RNN, DROPOUT_PER_GATE, RESET_AFTER, SAVE_PREACT } from '../wasm/abi.generated';
+import { CELL_GRU, CELL_LSTM, CELL_SIMPLE_RNN, DROPOUT_PER_GATE, RESET_AFTER, RETURN_SEQUENCES, SAVE_PREACT } from '../wasm/abi.generated';
+import { type KernelCall, runOnThreads, splitRange, threadCount } from '../wasm/parallel';
 
 /** What every cell takes from its layer's options. */
 export interface CellSpec {
@@ -52,6 +53,24 @@ export interface ForwardRun {
   T: number;
   F: number;
   flags: number;
+  /**
+   * Floats available at `scratch` (≥ rnn_scratch_floats(B, T)); with room
+   * for per-thread scratch (rnnScratchFloats) the call may split its batch
+   * rows across threads. Undefined: one call.
+   */
+  scratchFloats?: number;
+}
+
+/**
+ * Below this many multiply-adds a forward runs on one thread: a parallel call
+ * costs microseconds (waking a worker), which a smaller call cannot repay.
+ */
+const SPLIT_MIN_MACS = 1 << 20;
+
+/** Scratch floats for a forward of (B, T) that may split its rows across `threads` threads. */
+export function rnnScratchFloats(k: KernelExports, cell: number, B: number, T: number, U: number, threads: number): number {
+  // Each part's regions round up to 4 floats: at most 5 regions × 3 floats more per part.
+  return k.rnn_scratch_floats(cell, B, T, U) + (threads > 1 ? 16 * threads : 0);
 }
 
 /** Pointers of one training forward (assembly/rnn.ts *_forward_train). */
@@ -213,8 +232,46 @@ export abstract class CellMath {
     };
   }
 
-  /** Inference forward of a whole sequence (assembly/rnn.ts *_forward). */
-  abstract forward(k: KernelExports, r: ForwardRun): void;
+  /** The kernel call of an inference forward (assembly/rnn.ts *_forward). */
+  protected abstract forwardCall(r: ForwardRun): KernelCall;
+
+  /**
+   * Inference forward of a whole sequence. Batch rows never interact, so with
+   * threads (init({ threads })) and enough work the rows are split into one
+   * contiguous range per thread, each a call of the same kernel on its rows'
+   * pointers (batch-major layouts) with its own scratch: the kernels compute a
+   * row the same way whatever the batch (gemm.ts), so the result is the same
+   * bit for bit.
+   */
+  forward(k: KernelExports, r: ForwardRun): void {
+    const threads = threadCount();
+    const U = this.units;
+    const N = this.gates * U;
+    if (threads < 2 || r.B < 2 || r.gates !== 0 || r.scratchFloats === undefined || r.B * r.T * (r.F + U) * N < SPLIT_MIN_MACS) {
+      const [name, ...args] = this.forwardCall(r);
+      (k[name] as (...a: number[]) => void)(...args);
+      return;
+    }
+    const parts = splitRange(r.B, threads);
+    const perRow = (r.flags & RETURN_SEQUENCES) !== 0 ? r.T * U : U;
+    let scratch = r.scratch;
+    const calls: KernelCall[] = [];
+    for (const [b0, b1] of parts) {
+      const Bk = b1 - b0;
+      const at = (ptr: number, rowFloats: number) => (ptr === 0 ? 0 : ptr + 4 * b0 * rowFloats);
+      calls.push(
+        this.forwardCall({
+          out: at(r.out, perRow), h: at(r.h, U), c: at(r.c, U), x: at(r.x, r.T * r.F), mask: at(r.mask, r.T),
+          scratch, gates: 0, B: Bk, T: r.T, F: r.F, flags: r.flags,
+        }),
+      );
+      scratch += 4 * k.rnn_scratch_floats(this.id, Bk, r.T, U);
+    }
+    if (scratch > r.scratch + 4 * r.scratchFloats) {
+      throw new Error(`rnn-wasm: ${this.gateNames.join('|')} cell forward: per-thread scratch exceeds the ${r.scratchFloats} floats given (rnnScratchFloats).`);
+    }
+    runOnThreads(k, calls);
+  }
   /** Training forward (assembly/rnn.ts *_forward_train); r.flags from trainFlags. */
   abstract forwardTrain(k: KernelExports, r: TrainRun): void;
   /** Backpropagation through time of one training forward (assembly/rnn.ts *_backward). */
@@ -229,11 +286,11 @@ export class SimpleRNNMath extends CellMath {
   readonly stateCount = 1;
   readonly gateNames: readonly string[] = ['h'];
 
-  forward(k: KernelExports, r: ForwardRun): void {
-    k.simple_rnn_forward(
-      r.out, r.h, r.x, r.mask, this.kernelP, this.biasPtr, this.rkernelP, r.scratch, r.gates,
+  protected forwardCall(r: ForwardRun): KernelCall {
+    return [
+      'simple_rnn_forward', r.out, r.h, r.x, r.mask, this.kernelP, this.biasPtr, this.rkernelP, r.scratch, r.gates,
       r.B, r.T, r.F, this.units, r.flags, this.actId,
-    );
+    ];
   }
 
   forwardTrain(k: KernelExports, r: TrainRun): void {
@@ -275,11 +332,11 @@ export class LSTMMath extends CellMath {
     return out;
   }
 
-  forward(k: KernelExports, r: ForwardRun): void {
-    k.lstm_forward(
-      r.out, r.h, r.c, r.x, r.mask, this.kernelP, this.biasPtr, this.rkernelP, r.scratch, r.gates,
+  protected forwardCall(r: ForwardRun): KernelCall {
+    return [
+      'lstm_forward', r.out, r.h, r.c, r.x, r.mask, this.kernelP, this.biasPtr, this.rkernelP, r.scratch, r.gates,
       r.B, r.T, r.F, this.units, r.flags, this.actId, this.ractId,
-    );
+    ];
   }
 
   forwardTrain(k: KernelExports, r: TrainRun): void {
@@ -355,11 +412,11 @@ export class GRUMath extends CellMath {
     return this.bias && this.resetAfter ? this.bias.ptr + 3 * this.units * 4 : 0;
   }
 
-  forward(k: KernelExports, r: ForwardRun): void {
-    k.gru_forward(
-      r.out, r.h, r.x, r.mask, this.kernelP, this.biasPtr, this.rkernelP, this.rkernelHP, this.rbiasPtr, r.scratch, r.gates,
-      r.B, r.T, r.F, this.units, r.flags | this.flags, this.actId, this.ractId,
-    );
+  protected forwardCall(r: ForwardRun): KernelCall {
+    return [
+      'gru_forward', r.out, r.h, r.x, r.mask, this.kernelP, this.biasPtr, this.rkernelP, this.rkernelHP, this.rbiasPtr, r.scratch,
+      r.gates, r.B, r.T, r.F, this.units, r.flags | this.flags, this.actId, this.ractId,
+    ];
   }
 
   forwardTrain(k: KernelExports, r: TrainRun): void {

@@ -17,7 +17,8 @@ import { camelHint, checkKeys, ser, fmt, positionalOptions } from './layer_utils
 /** The call options of a recurrent layer (RNNCallArgs). */
 export const CALL_KEYS: readonly string[] = ['initialState', 'mask', 'training'];
 import { ValueError } from '../errors';
-import { type CellAlloc, type CellMath, type CellSpec, type DropoutMasks, GRUMath, LSTMMath, SimpleRNNMath } from './cell_math';
+import { type CellAlloc, type CellMath, type CellSpec, type DropoutMasks, GRUMath, LSTMMath, SimpleRNNMath, rnnScratchFloats } from './cell_math';
+import { threadCount } from '../wasm/parallel';
 
 // Kernel constants of assembly/rnn.ts (the generated ABI).
 import { GO_BACKWARDS, HAS_BIAS, HAS_MASK, RETURN_SEQUENCES, ZERO_OUTPUT_FOR_MASK } from '../wasm/abi.generated';
@@ -141,6 +142,7 @@ interface Workspace {
   c: number;
   mask: number;
   scratch: number;
+  scratchFloats: number;
 }
 
 /**
@@ -449,7 +451,8 @@ export abstract class RecurrentLayer<Out extends LayerOutput = LayerOutput> exte
       h: this.allocF32(B * U),
       c: this.allocF32(B * U),
       mask: this.allocF32(B * T),
-      scratch: this.allocF32(k.rnn_scratch_floats(this.math.id, B, T, U)),
+      scratch: this.allocF32(rnnScratchFloats(k, this.math.id, B, T, U, threadCount())),
+      scratchFloats: rnnScratchFloats(k, this.math.id, B, T, U, threadCount()),
     };
     this.ws = fresh;
     return fresh;
@@ -585,7 +588,9 @@ export abstract class RecurrentLayer<Out extends LayerOutput = LayerOutput> exte
         scratch: this.region('trainScratch', k.rnn_train_scratch_floats(this.math.id, B, T, F, U, tflags)),
       });
     } else {
-      this.math.forward(rt.exports, { out: ws.out, h, c, x: ws.x, mask: ws.mask, scratch: ws.scratch, gates: this.traceGates, B, T, F, flags });
+      this.math.forward(rt.exports, {
+        out: ws.out, h, c, x: ws.x, mask: ws.mask, scratch: ws.scratch, scratchFloats: ws.scratchFloats, gates: this.traceGates, B, T, F, flags,
+      });
     }
 
     const outShape = this.returnSequences ? [B, T, U] : [B, U];

@@ -12,6 +12,7 @@
 import { SIMD_WASM_BASE64 } from './simd_binary.generated';
 import { type CoreExports, MEMORY_LAYOUT, TRAIN_EXPORT_NAMES, type TrainExports } from './abi.generated';
 import { Heap, type LinearMemory } from './heap';
+import { setThreadPool } from './threads';
 
 /**
  * The raw kernel exports (pointers are byte offsets), generated from
@@ -27,6 +28,8 @@ export interface Runtime {
   readonly exports: KernelExports;
   readonly heap: Heap;
   readonly simd: boolean;
+  /** Threads kernels may split across (1: no worker pool). */
+  readonly threads: number;
 }
 
 export interface InitOptions {
@@ -36,7 +39,19 @@ export interface InitOptions {
    * `WebAssembly.validate` accepts it.
    */
   simd?: boolean;
+  /**
+   * Threads the kernels may use (#14): `n − 1` workers share the kernels'
+   * memory (a shared WebAssembly.Memory); `'auto'` takes the cores this
+   * runtime reports. Default 1. Results are the same bit for bit whatever
+   * the count. Needs SharedArrayBuffer (in browsers: a cross-origin
+   * isolated page) and SIMD; where either is missing, init falls back to one
+   * thread and `backend()` says why.
+   */
+  threads?: number | 'auto';
 }
+
+/** At most this many threads (a sanity bound; more than the cores never helps). */
+const MAX_THREADS = 64;
 
 // Smallest module using a v128 instruction: (func (result v128) v128.const 0).
 const SIMD_PROBE = new Uint8Array([
@@ -47,6 +62,11 @@ const SIMD_PROBE = new Uint8Array([
 let runtime: Runtime | undefined;
 let pending: Promise<void> | undefined;
 let pendingSimd: boolean | undefined;
+let pendingThreads: number | undefined;
+/** Why init({ threads }) runs on fewer threads than asked, or undefined. */
+let threadsNote: string | undefined;
+/** The worker pool's training-module hook (thread_pool.ts), set with the pool. */
+let poolTraining: ((bytes: Uint8Array) => Promise<void>) | undefined;
 
 /** True when this runtime's WebAssembly accepts SIMD128 instructions. */
 export function simdSupported(): boolean {
@@ -98,11 +118,12 @@ export function init(options: InitOptions = {}): Promise<void> {
     throw new TypeError(`init: expected an options object, received ${String(options)}.`);
   }
   for (const key of Object.keys(options)) {
-    if (key !== 'simd') throw new Error(`init: unknown option '${key}'; supported options: simd.`);
+    if (key !== 'simd' && key !== 'threads') throw new Error(`init: unknown option '${key}'; supported options: simd, threads.`);
   }
   if (options.simd !== undefined && typeof options.simd !== 'boolean') {
     throw new TypeError(`init: option simd must be a boolean or undefined, received ${String(options.simd)}.`);
   }
+  const threads = resolveThreads(options.threads);
   const supported = simdSupported();
   if (options.simd === true && !supported) {
     return Promise.reject(new Error('init: simd: true was requested but this WebAssembly runtime does not support SIMD.'));
@@ -117,16 +138,37 @@ export function init(options: InitOptions = {}): Promise<void> {
         ),
       );
     }
+    if (options.threads !== undefined && pendingThreads !== threads) {
+      return Promise.reject(
+        new Error(`init: already initialised with threads: ${pendingThreads}; cannot switch to ${threads} in the same realm.`),
+      );
+    }
     return pending;
   }
   pendingSimd = useSimd;
+  pendingThreads = threads;
   const p = (async () => {
-    const variant = useSimd ? 'simd' : 'scalar';
-    const b64 = useSimd ? SIMD_WASM_BASE64 : (await import('./scalar_binary.generated')).SCALAR_WASM_BASE64;
-    const instance = await instantiate(b64, ENV);
+    // The threaded build (SIMD, shared memory) when threads > 1 can work here.
+    let why = threads > 1 ? threadsUnavailable(useSimd) : 'one thread';
+    let shared: WebAssembly.Memory | undefined;
+    let mtBytes: Uint8Array | undefined;
+    if (why === undefined) {
+      shared = sharedMemory(MEMORY_LAYOUT['simd-mt'].coreMinPages);
+      if (!shared) why = 'this runtime cannot create a shared WebAssembly.Memory';
+    }
+    const variant = shared ? 'simd-mt' : useSimd ? 'simd' : 'scalar';
+    let instance: WebAssembly.Instance;
+    if (shared) {
+      mtBytes = decodeBase64((await import('./mt_binary.generated')).MT_WASM_BASE64);
+      instance = await WebAssembly.instantiate(await WebAssembly.compile(mtBytes as Uint8Array<ArrayBuffer>), { env: { ...ENV, memory: shared } });
+    } else {
+      const b64 = useSimd ? SIMD_WASM_BASE64 : (await import('./scalar_binary.generated')).SCALAR_WASM_BASE64;
+      instance = await instantiate(b64, ENV);
+    }
     // A plain object (instance.exports is frozen): loadTrainingKernels() puts
     // the training kernels in place of these stand-ins.
     const table: Record<string, unknown> = { ...instance.exports };
+    if (shared) table.memory = shared;
     for (const name of TRAIN_EXPORT_NAMES) table[name] = trainingNotLoaded(name);
     const exports = table as unknown as KernelExports;
     // [trainBase, heapStart) holds the training module's static data: reserved
@@ -139,15 +181,79 @@ export function init(options: InitOptions = {}): Promise<void> {
       );
     }
     ensureMemory(exports.memory, layout.minBytes);
-    runtime = { exports, heap: new Heap(exports.memory, layout.heapStart), simd: exports.simd_enabled() === 1 };
+    const heap = new Heap(exports.memory, layout.heapStart);
+    let count = 1;
+    if (shared && mtBytes) {
+      // Each worker's GEMM/activation scratch, for its core and training instances alike
+      // (one thread runs one kernel at a time).
+      const scratch = Array.from({ length: threads - 1 }, () => heap.alloc(exports.thread_scratch_bytes()));
+      try {
+        const { startPool } = await import('./thread_pool');
+        const names = [...Object.keys(instance.exports), ...TRAIN_EXPORT_NAMES];
+        const pool = await startPool({ threads, memory: shared, core: mtBytes, names, scratch }, table);
+        setThreadPool(pool);
+        poolTraining = (bytes) => pool.broadcast((t, gen) => ({ type: 'train', train: bytes, scratch: scratch[t - 1], gen }));
+        count = threads;
+      } catch (e) {
+        for (const ptr of scratch) heap.release(ptr);
+        why = `the worker threads could not start (${(e as Error).message})`;
+      }
+    }
+    threadsNote = threads > 1 && count < threads ? why : undefined;
+    runtime = { exports, heap, simd: exports.simd_enabled() === 1, threads: count };
   })();
   pending = p;
   p.catch(() => {
     if (pending !== p) return;
     pending = undefined;
     pendingSimd = undefined;
+    pendingThreads = undefined;
   });
   return p;
+}
+
+/** Validates init's `threads` option: a whole number ≥ 1, or 'auto' (the cores here). */
+function resolveThreads(threads: number | 'auto' | undefined): number {
+  if (threads === undefined) return 1;
+  if (threads === 'auto') return Math.max(1, Math.min(MAX_THREADS, hardwareThreads()));
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new TypeError(`init: option threads must be a whole number from 1 to ${MAX_THREADS} or 'auto', received ${String(threads)}.`);
+  }
+  return threads;
+}
+
+/** Logical cores this runtime reports (navigator.hardwareConcurrency: browsers, Deno, Node ≥ 21; else Node's os module through process). */
+function hardwareThreads(): number {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (nav && typeof nav.hardwareConcurrency === 'number' && nav.hardwareConcurrency > 0) return nav.hardwareConcurrency;
+  const proc = (globalThis as { process?: { getBuiltinModule?: (m: string) => { availableParallelism?: () => number } } }).process;
+  const os = proc?.getBuiltinModule?.('node:os');
+  return os?.availableParallelism?.() ?? 1;
+}
+
+/** Why the threaded build cannot run here, or undefined when it can. */
+function threadsUnavailable(useSimd: boolean): string | undefined {
+  if (!useSimd) return 'the threaded kernels are SIMD kernels, and this runtime runs the scalar build';
+  if (typeof SharedArrayBuffer !== 'function') {
+    return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false
+      ? 'SharedArrayBuffer is unavailable: the page is not cross-origin isolated (serve it with the headers ' +
+          'Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)'
+      : 'SharedArrayBuffer is unavailable in this runtime';
+  }
+  if (typeof Atomics !== 'object') return 'Atomics is unavailable in this runtime';
+  return undefined;
+}
+
+/** A shared memory of `pages` pages that can grow to 4 GiB (or 1 GiB where address space is short); undefined if shared memories are unsupported. */
+function sharedMemory(pages: number): WebAssembly.Memory | undefined {
+  for (const maximum of [65536, 16384]) {
+    try {
+      return new WebAssembly.Memory({ initial: pages, maximum, shared: true } as WebAssembly.MemoryDescriptor);
+    } catch {
+      /* next size, or unsupported */
+    }
+  }
+  return undefined;
 }
 
 let trainPending: Promise<void> | undefined;
@@ -169,12 +275,18 @@ export function loadTrainingKernels(): Promise<void> {
   const p = (async () => {
     await initialising;
     const rt = getRuntime('loadTrainingKernels');
-    const variant = rt.simd ? 'simd' : 'scalar';
-    const b64 = rt.simd
-      ? (await import('./train_simd_binary.generated')).TRAIN_SIMD_WASM_BASE64
-      : (await import('./train_scalar_binary.generated')).TRAIN_SCALAR_WASM_BASE64;
+    const mt = rt.exports.threads_enabled() === 1;
+    const variant = mt ? 'simd-mt' : rt.simd ? 'simd' : 'scalar';
+    const b64 = mt
+      ? (await import('./train_mt_binary.generated')).TRAIN_MT_WASM_BASE64
+      : rt.simd
+        ? (await import('./train_simd_binary.generated')).TRAIN_SIMD_WASM_BASE64
+        : (await import('./train_scalar_binary.generated')).TRAIN_SCALAR_WASM_BASE64;
     ensureMemory(rt.exports.memory, MEMORY_LAYOUT[variant].minBytes);
-    const instance = await instantiate(b64, { ...ENV, memory: rt.exports.memory as unknown as WebAssembly.Memory });
+    const bytes = decodeBase64(b64);
+    const instance = await WebAssembly.instantiate(await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>), {
+      env: { ...ENV, memory: rt.exports.memory as unknown as WebAssembly.Memory },
+    });
     const missing = TRAIN_EXPORT_NAMES.filter((name) => typeof instance.exports[name] !== 'function');
     if (missing.length) {
       throw new Error(
@@ -183,6 +295,8 @@ export function loadTrainingKernels(): Promise<void> {
       );
     }
     const table = rt.exports as unknown as Record<string, unknown>;
+    // The workers instantiate it too (while this thread waits: instantiation rewrites the module's static data).
+    if (poolTraining) await poolTraining(bytes);
     for (const name of TRAIN_EXPORT_NAMES) table[name] = instance.exports[name];
   })();
   trainPending = p;
@@ -205,7 +319,24 @@ export function getRuntime(context: string): Runtime {
   return runtime;
 }
 
-/** 'simd' or 'scalar' once initialised, else undefined. */
-export function backend(): 'simd' | 'scalar' | undefined {
-  return runtime ? (runtime.simd ? 'simd' : 'scalar') : undefined;
+/**
+ * The kernel build once initialised, else undefined: 'simd' or 'scalar'
+ * single-threaded (the default), `'simd, n threads'` with init({ threads: n })
+ * running, or `'<build>, 1 thread (threads: n asked; <why>)'` when threads were
+ * asked for and could not be used.
+ */
+export function backend(): Backend | undefined {
+  if (!runtime) return undefined;
+  const build = runtime.simd ? 'simd' : 'scalar';
+  if (runtime.threads > 1) return `${build}, ${runtime.threads} threads`;
+  if (threadsNote !== undefined) return `${build}, 1 thread (threads: ${pendingThreads} asked; ${threadsNote})`;
+  return build;
+}
+
+/** What backend() reports. */
+export type Backend = 'simd' | 'scalar' | `${'simd' | 'scalar'}, ${string}`;
+
+/** Threads the kernels run on (1 before init or single-threaded). */
+export function threads(): number {
+  return runtime?.threads ?? 1;
 }

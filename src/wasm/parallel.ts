@@ -16,9 +16,20 @@ export type KernelName = {
 /** One kernel call: its export name and its arguments. */
 export type KernelCall = readonly [name: KernelName, ...args: number[]];
 
+let active = Infinity;
+
 /** Threads kernels may be split across: 1 unless init({ threads }) started workers. */
 export function threadCount(): number {
-  return threadPool()?.size ?? 1;
+  return Math.min(threadPool()?.size ?? 1, active);
+}
+
+/**
+ * Internal (tests, benchmarks): split across at most n threads from now on
+ * (Infinity: all the pool has). Results do not depend on it; speed does.
+ */
+export function setActiveThreads(n: number): void {
+  if (!(n >= 1)) throw new RangeError(`setActiveThreads: expected n >= 1, received ${n}.`);
+  active = n;
 }
 
 /**
