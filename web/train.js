@@ -5,7 +5,7 @@
 // training, and offers the trained model as a .keras download. Stop ends fit after the
 // current batch. The recipe sends the weights after every epoch (epochWeights); the page
 // keeps only the newest and redraws the heatmaps from them at most every HEAT_EVERY ms, when
-// it is idle, so a fast run (~70 epochs a second) does not flood the page. The curves and the
+// it is idle, so a fast run (tens of epochs a second) does not flood the page. The curves and the
 // log are redrawn at most every CHART_EVERY ms (in an animation frame), however many batch
 // and epoch messages came meanwhile.
 import { Tensor, Tokenizer, layers, loadModel, padSequences, random, Sequential } from 'rnn-wasm';
