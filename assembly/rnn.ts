@@ -561,11 +561,35 @@ export function rnn_saved_floats(cell: i32, B: i32, T: i32, U: i32, flags: i32):
 }
 
 // Forward-train scratch: the inference layout (xw | m | prev | two (B, U))
-// then hm (B, U) | xd (B*T, F) | one gate's packed kernel | per-gate packed
-// recurrent kernels.
+// then hm (B, U) | xd (B*T, F) | per-gate packed kernels (input dropout per
+// gate) | per-gate packed recurrent kernels (recurrent dropout). Every region
+// but the packed ones is per batch row (rows of (B, .) or (B*T, .)), so
+// calls over disjoint row ranges use disjoint parts of it; the packed ones
+// are written once by rnn_forward_train_prepare and only read by the steps.
 function fwd_train_floats(cell: i32, B: i32, T: i32, F: i32, U: i32): i32 {
   const G = gate_count(cell);
-  return rnn_scratch_floats(cell, B, T, U) + r4(B * U) + r4(B * T * F) + r4(packed_size(F, U)) + G * r4(packed_size(U, U));
+  return rnn_scratch_floats(cell, B, T, U) + r4(B * U) + r4(B * T * F) + G * r4(packed_size(F, U)) + G * r4(packed_size(U, U));
+}
+
+// hm (B, U) of the forward-train scratch (the same offset for every cell:
+// xw | m | prev | two (B, U) temps before it); xd, kgP and rgP follow.
+// @ts-ignore: decorator
+@inline function ftr_hm(scratch: usize, B: i32, T: i32, N: i32, U: i32): usize {
+  return scratch + fbytes(B * T * N) + fbytes(B * N) + 3 * fbytes(B * U);
+}
+// @ts-ignore: decorator
+@inline function ftr_kgp(hm: usize, B: i32, T: i32, F: i32, U: i32): usize {
+  return hm + fbytes(B * U) + fbytes(B * T * F);
+}
+// @ts-ignore: decorator
+@inline function ftr_rgp(kgP: usize, F: i32, U: i32, G: i32): usize {
+  return kgP + <usize>G * fbytes(packed_size(F, U));
+}
+
+// A pointer i floats into a region, or 0 for an absent one.
+// @ts-ignore: decorator
+@inline function opt_at(p: usize, i: i32): usize {
+  return p ? f32p(p, i) : 0;
 }
 
 // Backward scratch: dZ (B*T, NZ) | six (B, U) carries and temps | packed
@@ -622,49 +646,81 @@ export function vmul_acc(dst: usize, a: usize, b: usize, n: i32): void {
   memory.copy(f32p(dst, (b * T + t) * U), f32p(src, b * U), <usize>U << 2);
 }
 
-// xw (B*T, N) = x'·kernel + bias, x' = x with input dropout. With one mask
-// x' = x * m (in xd) through the packed kernel; per gate, x * m_g through
-// the gate's columns (packed from the Keras-layout kernel into kgP).
+// xw (B*T, N) = x'·kernel + bias, x' = x with input dropout, for the rows of
+// samples [b0, b0+nb) of a B-sample batch. With one mask x' = x * m (in xd)
+// through the packed kernel; per gate, x * m_g through the gate's columns
+// (kgP: the G gate blocks of the kernel packed by rnn_forward_train_prepare).
 function project_inputs_train(
-  xw: usize, x: usize, xd: usize, dmask: usize, kernelP: usize, kernel: usize, kgP: usize, bias: usize,
-  hasBias: bool, B: i32, T: i32, F: i32, U: i32, G: i32, perGate: bool,
+  xw: usize, x: usize, xd: usize, dmask: usize, kernelP: usize, kgP: usize, bias: usize,
+  hasBias: bool, B: i32, b0: i32, nb: i32, T: i32, F: i32, U: i32, G: i32, perGate: bool,
 ): void {
   const N = G * U;
-  const rows = B * T;
+  const rows = nb * T;
+  const xw0 = f32p(xw, b0 * T * N);
+  const x0 = f32p(x, b0 * T * F);
+  const xd0 = f32p(xd, b0 * T * F);
   if (dmask == 0) {
-    project_inputs(xw, x, kernelP, bias, hasBias, rows, F, N);
+    project_inputs(xw0, x0, kernelP, bias, hasBias, rows, F, N);
     return;
   }
   if (!perGate || G == 1) {
-    mask_rows(xd, x, dmask, B, T, F);
-    project_inputs(xw, xd, kernelP, bias, hasBias, rows, F, N);
+    mask_rows(xd0, x0, f32p(dmask, b0 * F), nb, T, F);
+    project_inputs(xw0, xd0, kernelP, bias, hasBias, rows, F, N);
     return;
   }
   if (hasBias) {
-    for (let r = 0; r < rows; r++) memory.copy(f32p(xw, r * N), bias, <usize>N << 2);
+    for (let r = 0; r < rows; r++) memory.copy(f32p(xw0, r * N), bias, <usize>N << 2);
   } else {
-    memory.fill(xw, 0, (<usize>rows * N) << 2);
+    memory.fill(xw0, 0, (<usize>rows * N) << 2);
   }
+  const ps = r4(packed_size(F, U));
   for (let g = 0; g < G; g++) {
-    mask_rows(xd, x, f32p(dmask, g * B * F), B, T, F);
-    pack_b(kgP, f32p(kernel, g * U), N, F, U);
-    sgemm_acc(f32p(xw, g * U), N, xd, F, kgP, rows, U, F);
+    mask_rows(xd0, x0, f32p(dmask, g * B * F + b0 * F), nb, T, F);
+    sgemm_acc(f32p(xw0, g * U), N, xd0, F, f32p(kgP, g * ps), rows, U, F);
   }
 }
 
-// z (B rows, leading dim ldz) += (h * m_g) · R_g for the first `gates` gate
-// blocks (R_g packed at rgP + g * packed_size(U, U)).
-function recurrent_dropped(z: usize, ldz: i32, h: usize, rdmask: usize, hm: usize, rgP: usize, B: i32, U: i32, gates: i32): void {
+// z (nb rows, leading dim ldz) += (h * m_g) · R_g for the first `gates` gate
+// blocks (R_g packed at rgP + g * packed_size(U, U)); h, hm and rdm point at
+// the range's first row, mask blocks are B*U apart.
+function recurrent_dropped(z: usize, ldz: i32, h: usize, rdm: usize, hm: usize, rgP: usize, B: i32, nb: i32, U: i32, gates: i32): void {
   const ps = r4(packed_size(U, U));
   for (let g = 0; g < gates; g++) {
-    vmul(hm, h, f32p(rdmask, g * B * U), B * U);
-    sgemm_acc(f32p(z, g * U), ldz, hm, U, f32p(rgP, g * ps), B, U, U);
+    vmul(hm, h, f32p(rdm, g * B * U), nb * U);
+    sgemm_acc(f32p(z, g * U), ldz, hm, U, f32p(rgP, g * ps), nb, U, U);
   }
 }
 
-function pack_gates_r(rgP: usize, rkernel: usize, U: i32, G: i32): void {
-  const ps = r4(packed_size(U, U));
-  for (let g = 0; g < G; g++) pack_b(f32p(rgP, g * ps), f32p(rkernel, g * U), G * U, U, U);
+// rnn_forward_train_prepare — the packed copies a training forward reads that
+// are not per batch row, written into `scratch` once before the steps run:
+// with recurrent dropout (LSTM, GRU) each gate's recurrent kernel R_g, with
+// input dropout per gate (DROPOUT_PER_GATE, no XW_READY) each gate's kernel
+// columns. *_forward_train calls it itself; a caller that splits a forward
+// into row ranges (*_forward_train_rows) calls it first, once.
+//   kernel (F, G*U), rkernel (U, G*U) Keras layout; dmask, rdmask, flags and
+//   scratch as given to the forward
+export function rnn_forward_train_prepare(
+  cell: i32, kernel: usize, rkernel: usize, dmask: usize, rdmask: usize, scratch: usize,
+  B: i32, T: i32, F: i32, U: i32, flags: i32,
+): void {
+  const G = gate_count(cell);
+  const N = G * U;
+  const kgP = ftr_kgp(ftr_hm(scratch, B, T, N, U), B, T, F, U);
+  const rgP = ftr_rgp(kgP, F, U, G);
+  if (rdmask && cell != CELL_SIMPLE_RNN) {
+    const ps = r4(packed_size(U, U));
+    for (let g = 0; g < G; g++) pack_b(f32p(rgP, g * ps), f32p(rkernel, g * U), N, U, U);
+  }
+  if (dmask && (flags & DROPOUT_PER_GATE) != 0 && G > 1 && (flags & XW_READY) == 0) {
+    const ps = r4(packed_size(F, U));
+    for (let g = 0; g < G; g++) pack_b(f32p(kgP, g * ps), f32p(kernel, g * U), N, F, U);
+  }
+}
+
+// Row ranges of the output and the final states: rows [b0, b0+nb).
+function finish_rows(out: usize, prev: usize, h: usize, b0: i32, nb: i32, U: i32, flags: i32): void {
+  if (flags & RETURN_SEQUENCES) return;
+  memory.copy(f32p(out, b0 * U), f32p(flags & HAS_MASK ? prev : h, b0 * U), (<usize>nb * U) << 2);
 }
 
 // ---------------------------------------------------------- forward (train)
@@ -680,29 +736,47 @@ export function simple_rnn_forward_train(
   kernelP: usize, bias: usize, rkernelP: usize, scratch: usize,
   B: i32, T: i32, F: i32, U: i32, flags: i32, act: i32,
 ): void {
+  simple_rnn_forward_train_rows(out, h, saved, x, mask, dmask, rdmask, kernelP, bias, rkernelP, scratch, B, T, F, U, flags, act, 0, B);
+}
+
+// simple_rnn_forward_train_rows — simple_rnn_forward_train for the samples
+// [b0, b1) of the B-sample batch only (every pointer and stride still the
+// whole batch's): those rows of out, h, saved and scratch, bit for bit what
+// the whole call writes there. Batch rows never interact, so calls over
+// disjoint ranges may run at once (after rnn_forward_train_prepare).
+export function simple_rnn_forward_train_rows(
+  out: usize, h: usize, saved: usize, x: usize, mask: usize, dmask: usize, rdmask: usize,
+  kernelP: usize, bias: usize, rkernelP: usize, scratch: usize,
+  B: i32, T: i32, F: i32, U: i32, flags: i32, act: i32, b0: i32, b1: i32,
+): void {
   const N = U;
+  const nb = b1 - b0;
+  if (nb <= 0) return;
   const xw = scratch;
   const prev = xw + fbytes(B * T * N) + fbytes(B * N);
-  const hm = prev + 3 * fbytes(B * U);
+  const hm = ftr_hm(scratch, B, T, N, U);
   const xd = hm + fbytes(B * U);
   const gatesS = saved;
   const hprevS = gatesS + fbytes(T * B * N);
   const preS = hprevS + fbytes(B * T * U);
   const savePre = (flags & SAVE_PREACT) != 0;
   const back = (flags & GO_BACKWARDS) != 0;
-  if ((flags & XW_READY) == 0) project_inputs_train(xw, x, xd, dmask, kernelP, 0, 0, bias, (flags & HAS_BIAS) != 0, B, T, F, U, 1, false);
-  if (flags & HAS_MASK) memory.fill(prev, 0, (<usize>B * U) << 2);
+  if ((flags & XW_READY) == 0) project_inputs_train(xw, x, xd, dmask, kernelP, 0, bias, (flags & HAS_BIAS) != 0, B, b0, nb, T, F, U, 1, false);
+  if (flags & HAS_MASK) memory.fill(f32p(prev, b0 * U), 0, (<usize>nb * U) << 2);
+  const h0 = f32p(h, b0 * U);
+  const hm0 = f32p(hm, b0 * U);
   for (let s = 0; s < T; s++) {
     const t = back ? T - 1 - s : s;
-    for (let b = 0; b < B; b++) save_row_bt(hprevS, h, b, t, T, U);
+    for (let b = b0; b < b1; b++) save_row_bt(hprevS, h, b, t, T, U);
     const z = f32p(xw, t * N);
+    const z0 = f32p(z, b0 * T * N);
     if (rdmask) {
-      vmul(hm, h, rdmask, B * U);
-      sgemm_acc(z, T * N, hm, U, rkernelP, B, N, U);
+      vmul(hm0, h0, f32p(rdmask, b0 * U), nb * U);
+      sgemm_acc(z0, T * N, hm0, U, rkernelP, nb, N, U);
     } else {
-      sgemm_acc(z, T * N, h, U, rkernelP, B, N, U);
+      sgemm_acc(z0, T * N, h0, U, rkernelP, nb, N, U);
     }
-    for (let b = 0; b < B; b++) {
+    for (let b = b0; b < b1; b++) {
       const zb = f32p(z, b * T * N);
       if (savePre) memory.copy(f32p(preS, (s * B + b) * N), zb, <usize>N << 2);
       act_inplace(zb, N, act);
@@ -713,7 +787,7 @@ export function simple_rnn_forward_train(
       emit(out, prev, hb, b, s, T, U, valid, flags);
     }
   }
-  finish(out, prev, h, B, U, flags);
+  finish_rows(out, prev, h, b0, nb, U, flags);
 }
 
 // lstm_step_tanh_sigmoid for training: reads the pre-activations z, writes
@@ -808,14 +882,27 @@ export function lstm_forward_train(
   kernelP: usize, kernel: usize, bias: usize, rkernelP: usize, rkernel: usize, scratch: usize,
   B: i32, T: i32, F: i32, U: i32, flags: i32, act: i32, ract: i32,
 ): void {
+  rnn_forward_train_prepare(CELL_LSTM, kernel, rkernel, dmask, rdmask, scratch, B, T, F, U, flags);
+  lstm_forward_train_rows(out, h, c, saved, x, mask, dmask, rdmask, kernelP, bias, rkernelP, scratch, B, T, F, U, flags, act, ract, 0, B);
+}
+
+// lstm_forward_train_rows — lstm_forward_train for the samples [b0, b1) only
+// (as simple_rnn_forward_train_rows), after rnn_forward_train_prepare.
+export function lstm_forward_train_rows(
+  out: usize, h: usize, c: usize, saved: usize, x: usize, mask: usize, dmask: usize, rdmask: usize,
+  kernelP: usize, bias: usize, rkernelP: usize, scratch: usize,
+  B: i32, T: i32, F: i32, U: i32, flags: i32, act: i32, ract: i32, b0: i32, b1: i32,
+): void {
   const N = 4 * U;
+  const nb = b1 - b0;
+  if (nb <= 0) return;
   const xw = scratch;
   const prev = xw + fbytes(B * T * N) + fbytes(B * N);
-  const tmp = prev + fbytes(B * U);
-  const hm = tmp + 2 * fbytes(B * U);
+  const tmp = f32p(prev + fbytes(B * U), b0 * U); // (U) activation(c) of one row: this range's first row of a (B, U) region
+  const hm = ftr_hm(scratch, B, T, N, U);
   const xd = hm + fbytes(B * U);
-  const kgP = xd + fbytes(B * T * F);
-  const rgP = kgP + fbytes(packed_size(F, U));
+  const kgP = ftr_kgp(hm, B, T, F, U);
+  const rgP = ftr_rgp(kgP, F, U, 4);
   const gatesS = saved;
   const hprevS = gatesS + fbytes(T * B * N);
   const cprevS = hprevS + fbytes(B * T * U);
@@ -825,17 +912,18 @@ export function lstm_forward_train(
   const back = (flags & GO_BACKWARDS) != 0;
   const ub = <usize>U << 2;
   const fused = act == ACT_TANH && ract == ACT_SIGMOID && (flags & NO_FUSED_STEP) == 0;
-  if (rdmask) pack_gates_r(rgP, rkernel, U, 4);
-  if ((flags & XW_READY) == 0) project_inputs_train(xw, x, xd, dmask, kernelP, kernel, kgP, bias, (flags & HAS_BIAS) != 0, B, T, F, U, 4, (flags & DROPOUT_PER_GATE) != 0);
-  if (flags & HAS_MASK) memory.fill(prev, 0, (<usize>B * U) << 2);
+  if ((flags & XW_READY) == 0) project_inputs_train(xw, x, xd, dmask, kernelP, kgP, bias, (flags & HAS_BIAS) != 0, B, b0, nb, T, F, U, 4, (flags & DROPOUT_PER_GATE) != 0);
+  if (flags & HAS_MASK) memory.fill(f32p(prev, b0 * U), 0, (<usize>nb * U) << 2);
+  const h0 = f32p(h, b0 * U);
   for (let s = 0; s < T; s++) {
     const t = back ? T - 1 - s : s;
-    for (let b = 0; b < B; b++) save_row_bt(hprevS, h, b, t, T, U);
-    memory.copy(f32p(cprevS, s * B * U), c, (<usize>B * U) << 2);
+    for (let b = b0; b < b1; b++) save_row_bt(hprevS, h, b, t, T, U);
+    memory.copy(f32p(cprevS, (s * B + b0) * U), f32p(c, b0 * U), (<usize>nb * U) << 2);
     const z = f32p(xw, t * N);
-    if (rdmask) recurrent_dropped(z, T * N, h, rdmask, hm, rgP, B, U, 4);
-    else sgemm_acc(z, T * N, h, U, rkernelP, B, N, U);
-    for (let b = 0; b < B; b++) {
+    const z0 = f32p(z, b0 * T * N);
+    if (rdmask) recurrent_dropped(z0, T * N, h0, f32p(rdmask, b0 * U), f32p(hm, b0 * U), rgP, B, nb, U, 4);
+    else sgemm_acc(z0, T * N, h0, U, rkernelP, nb, N, U);
+    for (let b = b0; b < b1; b++) {
       const zb = f32p(z, b * T * N);
       const hb = f32p(h, b * U);
       const tcb = f32p(tcS, (s * B + b) * U);
@@ -860,7 +948,7 @@ export function lstm_forward_train(
       if (!fused) memory.copy(gs, zb, <usize>N << 2);
     }
   }
-  finish(out, prev, h, B, U, flags);
+  finish_rows(out, prev, h, b0, nb, U, flags);
 }
 
 // gru_forward_train — gru_forward (same numbers without dropout) that also
@@ -876,6 +964,20 @@ export function gru_forward_train(
   kernelP: usize, kernel: usize, bias: usize, rkernelP: usize, rkernelHP: usize, rkernel: usize, rbias: usize,
   scratch: usize, B: i32, T: i32, F: i32, U: i32, flags: i32, act: i32, ract: i32,
 ): void {
+  rnn_forward_train_prepare(CELL_GRU, kernel, rkernel, dmask, rdmask, scratch, B, T, F, U, flags);
+  gru_forward_train_rows(out, h, saved, x, mask, dmask, rdmask, kernelP, bias, rkernelP, rkernelHP, rbias, scratch,
+    B, T, F, U, flags, act, ract, 0, B);
+}
+
+// gru_forward_train_rows — gru_forward_train for the samples [b0, b1) only
+// (as simple_rnn_forward_train_rows), after rnn_forward_train_prepare.
+export function gru_forward_train_rows(
+  out: usize, h: usize, saved: usize, x: usize, mask: usize, dmask: usize, rdmask: usize,
+  kernelP: usize, bias: usize, rkernelP: usize, rkernelHP: usize, rbias: usize,
+  scratch: usize, B: i32, T: i32, F: i32, U: i32, flags: i32, act: i32, ract: i32, b0: i32, b1: i32,
+): void {
+  const nb = b1 - b0;
+  if (nb <= 0) return;
   const N = 3 * U;
   const xw = scratch;
   const m = xw + fbytes(B * T * N); // (B, 3U) recurrent part
@@ -884,8 +986,8 @@ export function gru_forward_train(
   const hh = rh + fbytes(B * U); // (B, U) candidate
   const hm = hh + fbytes(B * U);
   const xd = hm + fbytes(B * U);
-  const kgP = xd + fbytes(B * T * F);
-  const rgP = kgP + fbytes(packed_size(F, U));
+  const kgP = ftr_kgp(hm, B, T, F, U);
+  const rgP = ftr_rgp(kgP, F, U, 3);
   const gatesS = saved;
   const hprevS = gatesS + fbytes(T * B * N);
   const auxS = hprevS + fbytes(B * T * U); // mh (T, B, U) or rh (B, T, U)
@@ -896,23 +998,27 @@ export function gru_forward_train(
   const hasBias = (flags & HAS_BIAS) != 0;
   const ub = <usize>U << 2;
   const fused = !savePre && act == ACT_TANH && ract == ACT_SIGMOID && (flags & NO_FUSED_STEP) == 0;
-  if (rdmask) pack_gates_r(rgP, rkernel, U, 3);
-  if ((flags & XW_READY) == 0) project_inputs_train(xw, x, xd, dmask, kernelP, kernel, kgP, bias, hasBias, B, T, F, U, 3, (flags & DROPOUT_PER_GATE) != 0);
-  if (flags & HAS_MASK) memory.fill(prev, 0, (<usize>B * U) << 2);
+  if ((flags & XW_READY) == 0) project_inputs_train(xw, x, xd, dmask, kernelP, kgP, bias, hasBias, B, b0, nb, T, F, U, 3, (flags & DROPOUT_PER_GATE) != 0);
+  if (flags & HAS_MASK) memory.fill(f32p(prev, b0 * U), 0, (<usize>nb * U) << 2);
   const mN = resetAfter ? N : 2 * U;
+  // This range's first rows of the (B, .) regions.
+  const m0 = f32p(m, b0 * mN);
+  const h0 = f32p(h, b0 * U);
+  const rh0 = f32p(rh, b0 * U);
+  const hh0 = f32p(hh, b0 * U);
   for (let s = 0; s < T; s++) {
     const t = back ? T - 1 - s : s;
-    for (let b = 0; b < B; b++) save_row_bt(hprevS, h, b, t, T, U);
+    for (let b = b0; b < b1; b++) save_row_bt(hprevS, h, b, t, T, U);
     // m (B, mN) = h · rkernel (+ rbias)
     if (resetAfter && hasBias) {
-      for (let b = 0; b < B; b++) memory.copy(f32p(m, b * mN), rbias, <usize>mN << 2);
+      for (let b = b0; b < b1; b++) memory.copy(f32p(m, b * mN), rbias, <usize>mN << 2);
     } else {
-      memory.fill(m, 0, (<usize>B * mN) << 2);
+      memory.fill(m0, 0, (<usize>nb * mN) << 2);
     }
-    if (rdmask) recurrent_dropped(m, mN, h, rdmask, hm, rgP, B, U, resetAfter ? 3 : 2);
-    else sgemm_acc(m, mN, h, U, rkernelP, B, mN, U);
+    if (rdmask) recurrent_dropped(m0, mN, h0, f32p(rdmask, b0 * U), f32p(hm, b0 * U), rgP, B, nb, U, resetAfter ? 3 : 2);
+    else sgemm_acc(m0, mN, h0, U, rkernelP, nb, mN, U);
     if (fused && resetAfter) {
-      for (let b = 0; b < B; b++) {
+      for (let b = b0; b < b1; b++) {
         const hb = f32p(h, b * U);
         const valid = is_valid(mask, b, t, T, flags);
         const row = s * B + b;
@@ -924,7 +1030,7 @@ export function gru_forward_train(
     if (fused) {
       // resetAfter false: z|r and r*h per row, the candidate's GEMM over the
       // batch, then tanh and the update per row; gates straight into saved.
-      for (let b = 0; b < B; b++) {
+      for (let b = b0; b < b1; b++) {
         let hv = f32p(h, b * U);
         if (rdmask) {
           const hmb = f32p(hm, b * U);
@@ -934,9 +1040,9 @@ export function gru_forward_train(
         gru_zr_rh(f32p(m, b * mN), f32p(xw, (b * T + t) * N), hv, f32p(gatesS, (s * B + b) * N), f32p(rh, b * U), U);
         save_row_bt(auxS, rh, b, t, T, U);
       }
-      for (let b = 0; b < B; b++) memory.copy(f32p(hh, b * U), f32p(xw, (b * T + t) * N) + 2 * ub, ub);
-      sgemm_acc(hh, U, rh, U, rkernelHP, B, U, U);
-      for (let b = 0; b < B; b++) {
+      for (let b = b0; b < b1; b++) memory.copy(f32p(hh, b * U), f32p(xw, (b * T + t) * N) + 2 * ub, ub);
+      sgemm_acc(hh0, U, rh0, U, rkernelHP, nb, U, U);
+      for (let b = b0; b < b1; b++) {
         const hb = f32p(h, b * U);
         const valid = is_valid(mask, b, t, T, flags);
         gru_hh_update(f32p(hh, b * U), f32p(gatesS, (s * B + b) * N), hb, U, valid);
@@ -944,7 +1050,7 @@ export function gru_forward_train(
       }
       continue;
     }
-    for (let b = 0; b < B; b++) {
+    for (let b = b0; b < b1; b++) {
       const xb = f32p(xw, (b * T + t) * N);
       const mb = f32p(m, b * mN);
       const pre = f32p(preS, (s * B + b) * N);
@@ -972,14 +1078,14 @@ export function gru_forward_train(
       }
     }
     if (!resetAfter) {
-      for (let b = 0; b < B; b++) memory.copy(f32p(hh, b * U), f32p(xw, (b * T + t) * N) + 2 * ub, ub);
-      sgemm_acc(hh, U, rh, U, rkernelHP, B, U, U);
+      for (let b = b0; b < b1; b++) memory.copy(f32p(hh, b * U), f32p(xw, (b * T + t) * N) + 2 * ub, ub);
+      sgemm_acc(hh0, U, rh0, U, rkernelHP, nb, U, U);
       if (savePre) {
-        for (let b = 0; b < B; b++) memory.copy(f32p(preS, (s * B + b) * N) + 2 * ub, f32p(hh, b * U), ub);
+        for (let b = b0; b < b1; b++) memory.copy(f32p(preS, (s * B + b) * N) + 2 * ub, f32p(hh, b * U), ub);
       }
-      act_inplace(hh, B * U, act);
+      act_inplace(hh0, nb * U, act);
     }
-    for (let b = 0; b < B; b++) {
+    for (let b = b0; b < b1; b++) {
       const hb = f32p(h, b * U);
       const valid = is_valid(mask, b, t, T, flags);
       if (valid) gru_update(hb, f32p(m, b * mN), f32p(hh, b * U), U);
@@ -989,7 +1095,7 @@ export function gru_forward_train(
       memory.copy(g + 2 * ub, f32p(hh, b * U), ub);
     }
   }
-  finish(out, prev, h, B, U, flags);
+  finish_rows(out, prev, h, b0, nb, U, flags);
 }
 
 // ---------------------------------------------------------------- backward
@@ -1036,8 +1142,10 @@ export function gru_forward_train(
 }
 
 // dH = dhT (or 0), dC = dcT (or 0), dP = 0; a last-output gradient
-// (returnSequences false) enters dP with a mask, else dH.
-function init_carries(dH: usize, dC: usize, dP: usize, dout: usize, dhT: usize, dcT: usize, B: i32, U: i32, flags: i32): void {
+// (returnSequences false) enters dP with a mask, else dH. For nb rows: the
+// pointers point at the range's first row (0: absent).
+function init_carries(dH: usize, dC: usize, dP: usize, dout: usize, dhT: usize, dcT: usize, nb: i32, U: i32, flags: i32): void {
+  const B = nb;
   const bytes = (<usize>B * U) << 2;
   if (dhT) memory.copy(dH, dhT, bytes);
   else memory.fill(dH, 0, bytes);
@@ -1075,17 +1183,18 @@ function init_carries(dH: usize, dC: usize, dP: usize, dout: usize, dhT: usize, 
 }
 
 // dH += dZ_t[:, 0..G*U) · Rᵀ, or with recurrent dropout, per gate
-// dH += (dZ_t[:, gU..] · R_gᵀ) * m_g (t1: (B, U) temp).
-function rec_back(dH: usize, dzt: usize, ldz: i32, rtp: usize, rdmask: usize, t1: usize, B: i32, U: i32, gates: i32): void {
-  if (rdmask == 0) {
-    sgemm_acc(dH, U, dzt, ldz, rtp, B, U, gates * U);
+// dH += (dZ_t[:, gU..] · R_gᵀ) * m_g (t1: (nb, U) temp), for nb rows of a
+// B-row batch: dH, dzt, rdm (0: none) and t1 point at the range's first row.
+function rec_back(dH: usize, dzt: usize, ldz: i32, rtp: usize, rdm: usize, t1: usize, B: i32, nb: i32, U: i32, gates: i32): void {
+  if (rdm == 0) {
+    sgemm_acc(dH, U, dzt, ldz, rtp, nb, U, gates * U);
     return;
   }
   const ps = r4(packed_size(U, U));
   for (let g = 0; g < gates; g++) {
-    memory.fill(t1, 0, (<usize>B * U) << 2);
-    sgemm_acc(t1, U, f32p(dzt, g * U), ldz, f32p(rtp, g * ps), B, U, U);
-    vmul_acc(dH, t1, f32p(rdmask, g * B * U), B * U);
+    memory.fill(t1, 0, (<usize>nb * U) << 2);
+    sgemm_acc(t1, U, f32p(dzt, g * U), ldz, f32p(rtp, g * ps), nb, U, U);
+    vmul_acc(dH, t1, f32p(rdm, g * B * U), nb * U);
   }
 }
 
@@ -1100,15 +1209,42 @@ function pack_rt(rtp: usize, rkernel: usize, rdmask: usize, U: i32, N: i32, gate
   for (let g = 0; g < N / U; g++) pack_bt(f32p(rtp, g * ps), f32p(rkernel, g * U), N, U, U);
 }
 
-// C (m, n; ldc) += Aᵀ · dZ[:, z0 .. z0+n), A (k rows, m; lda) as it lies
-// (X, H' or their masked copies). With `whole`, bp holds all NZ columns of
-// this dZ chunk packed and the block is its panels from z0 / 8 on (z0 is a
-// multiple of 8); otherwise the block is packed into bp first.
-function tn_block(c: usize, ldc: i32, a: usize, lda: i32, m: i32, dz: usize, NZ: i32, z0: i32, n: i32, k: i32, bp: usize, whole: bool): void {
+// The weight-gradient block C[:, k0 .. k0+n) (leading dim ldc) += Aᵀ ·
+// dZ[:, z0 .. z0+n), A (k rows, m; lda) as it lies (X, H' or their masked
+// copies), restricted to the output columns [c0, c1). With `whole`, the
+// chunk's dZ columns this call needs are packed in bp (zpanel finds a
+// column's panel); otherwise the block's columns are packed into bp first.
+// Each element's sum is the same whichever columns are computed with it
+// (one add chain per element over k in sgemm_acc_t's kernels).
+function tn_block(
+  c: usize, ldc: i32, k0: i32, a: usize, lda: i32, m: i32, dz: usize, NZ: i32, z0: i32, n: i32, k: i32,
+  bp: usize, whole: bool, c0: i32, c1: i32, zb0: i32, aw: i32,
+): void {
+  const lo = max(k0, c0);
+  const hi = min(k0 + n, c1);
+  if (lo >= hi) return;
+  const z = z0 + lo - k0;
   let b = bp;
-  if (whole) b += (<usize>z0 * k) << 2;
-  else pack_b(bp, f32p(dz, z0), NZ, k, n);
-  sgemm_acc_t(c, ldc, a, lda, b, m, n, k);
+  if (whole) b = zpanel(bp, z, k, c0, c1, zb0, aw);
+  else pack_b(bp, f32p(dz, z), NZ, k, hi - lo);
+  sgemm_acc_t(f32p(c, lo), ldc, a, lda, b, m, hi - lo, k);
+}
+
+// Whole packing of a dZ chunk (k rows) for the output columns [c0, c1): dZ
+// columns [c0, c1) first (aw = c1 - c0 columns), then for GRU resetAfter the
+// candidate's input block, dZ columns [zb0, zb1) = [max(c0, 2U), c1) + U.
+// The panel holding dZ column z (a panel boundary).
+// @ts-ignore: decorator
+@inline function zpanel(bp: usize, z: i32, k: i32, c0: i32, c1: i32, zb0: i32, aw: i32): usize {
+  return f32p(bp, (z >= c0 && z < c1 ? z - c0 : aw + z - zb0) * k);
+}
+
+// dst[0..n) restricted to [c0, c1) (dst index j) += column sums of dZ's
+// columns z0 + j: col_sums_ld sums every column on its own.
+function col_sums_range(dst: usize, dz: usize, NZ: i32, z0: i32, n: i32, rows: i32, c0: i32, c1: i32): void {
+  const lo = max(0, c0);
+  const hi = min(n, c1);
+  if (lo < hi) col_sums(f32p(dst, lo), dz, NZ, z0 + lo, hi - lo, rows);
 }
 
 // dst[0..n) += column sums of dZ[:, z0 .. z0+n) over `rows` rows.
@@ -1211,61 +1347,82 @@ function mask_rows_acc_chunk(dst: usize, src: usize, m: usize, T: i32, w: i32, r
 //   dX += (dZ_in·Kernelᵀ) * dmask with Kernelᵀ packed once per block.
 // The recurrent side: gates [0, recGates) read hprev (* m_g); GRU
 // !resetAfter's candidate block reads the saved rh instead (rhS != 0).
+// Only the output columns [c0, c1) of dKernel, dRecurrentKernel and dBias
+// (both rows of GRU resetAfter's (2, 3U) bias) and the rows [rx0, rx1) of
+// dX (of B*T) are computed: every element the same way as in the whole
+// range, so calls over disjoint ranges may run at once and give the whole
+// call's bits. bp, kt, xtmp: this call's own scratch (rnn_backward_weights).
 function weight_grads(
   dx: usize, dkernel: usize, drkernel: usize, dbias: usize, dz: usize, NZ: i32,
   x: usize, hprevS: usize, rhS: usize, dmask: usize, rdmask: usize, kernel: usize,
   bp: usize, kt: usize, xtmp: usize,
   B: i32, T: i32, F: i32, U: i32, G: i32, flags: i32, gruRA: bool, recGates: i32,
+  c0: i32, c1: i32, rx0: i32, rx1: i32,
 ): void {
   const N = G * U;
   const rows = B * T;
   const perGate = (flags & DROPOUT_PER_GATE) != 0 && G > 1 && dmask != 0;
   const nb = in_blocks(perGate, gruRA, G);
   const BF = B * F;
-  // Every block of dZ starts at a multiple of U: when U % 8 == 0 the chunk
-  // is packed once, whole, and each block is a run of its panels.
-  const whole = U % NR == 0;
-  for (let r0 = 0; r0 < rows; r0 += ROW_CHUNK) {
-    const kc = min(ROW_CHUNK, rows - r0);
-    const dzc = f32p(dz, r0 * NZ);
-    if (whole) pack_b(bp, dzc, NZ, kc, NZ);
-    if (dkernel) {
-      let src = f32p(x, r0 * F);
-      if (dmask && !perGate) {
-        mask_rows_chunk(xtmp, x, dmask, T, F, r0, kc);
-        src = xtmp;
+  c0 = max(c0, 0);
+  c1 = min(c1, N);
+  // Every block of dZ starts at a multiple of U: when U % 8 == 0 (and the
+  // column range starts and ends on panels) the chunk's columns are packed
+  // once and each block is a run of their panels.
+  const whole = U % NR == 0 && c0 % NR == 0 && c1 % NR == 0;
+  const zb0 = max(c0, 2 * U) + U; // GRU resetAfter: dZ's candidate input columns [zb0, c1 + U)
+  const aw = c1 - c0;
+  if (c0 < c1 && (dkernel || drkernel)) {
+    for (let r0 = 0; r0 < rows; r0 += ROW_CHUNK) {
+      const kc = min(ROW_CHUNK, rows - r0);
+      const dzc = f32p(dz, r0 * NZ);
+      if (whole) {
+        pack_b(bp, f32p(dzc, c0), NZ, kc, aw);
+        if (gruRA && dkernel && c1 > 2 * U) pack_b(f32p(bp, aw * kc), f32p(dzc, zb0), NZ, kc, c1 + U - zb0);
       }
-      for (let i = 0; i < nb; i++) {
-        if (perGate) {
-          mask_rows_chunk(xtmp, x, f32p(dmask, i * BF), T, F, r0, kc);
+      if (dkernel) {
+        let src = f32p(x, r0 * F);
+        if (dmask && !perGate) {
+          mask_rows_chunk(xtmp, x, dmask, T, F, r0, kc);
           src = xtmp;
         }
-        const n = in_n(i, perGate, gruRA, U, N);
-        tn_block(f32p(dkernel, in_k0(i, perGate, U)), N, src, F, F, dzc, NZ, in_z0(i, perGate, gruRA, U), n, kc, bp, whole);
-      }
-    }
-    if (drkernel) {
-      if (rdmask == 0) {
-        tn_block(drkernel, N, f32p(hprevS, r0 * U), U, U, dzc, NZ, 0, recGates * U, kc, bp, whole);
-      } else {
-        for (let g = 0; g < recGates; g++) {
-          mask_rows_chunk(xtmp, hprevS, f32p(rdmask, g * B * U), T, U, r0, kc);
-          tn_block(f32p(drkernel, g * U), N, xtmp, U, U, dzc, NZ, g * U, U, kc, bp, whole);
+        for (let i = 0; i < nb; i++) {
+          const k0 = in_k0(i, perGate, U);
+          const n = in_n(i, perGate, gruRA, U, N);
+          if (max(k0, c0) >= min(k0 + n, c1)) continue;
+          if (perGate) {
+            mask_rows_chunk(xtmp, x, f32p(dmask, i * BF), T, F, r0, kc);
+            src = xtmp;
+          }
+          tn_block(dkernel, N, k0, src, F, F, dzc, NZ, in_z0(i, perGate, gruRA, U), n, kc, bp, whole, c0, c1, zb0, aw);
         }
       }
-      if (rhS) tn_block(f32p(drkernel, 2 * U), N, f32p(rhS, r0 * U), U, U, dzc, NZ, 2 * U, U, kc, bp, whole);
+      if (drkernel) {
+        if (rdmask == 0) {
+          tn_block(drkernel, N, 0, f32p(hprevS, r0 * U), U, U, dzc, NZ, 0, recGates * U, kc, bp, whole, c0, c1, zb0, aw);
+        } else {
+          for (let g = 0; g < recGates; g++) {
+            if (max(g * U, c0) >= min((g + 1) * U, c1)) continue;
+            mask_rows_chunk(xtmp, hprevS, f32p(rdmask, g * B * U), T, U, r0, kc);
+            tn_block(drkernel, N, g * U, xtmp, U, U, dzc, NZ, g * U, U, kc, bp, whole, c0, c1, zb0, aw);
+          }
+        }
+        if (rhS) tn_block(drkernel, N, 2 * U, f32p(rhS, r0 * U), U, U, dzc, NZ, 2 * U, U, kc, bp, whole, c0, c1, zb0, aw);
+      }
     }
   }
   if (dbias) {
     if (gruRA) {
-      col_sums(dbias, dz, NZ, 0, 2 * U, rows);
-      col_sums(f32p(dbias, 2 * U), dz, NZ, 3 * U, U, rows);
-      col_sums(f32p(dbias, N), dz, NZ, 0, 3 * U, rows); // recurrent bias row
+      col_sums_range(dbias, dz, NZ, 0, 2 * U, rows, c0, c1);
+      col_sums_range(f32p(dbias, 2 * U), dz, NZ, 3 * U, U, rows, c0 - 2 * U, c1 - 2 * U);
+      col_sums_range(f32p(dbias, N), dz, NZ, 0, 3 * U, rows, c0, c1); // recurrent bias row
     } else {
-      col_sums(dbias, dz, NZ, 0, N, rows);
+      col_sums_range(dbias, dz, NZ, 0, N, rows, c0, c1);
     }
   }
-  if (dx) {
+  rx0 = max(rx0, 0);
+  rx1 = min(rx1, rows);
+  if (dx && rx0 < rx1) {
     // Kernelᵀ of each input block, packed once, one after the other in kt.
     let off: usize = 0;
     for (let i = 0; i < nb; i++) {
@@ -1277,12 +1434,12 @@ function weight_grads(
       off = 0;
       for (let i = 0; i < nb; i++) {
         const n = in_n(i, perGate, gruRA, U, N);
-        sgemm_acc(dx, F, f32p(dz, in_z0(i, perGate, gruRA, U)), NZ, kt + off, rows, F, n);
+        sgemm_acc(f32p(dx, rx0 * F), F, f32p(dz, rx0 * NZ + in_z0(i, perGate, gruRA, U)), NZ, kt + off, rx1 - rx0, F, n);
         off += <usize>packed_size(n, F) << 2;
       }
     } else {
-      for (let r0 = 0; r0 < rows; r0 += ROW_CHUNK) {
-        const kc = min(ROW_CHUNK, rows - r0);
+      for (let r0 = rx0; r0 < rx1; r0 += ROW_CHUNK) {
+        const kc = min(ROW_CHUNK, rx1 - r0);
         const dzc = f32p(dz, r0 * NZ);
         off = 0;
         if (!perGate) memory.fill(xtmp, 0, (<usize>kc * F) << 2);
@@ -1323,6 +1480,93 @@ export function simple_rnn_backward(
   kernel: usize, rkernel: usize, scratch: usize,
   B: i32, T: i32, F: i32, U: i32, flags: i32, act: i32,
 ): void {
+  rnn_backward_prepare(CELL_SIMPLE_RNN, rkernel, rdmask, scratch, B, T, F, U, flags);
+  simple_rnn_backward_rows(dh0, dout, dhT, saved, mask, rdmask, scratch, B, T, F, U, flags, act, 0, B);
+  rnn_backward_weights(CELL_SIMPLE_RNN, dx, dkernel, drkernel, dbias, saved, x, dmask, rdmask, kernel, scratch, 0,
+    B, T, F, U, flags, 0, U, 0, B * T);
+}
+
+// The backward split into phases (what *_backward does in one call), for
+// callers that run row or column ranges at once (on several threads):
+//   1. rnn_backward_prepare: the packed transposed recurrent kernels, into
+//      the scratch, once;
+//   2. *_backward_rows over disjoint sample ranges [b0, b1): the steps in
+//      reverse for those rows, writing their dZ rows (into the scratch's
+//      (B*T, NZ) dZ) and their rows of dh0 (dc0);
+//   3. after all rows: rnn_backward_weights over disjoint output-column
+//      ranges [c0, c1) of dKernel/dRecurrentKernel/dBias (multiples of 16
+//      apart from the end, so dZ's packed panels line up) and row ranges
+//      [rx0, rx1) of dX (of B*T rows), each with its own wscratch.
+// Every element is computed as in the whole call, so the results are its
+// bits whatever the ranges.
+
+// rnn_backward_prepare — phase 1: packs Rᵀ (per gate with recurrent dropout;
+// GRU resetAfter false: the z|r and h columns apart) into the scratch.
+//   rkernel (U, G*U) Keras layout; rdmask, scratch, sizes, flags as the backward's
+export function rnn_backward_prepare(cell: i32, rkernel: usize, rdmask: usize, scratch: usize, B: i32, T: i32, F: i32, U: i32, flags: i32): void {
+  const G = gate_count(cell);
+  const N = G * U;
+  const rtp = bwd_rtp(bwd_carry(scratch, B, T, bwd_nz(cell, U, flags)), B, U);
+  if (cell != CELL_GRU || rdmask != 0 || (flags & RESET_AFTER) != 0) {
+    pack_rt(rtp, rkernel, rdmask, U, N, G);
+  } else {
+    pack_bt(rtp, rkernel, N, 2 * U, U);
+    pack_bt(gru_rthp(rtp, U, rdmask, flags), f32p(rkernel, 2 * U), N, U, U);
+  }
+}
+
+// GRU: where R_hᵀ is packed for d(rh) = dhh'·R_hᵀ (resetAfter false).
+// @ts-ignore: decorator
+@inline function gru_rthp(rtp: usize, U: i32, rdmask: usize, flags: i32): usize {
+  if (rdmask) return f32p(rtp, 2 * r4(packed_size(U, U)));
+  return (flags & RESET_AFTER) != 0 ? 0 : rtp + fbytes(packed_size(2 * U, U));
+}
+
+// Floats of scratch one rnn_backward_weights call needs of its own (the
+// packed dZ chunk, the packed Kernelᵀ, a masked-rows chunk).
+export function rnn_backward_wscratch_floats(cell: i32, B: i32, T: i32, F: i32, U: i32, flags: i32): i32 {
+  const N = gate_count(cell) * U;
+  const NZ = bwd_nz(cell, U, flags);
+  const CH = min(B * T, ROW_CHUNK);
+  return r4(packed_size(CH, NZ)) + r4(packed_size(N, F)) + r4(CH * max(F, U));
+}
+
+// rnn_backward_weights — phase 3: the weight gradients and dX from the dZ
+// rows in the scratch, for the output columns [c0, c1) (of G*U) of dkernel,
+// drkernel, dbias (GRU resetAfter: both rows of (2, 3U)) and the rows
+// [rx0, rx1) of dx (B*T rows). All +=; 0 pointers skip.
+//   saved, x, dmask, rdmask, kernel, scratch, sizes, flags as the backward's
+//   wscratch  rnn_backward_wscratch_floats(...) floats of this call's own,
+//             or 0: the region inside `scratch` (one call at a time)
+export function rnn_backward_weights(
+  cell: i32, dx: usize, dkernel: usize, drkernel: usize, dbias: usize,
+  saved: usize, x: usize, dmask: usize, rdmask: usize, kernel: usize, scratch: usize, wscratch: usize,
+  B: i32, T: i32, F: i32, U: i32, flags: i32, c0: i32, c1: i32, rx0: i32, rx1: i32,
+): void {
+  const G = gate_count(cell);
+  const N = G * U;
+  const NZ = bwd_nz(cell, U, flags);
+  const gruRA = cell == CELL_GRU && (flags & RESET_AFTER) != 0;
+  const bp = wscratch ? wscratch : bwd_bp(bwd_rtp(bwd_carry(scratch, B, T, NZ), B, U), N, U, G);
+  const CH = min(B * T, ROW_CHUNK);
+  const kt = bp + fbytes(packed_size(CH, NZ));
+  const xtmp = kt + fbytes(packed_size(N, F));
+  const hprevS = saved + fbytes(T * B * N);
+  // GRU resetAfter false: the candidate's recurrent operand rh (B, T, U), saved after hprev.
+  const rhS = cell == CELL_GRU && !gruRA ? hprevS + fbytes(B * T * U) : 0;
+  const recGates = cell == CELL_GRU ? (gruRA ? 3 : 2) : G;
+  weight_grads(dx, dkernel, drkernel, dbias, scratch, NZ, x, hprevS, rhS, dmask, rdmask, kernel, bp, kt, xtmp,
+    B, T, F, U, G, flags, gruRA, recGates, c0, c1, rx0, rx1);
+}
+
+// simple_rnn_backward_rows — phase 2 of simple_rnn_backward for the samples
+// [b0, b1): dh0 0 or (B, U) (+= on those rows), the rest as simple_rnn_backward.
+export function simple_rnn_backward_rows(
+  dh0: usize, dout: usize, dhT: usize, saved: usize, mask: usize, rdmask: usize, scratch: usize,
+  B: i32, T: i32, F: i32, U: i32, flags: i32, act: i32, b0: i32, b1: i32,
+): void {
+  const nb = b1 - b0;
+  if (nb <= 0) return;
   const N = U;
   const NZ = N;
   const dz = scratch;
@@ -1331,22 +1575,19 @@ export function simple_rnn_backward(
   const dht = dP + fbytes(B * U);
   const t1 = dht + fbytes(B * U);
   const rtp = bwd_rtp(dH, B, U);
-  const bp = bwd_bp(rtp, N, U, 1);
-  const CH = min(B * T, ROW_CHUNK);
-  const kt = bp + fbytes(packed_size(CH, NZ));
-  const xtmp = kt + fbytes(packed_size(N, F));
   const gatesS = saved;
   const hprevS = gatesS + fbytes(T * B * N);
   const preS = hprevS + fbytes(B * T * U);
   const savePre = (flags & SAVE_PREACT) != 0;
   const back = (flags & GO_BACKWARDS) != 0;
   const ub = <usize>U << 2;
-  pack_rt(rtp, rkernel, rdmask, U, N, 1);
-  init_carries(dH, 0, dP, dout, dhT, 0, B, U, flags);
+  const r0 = b0 * U; // the range's first row of the (B, U) regions
+  const rdm = opt_at(rdmask, r0);
+  init_carries(f32p(dH, r0), 0, f32p(dP, r0), (flags & RETURN_SEQUENCES) != 0 ? 0 : opt_at(dout, r0), opt_at(dhT, r0), 0, nb, U, flags);
   for (let s = T - 1; s >= 0; s--) {
     const t = back ? T - 1 - s : s;
     const dzt = f32p(dz, t * NZ);
-    for (let b = 0; b < B; b++) {
+    for (let b = b0; b < b1; b++) {
       const valid = is_valid(mask, b, t, T, flags);
       route(dht, dH, dP, dout, b, s, T, U, flags, valid);
       const dzb = f32p(dzt, b * T * NZ);
@@ -1358,11 +1599,9 @@ export function simple_rnn_backward(
       act_backward(dzb, f32p(dht, b * U), savePre ? f32p(preS, (s * B + b) * N) : 0, g, U, act);
       memory.fill(f32p(dH, b * U), 0, ub);
     }
-    rec_back(dH, dzt, T * NZ, rtp, rdmask, t1, B, U, 1);
+    rec_back(f32p(dH, r0), f32p(dzt, b0 * T * NZ), T * NZ, rtp, rdm, f32p(t1, r0), B, nb, U, 1);
   }
-  if (dh0) vadd(dh0, dH, B * U);
-  weight_grads(dx, dkernel, drkernel, dbias, dz, NZ, x, hprevS, 0, dmask, rdmask, kernel, bp, kt, xtmp,
-    B, T, F, U, 1, flags, false, 1);
+  if (dh0) vadd(f32p(dh0, r0), f32p(dH, r0), nb * U);
 }
 
 // One valid LSTM row for tanh/sigmoid, one pass: dZ row [i|f|c|o] from
@@ -1475,6 +1714,20 @@ export function lstm_backward(
   kernel: usize, rkernel: usize, scratch: usize,
   B: i32, T: i32, F: i32, U: i32, flags: i32, act: i32, ract: i32,
 ): void {
+  rnn_backward_prepare(CELL_LSTM, rkernel, rdmask, scratch, B, T, F, U, flags);
+  lstm_backward_rows(dh0, dc0, dout, dhT, dcT, saved, mask, rdmask, scratch, B, T, F, U, flags, act, ract, 0, B);
+  rnn_backward_weights(CELL_LSTM, dx, dkernel, drkernel, dbias, saved, x, dmask, rdmask, kernel, scratch, 0,
+    B, T, F, U, flags, 0, 4 * U, 0, B * T);
+}
+
+// lstm_backward_rows — phase 2 of lstm_backward for the samples [b0, b1):
+// dh0, dc0 0 or (B, U) (+= on those rows), the rest as lstm_backward.
+export function lstm_backward_rows(
+  dh0: usize, dc0: usize, dout: usize, dhT: usize, dcT: usize, saved: usize, mask: usize, rdmask: usize, scratch: usize,
+  B: i32, T: i32, F: i32, U: i32, flags: i32, act: i32, ract: i32, b0: i32, b1: i32,
+): void {
+  const nb = b1 - b0;
+  if (nb <= 0) return;
   const N = 4 * U;
   const NZ = N;
   const dz = scratch;
@@ -1482,13 +1735,10 @@ export function lstm_backward(
   const dC = dH + fbytes(B * U);
   const dP = dC + fbytes(B * U);
   const dht = dP + fbytes(B * U);
-  const t1 = dht + fbytes(B * U);
-  const t2 = t1 + fbytes(B * U);
+  const r0 = b0 * U; // the range's first row of the (B, U) regions
+  const t1 = f32p(dht + fbytes(B * U), r0);
+  const t2 = f32p(dht + 2 * fbytes(B * U), r0);
   const rtp = bwd_rtp(dH, B, U);
-  const bp = bwd_bp(rtp, N, U, 4);
-  const CH = min(B * T, ROW_CHUNK);
-  const kt = bp + fbytes(packed_size(CH, NZ));
-  const xtmp = kt + fbytes(packed_size(N, F));
   const gatesS = saved;
   const hprevS = gatesS + fbytes(T * B * N);
   const cprevS = hprevS + fbytes(B * T * U);
@@ -1497,12 +1747,13 @@ export function lstm_backward(
   const savePre = (flags & SAVE_PREACT) != 0;
   const back = (flags & GO_BACKWARDS) != 0;
   const fused = act == ACT_TANH && ract == ACT_SIGMOID && (flags & NO_FUSED_STEP) == 0;
-  pack_rt(rtp, rkernel, rdmask, U, N, 4);
-  init_carries(dH, dC, dP, dout, dhT, dcT, B, U, flags);
+  const rdm = opt_at(rdmask, r0);
+  init_carries(f32p(dH, r0), f32p(dC, r0), f32p(dP, r0), (flags & RETURN_SEQUENCES) != 0 ? 0 : opt_at(dout, r0),
+    opt_at(dhT, r0), opt_at(dcT, r0), nb, U, flags);
   for (let s = T - 1; s >= 0; s--) {
     const t = back ? T - 1 - s : s;
     const dzt = f32p(dz, t * NZ);
-    for (let b = 0; b < B; b++) {
+    for (let b = b0; b < b1; b++) {
       const valid = is_valid(mask, b, t, T, flags);
       route(dht, dH, dP, dout, b, s, T, U, flags, valid);
       const dzb = f32p(dzt, b * T * NZ);
@@ -1521,12 +1772,10 @@ export function lstm_backward(
       }
       memory.fill(f32p(dH, b * U), 0, <usize>U << 2);
     }
-    rec_back(dH, dzt, T * NZ, rtp, rdmask, t1, B, U, 4);
+    rec_back(f32p(dH, r0), f32p(dzt, b0 * T * NZ), T * NZ, rtp, rdm, t1, B, nb, U, 4);
   }
-  if (dh0) vadd(dh0, dH, B * U);
-  if (dc0) vadd(dc0, dC, B * U);
-  weight_grads(dx, dkernel, drkernel, dbias, dz, NZ, x, hprevS, 0, dmask, rdmask, kernel, bp, kt, xtmp,
-    B, T, F, U, 4, flags, false, 4);
+  if (dh0) vadd(f32p(dh0, r0), f32p(dH, r0), nb * U);
+  if (dc0) vadd(f32p(dc0, r0), f32p(dC, r0), nb * U);
 }
 
 // GRU, one valid row, first part: dz' (block 0), dhh' (block hb: 3 with
@@ -1676,6 +1925,20 @@ export function gru_backward(
   kernel: usize, rkernel: usize, scratch: usize,
   B: i32, T: i32, F: i32, U: i32, flags: i32, act: i32, ract: i32,
 ): void {
+  rnn_backward_prepare(CELL_GRU, rkernel, rdmask, scratch, B, T, F, U, flags);
+  gru_backward_rows(dh0, dout, dhT, saved, mask, rdmask, scratch, B, T, F, U, flags, act, ract, 0, B);
+  rnn_backward_weights(CELL_GRU, dx, dkernel, drkernel, dbias, saved, x, dmask, rdmask, kernel, scratch, 0,
+    B, T, F, U, flags, 0, 3 * U, 0, B * T);
+}
+
+// gru_backward_rows — phase 2 of gru_backward for the samples [b0, b1):
+// dh0 0 or (B, U) (+= on those rows), the rest as gru_backward.
+export function gru_backward_rows(
+  dh0: usize, dout: usize, dhT: usize, saved: usize, mask: usize, rdmask: usize, scratch: usize,
+  B: i32, T: i32, F: i32, U: i32, flags: i32, act: i32, ract: i32, b0: i32, b1: i32,
+): void {
+  const nb = b1 - b0;
+  if (nb <= 0) return;
   const N = 3 * U;
   const resetAfter = (flags & RESET_AFTER) != 0;
   const NZ = resetAfter ? 4 * U : N;
@@ -1686,10 +1949,6 @@ export function gru_backward(
   const t1 = dht + fbytes(B * U);
   const t2 = t1 + fbytes(B * U);
   const rtp = bwd_rtp(dH, B, U);
-  const bp = bwd_bp(rtp, N, U, 3);
-  const CH = min(B * T, ROW_CHUNK);
-  const kt = bp + fbytes(packed_size(CH, NZ));
-  const xtmp = kt + fbytes(packed_size(N, F));
   const gatesS = saved;
   const hprevS = gatesS + fbytes(T * B * N);
   const auxS = hprevS + fbytes(B * T * U);
@@ -1697,26 +1956,17 @@ export function gru_backward(
   const savePre = (flags & SAVE_PREACT) != 0;
   const back = (flags & GO_BACKWARDS) != 0;
   const fused = act == ACT_TANH && ract == ACT_SIGMOID && (flags & NO_FUSED_STEP) == 0;
-  const ub = <usize>U << 2;
   // Rᵀ for the z|r (and resetAfter: h) blocks; without resetAfter R_hᵀ
   // apart (rthp) for d(rh) = dhh'·R_hᵀ. Per gate with recurrent dropout.
-  const ps = r4(packed_size(U, U));
-  let rthp: usize = 0;
-  if (rdmask) {
-    pack_rt(rtp, rkernel, rdmask, U, N, 3);
-    rthp = f32p(rtp, 2 * ps);
-  } else if (resetAfter) {
-    pack_bt(rtp, rkernel, N, N, U);
-  } else {
-    pack_bt(rtp, rkernel, N, 2 * U, U);
-    rthp = rtp + fbytes(packed_size(2 * U, U));
-    pack_bt(rthp, f32p(rkernel, 2 * U), N, U, U);
-  }
-  init_carries(dH, 0, dP, dout, dhT, 0, B, U, flags);
+  const rthp = gru_rthp(rtp, U, rdmask, flags);
+  const r0 = b0 * U; // the range's first row of the (B, U) regions
+  const rdm = opt_at(rdmask, r0);
+  init_carries(f32p(dH, r0), 0, f32p(dP, r0), (flags & RETURN_SEQUENCES) != 0 ? 0 : opt_at(dout, r0), opt_at(dhT, r0), 0, nb, U, flags);
   for (let s = T - 1; s >= 0; s--) {
     const t = back ? T - 1 - s : s;
     const dzt = f32p(dz, t * NZ);
-    for (let b = 0; b < B; b++) {
+    const dzt0 = f32p(dzt, b0 * T * NZ);
+    for (let b = b0; b < b1; b++) {
       const valid = is_valid(mask, b, t, T, flags);
       route(dht, dH, dP, dout, b, s, T, U, flags, valid);
       const dzb = f32p(dzt, b * T * NZ);
@@ -1731,21 +1981,19 @@ export function gru_backward(
       if (resetAfter) gru_back_r_after(dzb, g, f32p(auxS, (s * B + b) * U), pre, U, ract, fused);
     }
     if (resetAfter) {
-      rec_back(dH, dzt, T * NZ, rtp, rdmask, t1, B, U, 3);
+      rec_back(f32p(dH, r0), dzt0, T * NZ, rtp, rdm, f32p(t1, r0), B, nb, U, 3);
     } else {
       // d(rh) (B, U) = dhh'·R_hᵀ; masked rows have dhh' = 0.
-      memory.fill(t2, 0, (<usize>B * U) << 2);
-      sgemm_acc(t2, U, f32p(dzt, 2 * U), T * NZ, rthp, B, U, U);
-      for (let b = 0; b < B; b++) {
+      memory.fill(f32p(t2, r0), 0, (<usize>nb * U) << 2);
+      sgemm_acc(f32p(t2, r0), U, f32p(dzt0, 2 * U), T * NZ, rthp, nb, U, U);
+      for (let b = b0; b < b1; b++) {
         if (!is_valid(mask, b, t, T, flags)) continue;
         const pre = savePre ? f32p(preS, (s * B + b) * N) : 0;
         gru_back_r_before(f32p(dzt, b * T * NZ), f32p(dH, b * U), f32p(t2, b * U), f32p(gatesS, (s * B + b) * N),
           f32p(hprevS, (b * T + t) * U), rdmask ? f32p(rdmask, 2 * B * U + b * U) : 0, pre, U, ract, fused);
       }
-      rec_back(dH, dzt, T * NZ, rtp, rdmask, t1, B, U, 2);
+      rec_back(f32p(dH, r0), dzt0, T * NZ, rtp, rdm, f32p(t1, r0), B, nb, U, 2);
     }
   }
-  if (dh0) vadd(dh0, dH, B * U);
-  weight_grads(dx, dkernel, drkernel, dbias, dz, NZ, x, hprevS, resetAfter ? 0 : auxS, dmask, rdmask, kernel, bp, kt, xtmp,
-    B, T, F, U, 3, flags, resetAfter, resetAfter ? 3 : 2);
+  if (dh0) vadd(f32p(dh0, r0), f32p(dH, r0), nb * U);
 }

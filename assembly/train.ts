@@ -10,6 +10,9 @@ export { pack_bt, transpose, sgemm_tn_scratch_floats, sgemm_tn_acc, sgemm_nt_acc
 export {
   rnn_saved_floats, rnn_train_scratch_floats,
   simple_rnn_forward_train, lstm_forward_train, gru_forward_train, simple_rnn_backward, lstm_backward, gru_backward,
+  rnn_forward_train_prepare, simple_rnn_forward_train_rows, lstm_forward_train_rows, gru_forward_train_rows,
+  rnn_backward_prepare, simple_rnn_backward_rows, lstm_backward_rows, gru_backward_rows,
+  rnn_backward_wscratch_floats, rnn_backward_weights,
 } from './rnn';
 export {
   vec_add_acc, vec_mul_acc, vec_axpy_acc, col_sum_acc, softmax_backward, log_softmax_backward, embedding_backward, f32_ids,
