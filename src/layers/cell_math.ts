@@ -17,7 +17,7 @@ import type { LayerWeight } from './layer';
 
 // Kernel constants of assembly/rnn.ts (the generated ABI).
 import { CELL_GRU, CELL_LSTM, CELL_SIMPLE_RNN, DROPOUT_PER_GATE, RESET_AFTER, RETURN_SEQUENCES, SAVE_PREACT } from '../wasm/abi.generated';
-import { type KernelCall, runOnThreads, splitRange, threadCount } from '../wasm/parallel';
+import { type KernelCall, runOnThreads, splitMinMacs, splitRange, threadCount } from '../wasm/parallel';
 
 /** What every cell takes from its layer's options. */
 export interface CellSpec {
@@ -60,12 +60,6 @@ export interface ForwardRun {
    */
   scratchFloats?: number;
 }
-
-/**
- * Below this many multiply-adds a forward runs on one thread: a parallel call
- * costs microseconds (waking a worker), which a smaller call cannot repay.
- */
-const SPLIT_MIN_MACS = 1 << 20;
 
 /** Scratch floats for a forward of (B, T) that may split its rows across `threads` threads. */
 export function rnnScratchFloats(k: KernelExports, cell: number, B: number, T: number, U: number, threads: number): number {
@@ -247,12 +241,14 @@ export abstract class CellMath {
     const threads = threadCount();
     const U = this.units;
     const N = this.gates * U;
-    if (threads < 2 || r.B < 2 || r.gates !== 0 || r.scratchFloats === undefined || r.B * r.T * (r.F + U) * N < SPLIT_MIN_MACS) {
-      const [name, ...args] = this.forwardCall(r);
-      (k[name] as (...a: number[]) => void)(...args);
+    const parts = threads < 2 || r.B < 2 || r.gates !== 0 || r.scratchFloats === undefined || r.B * r.T * (r.F + U) * N < splitMinMacs()
+      ? []
+      : splitRange(r.B, threads);
+    // One call: too little work, or a workspace planned for fewer threads (same result either way).
+    if (parts.length < 2 || parts.reduce((n, [b0, b1]) => n + k.rnn_scratch_floats(this.id, b1 - b0, r.T, U), 0) > r.scratchFloats!) {
+      runOnThreads(k, [this.forwardCall(r)]);
       return;
     }
-    const parts = splitRange(r.B, threads);
     const perRow = (r.flags & RETURN_SEQUENCES) !== 0 ? r.T * U : U;
     let scratch = r.scratch;
     const calls: KernelCall[] = [];
@@ -267,11 +263,9 @@ export abstract class CellMath {
       );
       scratch += 4 * k.rnn_scratch_floats(this.id, Bk, r.T, U);
     }
-    if (scratch > r.scratch + 4 * r.scratchFloats) {
-      throw new Error(`rnn-wasm: ${this.gateNames.join('|')} cell forward: per-thread scratch exceeds the ${r.scratchFloats} floats given (rnnScratchFloats).`);
-    }
     runOnThreads(k, calls);
   }
+
   /** Training forward (assembly/rnn.ts *_forward_train); r.flags from trainFlags. */
   abstract forwardTrain(k: KernelExports, r: TrainRun): void;
   /** Backpropagation through time of one training forward (assembly/rnn.ts *_backward). */

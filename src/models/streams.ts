@@ -24,7 +24,8 @@ import { InputLayer } from '../layers/input_layer';
 import type { Layer } from '../layers/layer';
 import { fmt } from '../layers/layer_utils';
 import { RecurrentLayer } from '../layers/recurrent';
-import type { CellMath } from '../layers/cell_math';
+import { type CellMath, rnnScratchFloats } from '../layers/cell_math';
+import { threadCount } from '../wasm/parallel';
 import { HAS_BIAS, HAS_MASK, RETURN_SEQUENCES, ZERO_OUTPUT_FOR_MASK } from '../wasm/abi.generated';
 import { checkBudget } from '../limits';
 import { Tensor, type TensorLike, formatShape, toTensor } from '../tensor';
@@ -564,7 +565,9 @@ export class StreamPool {
       const md = mask.data;
       for (let i = 0; i < md.length; i++) m[i] = md[i] ? 1 : 0;
     }
-    l.math.forward(k, { out: ws.out, h: ws.h, c: ws.c, x: ws.x, mask: ws.mask, scratch: ws.scratch, gates: 0, B, T, F, flags });
+    l.math.forward(k, {
+      out: ws.out, h: ws.h, c: ws.c, x: ws.x, mask: ws.mask, scratch: ws.scratch, scratchFloats: ws.floats.scratch, gates: 0, B, T, F, flags,
+    });
     const out = new Tensor(heap.readF32(ws.out, l.returnSequences ? B * T * U : B * U), l.returnSequences ? [B, T, U] : [B, U]);
     if (!l.returnState) return [out];
     const states = [new Tensor(heap.readF32(ws.h, B * U), [B, U])];
@@ -581,7 +584,8 @@ export class StreamPool {
     const k = getRuntime(this.context).exports;
     const U = rec.units;
     const id = rec.layer.math.id;
-    const need = { x: B * T * F, out: B * T * U, mask: B * T, scratch: k.rnn_scratch_floats(id, B, T, U), state: B * U };
+    const threads = threadCount();
+    const need = { x: B * T * F, out: B * T * U, mask: B * T, scratch: rnnScratchFloats(k, id, B, T, U, threads), state: B * U };
     const ws = rec.ws;
     if (ws && need.x <= ws.floats.x && need.out <= ws.floats.out && need.mask <= ws.floats.mask && need.scratch <= ws.floats.scratch && need.state <= ws.floats.state) {
       return ws;
@@ -590,7 +594,7 @@ export class StreamPool {
     const Tn = Math.max(T, ws ? ws.floats.mask / Math.max(1, ws.floats.state / U) : 1);
     const floats = {
       x: Math.max(need.x, R * Tn * F), out: Math.max(need.out, R * Tn * U), mask: Math.max(need.mask, R * Tn),
-      scratch: Math.max(need.scratch, k.rnn_scratch_floats(id, R, Tn, U)), state: Math.max(need.state, R * U),
+      scratch: Math.max(need.scratch, rnnScratchFloats(k, id, R, Tn, U, threads)), state: Math.max(need.state, R * U),
     };
     checkBudget(floats.x + floats.out + floats.mask + floats.scratch + 2 * floats.state, rec.layer.context, `the streams workspace of a step on [${B}, ${T}, ${F}]`);
     const heap = getRuntime(this.context).heap;

@@ -17,6 +17,21 @@ export type KernelName = {
 export type KernelCall = readonly [name: KernelName, ...args: number[]];
 
 let active = Infinity;
+let minMacs = 1 << 20;
+
+/**
+ * Below this many multiply-adds a call runs on one thread: a parallel call
+ * costs microseconds (waking a worker), which a smaller call cannot repay.
+ */
+export function splitMinMacs(): number {
+  return minMacs;
+}
+
+/** Internal (tests): lower the threshold so small odd sizes take the split path too. */
+export function setSplitMinMacs(n: number): void {
+  if (!(n >= 0)) throw new RangeError(`setSplitMinMacs: expected n >= 0, received ${n}.`);
+  minMacs = n;
+}
 
 /** Threads kernels may be split across: 1 unless init({ threads }) started workers. */
 export function threadCount(): number {

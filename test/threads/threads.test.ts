@@ -1,0 +1,198 @@
+// init({ threads }) (#14 item 2): results never depend on the thread count.
+// One realm holds two module graphs: `st` (plain init(), the single-threaded
+// SIMD build) and `mt` (init({ threads: 3 }), the threaded build with two
+// workers), imported last so its lazy import()s (streams, training) resolve
+// into its own graph. On `mt`, setActiveThreads(1 | 2 | 3) picks how many
+// threads a call may split across and setSplitMinMacs(0) makes even the small
+// odd sizes take the split path; layer results are compared bit for bit with
+// `st`, models that load lazy code with `mt` on one thread.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+type Lib = typeof import('../../src/index');
+type Par = typeof import('../../src/wasm/parallel');
+let mt: Lib;
+let par: Par;
+let st: Lib;
+
+beforeAll(async () => {
+  st = await import('../../src/index');
+  await st.init();
+  vi.resetModules();
+  mt = await import('../../src/index');
+  par = await import('../../src/wasm/parallel');
+  await mt.init({ threads: 3 });
+});
+
+afterAll(() => {
+  par.setSplitMinMacs(1 << 20);
+  par.setActiveThreads(Infinity);
+});
+
+/** Deterministic values in (-1, 1). */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 32) * 2 - 1;
+  }
+  return out;
+}
+
+const bits = (t: { data: ArrayLike<number> }) => Array.from(new Uint32Array(new Float32Array(t.data as Float32Array).buffer));
+
+/** Runs fn(lib) on st, then on mt with 1, 2 and 3 active threads; all outputs must be equal bit for bit. */
+function sameEverywhere(fn: (lib: Lib) => Array<{ data: ArrayLike<number> }>): void {
+  const want = fn(st).map(bits);
+  for (const n of [1, 2, 3]) {
+    par.setActiveThreads(n);
+    const got = fn(mt).map(bits);
+    expect(got.length).toBe(want.length);
+    for (let i = 0; i < want.length; i++) expect(got[i], `output ${i} with ${n} thread(s)`).toEqual(want[i]);
+  }
+  par.setActiveThreads(Infinity);
+}
+
+/** Runs fn() on mt with 1, then 2 and 3 active threads; all outputs must be equal bit for bit. */
+async function sameForAnyThreads(fn: () => Promise<number[][]>): Promise<void> {
+  par.setActiveThreads(1);
+  const want = await fn();
+  for (const n of [2, 3]) {
+    par.setActiveThreads(n);
+    const got = await fn();
+    expect(got.length).toBe(want.length);
+    for (let i = 0; i < want.length; i++) expect(got[i], `output ${i} with ${n} thread(s)`).toEqual(want[i]);
+  }
+  par.setActiveThreads(Infinity);
+}
+
+describe('init({ threads })', () => {
+  it('reports the threads', () => {
+    expect(mt.backend()).toBe('simd, 3 threads');
+    expect(mt.threads()).toBe(3);
+    expect(st.backend()).toBe('simd');
+    expect(st.threads()).toBe(1);
+    expect(par.threadCount()).toBe(3);
+  });
+
+  it('rejects bad thread counts and a switch after init', async () => {
+    for (const bad of [0, -1, 1.5, 65, NaN, '2', 'all', null]) {
+      expect(() => mt.init({ threads: bad as never })).toThrow(/init: option threads must be a whole number from 1 to 64 or 'auto', received/);
+    }
+    await expect(mt.init({ threads: 2 })).rejects.toThrow(/already initialised with threads: 3; cannot switch to 2/);
+    await expect(mt.init({ threads: 3 })).resolves.toBeUndefined();
+  });
+});
+
+describe('recurrent layers split across threads give the single-thread results bit for bit', () => {
+  beforeAll(() => par.setSplitMinMacs(0));
+
+  const CELLS = [
+    { name: 'LSTM', opts: {} },
+    { name: 'GRU', opts: { resetAfter: true } },
+    { name: 'GRU', opts: { resetAfter: false } },
+    { name: 'SimpleRNN', opts: {} },
+  ] as const;
+  const SHAPES: Array<[number, number, number, number]> = [
+    [2, 1, 5, 3],
+    [3, 9, 5, 17],
+    [5, 7, 33, 3],
+    [17, 6, 5, 33],
+    [7, 40, 33, 65],
+  ];
+
+  for (const { name, opts } of CELLS) {
+    const label = `${name}${'resetAfter' in opts ? ` resetAfter ${opts.resetAfter}` : ''}`;
+    for (const [B, T, F, U] of SHAPES) {
+      for (const variant of ['last', 'sequences+backwards', 'mask+state'] as const) {
+        it(`${label} B=${B} T=${T} F=${F} U=${U} ${variant}`, () => {
+          const seed = B * 1000 + T * 100 + F * 10 + U;
+          const x = values(B * T * F, seed);
+          // Masked steps: a few per row (never all of them), some rows unmasked.
+          const mask = Array.from({ length: B * T }, (_, i) => (variant === 'mask+state' && (i * 7 + B) % 5 === 0 ? 0 : 1));
+          sameEverywhere((lib) => {
+            const L = lib.layers[name] as unknown as new (o: object) => {
+              build(s: (number | null)[]): void;
+              getWeights(): Float32Array[] | { data: Float32Array }[];
+              setWeights(w: unknown[]): void;
+              apply(x: unknown, o?: object): unknown;
+            };
+            const layer = new L({
+              units: U, ...opts,
+              returnSequences: variant === 'sequences+backwards',
+              goBackwards: variant === 'sequences+backwards',
+              returnState: variant === 'mask+state',
+            });
+            layer.build([null, T, F]);
+            const w = (layer.getWeights() as unknown as { shape: number[]; data: Float32Array }[]).map((t, i) => ({
+              data: values(t.data.length, seed + 17 * (i + 1)).map((v) => v * 0.6),
+              shape: t.shape,
+            }));
+            layer.setWeights(w);
+            const call: Record<string, unknown> = {};
+            if (variant === 'mask+state') call.mask = { data: mask, shape: [B, T], dtype: 'bool' };
+            const out = layer.apply({ data: x, shape: [B, T, F] }, call);
+            return (Array.isArray(out) ? out : [out]) as { data: Float32Array }[];
+          });
+        });
+      }
+    }
+  }
+
+  it('a stateful LSTM carries its per-row states across calls the same way', () => {
+    const B = 5, T = 4, F = 7, U = 9;
+    sameEverywhere((lib) => {
+      const layer = new lib.layers.LSTM({ units: U, stateful: true, returnSequences: true, batchInputShape: [B, T, F] });
+      layer.build([B, T, F]);
+      layer.setWeights(layer.getWeights().map((t, i) => ({ data: values(t.data.length, 90 + i), shape: t.shape })));
+      return [1, 2, 3].map((k) => layer.apply({ data: values(B * T * F, k), shape: [B, T, F] }) as { data: Float32Array });
+    });
+  });
+
+  it('a Sequential Embedding(maskZero) → GRU → LSTM → Dense predict, and stream pool steps', async () => {
+    const B = 6, T = 11;
+    const ids = Array.from({ length: B * T }, (_, i) => ((i * 13) % 7 === 0 ? 0 : 1 + ((i * 5) % 19)));
+    const lib = mt;
+    const model = new lib.Sequential({
+      layers: [
+        new lib.layers.Embedding({ inputDim: 20, outputDim: 5, maskZero: true, inputShape: [null] }),
+        new lib.layers.GRU({ units: 13, returnSequences: true }),
+        new lib.layers.LSTM({ units: 7 }),
+        new lib.layers.Dense({ units: 3, activation: 'softmax' }),
+      ],
+    });
+    model.setWeights(model.getWeights().map((t, i) => ({ data: values(t.data.length, 300 + i), shape: t.shape })));
+    await sameForAnyThreads(async () => {
+      const y = model.predict({ data: ids, shape: [B, T], dtype: 'int32' }) as { data: Float32Array };
+      const pool = await model.streams({ capacity: B });
+      const hs = Array.from({ length: B }, () => pool.open());
+      const s1 = pool.step(hs, { data: ids.slice(0, B * 3), shape: [B, 3], dtype: 'int32' }) as { data: Float32Array };
+      const s2 = pool.step(hs, { data: ids.slice(B * 3, B * 5), shape: [B, 2], dtype: 'int32' }) as { data: Float32Array };
+      pool.dispose?.();
+      return [bits(y), bits(s1), bits(s2)];
+    });
+  });
+});
+
+describe('training with threads', () => {
+  it('loads the training kernels into the workers and trains to the same weights', async () => {
+    par.setSplitMinMacs(0);
+    const B = 9, T = 6, F = 5;
+    const x = values(B * T * F, 7);
+    const y = values(B, 8).map((v) => (v > 0 ? 1 : 0));
+    const lib = mt;
+    await sameForAnyThreads(async () => {
+      const model = new lib.Sequential({
+        layers: [
+          new lib.layers.LSTM({ units: 11, returnSequences: true, inputShape: [T, F] }),
+          new lib.layers.GRU({ units: 6 }),
+          new lib.layers.Dense({ units: 1, activation: 'sigmoid' }),
+        ],
+      });
+      model.setWeights(model.getWeights().map((t, i) => ({ data: values(t.data.length, 500 + i).map((v) => v * 0.5), shape: t.shape })));
+      model.compile({ optimizer: 'adam', loss: 'binary_crossentropy' });
+      for (let i = 0; i < 3; i++) await model.trainOnBatch({ data: x, shape: [B, T, F] }, { data: y, shape: [B, 1] });
+      return model.getWeights().map(bits);
+    });
+  });
+});
