@@ -38,10 +38,14 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { init, backend, loadModel, layers, random, Sequential, Input } from '../../dist/index.js';
+// The built package (npm run build); RNN_WASM_DIST=path/to/index.js picks another build (the load runs used a
+// snapshot of dist/, which other work rebuilds).
+const { init, backend, loadModel, layers, random, Sequential, Input } = await import(
+  process.env.RNN_WASM_DIST ? pathToFileURL(path.resolve(process.env.RNN_WASM_DIST)).href : new URL('../../dist/index.js', import.meta.url).href
+);
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SERVER = path.join(HERE, 'server.mjs');

@@ -36,7 +36,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { init, backend, loadModel, layers, Input, Sequential } from '../../dist/index.js';
+// The built package (npm run build); RNN_WASM_DIST=path/to/index.js picks another build (the load runs used a
+// snapshot of dist/, which other work rebuilds).
+const { init, backend, loadModel, layers, Input, Sequential } = await import(
+  process.env.RNN_WASM_DIST ? pathToFileURL(path.resolve(process.env.RNN_WASM_DIST)).href : new URL('../../dist/index.js', import.meta.url).href
+);
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_MODEL = path.join(HERE, 'sine-lstm.keras');
