@@ -4,7 +4,7 @@
 // fixtures are reachable), only GET/HEAD, only files inside the root, with
 // the MIME types a browser needs for ES modules and WebAssembly.
 //
-//   node scripts/serve.mjs [--port 8080] [--root .]
+//   node scripts/serve.mjs [--port 8080] [--root .] [--isolated]
 //   import { startServer } from './scripts/serve.mjs'; const s = await startServer({ port: 0 }); s.url; await s.close();
 import { createServer } from 'node:http';
 import { stat, readFile } from 'node:fs/promises';
@@ -31,9 +31,15 @@ const REPO_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 /**
  * Starts the server. `port: 0` picks a free port. Resolves to
- * `{ url, port, close() }` once it listens on 127.0.0.1.
+ * `{ url, port, close() }` once it listens on 127.0.0.1. `isolated: true`
+ * sends the headers that make pages cross-origin isolated
+ * (Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy:
+ * require-corp), which SharedArrayBuffer, and so init({ threads }), needs.
  */
-export function startServer({ root = REPO_ROOT, port = 0, host = '127.0.0.1' } = {}) {
+export function startServer({ root = REPO_ROOT, port = 0, host = '127.0.0.1', isolated = false } = {}) {
+  const isolation = isolated
+    ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' }
+    : {};
   const base = resolve(root);
   const server = createServer(async (req, res) => {
     try {
@@ -61,6 +67,7 @@ export function startServer({ root = REPO_ROOT, port = 0, host = '127.0.0.1' } =
         'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
         'Content-Length': body.length,
         'Cache-Control': 'no-store',
+        ...isolation,
       });
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch (e) {
@@ -81,12 +88,14 @@ export function startServer({ root = REPO_ROOT, port = 0, host = '127.0.0.1' } =
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { port: { type: 'string', default: '8080' }, root: { type: 'string', default: REPO_ROOT } } });
+  const { values } = parseArgs({
+    options: { port: { type: 'string', default: '8080' }, root: { type: 'string', default: REPO_ROOT }, isolated: { type: 'boolean', default: false } },
+  });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     console.error(`serve: --port must be an integer in [0, 65535], received '${values.port}'.`);
     process.exit(2);
   }
-  const s = await startServer({ root: values.root, port });
+  const s = await startServer({ root: values.root, port, isolated: values.isolated });
   console.log(`Serving ${resolve(values.root)} at ${s.url}/  (Ctrl+C to stop)`);
 }

@@ -67,13 +67,13 @@ export interface Served {
   close(): Promise<void>;
 }
 
-/** Starts scripts/serve.mjs on a free port (root: the repository unless given). */
-export async function serve(root: string = REPO_ROOT): Promise<Served> {
+/** Starts scripts/serve.mjs on a free port (root: the repository unless given; isolated: COOP/COEP headers). */
+export async function serve(root: string = REPO_ROOT, isolated = false): Promise<Served> {
   // Imported by URL: serve.mjs is plain JavaScript without type declarations.
   const mod = (await import(/* @vite-ignore */ pathToFileURL(resolve(REPO_ROOT, 'scripts/serve.mjs')).href)) as {
-    startServer(o: { root: string; port: number }): Promise<Served>;
+    startServer(o: { root: string; port: number; isolated: boolean }): Promise<Served>;
   };
-  return mod.startServer({ root, port: 0 });
+  return mod.startServer({ root, port: 0, isolated });
 }
 
 export type RnnWasm = typeof import('../src/index');

@@ -12,3 +12,4 @@ export declare function runModelSet(rnn: RnnWasm): Record<string, CaseOutput[]>;
 export declare function f32ToBase64(data: Float32Array): string;
 export declare function encodeResults(results: Record<string, CaseOutput[]>): Record<string, { shape: number[]; data: string }[]>;
 export declare function runTraining(rnn: RnnWasm): Promise<CaseOutput[]>;
+export declare function runThreadsCase(rnn: RnnWasm): CaseOutput[];

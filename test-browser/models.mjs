@@ -260,3 +260,21 @@ export async function runTraining(rnn) {
   model.dispose();
   return out;
 }
+
+/**
+ * A stack large enough that init({ threads }) splits its batch rows across
+ * threads (test-browser/threads.browser.test.ts): LSTM(65, sequences) → GRU(33)
+ * on (9, 30, 17), seeded. Returns [output].
+ */
+export function runThreadsCase(rnn) {
+  const [B, T, F] = [9, 30, 17];
+  const model = new rnn.Sequential({ layers: [
+    new rnn.layers.LSTM({ units: 65, returnSequences: true, inputShape: [T, F] }),
+    new rnn.layers.GRU({ units: 33 }),
+  ] });
+  seedWeights(model, 21);
+  const y = model.predict({ data: randFloats(B * T * F, 22, 1), shape: [B, T, F] });
+  const out = [{ shape: y.shape, data: y.data }];
+  model.dispose();
+  return out;
+}
