@@ -4,13 +4,14 @@
 // layers/train_registry.ts for the RecurrentLayer base class.
 import { type Buf, type TrainCallArgs, type TrainContext } from '../../engine/train_types';
 import type { Shape } from '../../layers/layer';
-import { type CellMath, type DropoutMasks, RecurrentLayer, type TrainRun, rnnOutputMasks } from '../../layers/recurrent';
-import { CELL_GRU, GO_BACKWARDS, HAS_BIAS, HAS_MASK, RETURN_SEQUENCES, XW_READY, ZERO_OUTPUT_FOR_MASK } from '../../wasm/abi.generated';
+import { type BackRun, type CellMath, type DropoutMasks, RecurrentLayer, type TrainRun, rnnOutputMasks } from '../../layers/recurrent';
+import { CELL_GRU, CELL_LSTM, GO_BACKWARDS, HAS_BIAS, HAS_MASK, RETURN_SEQUENCES, XW_READY, ZERO_OUTPUT_FOR_MASK } from '../../wasm/abi.generated';
+import { type KernelCall, runOnThreads, splitMinMacs, splitRange, threadCount } from '../../wasm/parallel';
 import { type GatherSource, gatherSource } from './gather';
 import { registerLayerTraining } from '../../layers/train_registry';
 import type { Random } from '../../random';
 import { formatShape } from '../../tensor';
-import type { Runtime } from '../../wasm/module';
+import type { KernelExports, Runtime } from '../../wasm/module';
 
 /** The members of RecurrentLayer this code uses (protected/private in its public API). */
 interface RecurrentInternals {
@@ -40,12 +41,119 @@ interface RecurrentInternals {
   drawDropout(random: Random, B: number, F: number): DropoutMasks;
 }
 
-/** CellMath members the input projection from a gathered table reads (protected in its public API). */
+/** CellMath members the input projection from a gathered table and the split kernel calls read (protected/private in its public API). */
 interface CellMathInternals {
   readonly kernelP: number;
+  readonly rkernelP: number;
+  /** GRU resetAfter false: the packed h columns of the recurrent kernel. */
+  readonly rkernelHP?: number;
   readonly biasPtr: number;
+  /** GRU resetAfter: the recurrent bias row. */
+  readonly rbiasPtr?: number;
   readonly gates: number;
   readonly resetAfter?: boolean;
+}
+
+// ---------------------------------------------------------------- threads
+// With init({ threads }) a training call with enough work runs its kernels
+// in phases split across threads (assembly/rnn.ts): the forward over sample
+// ranges (batch rows never interact in a recurrent layer), the backward's
+// steps over the same ranges, then the weight gradients over output-column
+// ranges (multiples of 16: dZ's packed panels line up) and dX over row
+// ranges. Every element is computed as in the whole call, so the results do
+// not depend on the thread count (test/kernels/rnn_split.test.ts,
+// test/training/rnn_split.test.ts); summing per-thread partial gradients
+// would not be.
+
+let forcedParts = 0;
+
+/**
+ * Internal (tests): split every recurrent training call into n ranges run
+ * one after another on this thread, whatever threadCount() and the work
+ * (0: off, the default).
+ */
+export function setRecurrentTrainSplit(n: number): void {
+  if (!(Number.isInteger(n) && n >= 0)) throw new RangeError(`setRecurrentTrainSplit: expected an integer n >= 0, received ${n}.`);
+  forcedParts = n;
+}
+
+/**
+ * Ranges the calls of one training step split into: 1 (no split) unless
+ * there are threads and at least splitMinMacs() multiply-adds in the
+ * forward (B*T*(F+U)*G*U; the backward has about twice as many).
+ */
+function trainParts(B: number, T: number, F: number, U: number, N: number): number {
+  if (forcedParts) return forcedParts;
+  const threads = threadCount();
+  if (threads < 2 || B < 2 || B * T * (F + U) * N < splitMinMacs()) return 1;
+  return threads;
+}
+
+/** Runs the calls (one per range) on threads, or one after another on this thread when forced. */
+function runParts(k: KernelExports, calls: KernelCall[]): void {
+  if (forcedParts) {
+    for (const [name, ...args] of calls) (k[name] as (...a: number[]) => unknown)(...args);
+  } else {
+    runOnThreads(k, calls);
+  }
+}
+
+/** Sample ranges: multiples of 4 rows (the GEMMs' 4-row kernel) when each part still gets two groups. */
+function rowParts(B: number, parts: number): [number, number][] {
+  return splitRange(B, parts, B >= 8 * parts ? 4 : 1);
+}
+
+/** The training forward split into sample ranges (after the packing that is not per row). */
+function forwardSplit(k: KernelExports, m: CellMath & CellMathInternals, r: TrainRun, parts: number): void {
+  const { B, T, F, flags } = r;
+  const U = m.units;
+  k.rnn_forward_train_prepare(m.id, m.kernel.ptr, m.recurrentKernel.ptr, r.dmask, r.rdmask, r.scratch, B, T, F, U, flags);
+  const calls: KernelCall[] = rowParts(B, parts).map(([b0, b1]): KernelCall => {
+    if (m.id === CELL_LSTM) {
+      return ['lstm_forward_train_rows', r.out, r.h, r.c, r.saved, r.x, r.mask, r.dmask, r.rdmask, m.kernelP, m.biasPtr, m.rkernelP,
+        r.scratch, B, T, F, U, flags, m.actId, m.ractId, b0, b1];
+    }
+    if (m.id === CELL_GRU) {
+      return ['gru_forward_train_rows', r.out, r.h, r.saved, r.x, r.mask, r.dmask, r.rdmask, m.kernelP, m.biasPtr, m.rkernelP,
+        m.rkernelHP ?? 0, m.rbiasPtr ?? 0, r.scratch, B, T, F, U, flags, m.actId, m.ractId, b0, b1];
+    }
+    return ['simple_rnn_forward_train_rows', r.out, r.h, r.saved, r.x, r.mask, r.dmask, r.rdmask, m.kernelP, m.biasPtr, m.rkernelP,
+      r.scratch, B, T, F, U, flags, m.actId, b0, b1];
+  });
+  runParts(k, calls);
+}
+
+/** The backward split: the steps over sample ranges, then the weight gradients over column ranges and dX over row ranges. */
+function backwardSplit(k: KernelExports, ctx: TrainContext, m: CellMath, r: BackRun, parts: number): void {
+  const { B, T, F, flags } = r;
+  const U = m.units;
+  const N = m.gates * U;
+  k.rnn_backward_prepare(m.id, m.recurrentKernel.ptr, r.rdmask, r.scratch, B, T, F, U, flags);
+  runParts(k, rowParts(B, parts).map(([b0, b1]): KernelCall => {
+    if (m.id === CELL_LSTM) {
+      return ['lstm_backward_rows', r.dh0, r.dc0, r.dout, r.dhT, r.dcT, r.saved, r.mask, r.rdmask, r.scratch, B, T, F, U, flags,
+        m.actId, m.ractId, b0, b1];
+    }
+    if (m.id === CELL_GRU) {
+      return ['gru_backward_rows', r.dh0, r.dout, r.dhT, r.saved, r.mask, r.rdmask, r.scratch, B, T, F, U, flags, m.actId, m.ractId, b0, b1];
+    }
+    return ['simple_rnn_backward_rows', r.dh0, r.dout, r.dhT, r.saved, r.mask, r.rdmask, r.scratch, B, T, F, U, flags, m.actId, b0, b1];
+  }));
+  const cols = r.dK || r.dR || r.dB ? splitRange(N, parts, 16) : [];
+  const rows = r.dx ? splitRange(B * T, parts, 4) : [];
+  const n = Math.max(cols.length, rows.length);
+  if (n === 0) return;
+  const wsFloats = n > 1 ? k.rnn_backward_wscratch_floats(m.id, B, T, F, U, flags) : 0;
+  const calls: KernelCall[] = [];
+  for (let i = 0; i < n; i++) {
+    const [c0, c1] = cols[i] ?? [0, 0];
+    const [x0, x1] = rows[i] ?? [0, 0];
+    // The first range uses the region inside the scratch; the others their own.
+    const ws = i === 0 ? 0 : ctx.alloc(wsFloats);
+    calls.push(['rnn_backward_weights', m.id, r.dx, r.dK, r.dR, r.dB, r.saved, r.x, r.dmask, r.rdmask, m.kernel.ptr, r.scratch, ws,
+      B, T, F, U, flags, c0, c1, x0, x1]);
+  }
+  runParts(k, calls);
 }
 
 /**
@@ -77,6 +185,8 @@ interface RecurrentSaved {
   needDx: boolean;
   /** Per state: gradient of the initialState option tensor wanted; null without initialState. */
   initGrad: boolean[] | null;
+  /** Ranges the forward was split into (trainParts; 1: whole calls); the backward splits the same way. */
+  parts: number;
 }
 
 /** Registers these layers' training code (called by loadTraining(); no import side effects: the package is sideEffects: false). */
@@ -198,11 +308,13 @@ export function registerRecurrentTraining(): void {
         k.sgemm_acc(P, N, gather.table, F, m.kernelP, gather.V, N, F);
         k.embedding_forward(run.scratch, gather.ids, P, B * T, gather.V, N, 0);
       }
-      l.math.forwardTrain(k, run);
+      const parts = trainParts(B, T, F, U, l.math.gates * U);
+      if (parts > 1) forwardSplit(k, l.math as CellMath & CellMathInternals, run, parts);
+      else l.math.forwardTrain(k, run);
       if (l.stateful) states.forEach((st, i) => heap.f32(l.statePtrs[i], B * U).set(heap.f32(st.ptr, B * U)));
       const outputs = l.returnState ? [out, ...states] : [out];
       const initGrad = init ? init.map((_, i) => args.needsOptionGrad.initialState?.[i] === true) : null;
-      const saved: RecurrentSaved = { run, gather, needDx: args.needsInputGrad[0] === true, initGrad };
+      const saved: RecurrentSaved = { run, gather, needDx: args.needsInputGrad[0] === true, initGrad, parts };
       return { outputs, masks: rnnOutputMasks(l.returnSequences, args.masks, outputs.length, null), saved };
     },
     /**
@@ -236,7 +348,7 @@ export function registerRecurrentTraining(): void {
       const dx = s.needDx && !g ? ctx.buf([r.B, r.T, r.F], true) : null;
       const dInit = (s.initGrad ?? []).map((want) => (want ? ctx.buf([r.B, U], true) : null));
       // Fields listed (not spread from r): one object shape for V8, on the hot path of small steps.
-      m.backward(l.runtime().exports, {
+      const back: BackRun = {
         saved: r.saved,
         x: r.x,
         mask: r.mask,
@@ -256,7 +368,9 @@ export function registerRecurrentTraining(): void {
         dout: dOut ? dOut.ptr : 0,
         dhT: dhT ? dhT.ptr : 0,
         dcT: dcT ? dcT.ptr : 0,
-      });
+      };
+      if (s.parts > 1) backwardSplit(l.runtime().exports, ctx, m, back, s.parts);
+      else m.backward(l.runtime().exports, back);
       if (g) {
         const dTable = s.needDx ? ctx.grad(g.table) : 0;
         if (dK || dTable) {

@@ -1,0 +1,174 @@
+// The recurrent layers' training calls split into ranges (what init({ threads })
+// runs on several threads: training/layers/recurrent_train.ts, forced here on
+// one thread by setRecurrentTrainSplit) train to the same bits as the whole
+// calls: losses and weights after several trainOnBatch steps, for every cell
+// (GRU resetAfter true and false), masks, goBackwards, returnSequences,
+// dropout and recurrent dropout, the gathered Embedding projection
+// (XW_READY), initial states with gradients, Bidirectional and odd sizes.
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Input, Model, init, layers, loadTraining } from '../../src/index';
+import { setRecurrentTrainSplit } from '../../src/training/layers/recurrent_train';
+import { getRuntime } from '../../src/wasm/module';
+
+beforeAll(async () => {
+  await init();
+  await loadTraining();
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  setRecurrentTrainSplit(0);
+});
+afterAll(() => setRecurrentTrainSplit(0));
+
+/** Deterministic values in (-1, 1). */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 32) * 2 - 1;
+  }
+  return out;
+}
+
+type Cell = 'lstm' | 'gru' | 'gru-before' | 'simple';
+const GATES: Record<Cell, number> = { lstm: 4, gru: 3, 'gru-before': 3, simple: 1 };
+const KERNEL: Record<Cell, string> = {
+  lstm: 'lstm_forward_train_rows', gru: 'gru_forward_train_rows', 'gru-before': 'gru_forward_train_rows', simple: 'simple_rnn_forward_train_rows',
+};
+
+function rnn(cell: Cell, units: number, name: string, opts: Record<string, unknown>) {
+  if (cell === 'lstm') return new layers.LSTM({ units, name, seed: 3, ...opts });
+  if (cell === 'simple') return new layers.SimpleRNN({ units, name, seed: 3, ...opts });
+  return new layers.GRU({ units, name, seed: 3, resetAfter: cell === 'gru', ...opts });
+}
+
+interface Spec {
+  cell: Cell;
+  B: number;
+  T: number;
+  U: number;
+  /** Embedding input (ids) with maskZero; V small enough (2V <= B*T) for the gathered projection unless `dropout`. */
+  embed?: { V: number; maskZero: boolean };
+  seq?: boolean;
+  back?: boolean;
+  dropout?: number;
+  recurrentDropout?: number;
+  bidi?: boolean;
+  /** A second recurrent layer started from the first one's final states (returnState → initialState). */
+  initState?: boolean;
+}
+
+const F = 5;
+
+function build(s: Spec, tag: string): Model {
+  const x = s.embed ? Input({ shape: [s.T] }) : Input({ shape: [s.T, F] });
+  let h = s.embed ? new layers.Embedding({ inputDim: s.embed.V, outputDim: F, maskZero: s.embed.maskZero, name: `emb_${tag}` }).apply(x) : x;
+  const opts = { goBackwards: s.back ?? false, dropout: s.dropout ?? 0, recurrentDropout: s.recurrentDropout ?? 0 };
+  if (s.initState) {
+    const enc = rnn(s.cell, s.U, `enc_${tag}`, { ...opts, returnSequences: true, returnState: true });
+    const [seq, ...states] = enc.apply(h) as unknown as ReturnType<typeof Input>[];
+    h = rnn(s.cell, s.U, `dec_${tag}`, { returnSequences: s.seq ?? false }).apply(seq, { initialState: states }) as unknown as typeof h;
+  } else {
+    const r = rnn(s.cell, s.U, `rnn_${tag}`, { ...opts, returnSequences: s.seq ?? false });
+    h = (s.bidi ? new layers.Bidirectional({ layer: r, name: `bidi_${tag}` }) : r).apply(h) as unknown as typeof h;
+  }
+  if (s.seq) h = new layers.GlobalAveragePooling1D().apply(h);
+  const y = new layers.Dense({ units: 3, activation: 'softmax', name: `out_${tag}` }).apply(h);
+  return new Model({ inputs: x, outputs: y });
+}
+
+/** Losses and weight bits of 3 trainOnBatch steps of a fresh model with split n (0: whole calls). */
+async function trajectory(s: Spec, n: number, tag: string): Promise<{ losses: number[]; weights: Uint32Array[]; splitCalls: number }> {
+  setRecurrentTrainSplit(n);
+  const m = build(s, tag);
+  m.setWeights(m.getWeights().map((t, i) => ({ data: values(t.data.length, 100 + i).map((v) => v * 0.5), shape: t.shape })));
+  m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
+  const { B, T } = s;
+  let x: { data: Float32Array; shape: number[] };
+  if (s.embed) {
+    const { V, maskZero } = s.embed;
+    const ids = Float32Array.from({ length: B * T }, (_, i) => {
+      const b = Math.floor(i / T), t = i % T;
+      if (maskZero && (t >= T - (b % 3) || (b === 1 && t > 0))) return 0; // trailing padding; sample 1 mostly padding
+      return (maskZero ? 1 : 0) + ((i * 7 + 3) % (maskZero ? V - 1 : V));
+    });
+    x = { data: ids, shape: [B, T] };
+  } else {
+    x = { data: values(B * T * F, 7), shape: [B, T, F] };
+  }
+  const y = { data: Float32Array.from({ length: B }, (_, i) => i % 3), shape: [B] };
+  const k = getRuntime('rnn_split.test').exports as unknown as Record<string, (...a: number[]) => unknown>;
+  const spy = vi.spyOn(k, KERNEL[s.cell]);
+  const losses: number[] = [];
+  for (let i = 0; i < 3; i++) losses.push((await m.trainOnBatch(x, y)) as number);
+  const splitCalls = spy.mock.calls.length;
+  spy.mockRestore();
+  const weights = m.getWeights().map((t) => new Uint32Array(Float32Array.from(t.data as Float32Array).buffer));
+  m.dispose();
+  setRecurrentTrainSplit(0);
+  return { losses, weights, splitCalls };
+}
+
+const SPECS: Spec[] = [
+  { cell: 'lstm', B: 5, T: 7, U: 17 },
+  { cell: 'lstm', B: 17, T: 6, U: 33, seq: true, back: true, dropout: 0.3, recurrentDropout: 0.2 },
+  { cell: 'lstm', B: 3, T: 9, U: 3, embed: { V: 6, maskZero: true }, seq: true },
+  { cell: 'lstm', B: 5, T: 8, U: 16, initState: true, back: true },
+  { cell: 'gru', B: 17, T: 5, U: 17, embed: { V: 11, maskZero: true }, back: true },
+  { cell: 'gru', B: 5, T: 6, U: 33, dropout: 0.25, recurrentDropout: 0.3, seq: true },
+  { cell: 'gru', B: 3, T: 7, U: 5, bidi: true, embed: { V: 9, maskZero: true }, seq: true },
+  { cell: 'gru-before', B: 5, T: 7, U: 17, recurrentDropout: 0.3, back: true },
+  { cell: 'gru-before', B: 17, T: 4, U: 32, embed: { V: 7, maskZero: false }, seq: true },
+  { cell: 'gru-before', B: 3, T: 6, U: 3, initState: true },
+  { cell: 'simple', B: 5, T: 8, U: 33, dropout: 0.3, recurrentDropout: 0.3, seq: true, back: true },
+  { cell: 'simple', B: 17, T: 5, U: 3, embed: { V: 5, maskZero: true } },
+  { cell: 'lstm', B: 1, T: 6, U: 5, bidi: true, seq: true },
+];
+
+describe('recurrent training split into ranges trains to the whole calls\' bits', () => {
+  SPECS.forEach((s, i) => {
+    it(`${s.cell} ${JSON.stringify(s)}`, async () => {
+      const want = await trajectory(s, 0, `w${i}`);
+      expect(want.splitCalls, 'whole calls: no split kernel').toBe(0);
+      for (const n of [2, 3]) {
+        const got = await trajectory(s, n, `s${n}_${i}`);
+        // Each forward call ran one rows call per range (B = 1: one range).
+        expect(got.splitCalls, `split ${n}: rows calls`).toBeGreaterThanOrEqual(3);
+        expect(got.losses, `split ${n}: losses`).toEqual(want.losses);
+        expect(got.weights.length).toBe(want.weights.length);
+        got.weights.forEach((w, j) => {
+          const ref = want.weights[j];
+          for (let e = 0; e < w.length; e++) {
+            if (w[e] !== ref[e]) expect.fail(`split ${n}: weight ${j}[${e}] differs (0x${w[e].toString(16)} vs 0x${ref[e].toString(16)})`);
+          }
+        });
+      }
+    });
+  });
+
+  it('splits the weight gradients over 16-column ranges and dX over row ranges', async () => {
+    const s: Spec = { cell: 'lstm', B: 6, T: 5, U: 17, embed: { V: 40, maskZero: false } };
+    const k = getRuntime('rnn_split.test').exports as unknown as Record<string, (...a: number[]) => unknown>;
+    const spy = vi.spyOn(k, 'rnn_backward_weights');
+    await trajectory(s, 3, 'cols');
+    const N = GATES.lstm * s.U;
+    const calls = spy.mock.calls.slice(0, 3);
+    // Column ranges [c0, c1) (arguments 17, 18) tile [0, N) with inner boundaries at multiples of 16;
+    // dX row ranges (19, 20) tile the B*T rows.
+    expect(calls.length).toBe(3);
+    calls.forEach((c, i) => {
+      expect(c[17]).toBe(i === 0 ? 0 : calls[i - 1][18]);
+      expect(c[18]).toBeGreaterThan(c[17] as number);
+      if (i < 2) expect((c[18] as number) % 16).toBe(0);
+      expect(c[19]).toBe(i === 0 ? 0 : calls[i - 1][20]);
+      expect(c[20]).toBeGreaterThan(c[19] as number);
+    });
+    expect(calls[2][18]).toBe(N);
+    expect(calls[2][20]).toBe(s.B * s.T);
+    // Every call but the first has scratch of its own.
+    expect(calls[0][11]).toBe(0);
+    expect(calls[1][11]).not.toBe(0);
+    expect(calls[2][11]).not.toBe(calls[1][11]);
+  });
+});
