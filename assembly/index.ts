@@ -8,6 +8,7 @@
 export { act_forward } from './activations';
 export { packed_size, pack_b, unpack_b, sgemm_acc } from './gemm';
 export { rnn_scratch_floats, simple_rnn_forward, lstm_forward, gru_forward } from './rnn';
+export { lstm_forward_cols, gru_forward_cols } from './rnn_cols';
 export { dense_forward } from './dense';
 export { embedding_forward, embedding_mask } from './embedding';
 export { conv1d_output_length, conv1d_pad_left, conv1d_scratch_floats, conv1d_forward } from './conv1d';

@@ -164,14 +164,21 @@ function gru_update(h: usize, z: usize, hh: usize, n: i32): void {
 // general path's functions and operation order, so the same bits): z|r =
 // sigmoid(m + x), hh = tanh(r * m_h + x_h), h = z*h + (1-z)*hh on a valid
 // row; z|r|hh into g (0: not recorded) and m_h into aux (0: not saved).
-function gru_step_ra_tanh_sigmoid(m: usize, x: usize, h: usize, g: usize, aux: usize, U: i32, valid: bool): void {
+// @ts-ignore: decorator
+@inline function gru_step_ra_tanh_sigmoid(m: usize, x: usize, h: usize, g: usize, aux: usize, U: i32, valid: bool): void {
+  gru_step_ra_tanh_sigmoid_n(m, x, h, g, aux, U, U, valid);
+}
+
+// The same for units [0, n) of gate blocks U apart (rnn_cols.ts: one
+// thread's units, pointers offset to its first unit).
+export function gru_step_ra_tanh_sigmoid_n(m: usize, x: usize, h: usize, g: usize, aux: usize, U: i32, n: i32, valid: bool): void {
   const ub = <usize>U << 2;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const one = f32x4.splat(1);
     // Two vectors per iteration: the independent chains overlap and share
     // the materialised constants of sigmoid/tanh (as map_kind does).
-    for (; j + 8 <= U; j += 8) {
+    for (; j + 8 <= n; j += 8) {
       const o = <usize>j << 2;
       const z0 = sigmoid_v(f32x4.add(v128.load(m + o), v128.load(x + o)));
       const z1 = sigmoid_v(f32x4.add(v128.load(m + o, 16), v128.load(x + o, 16)));
@@ -198,7 +205,7 @@ function gru_step_ra_tanh_sigmoid(m: usize, x: usize, h: usize, g: usize, aux: u
         v128.store(h + o, f32x4.add(f32x4.mul(z1, v128.load(h + o, 16)), f32x4.mul(f32x4.sub(one, z1), hh1)), 16);
       }
     }
-    for (; j + 4 <= U; j += 4) {
+    for (; j + 4 <= n; j += 4) {
       const o = <usize>j << 2;
       const z = sigmoid_v(f32x4.add(v128.load(m + o), v128.load(x + o)));
       const r = sigmoid_v(f32x4.add(v128.load(m + ub + o), v128.load(x + ub + o)));
@@ -213,7 +220,7 @@ function gru_step_ra_tanh_sigmoid(m: usize, x: usize, h: usize, g: usize, aux: u
       if (valid) v128.store(h + o, f32x4.add(f32x4.mul(z, v128.load(h + o)), f32x4.mul(f32x4.sub(one, z), hh)));
     }
   }
-  for (; j < U; j++) {
+  for (; j < n; j++) {
     const o = <usize>j << 2;
     const z = sigmoid_s(load<f32>(m + o) + load<f32>(x + o));
     const r = sigmoid_s(load<f32>(m + ub + o) + load<f32>(x + ub + o));
@@ -340,12 +347,18 @@ export function simple_rnn_forward(
 // the step is valid c = f*c + i*g, h = o*tanh(c). Lane for lane the same
 // functions and operation order as the general path (act_inplace, lstm_carry,
 // vmul), so the numbers are bit-identical; it saves five passes over the row.
-function lstm_step_tanh_sigmoid(z: usize, c: usize, h: usize, U: i32, valid: bool): void {
+// @ts-ignore: decorator
+@inline function lstm_step_tanh_sigmoid(z: usize, c: usize, h: usize, U: i32, valid: bool): void {
+  lstm_step_tanh_sigmoid_n(z, c, h, U, U, valid);
+}
+
+// The same for units [0, n) of gate blocks U apart (rnn_cols.ts).
+export function lstm_step_tanh_sigmoid_n(z: usize, c: usize, h: usize, U: i32, n: i32, valid: bool): void {
   const ub = <usize>U << 2;
   const zi = z, zf = z + ub, zc = z + 2 * ub, zo = z + 3 * ub;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    for (; j + 4 <= U; j += 4) {
+    for (; j + 4 <= n; j += 4) {
       const o = <usize>j << 2;
       const i = sigmoid_v(v128.load(zi + o));
       const f = sigmoid_v(v128.load(zf + o));
@@ -362,7 +375,7 @@ function lstm_step_tanh_sigmoid(z: usize, c: usize, h: usize, U: i32, valid: boo
       }
     }
   }
-  for (; j < U; j++) {
+  for (; j < n; j++) {
     const o = <usize>j << 2;
     const i = sigmoid_s(load<f32>(zi + o));
     const f = sigmoid_s(load<f32>(zf + o));

@@ -16,7 +16,9 @@ import type { KernelExports } from '../wasm/module';
 import type { LayerWeight } from './layer';
 
 // Kernel constants of assembly/rnn.ts (the generated ABI).
-import { CELL_GRU, CELL_LSTM, CELL_SIMPLE_RNN, DROPOUT_PER_GATE, RESET_AFTER, RETURN_SEQUENCES, SAVE_PREACT } from '../wasm/abi.generated';
+import {
+  ACT_SIGMOID, ACT_TANH, CELL_GRU, CELL_LSTM, CELL_SIMPLE_RNN, DROPOUT_PER_GATE, NO_FUSED_STEP, RESET_AFTER, RETURN_SEQUENCES, SAVE_PREACT,
+} from '../wasm/abi.generated';
 import { type KernelCall, runOnThreads, splitMinMacs, splitRange, threadCount } from '../wasm/parallel';
 
 /** What every cell takes from its layer's options. */
@@ -241,9 +243,12 @@ export abstract class CellMath {
     const threads = threadCount();
     const U = this.units;
     const N = this.gates * U;
-    const parts = threads < 2 || r.B < 2 || r.gates !== 0 || r.scratchFloats === undefined || r.B * r.T * (r.F + U) * N < splitMinMacs()
-      ? []
-      : splitRange(r.B, threads);
+    const worth = threads >= 2 && r.gates === 0 && r.scratchFloats !== undefined && r.B * r.T * (r.F + U) * N >= splitMinMacs();
+    if (worth && r.B < threads && this.forwardColsCall(r, 0, U, 0, 1) !== null && U % 8 === 0 && U >= 8 * threads) {
+      this.forwardByUnits(k, r, threads);
+      return;
+    }
+    const parts = worth ? splitRange(r.B, threads) : [];
     // One call: too little work, or a workspace planned for fewer threads (same result either way).
     if (parts.length < 2 || parts.reduce((n, [b0, b1]) => n + k.rnn_scratch_floats(this.id, b1 - b0, r.T, U), 0) > r.scratchFloats!) {
       runOnThreads(k, [this.forwardCall(r)]);
@@ -264,6 +269,33 @@ export abstract class CellMath {
       scratch += 4 * k.rnn_scratch_floats(this.id, Bk, r.T, U);
     }
     runOnThreads(k, calls);
+  }
+
+  /**
+   * The unit-range kernel call (assembly/rnn_cols.ts) for units [u0, u1), or
+   * null where the cell has none (only the tanh/sigmoid fused steps of LSTM
+   * and GRU resetAfter split by units).
+   */
+  protected forwardColsCall(_r: ForwardRun, _u0: number, _u1: number, _sync: number, _threads: number): KernelCall | null {
+    return null;
+  }
+
+  /**
+   * Small batches (fewer rows than threads, e.g. one sequence): every thread
+   * takes a range of units (multiples of 8) of every gate and the threads
+   * meet at a barrier after each step (assembly/rnn_cols.ts); the same bits.
+   */
+  private forwardByUnits(k: KernelExports, r: ForwardRun, threads: number): void {
+    const need = k.rnn_scratch_floats(this.id, r.B, r.T, this.units);
+    if (need + 4 > r.scratchFloats!) {
+      runOnThreads(k, [this.forwardCall(r)]);
+      return;
+    }
+    // The barrier's 16 bytes, zero on entry, after the kernel's scratch (16-byte aligned: need is a multiple of 4).
+    const sync = r.scratch + 4 * need;
+    new Int32Array(k.memory.buffer, sync, 4).fill(0);
+    const parts = splitRange(this.units, threads, 8);
+    runOnThreads(k, parts.map(([u0, u1]) => this.forwardColsCall(r, u0, u1, sync, parts.length)!));
   }
 
   /** Training forward (assembly/rnn.ts *_forward_train); r.flags from trainFlags. */
@@ -324,6 +356,14 @@ export class LSTMMath extends CellMath {
     out.fill(1, U, 2 * U);
     out.set(init.generate([2 * U]), 2 * U);
     return out;
+  }
+
+  protected override forwardColsCall(r: ForwardRun, u0: number, u1: number, sync: number, threads: number): KernelCall | null {
+    if (this.actId !== ACT_TANH || this.ractId !== ACT_SIGMOID || (r.flags & NO_FUSED_STEP) !== 0) return null;
+    return [
+      'lstm_forward_cols', r.out, r.h, r.c, r.x, r.mask, this.kernelP, this.biasPtr, this.rkernelP, r.scratch,
+      r.B, r.T, r.F, this.units, r.flags, u0, u1, sync, threads,
+    ];
   }
 
   protected forwardCall(r: ForwardRun): KernelCall {
@@ -404,6 +444,14 @@ export class GRUMath extends CellMath {
   /** resetAfter: the recurrent bias row (row 1 of the (2, 3U) bias); else 0. */
   private get rbiasPtr(): number {
     return this.bias && this.resetAfter ? this.bias.ptr + 3 * this.units * 4 : 0;
+  }
+
+  protected override forwardColsCall(r: ForwardRun, u0: number, u1: number, sync: number, threads: number): KernelCall | null {
+    if (!this.resetAfter || this.actId !== ACT_TANH || this.ractId !== ACT_SIGMOID || (r.flags & NO_FUSED_STEP) !== 0) return null;
+    return [
+      'gru_forward_cols', r.out, r.h, r.x, r.mask, this.kernelP, this.biasPtr, this.rkernelP, this.rbiasPtr, r.scratch,
+      r.B, r.T, r.F, this.units, r.flags | this.flags, u0, u1, sync, threads,
+    ];
   }
 
   protected forwardCall(r: ForwardRun): KernelCall {

@@ -139,6 +139,50 @@ describe('recurrent layers split across threads give the single-thread results b
     }
   }
 
+  // Fewer rows than threads: split by units (rnn_cols.ts), a barrier per step;
+  // T odd and even (the state's two buffers), U a multiple of 8 from 8 per thread.
+  const UNIT_CELLS = [
+    { name: 'LSTM', opts: {} },
+    { name: 'GRU', opts: { resetAfter: true } },
+  ] as const;
+  const UNIT_SHAPES: Array<[number, number, number, number]> = [
+    [1, 1, 5, 24],
+    [1, 8, 33, 40],
+    [2, 7, 17, 64],
+    [1, 33, 64, 128],
+  ];
+  for (const { name, opts } of UNIT_CELLS) {
+    for (const [B, T, F, U] of UNIT_SHAPES) {
+      for (const variant of ['last', 'sequences+backwards', 'mask+state'] as const) {
+        it(`${name} by units B=${B} T=${T} F=${F} U=${U} ${variant}`, () => {
+          const seed = 77 + B * 1000 + T * 100 + F * 10 + U;
+          const x = values(B * T * F, seed);
+          const mask = Array.from({ length: B * T }, (_, i) => (variant === 'mask+state' && (i * 3 + 1) % 4 === 0 ? 0 : 1));
+          sameEverywhere((lib) => {
+            const L = lib.layers[name] as unknown as new (o: object) => {
+              build(s: (number | null)[]): void;
+              getWeights(): { shape: number[]; data: Float32Array }[];
+              setWeights(w: unknown[]): void;
+              apply(x: unknown, o?: object): unknown;
+            };
+            const layer = new L({
+              units: U, ...opts,
+              returnSequences: variant === 'sequences+backwards',
+              goBackwards: variant === 'sequences+backwards',
+              returnState: variant === 'mask+state',
+            });
+            layer.build([null, T, F]);
+            layer.setWeights(layer.getWeights().map((t, i) => ({ data: values(t.data.length, seed + 31 * (i + 1)).map((v) => v * 0.4), shape: t.shape })));
+            const call: Record<string, unknown> = {};
+            if (variant === 'mask+state') call.mask = { data: mask, shape: [B, T], dtype: 'bool' };
+            const out = layer.apply({ data: x, shape: [B, T, F] }, call);
+            return (Array.isArray(out) ? out : [out]) as { data: Float32Array }[];
+          });
+        });
+      }
+    }
+  }
+
   it('a stateful LSTM carries its per-row states across calls the same way', () => {
     const B = 5, T = 4, F = 7, U = 9;
     sameEverywhere((lib) => {
