@@ -32,6 +32,7 @@
 // (float64 pow rounded to float32).
 import type { TrainableVariable } from '../engine/train_types';
 import { type Runtime, getRuntime } from '../wasm/module';
+import { type KernelCall, type KernelName, runOnThreads, splitRange, threadCount } from '../wasm/parallel';
 import { describeValue, isPlainObject, snakeToCamel } from '../config';
 import { closestName, optionHint } from '../layers/layer_utils';
 import { snakeCaseName, uniqueLayerName } from '../layers/layer';
@@ -459,6 +460,25 @@ export abstract class Optimizer {
     return (this.rt as Runtime).exports;
   }
 
+  /**
+   * Runs an update kernel `name(...ptrs, n, ...scalars)` over a variable's n
+   * elements. The kernels are element by element (the same value for an
+   * element whatever its position, SIMD lanes or scalar tail), so with
+   * threads a large variable is split into element ranges (multiples of 4
+   * floats) updated at once, with the single-threaded bits.
+   */
+  protected runUpdate(name: KernelName, ptrs: number[], n: number, scalars: number[]): void {
+    const k = this.exports;
+    const parts = forcedUpdateParts || (n >= UPDATE_SPLIT_MIN ? threadCount() : 1);
+    if (parts < 2) {
+      (k[name] as (...a: number[]) => unknown)(...ptrs, n, ...scalars);
+      return;
+    }
+    const calls = splitRange(n, parts, 4).map(([e0, e1]): KernelCall => [name, ...ptrs.map((p) => (p ? p + 4 * e0 : 0)), e1 - e0, ...scalars]);
+    if (forcedUpdateParts) for (const [f, ...a] of calls) (k[f] as (...a: number[]) => unknown)(...a);
+    else runOnThreads(k, calls);
+  }
+
   protected get heap(): Runtime['heap'] {
     return (this.rt as Runtime).heap;
   }
@@ -827,6 +847,16 @@ export abstract class Optimizer {
 // The optimizers
 // ---------------------------------------------------------------------------
 
+/** Variables of at least this many floats have their update split across threads (a smaller one is not worth waking a worker). */
+const UPDATE_SPLIT_MIN = 1 << 16;
+let forcedUpdateParts = 0;
+
+/** Internal (tests): split every update kernel call into n element ranges run one after another on this thread (0: off). */
+export function setOptimizerUpdateSplit(n: number): void {
+  if (!(Number.isInteger(n) && n >= 0)) throw new RangeError(`setOptimizerUpdateSplit: expected an integer n >= 0, received ${n}.`);
+  forcedUpdateParts = n;
+}
+
 function keys(...extra: string[]): readonly string[] {
   return [...BASE_KEYS, ...extra];
 }
@@ -855,7 +885,7 @@ export class SGD extends Optimizer {
   }
 
   protected updateStep(i: number, v: TrainableVariable, grad: number, lr: number): void {
-    this.exports.sgd_update(v.ptr, grad, this.slot('momentum', i), v.size, lr, f32(this.momentum), this.nesterov ? 1 : 0);
+    this.runUpdate('sgd_update', [v.ptr, grad, this.slot('momentum', i)], v.size, [lr, f32(this.momentum), this.nesterov ? 1 : 0]);
   }
 
   override getConfig(): Record<string, unknown> {
@@ -897,9 +927,9 @@ export class Adam extends Optimizer {
   }
 
   protected updateStep(i: number, v: TrainableVariable, grad: number): void {
-    this.exports.adam_update(
-      v.ptr, grad, this.slot('momentum', i), this.slot('velocity', i), this.slot('velocity_hat', i), v.size,
-      this.alpha, f32(1 - this.beta1), f32(1 - this.beta2), f32(this.epsilon),
+    this.runUpdate(
+      'adam_update', [v.ptr, grad, this.slot('momentum', i), this.slot('velocity', i), this.slot('velocity_hat', i)], v.size,
+      [this.alpha, f32(1 - this.beta1), f32(1 - this.beta2), f32(this.epsilon)],
     );
   }
 
@@ -948,9 +978,9 @@ export class RMSprop extends Optimizer {
   }
 
   protected updateStep(i: number, v: TrainableVariable, grad: number, lr: number): void {
-    this.exports.rmsprop_update(
-      v.ptr, grad, this.slot('velocity', i), this.slot('momentum', i), this.slot('average_gradient', i), v.size,
-      lr, f32(this.rho), f32(1 - this.rho), f32(this.momentum), f32(this.epsilon),
+    this.runUpdate(
+      'rmsprop_update', [v.ptr, grad, this.slot('velocity', i), this.slot('momentum', i), this.slot('average_gradient', i)], v.size,
+      [lr, f32(this.rho), f32(1 - this.rho), f32(this.momentum), f32(this.epsilon)],
     );
   }
 
@@ -981,7 +1011,7 @@ export class Adagrad extends Optimizer {
   }
 
   protected updateStep(i: number, v: TrainableVariable, grad: number, lr: number): void {
-    this.exports.adagrad_update(v.ptr, grad, this.slot('accumulator', i), v.size, lr, f32(this.epsilon));
+    this.runUpdate('adagrad_update', [v.ptr, grad, this.slot('accumulator', i)], v.size, [lr, f32(this.epsilon)]);
   }
 
   override getConfig(): Record<string, unknown> {
@@ -1008,9 +1038,9 @@ export class Adadelta extends Optimizer {
   }
 
   protected updateStep(i: number, v: TrainableVariable, grad: number, lr: number): void {
-    this.exports.adadelta_update(
-      v.ptr, grad, this.slot('accumulated_grad', i), this.slot('accumulated_delta_var', i), v.size,
-      lr, f32(this.rho), f32(1 - this.rho), f32(this.epsilon),
+    this.runUpdate(
+      'adadelta_update', [v.ptr, grad, this.slot('accumulated_grad', i), this.slot('accumulated_delta_var', i)], v.size,
+      [lr, f32(this.rho), f32(1 - this.rho), f32(this.epsilon)],
     );
   }
 
@@ -1046,9 +1076,9 @@ export class Adamax extends Optimizer {
   }
 
   protected updateStep(i: number, v: TrainableVariable, grad: number, lr: number): void {
-    this.exports.adamax_update(
-      v.ptr, grad, this.slot('momentum', i), this.slot('norm', i), v.size,
-      lr, f32(1 - this.beta1), f32(this.beta2), this.d1, f32(this.epsilon),
+    this.runUpdate(
+      'adamax_update', [v.ptr, grad, this.slot('momentum', i), this.slot('norm', i)], v.size,
+      [lr, f32(1 - this.beta1), f32(this.beta2), this.d1, f32(this.epsilon)],
     );
   }
 
@@ -1115,9 +1145,9 @@ export class Nadam extends Optimizer {
 
   protected updateStep(i: number, v: TrainableVariable, grad: number, lr: number): void {
     const k = this.k;
-    this.exports.nadam_update(
-      v.ptr, grad, this.slot('momentum', i), this.slot('velocity', i), v.size,
-      lr, k.c1, k.c2, k.a, k.d1, k.b, k.d2, k.d3, f32(this.epsilon),
+    this.runUpdate(
+      'nadam_update', [v.ptr, grad, this.slot('momentum', i), this.slot('velocity', i)], v.size,
+      [lr, k.c1, k.c2, k.a, k.d1, k.b, k.d2, k.d3, f32(this.epsilon)],
     );
   }
 
@@ -1154,7 +1184,7 @@ export class Lion extends Optimizer {
   protected updateStep(i: number, v: TrainableVariable, grad: number, lr: number): void {
     const b1 = f32(this.beta1);
     const b2 = f32(this.beta2);
-    this.exports.lion_update(v.ptr, grad, this.slot('momentum', i), v.size, lr, b1, f32(1 - b1), b2, f32(1 - b2));
+    this.runUpdate('lion_update', [v.ptr, grad, this.slot('momentum', i)], v.size, [lr, b1, f32(1 - b1), b2, f32(1 - b2)]);
   }
 
   override getConfig(): Record<string, unknown> {
