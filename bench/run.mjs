@@ -25,6 +25,10 @@
 //                     section in RESULTS.md (or --out); --workloads (TR1..TR5), --peers
 //                     (ours,tfjs-cpu,tfjs-wasm), --scale and --rounds apply to it (~10 min in full)
 //   --include-slow    with --only-train: also run tfjs-cpu on TR2/TR3 (minutes per step)
+//   --threads N       only the threads comparison (#14): W2-W4 (or --workloads) with ours on 1
+//                     thread, ours-Nt (init({ threads: N }), the CommonJS build beside the ESM one),
+//                     onnxruntime-web with N threads and onnxruntime-node with 1 and N; replaces the
+//                     "## Threads" section of RESULTS.md (or --out)
 //
 // A full run (no --workloads, --peers or --only-*) also appends all three sections.
 //
@@ -43,9 +47,9 @@ import { cases, flops, STREAM_CHECK_STEPS } from './workloads.mjs';
 import {
   makeWeights, makeInput, gruResetBeforeWeights, referenceForward, maxAbsDiffRows, maxAbsDiff,
 } from './reference.mjs';
-import { ours } from './peers/ours.mjs';
+import { makeOurs, ours } from './peers/ours.mjs';
 import { tfjsCpu, tfjsWasm } from './peers/tfjs.mjs';
-import { ortNode, ortWeb } from './peers/ort.mjs';
+import { makeOrtPeer, ortNode, ortWeb } from './peers/ort.mjs';
 import { sizeAndStartup } from './size.mjs';
 import { modelLoading } from './load.mjs';
 import { modelTraining } from './train.mjs';
@@ -62,7 +66,7 @@ function parseArgs(argv) {
   const a = benchArgs(argv, {
     tol: { type: 'string' }, 'no-write': { type: 'boolean' }, 'check-only': { type: 'boolean' },
     'only-size': { type: 'boolean' }, 'only-load': { type: 'boolean' }, 'only-train': { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
+    threads: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   }, 'bench/run (try --help)');
   const v = a.values;
   if (v.help) {
@@ -73,6 +77,7 @@ function parseArgs(argv) {
   return {
     ...a, tol: v.tol === undefined ? 1e-4 : Number(v.tol), write: !v['no-write'], checkOnly: v['check-only'] === true,
     onlySize: v['only-size'] === true, onlyLoad: v['only-load'] === true, onlyTrain: v['only-train'] === true,
+    threads: v.threads === undefined ? undefined : Number(v.threads),
   };
 }
 
@@ -148,9 +153,11 @@ function withSection(md, heading, section) {
 const SIZE_HEADING = '## Size and start-up';
 const LOAD_HEADING = '## Model loading';
 const TRAIN_HEADING = '## Training';
+const THREADS_HEADING = '## Threads';
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
+  if (args.threads !== undefined) return threadsRun(args);
   if (args.onlySize || args.onlyLoad || args.onlyTrain) {
     const file = args.out ?? path.join(HERE, 'RESULTS.md');
     const sections = [];
@@ -530,6 +537,66 @@ function renderMarkdown({ results, machine, peers, skipped, args, startedAt, ela
     '',
   );
   return L.join('\n');
+}
+
+// ---------------------------------------------------------------- threads
+
+/** --threads N: ours on 1 and N threads beside onnxruntime-web (N threads) and onnxruntime-node (1 and N). */
+async function threadsRun(args) {
+  const n = args.threads;
+  if (!Number.isInteger(n) || n < 2) throw new Error(`bench/run: --threads must be a whole number >= 2, received ${args.threads}`);
+  const file = args.out ?? path.join(HERE, 'RESULTS.md');
+  const wanted = args.workloads ?? ['W2', 'W3', 'W4'];
+  const selected = cases().filter((c) => !c.stream && wanted.some((w) => w === c.workload || w === c.id));
+  if (!selected.length) throw new Error(`no workload matches ${wanted}`);
+  const startedAt = new Date();
+  const t0 = now();
+  console.log(`rnn-wasm threads bench — ${os.cpus()[0]?.model ?? '?'}, ${os.cpus().length} cores, Node ${process.version}; ${n} threads`);
+  const peers = [];
+  for (const p of [ours, makeOurs({ threads: n }), makeOrtPeer('web', n), ortNode, makeOrtPeer('node', n)]) {
+    const info = await p.init();
+    peers.push({ ...p, version: info.version });
+    console.log(`  peer ${p.id.padEnd(12)} ${info.version}`);
+  }
+  const results = [];
+  for (const cs of selected) results.push(await runCase(cs, peers, args, true));
+  const load = os.loadavg()[0];
+  console.log(`\n${renderStdoutTable(results)}`);
+  const mine = `ours-${n}t`;
+  const L = [
+    THREADS_HEADING,
+    '',
+    `\`node bench/run.mjs --threads ${n}\` (after \`npm run build\`), ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, ` +
+      `${os.cpus()[0]?.model ?? '?'} (${os.cpus().length} cores), Node ${process.version}, ${((now() - t0) / 60).toFixed(1)} min, ` +
+      `load average ${load.toFixed(1)} at the end (the machine is shared: ratios come from interleaved rounds in one process).`,
+    '',
+    `\`init({ threads: ${n} })\` against our single thread and the peers with ${n} threads; × = the peer's median time / ${mine}'s ` +
+      '(> 1: ours with threads is faster). Same checks and timing as the tables above (outputs checked against the float64 ' +
+      `reference and against \`ours\`; ${mine}'s output equals \`ours\` bit for bit, a test in test/threads/).`,
+    '',
+    `| case | ours (1 thread) | ${mine} | ${mine} GFLOP/s | × ours (1 thread) | × ort-web-${n}t | × ort-node (1 thread) | × ort-node-${n}t |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const { cs, rows } of results) {
+    const get = (id) => rows.find((r) => r.peer.id === id && r.variant === 'main');
+    const m = get(mine);
+    const cell = (id) => {
+      const r = get(id);
+      return r?.median && m?.median ? fmtRatio(r.median / m.median) : r ? checkText(r) : '—';
+    };
+    L.push(`| ${cs.id} (B=${cs.B}, T=${cs.T}, F=${cs.F}, U=${cs.U}) | ${fmtTime(get('ours')?.median)} | ${fmtTime(m?.median)} | ` +
+      `${fmtGf(m?.gflops)} | ${cell('ours')} | ${cell(`ort-web-${n}t`)} | ${cell('ort-node')} | ${cell(`ort-node-${n}t`)} |`);
+  }
+  L.push('', 'Peers: ' + peers.map((p) => `${p.id}: ${p.version}`).join('; ') + '.', '');
+  const md = L.join('\n');
+  console.log(md);
+  if (args.write) {
+    let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    text = withSection(text, THREADS_HEADING, md);
+    fs.writeFileSync(file, text);
+    console.log(`wrote ${path.relative(process.cwd(), file)}`);
+  }
+  process.exit(results.some((r) => r.rows.some((x) => x.status === 'mismatch')) ? 2 : 0);
 }
 
 main().catch((e) => {

@@ -26,24 +26,29 @@ function pkgVersion(name) {
   }
 }
 
-function makeOrtPeer(kind) {
+/**
+ * threads > 1 (`ort-<kind>-<n>t`): intraOpNumThreads n (and env.wasm.numThreads n
+ * for onnxruntime-web, which is global to its module: do not load ort-web with
+ * two thread counts in one process).
+ */
+export function makeOrtPeer(kind, threads = 1) {
   const pkg = kind === 'node' ? 'onnxruntime-node' : 'onnxruntime-web';
   const ep = kind === 'node' ? 'cpu' : 'wasm';
   let ort = null;
   return {
-    id: `ort-${kind}`,
-    label: kind === 'node' ? 'onnxruntime-node (CPU EP)' : 'onnxruntime-web (wasm EP)',
+    id: `ort-${kind}${threads > 1 ? `-${threads}t` : ''}`,
+    label: (kind === 'node' ? 'onnxruntime-node (CPU EP)' : 'onnxruntime-web (wasm EP)') + (threads > 1 ? `, ${threads} threads` : ''),
     supportsGruResetAfter: true,
     streamMode: 'T=1 run with initial_h/initial_c in, Y_h/Y_c fed back (state passed through JS)',
 
     async init() {
       ort = await import(pkg);
       if (kind === 'web') {
-        ort.env.wasm.numThreads = 1;
+        ort.env.wasm.numThreads = threads;
         ort.env.wasm.proxy = false;
         try { ort.env.wasm.simd = true; } catch { /* removed in newer versions: always SIMD */ }
       }
-      const extra = kind === 'web' ? ', SIMD build, numThreads 1' : ', 1 intra-op thread';
+      const extra = kind === 'web' ? `, SIMD build, numThreads ${threads}` : `, ${threads} intra-op thread${threads > 1 ? 's' : ''}`;
       return { version: `${pkg} ${pkgVersion(pkg)}${extra}` };
     },
 
@@ -54,7 +59,7 @@ function makeOrtPeer(kind) {
       });
       const session = await ort.InferenceSession.create(bytes, {
         executionProviders: [ep],
-        intraOpNumThreads: 1,
+        intraOpNumThreads: threads,
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',

@@ -6,31 +6,38 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
 
 const DIST = process.env.RNN_WASM_DIST
   ? pathToFileURL(path.resolve(process.env.RNN_WASM_DIST))
   : new URL('../../dist/index.js', import.meta.url);
-let lib = null;
-
-export const ours = {
-  id: 'ours',
-  label: 'rnn-wasm',
+/**
+ * The rnn-wasm peer. threads > 1 (`ours-<n>t`): init({ threads }) on the CommonJS
+ * build (dist/index.cjs), a second instance of the library in this process
+ * (one init per instance: the ESM `ours` stays single-threaded beside it).
+ */
+export function makeOurs({ threads = 1 } = {}) {
+  let lib = null;
+  return {
+  id: threads > 1 ? `ours-${threads}t` : 'ours',
+  label: threads > 1 ? `rnn-wasm, ${threads} threads` : 'rnn-wasm',
   supportsGruResetAfter: true,
   streamMode: 'stateful layer (build [1,1,F]), apply once per step',
 
   async init() {
-    const file = fileURLToPath(DIST);
+    const file = fileURLToPath(threads > 1 ? new URL(DIST.href.replace(/\.js$/, '.cjs')) : DIST);
     if (!fs.existsSync(file)) {
       throw new Error(`${file} not found — run \`npm run build\` first (ours skipped)`);
     }
-    lib = await import(DIST.href);
-    await lib.init();
+    lib = threads > 1 ? createRequire(import.meta.url)(file) : await import(DIST.href);
+    await lib.init(threads > 1 ? { threads } : {});
+    if (threads > 1 && lib.threads() !== threads) throw new Error(`init({ threads: ${threads} }) runs ${lib.backend()}`);
     let version = '?';
     try {
       version = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
     } catch { /* ignore */ }
     const where = process.env.RNN_WASM_DIST ? process.env.RNN_WASM_DIST : 'dist/';
-    return { version: `rnn-wasm ${version} (${where})` };
+    return { version: `rnn-wasm ${version} (${where}${threads > 1 ? `, CommonJS build, ${lib.backend()}` : ''})` };
   },
 
   async prepare(spec) {
@@ -56,3 +63,6 @@ export const ours = {
     };
   },
 };
+}
+
+export const ours = makeOurs();
