@@ -28,7 +28,8 @@
 //   --threads N       only the threads comparison (#14): W2-W4 (or --workloads) with ours on 1
 //                     thread, ours-Nt (init({ threads: N }), the CommonJS build beside the ESM one),
 //                     onnxruntime-web with N threads and onnxruntime-node with 1 and N; replaces the
-//                     "## Threads" section of RESULTS.md (or --out)
+//                     "## Threads" section of RESULTS.md (or --out); then the training steps of TR2 and TR4
+//                     (or --train-workloads LIST) with ours on 1 and N threads (N = 2 or 4)
 //
 // A full run (no --workloads, --peers or --only-*) also appends all three sections.
 //
@@ -66,7 +67,7 @@ function parseArgs(argv) {
   const a = benchArgs(argv, {
     tol: { type: 'string' }, 'no-write': { type: 'boolean' }, 'check-only': { type: 'boolean' },
     'only-size': { type: 'boolean' }, 'only-load': { type: 'boolean' }, 'only-train': { type: 'boolean' },
-    threads: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    threads: { type: 'string' }, 'train-workloads': { type: 'string' }, help: { type: 'boolean', short: 'h' },
   }, 'bench/run (try --help)');
   const v = a.values;
   if (v.help) {
@@ -560,9 +561,15 @@ async function threadsRun(args) {
   }
   const results = [];
   for (const cs of selected) results.push(await runCase(cs, peers, args, true));
-  const load = os.loadavg()[0];
   console.log(`\n${renderStdoutTable(results)}`);
   const mine = `ours-${n}t`;
+  // Training steps (bench/train.mjs) of TR2 and TR4, ours on 1 and n threads.
+  console.log('\n== training with threads (bench/train.mjs)');
+  const train = await modelTraining({
+    workloads: args.values['train-workloads'] ? args.values['train-workloads'].split(',') : ['TR2', 'TR4'],
+    peers: ['ours', mine], scale: args.scale, rounds: args.rounds, log: (l) => console.log(l),
+  });
+  const load = os.loadavg()[0];
   const L = [
     THREADS_HEADING,
     '',
@@ -587,6 +594,19 @@ async function threadsRun(args) {
     L.push(`| ${cs.id} (B=${cs.B}, T=${cs.T}, F=${cs.F}, U=${cs.U}) | ${fmtTime(get('ours')?.median)} | ${fmtTime(m?.median)} | ` +
       `${fmtGf(m?.gflops)} | ${cell('ours')} | ${cell(`ort-web-${n}t`)} | ${cell('ort-node')} | ${cell(`ort-node-${n}t`)} |`);
   }
+  L.push(
+    '',
+    `Training steps (forward + backward + Adam; \`bench/train.mjs\`, the same checks and timing as "Training" below), ours on 1 and ${n} threads:`,
+    '',
+    `| workload | ours (1 thread) | ${mine} | × ours (1 thread) |`,
+    '|---|---:|---:|---:|',
+  );
+  for (const { wl, rows } of train.results) {
+    const one = rows.find((r) => r.peer.id === 'ours' && r.variant === 'main');
+    const many = rows.find((r) => r.peer.id === mine && r.variant === 'main');
+    const ratio = one?.median && many?.median ? fmtRatio(one.median / many.median) : many ? `${many.status}: ${many.why ?? ''}` : '—';
+    L.push(`| ${wl.id} | ${fmtTime(one?.median)} | ${fmtTime(many?.median)} | ${ratio} |`);
+  }
   L.push('', 'Peers: ' + peers.map((p) => `${p.id}: ${p.version}`).join('; ') + '.', '');
   const md = L.join('\n');
   console.log(md);
@@ -596,7 +616,7 @@ async function threadsRun(args) {
     fs.writeFileSync(file, text);
     console.log(`wrote ${path.relative(process.cwd(), file)}`);
   }
-  process.exit(results.some((r) => r.rows.some((x) => x.status === 'mismatch')) ? 2 : 0);
+  process.exit(train.failed || results.some((r) => r.rows.some((x) => x.status === 'mismatch')) ? 2 : 0);
 }
 
 main().catch((e) => {

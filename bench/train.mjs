@@ -242,17 +242,22 @@ function checkShapes(who, got, want) {
   if (g !== w) throw new Error(`${who}: model weight shapes ${g} differ from the workload's ${w}`);
 }
 
-// -- rnn-wasm, from the built dist/ (RNN_WASM_DIST=path/to/index.js for another build)
-let lib = null;
-const oursPeer = {
-  id: 'ours',
+// -- rnn-wasm, from the built dist/ (RNN_WASM_DIST=path/to/index.js for another build).
+// threads > 1 (`ours-<n>t`, only when asked for by id): init({ threads }) on the CommonJS build
+// (dist/index.cjs), a second instance of the library beside the single-threaded ESM one.
+function makeOursPeer({ threads = 1 } = {}) {
+  let lib = null;
+  return {
+  id: threads > 1 ? `ours-${threads}t` : 'ours',
+  optional: threads > 1,
   async init() {
-    const file = fileURLToPath(DIST);
+    const file = fileURLToPath(threads > 1 ? new URL(DIST.href.replace(/\.js$/, '.cjs')) : DIST);
     if (!fs.existsSync(file)) throw new Error(`${file} not found — run \`npm run build\` first (ours skipped)`);
-    lib = await import(DIST.href);
-    await lib.init();
+    lib = threads > 1 ? require(file) : await import(DIST.href);
+    await lib.init(threads > 1 ? { threads } : {});
+    if (threads > 1 && lib.threads() !== threads) throw new Error(`init({ threads: ${threads} }) runs ${lib.backend()}`);
     const version = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
-    return `rnn-wasm ${version} (${process.env.RNN_WASM_DIST ?? 'dist/'})`;
+    return `rnn-wasm ${version} (${process.env.RNN_WASM_DIST ?? 'dist/'}${threads > 1 ? `, CommonJS build, ${lib.backend()}` : ''})`;
   },
   async prepare(wl, weights, data, { resetAfter = true } = {}) {
     const L = lib.layers;
@@ -286,7 +291,9 @@ const oursPeer = {
       dispose: () => model.dispose(),
     };
   },
-};
+  };
+}
+const oursPeer = makeOursPeer();
 
 // -- TensorFlow.js layers, cpu and wasm backends
 let tf = null;
@@ -402,7 +409,7 @@ function makeTfjsPeer(backend) {
   };
 }
 
-export const TRAIN_PEERS = [oursPeer, makeTfjsPeer('cpu'), makeTfjsPeer('wasm')];
+export const TRAIN_PEERS = [oursPeer, makeTfjsPeer('cpu'), makeTfjsPeer('wasm'), makeOursPeer({ threads: 2 }), makeOursPeer({ threads: 4 })];
 
 // -- PyTorch, recorded
 function readTorch() {
@@ -459,7 +466,7 @@ async function runWorkload(wl, peers, torch, { scale, rounds, includeSlow, log }
       r.firstStep = now() - t0;
       if (!Number.isFinite(r.firstLoss)) throw new Error(`first-step loss is ${r.firstLoss}`);
       r.status = 'ok';
-      if (r.peer.id === 'ours') {
+      if (r.peer.id.startsWith('ours')) {
         // The loss must fall over a few steps on the fixed batch (TR1: sample 0).
         r.losses = [r.firstLoss];
         for (let k = 1; k < CHECK_STEPS; k++) r.losses.push(await r.handle.step(0));
@@ -489,7 +496,7 @@ async function runWorkload(wl, peers, torch, { scale, rounds, includeSlow, log }
   // ours' 5-step trajectory against PyTorch's with Keras's Adam formula (same weights, data and steps)
   const keras5 = tw?.losses_5_steps_keras_adam;
   for (const r of rows) {
-    if (r.status !== 'ok' || r.peer.id !== 'ours' || !r.losses || r.variant !== 'main' || !Array.isArray(keras5) || keras5.length !== CHECK_STEPS) continue;
+    if (r.status !== 'ok' || !r.peer.id.startsWith('ours') || !r.losses || r.variant !== 'main' || !Array.isArray(keras5) || keras5.length !== CHECK_STEPS) continue;
     r.trajRef = 'Keras Adam';
     r.trajDiff = Math.max(...r.losses.map((l, k) => Math.abs(l - keras5[k])));
     if (!r.losses.every((l, k) => lossClose(l, keras5[k]))) {
@@ -787,7 +794,7 @@ export async function modelTraining({ workloads, peers: peerIds, scale = 1, roun
   const versions = {};
   const skipped = [];
   const peers = [];
-  for (const p of TRAIN_PEERS.filter((q) => !peerIds || peerIds.includes(q.id))) {
+  for (const p of TRAIN_PEERS.filter((q) => (peerIds ? peerIds.includes(q.id) : !q.optional))) {
     try {
       versions[p.id] = await p.init();
       peers.push(p);
