@@ -276,6 +276,7 @@ export async function startService(options = {}) {
       model: path.basename(modelPath),
       features,
       streams: clients.size,
+      connections: sockets,
       ...counters,
       meanBatch: counters.batches ? counters.steps / counters.batches : 0,
       // Since start: the process's CPU time and its event loop's busy/idle time, in ms.
@@ -293,6 +294,11 @@ export async function startService(options = {}) {
       if (e instanceof HttpError) send(res, e.status, { error: e.message });
       else send(res, 500, { error: `internal error: ${e?.message ?? e}` });
     });
+  });
+  let sockets = 0;
+  server.on('connection', (socket) => {
+    sockets++;
+    socket.once('close', () => sockets--);
   });
   // 1,000 keep-alive clients: the default backlog (511) would refuse connections under a burst.
   server.keepAliveTimeout = 30_000;
