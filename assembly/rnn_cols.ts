@@ -14,6 +14,8 @@
 //   sync    16 bytes, zero on entry, shared by the `threads` threads
 //   threads how many threads call (1: no barrier; the single-threaded builds
 //           only support 1)
+//   wait    1 where this thread may block in memory.atomic.wait32 (0: spin
+//           only, a browser's main thread)
 // The projection needs no barrier: step 0 reads only the initial state and
 // this thread's own columns.
 // Only the tanh/sigmoid fused steps (LSTM; GRU resetAfter) are split; the
@@ -38,19 +40,30 @@ import {
 }
 
 // Waits until all `n` threads have arrived (sense-reversing: the count at
-// sync, the generation at sync + 4). Spins: steps take microseconds.
-function barrier(sync: usize, n: i32): void {
+// sync, the generation at sync + 4). Spins briefly (a step takes
+// microseconds), then, where this thread may block (`wait`: not a browser's
+// main thread), sleeps in memory.atomic.wait32 until the last arrival's
+// notify: on a busy machine a descheduled partner must not cost a spinning
+// time slice per step.
+function barrier(sync: usize, n: i32, wait: i32): void {
   if (ASC_FEATURE_THREADS) {
     if (n <= 1) return;
     const gen = atomic.load<i32>(sync, 4);
     if (atomic.add<i32>(sync, 1) == n - 1) {
       atomic.store<i32>(sync, 0);
       atomic.store<i32>(sync, gen + 1, 4);
+      atomic.notify(sync + 4, n - 1);
     } else {
-      while (atomic.load<i32>(sync, 4) == gen) {}
+      let spins = 0;
+      while (atomic.load<i32>(sync, 4) == gen) {
+        if (wait && ++spins > BARRIER_SPINS) atomic.wait<i32>(sync + 4, gen, -1);
+      }
     }
   }
 }
+
+// Spins before a barrier sleeps (~10-20 microseconds: longer than a step).
+const BARRIER_SPINS: i32 = 20000;
 
 // xw[:, block columns] (+)= bias and x·kernel for this thread's units of each
 // of the G gate blocks (columns g*U + [u0, u1) of the (rows, G*U) product).
@@ -102,7 +115,7 @@ function finish_cols(out: usize, prev: usize, h: usize, hb2: usize, B: i32, T: i
 // lstm_forward_cols — lstm_forward (tanh/sigmoid) for units [u0, u1).
 export function lstm_forward_cols(
   out: usize, h: usize, c: usize, x: usize, mask: usize, kernelP: usize, bias: usize, rkernelP: usize,
-  scratch: usize, B: i32, T: i32, F: i32, U: i32, flags: i32, u0: i32, u1: i32, sync: usize, threads: i32,
+  scratch: usize, B: i32, T: i32, F: i32, U: i32, flags: i32, u0: i32, u1: i32, sync: usize, threads: i32, wait: i32,
 ): void {
   const N = 4 * U;
   const w = u1 - u0;
@@ -129,7 +142,7 @@ export function lstm_forward_cols(
       lstm_step_tanh_sigmoid_n(f32p(z, b * T * N + u0), f32p(c, b * U + u0), hb, U, w, valid);
       emit_cols(out, prev, hb, b, s, T, U, u0, w, valid, flags);
     }
-    barrier(sync, threads);
+    barrier(sync, threads, wait);
   }
   finish_cols(out, prev, h, hb2, B, T, U, u0, w, flags);
 }
@@ -137,7 +150,7 @@ export function lstm_forward_cols(
 // gru_forward_cols — gru_forward with resetAfter (tanh/sigmoid) for units [u0, u1).
 export function gru_forward_cols(
   out: usize, h: usize, x: usize, mask: usize, kernelP: usize, bias: usize, rkernelP: usize, rbias: usize,
-  scratch: usize, B: i32, T: i32, F: i32, U: i32, flags: i32, u0: i32, u1: i32, sync: usize, threads: i32,
+  scratch: usize, B: i32, T: i32, F: i32, U: i32, flags: i32, u0: i32, u1: i32, sync: usize, threads: i32, wait: i32,
 ): void {
   const N = 3 * U;
   const w = u1 - u0;
@@ -171,7 +184,7 @@ export function gru_forward_cols(
       gru_step_ra_tanh_sigmoid_n(f32p(m, b * N + u0), f32p(xw, (b * T + t) * N + u0), hb, 0, 0, U, w, valid);
       emit_cols(out, prev, hb, b, s, T, U, u0, w, valid, flags);
     }
-    barrier(sync, threads);
+    barrier(sync, threads, wait);
   }
   finish_cols(out, prev, h, hb2, B, T, U, u0, w, flags);
 }

@@ -19,7 +19,7 @@ import type { LayerWeight } from './layer';
 import {
   ACT_SIGMOID, ACT_TANH, CELL_GRU, CELL_LSTM, CELL_SIMPLE_RNN, DROPOUT_PER_GATE, NO_FUSED_STEP, RESET_AFTER, RETURN_SEQUENCES, SAVE_PREACT,
 } from '../wasm/abi.generated';
-import { type KernelCall, runOnThreads, splitMinMacs, splitRange, threadCount } from '../wasm/parallel';
+import { type KernelCall, callerMayBlock, runOnThreads, splitMinMacs, splitRange, threadCount } from '../wasm/parallel';
 
 /** What every cell takes from its layer's options. */
 export interface CellSpec {
@@ -244,7 +244,7 @@ export abstract class CellMath {
     const U = this.units;
     const N = this.gates * U;
     const worth = threads >= 2 && r.gates === 0 && r.scratchFloats !== undefined && r.B * r.T * (r.F + U) * N >= splitMinMacs();
-    if (worth && r.B < threads && this.forwardColsCall(r, 0, U, 0, 1) !== null && U % 8 === 0 && U >= 8 * threads) {
+    if (worth && r.B < threads && this.forwardColsCall(r, 0, U, 0, 1, 0) !== null && U % 8 === 0 && U >= 8 * threads) {
       this.forwardByUnits(k, r, threads);
       return;
     }
@@ -276,7 +276,7 @@ export abstract class CellMath {
    * null where the cell has none (only the tanh/sigmoid fused steps of LSTM
    * and GRU resetAfter split by units).
    */
-  protected forwardColsCall(_r: ForwardRun, _u0: number, _u1: number, _sync: number, _threads: number): KernelCall | null {
+  protected forwardColsCall(_r: ForwardRun, _u0: number, _u1: number, _sync: number, _threads: number, _wait: number): KernelCall | null {
     return null;
   }
 
@@ -295,7 +295,9 @@ export abstract class CellMath {
     const sync = r.scratch + 4 * need;
     new Int32Array(k.memory.buffer, sync, 4).fill(0);
     const parts = splitRange(this.units, threads, 8);
-    runOnThreads(k, parts.map(([u0, u1]) => this.forwardColsCall(r, u0, u1, sync, parts.length)!));
+    // Workers may sleep at the per-step barrier; the caller only where it may block.
+    const wait = callerMayBlock() ? 1 : 0;
+    runOnThreads(k, parts.map(([u0, u1], i) => this.forwardColsCall(r, u0, u1, sync, parts.length, i === 0 ? wait : 1)!));
   }
 
   /** Training forward (assembly/rnn.ts *_forward_train); r.flags from trainFlags. */
@@ -358,11 +360,11 @@ export class LSTMMath extends CellMath {
     return out;
   }
 
-  protected override forwardColsCall(r: ForwardRun, u0: number, u1: number, sync: number, threads: number): KernelCall | null {
+  protected override forwardColsCall(r: ForwardRun, u0: number, u1: number, sync: number, threads: number, wait: number): KernelCall | null {
     if (this.actId !== ACT_TANH || this.ractId !== ACT_SIGMOID || (r.flags & NO_FUSED_STEP) !== 0) return null;
     return [
       'lstm_forward_cols', r.out, r.h, r.c, r.x, r.mask, this.kernelP, this.biasPtr, this.rkernelP, r.scratch,
-      r.B, r.T, r.F, this.units, r.flags, u0, u1, sync, threads,
+      r.B, r.T, r.F, this.units, r.flags, u0, u1, sync, threads, wait,
     ];
   }
 
@@ -446,11 +448,11 @@ export class GRUMath extends CellMath {
     return this.bias && this.resetAfter ? this.bias.ptr + 3 * this.units * 4 : 0;
   }
 
-  protected override forwardColsCall(r: ForwardRun, u0: number, u1: number, sync: number, threads: number): KernelCall | null {
+  protected override forwardColsCall(r: ForwardRun, u0: number, u1: number, sync: number, threads: number, wait: number): KernelCall | null {
     if (!this.resetAfter || this.actId !== ACT_TANH || this.ractId !== ACT_SIGMOID || (r.flags & NO_FUSED_STEP) !== 0) return null;
     return [
       'gru_forward_cols', r.out, r.h, r.x, r.mask, this.kernelP, this.biasPtr, this.rkernelP, this.rbiasPtr, r.scratch,
-      r.B, r.T, r.F, this.units, r.flags | this.flags, u0, u1, sync, threads,
+      r.B, r.T, r.F, this.units, r.flags | this.flags, u0, u1, sync, threads, wait,
     ];
   }
 

@@ -47,6 +47,11 @@ export function setActiveThreads(n: number): void {
   active = n;
 }
 
+/** Whether the calling thread may block in Atomics.wait (false on a browser's main thread). */
+export function callerMayBlock(): boolean {
+  return threadPool()?.callerMayBlock ?? true;
+}
+
 /**
  * Runs calls[i] on thread i (the calling thread runs calls[0]) and returns
  * when all are done. At most threadCount() calls; single-threaded, they run

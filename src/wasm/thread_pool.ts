@@ -148,6 +148,10 @@ class WorkerPool implements ThreadPool {
   private readonly args: Float64Array;
   private readonly index = new Map<string, number>();
   private readonly block: boolean;
+
+  get callerMayBlock(): boolean {
+    return this.block;
+  }
   private waiting: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   private readyCount = 0;
   private dead: string | undefined;

@@ -7,6 +7,8 @@ export interface ThreadPool {
   readonly size: number;
   /** Runs calls[i] on thread i (calls[0] here) and returns when all are done. */
   run(calls: readonly KernelCall[]): void;
+  /** Whether the calling thread may block in Atomics.wait (not a browser's main thread). */
+  readonly callerMayBlock: boolean;
 }
 
 let pool: ThreadPool | undefined;
