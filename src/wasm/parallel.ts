@@ -35,7 +35,7 @@ export function setSplitMinMacs(n: number): void {
 
 /** Threads kernels may be split across: 1 unless init({ threads }) started workers. */
 export function threadCount(): number {
-  return Math.min(threadPool()?.size ?? 1, active);
+  return Math.min(threadPool()?.available ?? 1, active);
 }
 
 /**
@@ -59,8 +59,8 @@ export function callerMayBlock(): boolean {
  */
 export function runOnThreads(exports: KernelExports, calls: readonly KernelCall[]): void {
   const pool = threadPool();
-  if (calls.length > (pool?.size ?? 1)) {
-    throw new Error(`runOnThreads: ${calls.length} calls for ${pool?.size ?? 1} thread(s).`);
+  if (calls.length > (pool?.available ?? 1)) {
+    throw new Error(`runOnThreads: ${calls.length} calls for ${pool?.available ?? 1} thread(s).`);
   }
   if (pool && calls.length > 1) {
     pool.run(calls);

@@ -156,12 +156,20 @@ class WorkerPool implements ThreadPool {
   private readyCount = 0;
   private dead: string | undefined;
   private lastError = '';
+  /** Workers are away (broadcast): calls run on the caller's thread until they are back. */
+  private away = false;
+
+  get available(): number {
+    return this.away || this.dead ? 1 : this.size;
+  }
 
   constructor(
     private readonly ports: Port[],
     ctrl: SharedArrayBuffer,
     args: SharedArrayBuffer,
     names: readonly string[],
+    /** The caller's kernels (calls[0] runs here). */
+    private readonly kernels: Record<string, unknown>,
   ) {
     this.size = ports.length + 1;
     this.ctrl = new Int32Array(ctrl);
@@ -209,6 +217,7 @@ class WorkerPool implements ThreadPool {
 
   run(calls: readonly KernelCall[]): void {
     if (this.dead) throw new Error(`rnn-wasm: the kernel worker pool failed earlier (${this.dead}); threads are unavailable.`);
+    if (this.away) throw new Error('rnn-wasm: a call split across threads while the kernel workers are loading a module.');
     const n = this.size;
     const ctrl = this.ctrl;
     for (let t = 1; t < n; t++) {
@@ -236,12 +245,13 @@ class WorkerPool implements ThreadPool {
     } catch (e) {
       error = e;
     }
+    // (A worker that died now would leave this waiting: its exit event cannot run during this loop.
+    // Workers only run kernels on memory the host allocated, so a kernel cannot kill one.)
     let spins = 0;
     for (;;) {
       const left = Atomics.load(ctrl, PENDING);
       if (left === 0) break;
       if (++spins > SPIN && this.block) Atomics.wait(ctrl, PENDING, left, 50);
-      else if (spins > 64 * SPIN && this.dead) throw new Error(`rnn-wasm: a kernel worker died during a call (${this.dead}).`);
     }
     if (error) throw error;
     if (Atomics.load(ctrl, FAILED) > 0) {
@@ -251,7 +261,9 @@ class WorkerPool implements ThreadPool {
 
   /** Sends each worker a message and makes it leave its wait loop to read it; resolves when all are ready again. */
   async broadcast(make: (t: number, gen: number) => unknown): Promise<void> {
+    if (this.away) throw new Error('rnn-wasm: the kernel workers are already loading a module.');
     const ready = this.ready();
+    this.away = true;
     const gen = this.generation + 1;
     for (let t = 1; t < this.size; t++) {
       this.post(t, make(t, gen));
@@ -264,10 +276,9 @@ class WorkerPool implements ThreadPool {
       await ready;
     } finally {
       this.hold(false);
+      this.away = false;
     }
   }
-
-  kernels: Record<string, unknown> = {};
 
   terminate(): void {
     for (const p of this.ports) p.terminate();
@@ -293,8 +304,7 @@ export async function startPool(opts: PoolOptions, kernels: Record<string, unkno
         ),
       );
     }
-    pool = new WorkerPool(ports, ctrl, args, opts.names);
-    pool.kernels = kernels;
+    pool = new WorkerPool(ports, ctrl, args, opts.names, kernels);
     const ready = pool.ready();
     for (const m of early) pool.onMessage(m);
     if (earlyDeath) pool.onDeath(earlyDeath);

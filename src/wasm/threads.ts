@@ -5,6 +5,11 @@ import type { KernelCall } from './parallel';
 export interface ThreadPool {
   /** Threads including the calling one. */
   readonly size: number;
+  /**
+   * Threads a call may use now: `size`, or 1 while the workers are away
+   * loading a module (a split call made then would wait for them).
+   */
+  readonly available: number;
   /** Runs calls[i] on thread i (calls[0] here) and returns when all are done. */
   run(calls: readonly KernelCall[]): void;
   /** Whether the calling thread may block in Atomics.wait (not a browser's main thread). */

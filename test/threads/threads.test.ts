@@ -219,6 +219,31 @@ describe('recurrent layers split across threads give the single-thread results b
 });
 
 describe('training with threads', () => {
+  it('calls made while the workers load the training module run on this thread, with the same bits', async () => {
+    par.setSplitMinMacs(0);
+    const B = 4, T = 9, F = 5;
+    const layer = new mt.layers.LSTM({ units: 16 });
+    layer.build([null, T, F]);
+    layer.setWeights(layer.getWeights().map((t, i) => ({ data: values(t.data.length, 900 + i), shape: t.shape })));
+    const x = { data: values(B * T * F, 901), shape: [B, T, F] };
+    const want = bits(layer.apply(x) as { data: Float32Array });
+    let done = false;
+    const loading = mt.loadTrainingKernels().then(() => (done = true));
+    let calls = 0;
+    let local = 0;
+    while (!done) {
+      if (par.threadCount() === 1) local++;
+      expect(bits(layer.apply(x) as { data: Float32Array })).toEqual(want);
+      calls++;
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    await loading;
+    expect(calls).toBeGreaterThan(0);
+    expect(local, 'some calls ran while the workers were away').toBeGreaterThan(0);
+    expect(par.threadCount()).toBe(3);
+    expect(bits(layer.apply(x) as { data: Float32Array })).toEqual(want);
+  });
+
   it('loads the training kernels into the workers and trains to the same weights', async () => {
     par.setSplitMinMacs(0);
     const B = 9, T = 6, F = 5;
