@@ -1,7 +1,7 @@
 // Streams benchmark (issue #14 item 1): 1,024 streams x 1 step of W1's LSTM
 // (F=64, U=128), each stream with its own state.
 //
-//   npm run build && node bench/streams.mjs [--streams 1024] [--rounds 7] [--no-write] [--out FILE]
+//   npm run build && node bench/streams.mjs [--streams 1024] [--rounds 7] [--threads 2] [--no-write] [--out FILE]
 //
 // Throughput (stream-steps per second) of:
 //   pool        model.streams(): pool.step(all 1,024 handles, x) — one batched call
@@ -10,6 +10,8 @@
 //               stateful calls with the weights hot in cache
 //   ours-swap   one stateful batch-1 LSTM layer, each stream's states swapped
 //               in (resetStates([h, c])) and out (layer.states) around its call
+//   pool-Nt     with --threads N: the same pool on init({ threads: N }) (the
+//               CommonJS build, a second instance of the library in this process)
 //   ort-node    onnxruntime-node, one session (B=1, T=1, initial_h/initial_c
 //               in, Y_h/Y_c out), called once per stream with that stream's
 //               states (how bench/peers/ort.mjs runs W1)
@@ -28,7 +30,7 @@ import { buildOnnxModel } from './onnx.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const { values: opts } = parseArgs({
-  options: { streams: { type: 'string' }, rounds: { type: 'string' }, 'no-write': { type: 'boolean' }, out: { type: 'string' } },
+  options: { streams: { type: 'string' }, rounds: { type: 'string' }, threads: { type: 'string' }, 'no-write': { type: 'boolean' }, out: { type: 'string' } },
   strict: true,
 });
 const N = Number(opts.streams ?? 1024);
@@ -38,6 +40,8 @@ const OUT = opts.out ?? path.join(HERE, 'RESULTS.md');
 const F = 64;
 const U = 128;
 const HEADING = '## Streams';
+const THREADS = opts.threads === undefined ? 1 : Number(opts.threads);
+if (!Number.isInteger(THREADS) || THREADS < 1) throw new Error(`streams bench: --threads must be a whole number >= 1, received ${opts.threads}`);
 
 const DIST = process.env.RNN_WASM_DIST ? pathToFileURL(path.resolve(process.env.RNN_WASM_DIST)) : new URL('../dist/index.js', import.meta.url);
 if (!fs.existsSync(fileURLToPath(DIST))) throw new Error(`${fileURLToPath(DIST)} not found: run \`npm run build\` first`);
@@ -62,6 +66,22 @@ const pool = await model.streams({ capacity: N });
 const handles = Array.from({ length: N }, () => pool.open());
 const xPool = { data: X, shape: [N, F] };
 const poolSweep = () => pool.step(handles, xPool).data;
+
+// --- the same pool on N threads (the CommonJS build: its own init) ---
+let poolT = null;
+let poolTSweep = null;
+let libT = null;
+if (THREADS > 1) {
+  const { createRequire } = await import('node:module');
+  libT = createRequire(import.meta.url)(fileURLToPath(new URL(DIST.href.replace(/\.js$/, '.cjs'))));
+  await libT.init({ threads: THREADS });
+  if (libT.threads() !== THREADS) throw new Error(`streams bench: init({ threads: ${THREADS} }) runs ${libT.backend()}`);
+  const modelT = new libT.Sequential({ layers: [new libT.layers.LSTM({ units: U, inputShape: [null, F] })] });
+  modelT.layers[modelT.layers.length - 1].setWeights(wlist);
+  poolT = await modelT.streams({ capacity: N });
+  const handlesT = Array.from({ length: N }, () => poolT.open());
+  poolTSweep = () => poolT.step(handlesT, xPool).data;
+}
 
 // --- ours: 1,024 stateful layers on one set of weights ---
 const owner = new lib.layers.LSTM({ units: U, stateful: true });
@@ -123,13 +143,15 @@ const s0 = Float32Array.from(swapSweep());
 const o0 = Float32Array.from(await ortSweep());
 const check = {
   poolVsTwins: maxDiff(p0, t0), poolBitsTwins: bitsEqual(p0, t0), swapBitsTwins: bitsEqual(s0, t0), poolVsOrt: maxDiff(p0, o0),
+  poolTBits: poolTSweep ? bitsEqual(Float32Array.from(poolTSweep()), p0) : true,
 };
 console.log('check', check);
-if (check.poolVsTwins > 1e-5 || check.poolVsOrt > 1e-4 || !check.swapBitsTwins) throw new Error('streams bench: outputs disagree');
+if (check.poolVsTwins > 1e-5 || check.poolVsOrt > 1e-4 || !check.swapBitsTwins || !check.poolTBits) throw new Error('streams bench: outputs disagree');
 
 // --- timing ---
 const variants = [
   { id: 'pool', label: `pool.step (one call, ${N} handles)`, reps: 20, fn: poolSweep },
+  ...(poolTSweep ? [{ id: 'pool-t', label: `pool.step on ${THREADS} threads (init({ threads: ${THREADS} }))`, reps: 20, fn: poolTSweep }] : []),
   { id: 'ours-twins', label: `ours per stream: ${N} stateful layers sharing weights`, reps: 2, fn: twinsSweep },
   { id: 'ours-swap', label: 'ours per stream: one stateful layer, states swapped in/out', reps: 2, fn: swapSweep },
   { id: 'ort-node', label: 'onnxruntime-node per stream (states in/out)', reps: 1, fn: ortSweep },
@@ -157,10 +179,10 @@ L.push(
   `${N} streams × 1 step of W1's LSTM (F=${F}, U=${U}, one timestep), each stream with its own state. Time of one sweep over all streams (median of ${ROUNDS} interleaved rounds; pool: mean of ${variants[0].reps} steps per round), throughput in stream-steps per second, and pool's speed-up over each variant. \`node bench/streams.mjs\` after \`npm run build\`; ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, ${lib.backend()} build, load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores at the start (other processes running slow every variant; the ratios are what the interleaved rounds compare).`,
   '',
 );
-L.push('| variant | per sweep | per stream-step | ±IQR/2 | stream-steps/s | pool speed-up |', '|---|---:|---:|---:|---:|---:|');
+L.push(`| variant | per sweep | per stream-step | ±IQR/2 | stream-steps/s | pool speed-up${poolTSweep ? ` (1 thread / ${THREADS} threads)` : ''} |`, '|---|---:|---:|---:|---:|---:|');
 for (const v of variants) {
   const ms = med[v.id];
-  L.push(`| ${v.label} | ${fmtMs(ms)} | ${((ms * 1000) / N).toFixed(2)} µs | ${(spread(v.id) * 100).toFixed(1)}% | ${Math.round((N / ms) * 1000).toLocaleString('en-US')} | ${(ms / med.pool).toFixed(2)}× |`);
+  L.push(`| ${v.label} | ${fmtMs(ms)} | ${((ms * 1000) / N).toFixed(2)} µs | ${(spread(v.id) * 100).toFixed(1)}% | ${Math.round((N / ms) * 1000).toLocaleString('en-US')} | ${(ms / med.pool).toFixed(2)}×${poolTSweep ? ` / ${(ms / med['pool-t']).toFixed(2)}×` : ''} |`);
 }
 L.push('');
 L.push(
@@ -168,6 +190,15 @@ L.push(
 );
 L.push(
   `Targets of issue #14: ≥ 20× onnxruntime-node per stream (measured ${(med['ort-node'] / med.pool).toFixed(1)}×), ≥ 5× ours per stream (measured ${(med['ours-twins'] / med.pool).toFixed(1)}× the shared-weights layers, ${(med['ours-swap'] / med.pool).toFixed(1)}× the state-swapping layer). The batched step is ${((2 * N * (F + U) * 4 * U) / (med.pool * 1e6)).toFixed(1)} GFLOP/s (FLOPs = 2·n·(F+U)·4U).`,
+  ...(poolTSweep
+    ? [
+      '',
+      `On ${THREADS} threads (its output equals the single-threaded pool's bit for bit): ${(med['ort-node'] / med['pool-t']).toFixed(1)}× onnxruntime-node per stream, ` +
+        `${(med['ours-twins'] / med['pool-t']).toFixed(1)}× ours per stream (shared-weights layers), ${(med['ours-swap'] / med['pool-t']).toFixed(1)}× the state-swapping layer, ` +
+        `${(med.pool / med['pool-t']).toFixed(2)}× the single-threaded pool; ${((2 * N * (F + U) * 4 * U) / (med['pool-t'] * 1e6)).toFixed(1)} GFLOP/s.`,
+      '',
+    ]
+    : []),
   (() => {
     const mf = (2 * (F + U) * 4 * U) / 1e6;
     const floor = (mf * 1e3) / 36; // µs per stream-step at 36 GFLOP/s
@@ -191,5 +222,6 @@ if (WRITE) {
   console.log(`wrote ${path.relative(process.cwd(), OUT)}`);
 }
 pool.dispose();
+poolT?.dispose();
 await session.release();
 process.exit(0);
