@@ -137,9 +137,8 @@ export interface PoolOptions {
   core: Uint8Array;
   /** Every kernel export name, core and training: calls name them by index in this list. */
   names: readonly string[];
-  /** Per worker (index t − 1): its scratch pointer (thread_scratch_bytes() bytes). */
+  /** Per worker (index t − 1): its scratch pointer (thread_scratch_bytes() bytes), for its core and training instances. */
   scratch: readonly number[];
-  /** Per worker: its training scratch pointer, once the training module loads. */
 }
 
 class WorkerPool implements ThreadPool {
@@ -148,10 +147,6 @@ class WorkerPool implements ThreadPool {
   private readonly args: Float64Array;
   private readonly index = new Map<string, number>();
   private readonly block: boolean;
-
-  get callerMayBlock(): boolean {
-    return this.block;
-  }
   private waiting: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   private readyCount = 0;
   private dead: string | undefined;
@@ -159,8 +154,13 @@ class WorkerPool implements ThreadPool {
   /** Workers are away (broadcast): calls run on the caller's thread until they are back. */
   private away = false;
 
+  /** 1 while the workers are away or after one failed: calls then run on the caller's thread. */
   get available(): number {
     return this.away || this.dead ? 1 : this.size;
+  }
+
+  get callerMayBlock(): boolean {
+    return this.block;
   }
 
   constructor(
