@@ -7,6 +7,7 @@
 // odd sizes take the split path; layer results are compared bit for bit with
 // `st`, models that load lazy code with `mt` on one thread.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { randArray as values } from '../util';
 
 type Lib = typeof import('../../src/index');
 type Par = typeof import('../../src/wasm/parallel');
@@ -27,17 +28,6 @@ afterAll(() => {
   par.setSplitMinMacs(1 << 20);
   par.setActiveThreads(Infinity);
 });
-
-/** Deterministic values in (-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
 
 const bits = (t: { data: ArrayLike<number> }) => Array.from(new Uint32Array(new Float32Array(t.data as Float32Array).buffer));
 
@@ -64,6 +54,36 @@ async function sameForAnyThreads(fn: () => Promise<number[][]>): Promise<void> {
     for (let i = 0; i < want.length; i++) expect(got[i], `output ${i} with ${n} thread(s)`).toEqual(want[i]);
   }
   par.setActiveThreads(Infinity);
+}
+
+type Variant = 'last' | 'sequences+backwards' | 'mask+state';
+
+/**
+ * One recurrent layer of `lib` on seeded data: returnSequences + goBackwards,
+ * or a mask (steps where maskAt(i) is true are masked) + returnState, per variant.
+ */
+function runLayer(
+  lib: Lib, name: 'LSTM' | 'GRU' | 'SimpleRNN', opts: object, variant: Variant, [B, T, F, U]: number[], seed: number,
+  maskAt: (i: number) => boolean,
+): { data: Float32Array }[] {
+  const L = lib.layers[name] as unknown as new (o: object) => {
+    build(s: (number | null)[]): void;
+    getWeights(): { shape: number[]; data: Float32Array }[];
+    setWeights(w: unknown[]): void;
+    apply(x: unknown, o?: object): unknown;
+  };
+  const layer = new L({
+    units: U, ...opts,
+    returnSequences: variant === 'sequences+backwards',
+    goBackwards: variant === 'sequences+backwards',
+    returnState: variant === 'mask+state',
+  });
+  layer.build([null, T, F]);
+  layer.setWeights(layer.getWeights().map((t, i) => ({ data: values(t.data.length, seed + 17 * (i + 1), 0.5), shape: t.shape })));
+  const call: Record<string, unknown> = {};
+  if (variant === 'mask+state') call.mask = { data: Array.from({ length: B * T }, (_, i) => (maskAt(i) ? 0 : 1)), shape: [B, T], dtype: 'bool' };
+  const out = layer.apply({ data: values(B * T * F, seed), shape: [B, T, F] }, call);
+  return (Array.isArray(out) ? out : [out]) as { data: Float32Array }[];
 }
 
 describe('init({ threads })', () => {
@@ -104,36 +124,10 @@ describe('recurrent layers split across threads give the single-thread results b
   for (const { name, opts } of CELLS) {
     const label = `${name}${'resetAfter' in opts ? ` resetAfter ${opts.resetAfter}` : ''}`;
     for (const [B, T, F, U] of SHAPES) {
-      for (const variant of ['last', 'sequences+backwards', 'mask+state'] as const) {
+      for (const variant of ['last', 'sequences+backwards', 'mask+state'] as Variant[]) {
         it(`${label} B=${B} T=${T} F=${F} U=${U} ${variant}`, () => {
-          const seed = B * 1000 + T * 100 + F * 10 + U;
-          const x = values(B * T * F, seed);
           // Masked steps: a few per row (never all of them), some rows unmasked.
-          const mask = Array.from({ length: B * T }, (_, i) => (variant === 'mask+state' && (i * 7 + B) % 5 === 0 ? 0 : 1));
-          sameEverywhere((lib) => {
-            const L = lib.layers[name] as unknown as new (o: object) => {
-              build(s: (number | null)[]): void;
-              getWeights(): Float32Array[] | { data: Float32Array }[];
-              setWeights(w: unknown[]): void;
-              apply(x: unknown, o?: object): unknown;
-            };
-            const layer = new L({
-              units: U, ...opts,
-              returnSequences: variant === 'sequences+backwards',
-              goBackwards: variant === 'sequences+backwards',
-              returnState: variant === 'mask+state',
-            });
-            layer.build([null, T, F]);
-            const w = (layer.getWeights() as unknown as { shape: number[]; data: Float32Array }[]).map((t, i) => ({
-              data: values(t.data.length, seed + 17 * (i + 1)).map((v) => v * 0.6),
-              shape: t.shape,
-            }));
-            layer.setWeights(w);
-            const call: Record<string, unknown> = {};
-            if (variant === 'mask+state') call.mask = { data: mask, shape: [B, T], dtype: 'bool' };
-            const out = layer.apply({ data: x, shape: [B, T, F] }, call);
-            return (Array.isArray(out) ? out : [out]) as { data: Float32Array }[];
-          });
+          sameEverywhere((lib) => runLayer(lib, name, opts, variant, [B, T, F, U], B * 1000 + T * 100 + F * 10 + U, (i) => (i * 7 + B) % 5 === 0));
         });
       }
     }
@@ -153,31 +147,9 @@ describe('recurrent layers split across threads give the single-thread results b
   ];
   for (const { name, opts } of UNIT_CELLS) {
     for (const [B, T, F, U] of UNIT_SHAPES) {
-      for (const variant of ['last', 'sequences+backwards', 'mask+state'] as const) {
+      for (const variant of ['last', 'sequences+backwards', 'mask+state'] as Variant[]) {
         it(`${name} by units B=${B} T=${T} F=${F} U=${U} ${variant}`, () => {
-          const seed = 77 + B * 1000 + T * 100 + F * 10 + U;
-          const x = values(B * T * F, seed);
-          const mask = Array.from({ length: B * T }, (_, i) => (variant === 'mask+state' && (i * 3 + 1) % 4 === 0 ? 0 : 1));
-          sameEverywhere((lib) => {
-            const L = lib.layers[name] as unknown as new (o: object) => {
-              build(s: (number | null)[]): void;
-              getWeights(): { shape: number[]; data: Float32Array }[];
-              setWeights(w: unknown[]): void;
-              apply(x: unknown, o?: object): unknown;
-            };
-            const layer = new L({
-              units: U, ...opts,
-              returnSequences: variant === 'sequences+backwards',
-              goBackwards: variant === 'sequences+backwards',
-              returnState: variant === 'mask+state',
-            });
-            layer.build([null, T, F]);
-            layer.setWeights(layer.getWeights().map((t, i) => ({ data: values(t.data.length, seed + 31 * (i + 1)).map((v) => v * 0.4), shape: t.shape })));
-            const call: Record<string, unknown> = {};
-            if (variant === 'mask+state') call.mask = { data: mask, shape: [B, T], dtype: 'bool' };
-            const out = layer.apply({ data: x, shape: [B, T, F] }, call);
-            return (Array.isArray(out) ? out : [out]) as { data: Float32Array }[];
-          });
+          sameEverywhere((lib) => runLayer(lib, name, opts, variant, [B, T, F, U], 77 + B * 1000 + T * 100 + F * 10 + U, (i) => (i * 3 + 1) % 4 === 0));
         });
       }
     }
@@ -227,19 +199,25 @@ describe('training with threads', () => {
     layer.setWeights(layer.getWeights().map((t, i) => ({ data: values(t.data.length, 900 + i), shape: t.shape })));
     const x = { data: values(B * T * F, 901), shape: [B, T, F] };
     const want = bits(layer.apply(x) as { data: Float32Array });
-    let done = false;
-    const loading = mt.loadTrainingKernels().then(() => (done = true));
-    let calls = 0;
-    let local = 0;
-    while (!done) {
-      if (par.threadCount() === 1) local++;
-      expect(bits(layer.apply(x) as { data: Float32Array })).toEqual(want);
-      calls++;
-      await new Promise((r) => setTimeout(r, 0));
+    // Call the layer at the moment the pool sends each worker the training module (it is then
+    // away from its wait loop until it has instantiated the module and answered).
+    const { threadPool } = await import('../../src/wasm/threads');
+    const pool = threadPool() as unknown as { post(t: number, m: unknown): void };
+    const post = pool.post.bind(pool);
+    const seen: number[] = [];
+    pool.post = (t, m) => {
+      post(t, m);
+      if ((m as { type?: string }).type === 'train') {
+        seen.push(par.threadCount());
+        expect(bits(layer.apply(x) as { data: Float32Array })).toEqual(want);
+      }
+    };
+    try {
+      await mt.loadTrainingKernels();
+    } finally {
+      pool.post = post;
     }
-    await loading;
-    expect(calls).toBeGreaterThan(0);
-    expect(local, 'some calls ran while the workers were away').toBeGreaterThan(0);
+    expect(seen, 'one call per worker, each on this thread alone').toEqual([1, 1]);
     expect(par.threadCount()).toBe(3);
     expect(bits(layer.apply(x) as { data: Float32Array })).toEqual(want);
   });
