@@ -2,7 +2,7 @@
 // one reading per request, for a model with recurrent layers loaded from a
 // Keras file.
 //
-//   npm run build && node examples/service/server.mjs [--model FILE] [--mode pool|apply] [--port 8080]
+//   npm run build && node examples/service/server.mjs [--model FILE] [--mode pool|apply] [--port 8080] [--threads n]
 //
 //   POST /step           {"id": "sensor-17", "x": [0.42]}  (x: one timestep, the model's F features)
 //                        -> 200 {"id", "step", "y", "shape"}: the model's output for this reading,
@@ -29,6 +29,9 @@
 // step in, the next clean value out) converted with
 // `npx rnn-wasm convert examples/models/sine-lstm.h5 examples/service/sine-lstm.keras`.
 //
+// --threads n (or auto) passes init({ threads: n }): the kernels (the pool's
+// batched GEMMs) split across n threads, same numbers bit for bit.
+//
 // Also importable: `startService(options)` (the tests and load.mjs use the
 // command line; the function is for embedding).
 import http from 'node:http';
@@ -38,9 +41,10 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 // The built package (npm run build); RNN_WASM_DIST=path/to/index.js picks another build (the load runs used a
 // snapshot of dist/, which other work rebuilds).
-const { init, backend, loadModel, layers, Input, Sequential } = await import(
+const lib = await import(
   process.env.RNN_WASM_DIST ? pathToFileURL(path.resolve(process.env.RNN_WASM_DIST)).href : new URL('../../dist/index.js', import.meta.url).href
 );
+const { init, backend, loadModel, layers, Input, Sequential } = lib;
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_MODEL = path.join(HERE, 'sine-lstm.keras');
@@ -161,7 +165,8 @@ function outputJson(out) {
 /**
  * Starts the service. Options: model (path, default sine-lstm.keras), mode
  * ('pool' | 'apply'), port (0: any free port), host, capacity, maxWaitMs,
- * maxBatch, maxStreams, log (a function for the start-up line, or null).
+ * maxBatch, maxStreams, threads (init({ threads })), log (a function for the
+ * start-up line, or null).
  * Resolves with { server, url, port, mode, stats(), close() }; close() stops
  * accepting, ends idle keep-alive connections, frees the pool/copies and the model.
  */
@@ -175,10 +180,12 @@ export async function startService(options = {}) {
     maxWaitMs = 1,
     maxBatch = undefined,
     maxStreams = 100_000,
+    threads = undefined,
     log = console.log,
   } = options;
   if (mode !== 'pool' && mode !== 'apply') throw new Error(`mode must be 'pool' or 'apply', received ${JSON.stringify(mode)}`);
-  await init();
+  // threads: init({ threads }) runs the kernels on n threads (n - 1 workers); one init per process.
+  await init(threads === undefined ? undefined : { threads });
   const model = await loadModel(modelPath);
   const inShape = model.inputs[0].shape; // (batch, timesteps, features)
   if (model.inputs.length !== 1 || inShape.length !== 3 || inShape[2] === null) {
@@ -273,6 +280,7 @@ export async function startService(options = {}) {
     return {
       mode,
       backend: backend(),
+      threads: lib.threads?.() ?? 1,
       model: path.basename(modelPath),
       features,
       streams: clients.size,
@@ -308,7 +316,7 @@ export async function startService(options = {}) {
   });
   const actual = server.address().port;
   const url = `http://${host}:${actual}`;
-  log?.(`rnn-wasm service listening on ${url} (mode ${mode}, ${backend()} build, model ${path.basename(modelPath)}, ${features} feature(s) per reading${pool ? `, pool maxWaitMs ${maxWaitMs}${maxBatch ? ` maxBatch ${maxBatch}` : ''}` : ''})`);
+  log?.(`rnn-wasm service listening on ${url} (mode ${mode}, backend ${backend()}, model ${path.basename(modelPath)}, ${features} feature(s) per reading${pool ? `, pool maxWaitMs ${maxWaitMs}${maxBatch ? ` maxBatch ${maxBatch}` : ''}` : ''})`);
 
   let closed = false;
   async function closeService() {
@@ -341,13 +349,14 @@ if (isMain) {
       'max-wait-ms': { type: 'string' },
       'max-batch': { type: 'string' },
       'max-streams': { type: 'string' },
+      threads: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) {
     console.log('usage: node examples/service/server.mjs [--model FILE] [--mode pool|apply] [--port 8080] [--host 127.0.0.1]\n' +
-      '         [--capacity 1024] [--max-wait-ms 1] [--max-batch N] [--max-streams 100000]\n' +
+      '         [--capacity 1024] [--max-wait-ms 1] [--max-batch N] [--max-streams 100000] [--threads n|auto]\n' +
       'SERVICE_MODE=apply works as --mode apply. --port 0 picks a free port (printed).');
     process.exit(0);
   }
@@ -371,6 +380,7 @@ if (isMain) {
       maxWaitMs: num('max-wait-ms', values['max-wait-ms'], 1, 0),
       maxBatch: num('max-batch', values['max-batch'], undefined, 1),
       maxStreams: num('max-streams', values['max-streams'], 100_000, 1),
+      threads: values.threads === undefined || values.threads === 'auto' ? values.threads : num('threads', values.threads, 1, 1),
     });
   } catch (e) {
     console.error(`service: ${e.message}`);

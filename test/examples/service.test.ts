@@ -4,7 +4,8 @@
 //   called directly with the same readings (here: a stateful copy of the
 //   loaded model with one batch row per client), while concurrent readings
 //   are batched (the server's mean batch size > 1);
-// - apply mode (the load test's baseline) gives the same bits;
+// - apply mode (the load test's baseline) gives the same bits, and so does
+//   pool mode on 2 threads (--threads 2: init({ threads: 2 }));
 // - closing a stream restarts it from zero states;
 // - bad input is answered 400/404/405/413 with a message and changes nothing;
 // - SIGTERM shuts the server down with exit code 0.
@@ -25,8 +26,13 @@ interface Service {
   exited: Promise<{ code: number | null; out: string }>;
 }
 
-function start(mode: 'pool' | 'apply'): Promise<Service> {
-  const child = spawn(process.execPath, [SERVER, '--port', '0', '--mode', mode, '--model', MODEL, '--max-wait-ms', '2', '--capacity', '8'], {
+type Config = 'pool' | 'apply' | 'pool-2-threads';
+
+function start(config: Config): Promise<Service> {
+  const mode = config === 'apply' ? 'apply' : 'pool';
+  const args = [SERVER, '--port', '0', '--mode', mode, '--model', MODEL, '--max-wait-ms', '2', '--capacity', '8'];
+  if (config === 'pool-2-threads') args.push('--threads', '2');
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -69,7 +75,7 @@ function statefulCopy(model: Model, batch: number): { ref: Sequential; dispose: 
 }
 
 describe('examples/service/server.mjs', () => {
-  const services: Partial<Record<'pool' | 'apply', Service>> = {};
+  const services: Partial<Record<Config, Service>> = {};
   let model: Model;
   /** expected[t][c]: client c's output bits at step t (reference). */
   const expected: number[][][] = [];
@@ -86,7 +92,7 @@ describe('examples/service/server.mjs', () => {
       expected.push(Array.from({ length: CLIENTS }, (_, c) => bits(y.data.subarray(c * per, (c + 1) * per) as Float32Array)));
     }
     dispose();
-    [services.pool, services.apply] = await Promise.all([start('pool'), start('apply')]);
+    [services.pool, services.apply, services['pool-2-threads']] = await Promise.all([start('pool'), start('apply'), start('pool-2-threads')]);
   }, 300_000);
 
   afterAll(async () => {
@@ -94,9 +100,10 @@ describe('examples/service/server.mjs', () => {
     model?.dispose();
   });
 
-  for (const mode of ['pool', 'apply'] as const) {
-    it(`${mode} mode: ${CLIENTS} clients x ${STEPS} readings, sent concurrently, equal each client's stateful model bit for bit`, async () => {
-      const { url } = services[mode]!;
+  for (const config of ['pool', 'apply', 'pool-2-threads'] as const) {
+    const mode = config === 'apply' ? 'apply' : 'pool';
+    it(`${config}: ${CLIENTS} clients x ${STEPS} readings, sent concurrently, equal each client's stateful model bit for bit`, async () => {
+      const { url } = services[config]!;
       for (let t = 0; t < STEPS; t++) {
         const answers = await Promise.all(Array.from({ length: CLIENTS }, (_, c) => post(`${url}/step`, { id: `c${c}`, x: reading(c, t) })));
         answers.forEach(({ status, json }, c) => {
@@ -109,14 +116,15 @@ describe('examples/service/server.mjs', () => {
       }
       const stats = (await (await fetch(`${url}/stats`)).json()) as Record<string, number | string>;
       expect(stats.mode).toBe(mode);
+      expect(stats.threads).toBe(config === 'pool-2-threads' ? 2 : 1);
       expect(stats.streams).toBe(CLIENTS);
       expect(stats.steps).toBe(CLIENTS * STEPS);
       if (mode === 'pool') expect(stats.meanBatch as number, 'concurrent readings run as batched steps').toBeGreaterThan(2);
       else expect(stats.meanBatch).toBe(1);
     });
 
-    it(`${mode} mode: a closed stream starts again from zero states`, async () => {
-      const { url } = services[mode]!;
+    it(`${config}: a closed stream starts again from zero states`, async () => {
+      const { url } = services[config]!;
       const del = await fetch(`${url}/stream/c0`, { method: 'DELETE' });
       expect(del.status).toBe(200);
       expect(await del.json()).toEqual({ id: 'c0', closed: true });
@@ -135,8 +143,8 @@ describe('examples/service/server.mjs', () => {
       expect(json.step).toBe(STEPS + 1);
     });
 
-    it(`${mode} mode: bad input is answered 4xx with a message, and the server keeps working`, async () => {
-      const { url } = services[mode]!;
+    it(`${config}: bad input is answered 4xx with a message, and the server keeps working`, async () => {
+      const { url } = services[config]!;
       const cases: [unknown, boolean, number, RegExp][] = [
         ['{"id": "c5", "x": [0.5', true, 400, /body is not valid JSON/],
         ['', true, 400, /empty body/],
@@ -165,8 +173,8 @@ describe('examples/service/server.mjs', () => {
       expect(json.step).toBe(STEPS + 1);
     });
 
-    it(`${mode} mode: SIGTERM shuts the server down cleanly (exit code 0)`, async () => {
-      const s = services[mode]!;
+    it(`${config}: SIGTERM shuts the server down cleanly (exit code 0)`, async () => {
+      const s = services[config]!;
       s.child.kill('SIGTERM');
       const { code, out } = await s.exited;
       expect(code, out).toBe(0);
