@@ -1,5 +1,5 @@
 // Optimizer updates split into element ranges (what init({ threads }) runs on
-// several threads for variables of 64K floats and more:
+// several threads for variables of 2^20 floats and more:
 // training/optimizers.ts runUpdate, forced here on one thread by
 // setOptimizerUpdateSplit) give the whole call's bits: every optimizer and its
 // slot options, on a model whose embedding table (2999 x 33 floats, not a

@@ -44,7 +44,7 @@ interface Spec {
   B: number;
   T: number;
   U: number;
-  /** Embedding input (V ids, with maskZero); V * 5 >= 64K floats takes the split optimizer update. */
+  /** Embedding input (V ids, with maskZero); V * 5 >= 2^20 floats takes the split optimizer update. */
   embed?: { V: number; maskZero: boolean };
   seq?: boolean;
   back?: boolean;
@@ -88,9 +88,9 @@ const SPECS: Spec[] = [
   { cell: 'gru', B: 3, T: 7, U: 5, bidi: true, seq: true },
   { cell: 'gru-before', B: 9, T: 7, U: 32, recurrentDropout: 0.3, dropout: 0.2, seq: true },
   { cell: 'simple', B: 6, T: 9, U: 33, dropout: 0.3, recurrentDropout: 0.3, back: true },
-  // 20011 x 5 embedding floats: the optimizer updates split too.
-  { cell: 'lstm', B: 8, T: 6, U: 24, embed: { V: 20011, maskZero: false }, optimizer: 'adam' },
-  { cell: 'gru', B: 8, T: 6, U: 8, embed: { V: 20011, maskZero: true }, optimizer: 'rmsprop' },
+  // 210011 x 5 embedding floats: the optimizer updates split too.
+  { cell: 'lstm', B: 8, T: 6, U: 24, embed: { V: 210011, maskZero: false }, optimizer: 'adam' },
+  { cell: 'gru', B: 8, T: 6, U: 8, embed: { V: 210011, maskZero: true }, optimizer: 'rmsprop' },
 ];
 
 describe('recurrent training and optimizer updates on threads give the single-threaded bits', () => {

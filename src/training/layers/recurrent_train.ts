@@ -78,14 +78,23 @@ export function setRecurrentTrainSplit(n: number): void {
 }
 
 /**
- * Ranges the calls of one training step split into: 1 (no split) unless
- * there are threads and at least splitMinMacs() multiply-adds in the
- * forward (B*T*(F+U)*G*U; the backward has about twice as many).
+ * Forward multiply-adds (B*T*(F+U)*G*U; the backward has about twice as
+ * many) below which a training call stays whole, in units of splitMinMacs():
+ * a split call wakes the workers twice (the forward's and the backward's
+ * step phases come after other layers' work, by which time the workers have
+ * gone from spinning to Atomics.wait), measured at 0.2-0.3 ms each on this
+ * 2-core VM, so the call must save more than that. trainOnBatch of
+ * Input(T, F) → LSTM(U) → Dense on 2 threads, every call split (quiet
+ * machine): 0.4 ms → 1.2 ms at 0.7M forward multiply-adds, 2.0 ms → 1.9 ms
+ * at 10M, 11.1 ms → 6.6 ms at TR2's 52M.
  */
+const TRAIN_SPLIT_FACTOR = 16;
+
+/** Ranges the calls of one training step split into: 1 (no split) unless there are threads and enough work. */
 function trainParts(B: number, T: number, F: number, U: number, N: number): number {
   if (forcedParts) return forcedParts;
   const threads = threadCount();
-  if (threads < 2 || B < 2 || B * T * (F + U) * N < splitMinMacs()) return 1;
+  if (threads < 2 || B < 2 || B * T * (F + U) * N < TRAIN_SPLIT_FACTOR * splitMinMacs()) return 1;
   return threads;
 }
 
