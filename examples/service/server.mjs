@@ -225,8 +225,13 @@ export async function startService(options = {}) {
     if (pool) {
       // A batch starts with the first submission after the queue ran (it is empty then).
       if (pool.pending === 0) counters.batches++;
-      out = await pool.submit(c.handle, x);
-      // The stream may have been closed while its step was queued: submit rejects then.
+      try {
+        out = await pool.submit(c.handle, x);
+      } catch (e) {
+        // The client's stream was closed (DELETE /stream/:id) while this reading was queued: submit rejects.
+        if (clients.get(id) !== c) throw new HttpError(409, `the stream of id ${JSON.stringify(id)} was closed before this reading's step ran`);
+        throw e;
+      }
     } else {
       counters.batches++;
       out = c.copy.model.apply({ data: x, shape: [1, 1, features] });
@@ -284,6 +289,7 @@ export async function startService(options = {}) {
       model: path.basename(modelPath),
       features,
       streams: clients.size,
+      pending: pool ? pool.pending : 0,
       connections: sockets,
       ...counters,
       meanBatch: counters.batches ? counters.steps / counters.batches : 0,

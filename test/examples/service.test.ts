@@ -28,9 +28,9 @@ interface Service {
 
 type Config = 'pool' | 'apply' | 'pool-2-threads';
 
-function start(config: Config): Promise<Service> {
+function start(config: Config, maxWaitMs = 2): Promise<Service> {
   const mode = config === 'apply' ? 'apply' : 'pool';
-  const args = [SERVER, '--port', '0', '--mode', mode, '--model', MODEL, '--max-wait-ms', '2', '--capacity', '8'];
+  const args = [SERVER, '--port', '0', '--mode', mode, '--model', MODEL, '--max-wait-ms', String(maxWaitMs), '--capacity', '8'];
   if (config === 'pool-2-threads') args.push('--threads', '2');
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
@@ -98,6 +98,29 @@ describe('examples/service/server.mjs', () => {
   afterAll(async () => {
     for (const s of Object.values(services)) if (s && s.child.exitCode === null) s.child.kill('SIGKILL');
     model?.dispose();
+  });
+
+  it('pool: a stream closed while its reading waits in the queue answers 409, and the id starts again', async () => {
+    const s = await start('pool', 1000); // readings wait up to 1 s for a batch
+    try {
+      expect((await post(`${s.url}/step`, { id: 'q', x: reading(0, 0) })).json.step).toBe(1);
+      const queued = post(`${s.url}/step`, { id: 'q', x: reading(0, 1) });
+      // Close once the reading is in the pool's queue.
+      const until = Date.now() + 900;
+      while (((await (await fetch(`${s.url}/stats`)).json()) as { pending: number }).pending === 0) {
+        expect(Date.now() < until, 'the reading reaches the queue within its wait').toBe(true);
+      }
+      expect(await post(`${s.url}/close`, { id: 'q' })).toEqual({ status: 200, json: { id: 'q', closed: true } });
+      const { status, json } = await queued;
+      expect(status).toBe(409);
+      expect(json.error).toMatch(/the stream of id "q" was closed before this reading's step ran/);
+      const again = await post(`${s.url}/step`, { id: 'q', x: reading(0, 0) });
+      expect(again.json.step).toBe(1);
+      expect(bits(again.json.y as number[])).toEqual(expected[0][0]);
+    } finally {
+      s.child.kill('SIGTERM');
+      expect((await s.exited).code).toBe(0);
+    }
   });
 
   for (const config of ['pool', 'apply', 'pool-2-threads'] as const) {
