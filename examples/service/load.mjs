@@ -59,7 +59,15 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SERVER = path.join(HERE, 'server.mjs');
 const DEFAULT_MODEL = path.join(HERE, 'sine-lstm.keras');
 
-const { values: opts } = parseArgs({
+function parseOptions(config) {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    console.error(`load.mjs: ${e.message} (--help lists the options)`);
+    process.exit(2);
+  }
+}
+const { values: opts } = parseOptions({
   options: {
     duration: { type: 'string' },
     connections: { type: 'string' },

@@ -345,21 +345,27 @@ function dropBatch(t) {
 
 const isMain = process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href;
 if (isMain) {
-  const { values } = parseArgs({
-    options: {
-      model: { type: 'string' },
-      mode: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      capacity: { type: 'string' },
-      'max-wait-ms': { type: 'string' },
-      'max-batch': { type: 'string' },
-      'max-streams': { type: 'string' },
-      threads: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        model: { type: 'string' },
+        mode: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        capacity: { type: 'string' },
+        'max-wait-ms': { type: 'string' },
+        'max-batch': { type: 'string' },
+        'max-streams': { type: 'string' },
+        threads: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    console.error(`server.mjs: ${e.message} (--help lists the options)`);
+    process.exit(2);
+  }
   if (values.help) {
     console.log('usage: node examples/service/server.mjs [--model FILE] [--mode pool|apply] [--port 8080] [--host 127.0.0.1]\n' +
       '         [--capacity 1024] [--max-wait-ms 1] [--max-batch N] [--max-streams 100000] [--threads n|auto]\n' +
