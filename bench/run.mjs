@@ -139,6 +139,19 @@ function benchRun(name, fn, isAsync, maxTime) {
 
 // ---------------------------------------------------------------- main
 
+/** md followed by every "## " section of `old` whose heading md lacks (written by other scripts), in old's order. */
+function keepOtherSections(md, old) {
+  const headings = new Set(md.split('\n').filter((l) => l.startsWith('## ')).map((l) => l.trim()));
+  let out = md;
+  for (const m of old.matchAll(/^## .*$/gm)) {
+    const heading = m[0].trim();
+    if (headings.has(heading)) continue;
+    const next = old.indexOf('\n## ', m.index + 1);
+    out = withSection(out, heading, old.slice(m.index, next < 0 ? undefined : next + 1).trimEnd() + '\n');
+  }
+  return out;
+}
+
 /**
  * md with its section headed by the line `heading` (e.g. "## Size and start-up")
  * replaced by (or, when absent, followed by) `section`; the section runs to the next "## " line.
@@ -254,6 +267,8 @@ async function main() {
         console.log(`training: SKIPPED: ${e.message ?? e}`);
       }
     }
+    // Sections other scripts write (Streams, Service under load, Threads) are kept as they were.
+    if (fs.existsSync(outFile)) md = keepOtherSections(md, fs.readFileSync(outFile, 'utf8'));
     fs.writeFileSync(outFile, md);
     console.log(`wrote ${path.relative(process.cwd(), outFile)}`);
   } else if (args.write) {
