@@ -30,8 +30,26 @@ const ascBin = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
 const PAGE = 65536;
 // simd-mt: the SIMD build with the threads feature on a shared, imported
 // memory (init({ threads })); each worker instantiates it on that memory.
-const VARIANTS = ['simd', 'scalar', 'simd-mt'];
-const SHARED = new Set(['simd-mt']);
+// *-relaxed: the same with relaxed SIMD (fused multiply-add in the GEMM
+// micro-kernels; init({ simd: 'relaxed' })).
+const VARIANTS = ['simd', 'scalar', 'simd-mt', 'simd-relaxed', 'simd-mt-relaxed'];
+const SHARED = new Set(['simd-mt', 'simd-mt-relaxed']);
+
+// Relaxed SIMD is on by default from Node 22; Node 20 compiles it only with a V8 flag, which this
+// script then passes to a copy of itself (the build instantiates every module to read its layout).
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0, 253, 12, ...new Array(16).fill(0),
+  253, 12, ...new Array(16).fill(0), 253, 12, ...new Array(16).fill(0), 253, 133, 2, 11,
+]);
+if (!WebAssembly.validate(RELAXED_PROBE)) {
+  if (process.execArgv.includes('--experimental-wasm-relaxed-simd')) {
+    throw new Error('build-wasm: this Node cannot compile relaxed SIMD even with --experimental-wasm-relaxed-simd (Node >= 20 needed).');
+  }
+  const { status } = (await import('node:child_process')).spawnSync(
+    process.execPath, ['--experimental-wasm-relaxed-simd', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' },
+  );
+  process.exit(status ?? 1);
+}
 // Mutable globals the threaded build keeps per instance: gemm.ts's packed-A
 // and tail pointers and activations.ts's tail pointer (threads.ts).
 const MT_GLOBALS = 3;
@@ -332,6 +350,10 @@ const files = {
   'train_scalar_binary.generated.ts': `export const TRAIN_SCALAR_WASM_BASE64 = ${JSON.stringify(b64(binaries.scalar.train))};\n`,
   'mt_binary.generated.ts': `export const MT_WASM_BASE64 = ${JSON.stringify(b64(binaries['simd-mt'].core))};\n`,
   'train_mt_binary.generated.ts': `export const TRAIN_MT_WASM_BASE64 = ${JSON.stringify(b64(binaries['simd-mt'].train))};\n`,
+  'relaxed_binary.generated.ts': `export const RELAXED_WASM_BASE64 = ${JSON.stringify(b64(binaries['simd-relaxed'].core))};\n`,
+  'train_relaxed_binary.generated.ts': `export const TRAIN_RELAXED_WASM_BASE64 = ${JSON.stringify(b64(binaries['simd-relaxed'].train))};\n`,
+  'mt_relaxed_binary.generated.ts': `export const MT_RELAXED_WASM_BASE64 = ${JSON.stringify(b64(binaries['simd-mt-relaxed'].core))};\n`,
+  'train_mt_relaxed_binary.generated.ts': `export const TRAIN_MT_RELAXED_WASM_BASE64 = ${JSON.stringify(b64(binaries['simd-mt-relaxed'].train))};\n`,
   'abi.generated.ts': abi,
 };
 for (const [name, text] of Object.entries(files)) writeFileSync(join(wasmDir, name), name === 'abi.generated.ts' ? text : GEN + text);

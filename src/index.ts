@@ -1,5 +1,5 @@
 // rnn-wasm — Keras recurrent layers for TypeScript on WebAssembly SIMD.
-export { init, isInitialized, backend, threads, simdSupported, loadTrainingKernels, type InitOptions, type Backend } from './wasm/module';
+export { init, isInitialized, backend, threads, simdSupported, relaxedSimdSupported, loadTrainingKernels, type InitOptions, type Backend } from './wasm/module';
 export { Tensor, tensor, type TensorLike, type DType, type NestedArray } from './tensor';
 export * as random from './random';
 export { ACTIVATION_NAMES, type ActivationIdentifier } from './activations';

@@ -16,6 +16,8 @@ import { TRAIN_SCALAR_WASM_BASE64 } from '../src/wasm/train_scalar_binary.genera
 import { TRAIN_SIMD_WASM_BASE64 } from '../src/wasm/train_simd_binary.generated';
 import { MT_WASM_BASE64 } from '../src/wasm/mt_binary.generated';
 import { TRAIN_MT_WASM_BASE64 } from '../src/wasm/train_mt_binary.generated';
+import { RELAXED_WASM_BASE64 } from '../src/wasm/relaxed_binary.generated';
+import { MT_RELAXED_WASM_BASE64 } from '../src/wasm/mt_relaxed_binary.generated';
 
 /**
  * Budget for min + gzip of the core, in bytes. On 2026-11-22 it measured
@@ -106,6 +108,10 @@ describe('core bundle size', () => {
       'src/wasm/train_scalar_binary.generated.ts',
       'src/wasm/mt_binary.generated.ts',
       'src/wasm/train_mt_binary.generated.ts',
+      'src/wasm/relaxed_binary.generated.ts',
+      'src/wasm/train_relaxed_binary.generated.ts',
+      'src/wasm/mt_relaxed_binary.generated.ts',
+      'src/wasm/train_mt_relaxed_binary.generated.ts',
       'src/wasm/thread_pool.ts',
       'src/training/trainer.ts',
     ]) {
@@ -114,7 +120,7 @@ describe('core bundle size', () => {
     }
     // And no copy of those binaries' base64 anywhere in the core's files.
     const text = core.map((f) => Buffer.from(f).toString('latin1')).join('\n');
-    for (const b64 of [SCALAR_WASM_BASE64, TRAIN_SIMD_WASM_BASE64, TRAIN_SCALAR_WASM_BASE64, MT_WASM_BASE64, TRAIN_MT_WASM_BASE64]) {
+    for (const b64 of [SCALAR_WASM_BASE64, TRAIN_SIMD_WASM_BASE64, TRAIN_SCALAR_WASM_BASE64, MT_WASM_BASE64, TRAIN_MT_WASM_BASE64, RELAXED_WASM_BASE64, MT_RELAXED_WASM_BASE64]) {
       // A 64-character slice from the middle on that the SIMD core's base64 does not share (the
       // modules compile some of the same functions, which can encode alike).
       let at = b64.length >> 1;

@@ -30,15 +30,24 @@ export interface Runtime {
   readonly simd: boolean;
   /** Threads kernels may split across (1: no worker pool). */
   readonly threads: number;
+  /** The binaries in use (MEMORY_LAYOUT's key): 'simd', 'scalar', 'simd-mt', 'simd-relaxed' or 'simd-mt-relaxed'. */
+  readonly variant: Variant;
 }
+
+type Variant = keyof typeof MEMORY_LAYOUT;
+/** The kernel build init picks: SIMD, scalar, or SIMD with relaxed SIMD's fused multiply-add. */
+type Build = 'simd' | 'scalar' | 'relaxed';
 
 export interface InitOptions {
   /**
    * `true` requires the SIMD build (throws if the runtime lacks SIMD),
    * `false` forces the scalar fallback, `undefined` (default) picks SIMD when
-   * `WebAssembly.validate` accepts it.
+   * `WebAssembly.validate` accepts it. `'relaxed'` requires the relaxed-SIMD
+   * build (Chromium, Node ≥ 22): the GEMMs use fused multiply-add where the
+   * CPU has it, ~1.13× faster on large batches, and results differ from the
+   * other builds' in the last bits (each build is deterministic).
    */
-  simd?: boolean;
+  simd?: boolean | 'relaxed';
   /**
    * Threads the kernels may use (#14): `n − 1` workers share the kernels'
    * memory (a shared WebAssembly.Memory); `'auto'` takes the cores this
@@ -61,7 +70,7 @@ const SIMD_PROBE = new Uint8Array([
 
 let runtime: Runtime | undefined;
 let pending: Promise<void> | undefined;
-let pendingSimd: boolean | undefined;
+let pendingBuild: Build | undefined;
 let pendingThreads: number | undefined;
 /** Why init({ threads }) runs on fewer threads than asked, or undefined. */
 let threadsNote: string | undefined;
@@ -71,6 +80,39 @@ let poolTraining: ((bytes: Uint8Array) => Promise<void>) | undefined;
 /** True when this runtime's WebAssembly accepts SIMD128 instructions. */
 export function simdSupported(): boolean {
   return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+}
+
+// (func (result v128) v128.const 0 v128.const 0 v128.const 0 f32x4.relaxed_madd)
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0,
+  ...[0, 1, 2].flatMap(() => [253, 12, ...new Array<number>(16).fill(0)]), 253, 133, 2, 11,
+]);
+
+/** True when this runtime's WebAssembly accepts relaxed SIMD (init({ simd: 'relaxed' })). */
+export function relaxedSimdSupported(): boolean {
+  return typeof WebAssembly === 'object' && WebAssembly.validate(RELAXED_PROBE);
+}
+
+/** The core module's base64 for a variant (the SIMD one is in the core bundle; the others are import()ed). */
+async function coreBase64(v: Variant): Promise<string> {
+  switch (v) {
+    case 'simd': return SIMD_WASM_BASE64;
+    case 'scalar': return (await import('./scalar_binary.generated')).SCALAR_WASM_BASE64;
+    case 'simd-mt': return (await import('./mt_binary.generated')).MT_WASM_BASE64;
+    case 'simd-relaxed': return (await import('./relaxed_binary.generated')).RELAXED_WASM_BASE64;
+    case 'simd-mt-relaxed': return (await import('./mt_relaxed_binary.generated')).MT_RELAXED_WASM_BASE64;
+  }
+}
+
+/** The training module's base64 for a variant (import()ed by loadTrainingKernels). */
+async function trainBase64(v: Variant): Promise<string> {
+  switch (v) {
+    case 'simd': return (await import('./train_simd_binary.generated')).TRAIN_SIMD_WASM_BASE64;
+    case 'scalar': return (await import('./train_scalar_binary.generated')).TRAIN_SCALAR_WASM_BASE64;
+    case 'simd-mt': return (await import('./train_mt_binary.generated')).TRAIN_MT_WASM_BASE64;
+    case 'simd-relaxed': return (await import('./train_relaxed_binary.generated')).TRAIN_RELAXED_WASM_BASE64;
+    case 'simd-mt-relaxed': return (await import('./train_mt_relaxed_binary.generated')).TRAIN_MT_RELAXED_WASM_BASE64;
+  }
 }
 
 function decodeBase64(b64: string): Uint8Array {
@@ -120,22 +162,26 @@ export function init(options: InitOptions = {}): Promise<void> {
   for (const key of Object.keys(options)) {
     if (key !== 'simd' && key !== 'threads') throw new Error(`init: unknown option '${key}'; supported options: simd, threads.`);
   }
-  if (options.simd !== undefined && typeof options.simd !== 'boolean') {
-    throw new TypeError(`init: option simd must be a boolean or undefined, received ${String(options.simd)}.`);
+  if (options.simd !== undefined && typeof options.simd !== 'boolean' && options.simd !== 'relaxed') {
+    throw new TypeError(`init: option simd must be true, false, 'relaxed' or undefined, received ${String(options.simd)}.`);
   }
   const threads = resolveThreads(options.threads);
   const supported = simdSupported();
   if (options.simd === true && !supported) {
     return Promise.reject(new Error('init: simd: true was requested but this WebAssembly runtime does not support SIMD.'));
   }
-  const useSimd = options.simd ?? supported;
+  if (options.simd === 'relaxed' && !relaxedSimdSupported()) {
+    return Promise.reject(
+      new Error("init: simd: 'relaxed' was requested but this WebAssembly runtime does not support relaxed SIMD (Chromium and Node >= 22 do; Node 20 with --experimental-wasm-relaxed-simd)."),
+    );
+  }
+  const build: Build = options.simd === 'relaxed' ? 'relaxed' : options.simd ?? supported ? 'simd' : 'scalar';
+  const useSimd = build !== 'scalar';
   if (pending) {
-    if (options.simd !== undefined && pendingSimd !== useSimd) {
+    if (options.simd !== undefined && pendingBuild !== build) {
+      const name = (b: Build | undefined) => (b === 'relaxed' ? 'relaxed-SIMD' : b === 'simd' ? 'SIMD' : 'scalar');
       return Promise.reject(
-        new Error(
-          `init: already initialised with the ${pendingSimd ? 'SIMD' : 'scalar'} build; ` +
-            `cannot switch to ${useSimd ? 'SIMD' : 'scalar'} in the same realm.`,
-        ),
+        new Error(`init: already initialised with the ${name(pendingBuild)} build; cannot switch to ${name(build)} in the same realm.`),
       );
     }
     if (options.threads !== undefined && pendingThreads !== threads) {
@@ -145,7 +191,7 @@ export function init(options: InitOptions = {}): Promise<void> {
     }
     return pending;
   }
-  pendingSimd = useSimd;
+  pendingBuild = build;
   pendingThreads = threads;
   const p = (async () => {
     // The threaded build (SIMD, shared memory) when threads > 1 can work here.
@@ -156,14 +202,14 @@ export function init(options: InitOptions = {}): Promise<void> {
       shared = sharedMemory(MEMORY_LAYOUT['simd-mt'].coreMinPages);
       if (!shared) why = 'this runtime cannot create a shared WebAssembly.Memory';
     }
-    const variant = shared ? 'simd-mt' : useSimd ? 'simd' : 'scalar';
+    const variant: Variant =
+      build === 'scalar' ? 'scalar' : shared ? (build === 'relaxed' ? 'simd-mt-relaxed' : 'simd-mt') : build === 'relaxed' ? 'simd-relaxed' : 'simd';
     let instance: WebAssembly.Instance;
     if (shared) {
-      mtBytes = decodeBase64((await import('./mt_binary.generated')).MT_WASM_BASE64);
+      mtBytes = decodeBase64(await coreBase64(variant));
       instance = await WebAssembly.instantiate(await WebAssembly.compile(mtBytes as Uint8Array<ArrayBuffer>), { env: { ...ENV, memory: shared } });
     } else {
-      const b64 = useSimd ? SIMD_WASM_BASE64 : (await import('./scalar_binary.generated')).SCALAR_WASM_BASE64;
-      instance = await instantiate(b64, ENV);
+      instance = await instantiate(await coreBase64(variant), ENV);
     }
     // A plain object (instance.exports is frozen): loadTrainingKernels() puts
     // the training kernels in place of these stand-ins.
@@ -200,13 +246,13 @@ export function init(options: InitOptions = {}): Promise<void> {
       }
     }
     threadsNote = threads > 1 && count < threads ? why : undefined;
-    runtime = { exports, heap, simd: exports.simd_enabled() === 1, threads: count };
+    runtime = { exports, heap, simd: exports.simd_enabled() === 1, threads: count, variant };
   })();
   pending = p;
   p.catch(() => {
     if (pending !== p) return;
     pending = undefined;
-    pendingSimd = undefined;
+    pendingBuild = undefined;
     pendingThreads = undefined;
   });
   return p;
@@ -275,15 +321,9 @@ export function loadTrainingKernels(): Promise<void> {
   const p = (async () => {
     await initialising;
     const rt = getRuntime('loadTrainingKernels');
-    const mt = rt.exports.threads_enabled() === 1;
-    const variant = mt ? 'simd-mt' : rt.simd ? 'simd' : 'scalar';
-    const b64 = mt
-      ? (await import('./train_mt_binary.generated')).TRAIN_MT_WASM_BASE64
-      : rt.simd
-        ? (await import('./train_simd_binary.generated')).TRAIN_SIMD_WASM_BASE64
-        : (await import('./train_scalar_binary.generated')).TRAIN_SCALAR_WASM_BASE64;
+    const variant = rt.variant;
     ensureMemory(rt.exports.memory, MEMORY_LAYOUT[variant].minBytes);
-    const bytes = decodeBase64(b64);
+    const bytes = decodeBase64(await trainBase64(variant));
     const instance = await WebAssembly.instantiate(await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>), {
       env: { ...ENV, memory: rt.exports.memory as unknown as WebAssembly.Memory },
     });
@@ -320,21 +360,21 @@ export function getRuntime(context: string): Runtime {
 }
 
 /**
- * The kernel build once initialised, else undefined: 'simd' or 'scalar'
- * single-threaded (the default), `'simd, n threads'` with init({ threads: n })
+ * The kernel build once initialised, else undefined: 'simd', 'scalar' or
+ * 'relaxed-simd' single-threaded (the default), `'simd, n threads'` with init({ threads: n })
  * running, or `'<build>, 1 thread (threads: n asked; <why>)'` when threads were
  * asked for and could not be used.
  */
 export function backend(): Backend | undefined {
   if (!runtime) return undefined;
-  const build = runtime.simd ? 'simd' : 'scalar';
+  const build = runtime.variant.endsWith('relaxed') ? 'relaxed-simd' : runtime.simd ? 'simd' : 'scalar';
   if (runtime.threads > 1) return `${build}, ${runtime.threads} threads`;
   if (threadsNote !== undefined) return `${build}, 1 thread (threads: ${pendingThreads} asked; ${threadsNote})`;
   return build;
 }
 
 /** What backend() reports. */
-export type Backend = 'simd' | 'scalar' | `${'simd' | 'scalar'}, ${string}`;
+export type Backend = 'simd' | 'scalar' | 'relaxed-simd' | `${'simd' | 'scalar' | 'relaxed-simd'}, ${string}`;
 
 /** Threads the kernels run on (1 before init or single-threaded). */
 export function threads(): number {

@@ -17,11 +17,12 @@ export type KernelName = {
 export type KernelCall = readonly [name: KernelName, ...args: number[]];
 
 let active = Infinity;
-let minMacs = 1 << 20;
+let minMacs = 1 << 22;
 
 /**
- * Below this many multiply-adds a call runs on one thread: a parallel call
- * costs microseconds (waking a worker), which a smaller call cannot repay.
+ * Below this many multiply-adds (~0.3 ms on one thread) a call runs on one
+ * thread: waking a worker that has gone to sleep costs 0.2–0.3 ms here (2 µs
+ * while it still spins after its last call), which a smaller call cannot repay.
  */
 export function splitMinMacs(): number {
   return minMacs;
