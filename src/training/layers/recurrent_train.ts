@@ -88,7 +88,7 @@ export function setRecurrentTrainSplit(n: number): void {
  * machine): 0.4 ms → 1.2 ms at 0.7M forward multiply-adds, 2.0 ms → 1.9 ms
  * at 10M, 11.1 ms → 6.6 ms at TR2's 52M.
  */
-const TRAIN_SPLIT_FACTOR = 16;
+const TRAIN_SPLIT_FACTOR = 4; // × splitMinMacs()'s 2^22: ~16.8M forward multiply-adds
 
 /** Ranges the calls of one training step split into: 1 (no split) unless there are threads and enough work. */
 function trainParts(B: number, T: number, F: number, U: number, N: number): number {
