@@ -20,6 +20,7 @@ import {
   CELL_GRU, CELL_LSTM, CELL_SIMPLE_RNN, DROPOUT_PER_GATE, GO_BACKWARDS, HAS_BIAS, HAS_MASK, NO_FUSED_STEP, RESET_AFTER,
   RETURN_SEQUENCES, SAVE_PREACT, XW_READY, ZERO_OUTPUT_FOR_MASK,
 } from '../../src/wasm/abi.generated';
+import { splitRange as split } from '../../src/wasm/parallel';
 
 type Cell = 'simple' | 'lstm' | 'gru';
 const CELL_ID: Record<Cell, number> = { simple: CELL_SIMPLE_RNN, lstm: CELL_LSTM, gru: CELL_GRU };
@@ -52,19 +53,6 @@ const name = (c: Case) =>
     .filter((k) => c[k as keyof Case]).map((k) => ` ${k}`).join('') +
   (c.dropout ? ` dropout:${c.dropout}` : '') + (c.act ? ` ${c.act}/${c.ract ?? 'sigmoid'}` : '');
 
-/** [start, end) ranges: `parts` nearly equal ones with boundaries at multiples of `align` (fewer when n is small). */
-function split(n: number, parts: number, align = 1): [number, number][] {
-  const units = Math.ceil(n / align);
-  const k = Math.max(1, Math.min(parts, units));
-  const out: [number, number][] = [];
-  let start = 0;
-  for (let i = 0; i < k; i++) {
-    const end = i === k - 1 ? n : Math.min(n, Math.round((units * (i + 1)) / k) * align);
-    if (end > start) out.push([start, end]);
-    start = end;
-  }
-  return out;
-}
 
 /** Sample ranges, weight-column ranges and dX row ranges of one split (one entry per thread). */
 interface Split {

@@ -8,6 +8,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Input, Model, init, layers, loadTraining, optimizers } from '../../src/index';
 import { setOptimizerUpdateSplit } from '../../src/training/optimizers';
 import { getRuntime } from '../../src/wasm/module';
+import { randArray as values } from '../util';
 
 beforeAll(async () => {
   await init();
@@ -20,15 +21,6 @@ afterEach(() => {
 
 const V = 2999, D = 33, B = 7, T = 9;
 
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
 
 const OPTIMIZERS: [string, () => unknown, string][] = [
   ['sgd', () => new optimizers.SGD({ learningRate: 0.1 }), 'sgd_update'],

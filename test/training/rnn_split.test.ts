@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { Input, Model, init, layers, loadTraining } from '../../src/index';
 import { setRecurrentTrainSplit } from '../../src/training/layers/recurrent_train';
 import { getRuntime } from '../../src/wasm/module';
+import { randArray as values } from '../util';
 
 beforeAll(async () => {
   await init();
@@ -21,15 +22,6 @@ afterEach(() => {
 afterAll(() => setRecurrentTrainSplit(0));
 
 /** Deterministic values in (-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
 
 type Cell = 'lstm' | 'gru' | 'gru-before' | 'simple';
 const GATES: Record<Cell, number> = { lstm: 4, gru: 3, 'gru-before': 3, simple: 1 };

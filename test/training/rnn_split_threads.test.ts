@@ -6,6 +6,7 @@
 // threaded graph is imported after a plain one, so its lazy import()s
 // (the training code) resolve into its own graph.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { randArray as values } from '../util';
 
 type Lib = typeof import('../../src/index');
 type Par = typeof import('../../src/wasm/parallel');
@@ -28,15 +29,6 @@ afterAll(() => {
   par.setActiveThreads(Infinity);
 });
 
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
 
 type Cell = 'lstm' | 'gru' | 'gru-before' | 'simple';
 interface Spec {
