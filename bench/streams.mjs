@@ -204,7 +204,7 @@ L.push(
     const floor = (mf * 1e3) / 36; // µs per stream-step at 36 GFLOP/s
     const ours1 = (med['ours-twins'] * 1000) / N;
     const ort1 = (med['ort-node'] * 1000) / N;
-    return `Why the targets are out of reach single-threaded: the step is ${mf.toFixed(2)} MFLOP per stream; at the batched GEMM's ~36 GFLOP/s (an idle machine, see W3/W4) that is ~${floor.toFixed(1)} µs per stream-step, against ${ours1.toFixed(1)} µs for our per-stream stateful call and ${ort1.toFixed(1)} µs for onnxruntime-node's measured in this run (under the load above): at best ~${(ours1 / floor).toFixed(1)}× and ~${(ort1 / floor).toFixed(1)}×. 5× ours needs ~${((mf * 1e3) / (ours1 / 5) / 1).toFixed(0)} GFLOP/s, beyond WebAssembly SIMD128 on one core here (~47 GFLOP/s register-only): threads (#14 item 2).`;
+    return `Why the targets are out of reach: the step is ${mf.toFixed(2)} MFLOP per stream; at the batched GEMM's ~36 GFLOP/s per thread (an idle machine, see W3/W4) that is ~${floor.toFixed(1)} µs per stream-step on one thread, against ${ours1.toFixed(1)} µs for our per-stream stateful call and ${ort1.toFixed(1)} µs for onnxruntime-node's measured in this run: at best ~${(ours1 / floor).toFixed(1)}× and ~${(ort1 / floor).toFixed(1)}× per thread. 5× ours needs ~${((mf * 1e3) / (ours1 / 5)).toFixed(0)} GFLOP/s and 20× onnxruntime-node ~${((mf * 1e3) / (ort1 / 20)).toFixed(0)} GFLOP/s, beyond WebAssembly SIMD128 on this machine's ${os.cpus().length} cores (~47 GFLOP/s each, register-only).`;
   })(),
   '',
 );

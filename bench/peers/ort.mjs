@@ -60,6 +60,10 @@ export function makeOrtPeer(kind, threads = 1) {
       const session = await ort.InferenceSession.create(bytes, {
         executionProviders: [ep],
         intraOpNumThreads: threads,
+        // With threads, no spinning after a run: onnxruntime's pool otherwise keeps its threads
+        // spinning for a while after each call, taking the cores from the next peer timed in the
+        // interleaved rounds (ours on 2 threads measured slower than on 1 right after it).
+        ...(threads > 1 ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',

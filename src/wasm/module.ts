@@ -75,7 +75,7 @@ let pendingThreads: number | undefined;
 /** Why init({ threads }) runs on fewer threads than asked, or undefined. */
 let threadsNote: string | undefined;
 /** The worker pool's training-module hook (thread_pool.ts), set with the pool. */
-let poolTraining: ((bytes: Uint8Array) => Promise<void>) | undefined;
+let poolTraining: ((mod: { module: WebAssembly.Module; bytes: Uint8Array }) => Promise<void>) | undefined;
 
 /** True when this runtime's WebAssembly accepts SIMD128 instructions. */
 export function simdSupported(): boolean {
@@ -197,7 +197,7 @@ export function init(options: InitOptions = {}): Promise<void> {
     // The threaded build (SIMD, shared memory) when threads > 1 can work here.
     let why = threads > 1 ? threadsUnavailable(useSimd) : 'one thread';
     let shared: WebAssembly.Memory | undefined;
-    let mtBytes: Uint8Array | undefined;
+    let mt: { module: WebAssembly.Module; bytes: Uint8Array } | undefined;
     if (why === undefined) {
       shared = sharedMemory(MEMORY_LAYOUT['simd-mt'].coreMinPages);
       if (!shared) why = 'this runtime cannot create a shared WebAssembly.Memory';
@@ -206,8 +206,9 @@ export function init(options: InitOptions = {}): Promise<void> {
       build === 'scalar' ? 'scalar' : shared ? (build === 'relaxed' ? 'simd-mt-relaxed' : 'simd-mt') : build === 'relaxed' ? 'simd-relaxed' : 'simd';
     let instance: WebAssembly.Instance;
     if (shared) {
-      mtBytes = decodeBase64(await coreBase64(variant));
-      instance = await WebAssembly.instantiate(await WebAssembly.compile(mtBytes as Uint8Array<ArrayBuffer>), { env: { ...ENV, memory: shared } });
+      const bytes = decodeBase64(await coreBase64(variant));
+      mt = { module: await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>), bytes };
+      instance = await WebAssembly.instantiate(mt.module, { env: { ...ENV, memory: shared } });
     } else {
       instance = await instantiate(await coreBase64(variant), ENV);
     }
@@ -229,16 +230,16 @@ export function init(options: InitOptions = {}): Promise<void> {
     ensureMemory(exports.memory, layout.minBytes);
     const heap = new Heap(exports.memory, layout.heapStart);
     let count = 1;
-    if (shared && mtBytes) {
+    if (shared && mt) {
       // Each worker's GEMM/activation scratch, for its core and training instances alike
       // (one thread runs one kernel at a time).
       const scratch = Array.from({ length: threads - 1 }, () => heap.alloc(exports.thread_scratch_bytes()));
       try {
         const { startPool } = await import('./thread_pool');
         const names = [...Object.keys(instance.exports), ...TRAIN_EXPORT_NAMES];
-        const pool = await startPool({ threads, memory: shared, core: mtBytes, names, scratch }, table);
+        const pool = await startPool({ threads, memory: shared, core: mt, names, scratch }, table);
         setThreadPool(pool);
-        poolTraining = (bytes) => pool.broadcast((t, gen) => ({ type: 'train', train: bytes, scratch: scratch[t - 1], gen }));
+        poolTraining = (mod) => pool.broadcast((t, gen) => pool.postModule(t, { type: 'train', scratch: scratch[t - 1], gen }, 'train', mod));
         count = threads;
       } catch (e) {
         for (const ptr of scratch) heap.release(ptr);
@@ -324,7 +325,8 @@ export function loadTrainingKernels(): Promise<void> {
     const variant = rt.variant;
     ensureMemory(rt.exports.memory, MEMORY_LAYOUT[variant].minBytes);
     const bytes = decodeBase64(await trainBase64(variant));
-    const instance = await WebAssembly.instantiate(await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>), {
+    const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+    const instance = await WebAssembly.instantiate(module, {
       env: { ...ENV, memory: rt.exports.memory as unknown as WebAssembly.Memory },
     });
     const missing = TRAIN_EXPORT_NAMES.filter((name) => typeof instance.exports[name] !== 'function');
@@ -336,7 +338,7 @@ export function loadTrainingKernels(): Promise<void> {
     }
     const table = rt.exports as unknown as Record<string, unknown>;
     // The workers instantiate it too (while this thread waits: instantiation rewrites the module's static data).
-    if (poolTraining) await poolTraining(bytes);
+    if (poolTraining) await poolTraining({ module, bytes });
     for (const name of TRAIN_EXPORT_NAMES) table[name] = instance.exports[name];
   })();
   trainPending = p;

@@ -9,8 +9,8 @@
 //   ctrl[FAILED]   workers whose kernel threw during the current call
 //   ctrl[SLOTS + 2t], ctrl[SLOTS + 2t + 1]  thread t's function index and
 //                  argument count; its arguments are args[t * MAX_ARGS + i]
-// A worker spins briefly on ctrl[GEN] after each call (the next one usually
-// follows within microseconds), then blocks in Atomics.wait. The caller runs
+// A worker spins on ctrl[GEN] for IDLE_SPIN_MS after each call (the next one
+// usually follows soon), then blocks in Atomics.wait. The caller runs
 // calls[0] itself and then waits for PENDING to reach 0 (spinning first; a
 // browser's main thread cannot block, so it only spins).
 import type { KernelCall } from './parallel';
@@ -25,21 +25,31 @@ const MAX_ARGS = 32;
 const IDLE = -1;
 /** Function index telling the worker to return to its event loop (a message is waiting). */
 const YIELD = -2;
-/** Spins (Atomics.load of the generation) before blocking: tens of microseconds. */
+/** Spins (Atomics.load of the pending count) before the caller blocks. */
 const SPIN = 20000;
+/**
+ * How long an idle worker spins on the generation before it blocks in
+ * Atomics.wait. Waking a blocked worker takes 0.2-0.3 ms on this VM, as much
+ * as a whole W2 sentence on two threads; calls that follow each other within
+ * this window find it spinning (a service's or a training loop's calls do).
+ */
+const IDLE_SPIN_MS = 1;
 
 /** The worker's script: plain JavaScript, run as a Node eval worker or a module Web Worker. */
 const WORKER_SOURCE = `
-const GEN = ${GEN}, PENDING = ${PENDING}, FAILED = ${FAILED}, SLOTS = ${SLOTS}, MAX_ARGS = ${MAX_ARGS}, IDLE = ${IDLE}, YIELD = ${YIELD}, SPIN = ${SPIN};
+const GEN = ${GEN}, PENDING = ${PENDING}, FAILED = ${FAILED}, SLOTS = ${SLOTS}, MAX_ARGS = ${MAX_ARGS}, IDLE = ${IDLE}, YIELD = ${YIELD}, IDLE_SPIN_MS = ${IDLE_SPIN_MS};
 let port, ctrl, args, memory, tid, names, seen = 0, core = null, train = null, fns = [];
 const post = (m) => port.postMessage(m);
 const env = () => ({ memory, abort(_m, _f, line, col) { throw new Error('rnn-wasm: kernel aborted at ' + line + ':' + col); } });
 const bind = () => { fns = names.map((n) => (core && typeof core[n] === 'function' ? core[n] : train && typeof train[n] === 'function' ? train[n] : null)); };
 function loop() {
   for (;;) {
-    let spins = 0;
+    let spins = 0, since = 0;
     while (Atomics.load(ctrl, GEN) === seen) {
-      if (++spins > SPIN) { Atomics.wait(ctrl, GEN, seen); spins = 0; }
+      if ((++spins & 1023) !== 0) continue;
+      const now = performance.now();
+      if (since === 0) since = now;
+      else if (now - since > IDLE_SPIN_MS) { Atomics.wait(ctrl, GEN, seen); spins = 0; since = 0; }
     }
     seen = Atomics.load(ctrl, GEN);
     const fi = ctrl[SLOTS + 2 * tid];
@@ -64,10 +74,10 @@ function onMessage(m) {
   try {
     if (m.type === 'init') {
       ctrl = new Int32Array(m.ctrl); args = new Float64Array(m.args); memory = m.memory; tid = m.tid; names = m.names;
-      core = new WebAssembly.Instance(new WebAssembly.Module(m.core), { env: env() }).exports;
+      core = new WebAssembly.Instance(m.core instanceof WebAssembly.Module ? m.core : new WebAssembly.Module(m.core), { env: env() }).exports;
       core.set_thread_scratch(m.scratch);
     } else if (m.type === 'train') {
-      train = new WebAssembly.Instance(new WebAssembly.Module(m.train), { env: env() }).exports;
+      train = new WebAssembly.Instance(m.train instanceof WebAssembly.Module ? m.train : new WebAssembly.Module(m.train), { env: env() }).exports;
       train.train_set_thread_scratch(m.scratch);
     } else return;
     bind();
@@ -133,8 +143,13 @@ export interface PoolOptions {
   /** Threads including the caller (≥ 2). */
   threads: number;
   memory: WebAssembly.Memory;
-  /** The threaded core module's bytes. */
-  core: Uint8Array;
+  /**
+   * The threaded core module, compiled (workers then share its code with this
+   * thread, optimized tiers included: compiled apart, a worker ran part of a
+   * call in V8's baseline tier and made two threads as slow as one), and its
+   * bytes for runtimes that cannot post a WebAssembly.Module.
+   */
+  core: { module: WebAssembly.Module; bytes: Uint8Array };
   /** Every kernel export name, core and training: calls name them by index in this list. */
   names: readonly string[];
   /** Per worker (index t − 1): its scratch pointer (thread_scratch_bytes() bytes), for its core and training instances. */
@@ -211,6 +226,15 @@ class WorkerPool implements ThreadPool {
     this.ports[t - 1].post(m);
   }
 
+  /** Posts a message carrying a compiled module under `key`, or its bytes where modules cannot be posted. */
+  postModule(t: number, m: Record<string, unknown>, key: string, mod: { module: WebAssembly.Module; bytes: Uint8Array }): void {
+    try {
+      this.post(t, { ...m, [key]: mod.module });
+    } catch {
+      this.post(t, { ...m, [key]: mod.bytes });
+    }
+  }
+
   hold(on: boolean): void {
     for (const p of this.ports) p.hold(on);
   }
@@ -259,14 +283,17 @@ class WorkerPool implements ThreadPool {
     }
   }
 
-  /** Sends each worker a message and makes it leave its wait loop to read it; resolves when all are ready again. */
-  async broadcast(make: (t: number, gen: number) => unknown): Promise<void> {
+  /**
+   * Sends each worker a message (`send(t, gen)` posts it) and makes it leave
+   * its wait loop to read it; resolves when all are ready again.
+   */
+  async broadcast(send: (t: number, gen: number) => void): Promise<void> {
     if (this.away) throw new Error('rnn-wasm: the kernel workers are already loading a module.');
     const ready = this.ready();
     this.away = true;
     const gen = this.generation + 1;
     for (let t = 1; t < this.size; t++) {
-      this.post(t, make(t, gen));
+      send(t, gen);
       this.ctrl[SLOTS + 2 * t] = YIELD;
     }
     Atomics.add(this.ctrl, GEN, 1);
@@ -309,7 +336,7 @@ export async function startPool(opts: PoolOptions, kernels: Record<string, unkno
     for (const m of early) pool.onMessage(m);
     if (earlyDeath) pool.onDeath(earlyDeath);
     for (let t = 1; t < opts.threads; t++) {
-      pool.post(t, { type: 'init', ctrl, args, memory: opts.memory, tid: t, names: opts.names, core: opts.core, scratch: opts.scratch[t - 1], gen: 0 });
+      pool.postModule(t, { type: 'init', ctrl, args, memory: opts.memory, tid: t, names: opts.names, scratch: opts.scratch[t - 1], gen: 0 }, 'core', opts.core);
     }
     pool.hold(true);
     try {
