@@ -11,7 +11,7 @@ const USAGE = `Usage: rnn-wasm <command> [options]
 Commands:
   summary <model>                       print the model's summary() table
   predict <model> --input <x.json>      run the model and print its outputs as JSON
-          [--output <y.json>] [--batch-size <n>]
+          [--output <y.json>] [--batch-size <n>] [--threads <n|auto>]
   convert <in> <out> [--format keras|tfjs]
                                         load a model and save it in another format
                                         (<out>: a .keras file, or a tfjs model.json
@@ -29,6 +29,8 @@ Options:
   -i, --input <file>       input JSON for predict (repeat it for one file per input)
   -o, --output <file>      write predict's JSON here instead of stdout
   -b, --batch-size <n>     samples per predict call (default 32)
+  -t, --threads <n|auto>   threads predict's kernels may use (default 1; the same
+                           numbers on any count)
   -f, --format <keras|tfjs>  convert's output format (default: from <out>'s extension)
       --verbose            print stack traces of errors
   -h, --help               print this help
@@ -38,6 +40,7 @@ const OPTIONS = {
   input: { type: 'string', short: 'i', multiple: true },
   output: { type: 'string', short: 'o' },
   'batch-size': { type: 'string', short: 'b' },
+  threads: { type: 'string', short: 't' },
   format: { type: 'string', short: 'f' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -75,6 +78,14 @@ function parse(argv: string[]): { values: Values; positionals: string[] } {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+}
+
+/** --threads: a whole number from 1 to 64, or 'auto'. */
+function parseThreads(text: string): number | 'auto' {
+  if (text === 'auto') return 'auto';
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 64) throw new UsageError(`predict: --threads must be a whole number from 1 to 64 or 'auto', received '${text}'.`);
+  return n;
 }
 
 /** Positionals of a command, checked for count; options it does not take are refused. */
@@ -218,7 +229,7 @@ async function summary(argv: { values: Values; positionals: string[] }, io: CliI
 
 async function predict(argv: { values: Values; positionals: string[] }, io: CliIO): Promise<void> {
   const v = argv.values;
-  const [file] = expectArgs('predict', argv.positionals, ['model'], v, ['input', 'output', 'batch-size']);
+  const [file] = expectArgs('predict', argv.positionals, ['model'], v, ['input', 'output', 'batch-size', 'threads']);
   const inputFiles = v.input ?? [];
   if (inputFiles.length === 0) throw new UsageError('predict: --input <x.json> is required.');
   let batchSize: number | undefined;
@@ -331,7 +342,7 @@ export async function main(args: string[], io: CliIO = processIO): Promise<numbe
     const sub = { values: argv.values, positionals: rest };
     if (cmd === undefined) throw new UsageError('no command given.');
     if (!['summary', 'predict', 'convert'].includes(cmd)) throw new UsageError(`unknown command '${cmd}'.`);
-    await init();
+    await init(cmd === 'predict' && argv.values.threads !== undefined ? { threads: parseThreads(argv.values.threads) } : {});
     if (cmd === 'summary') await summary(sub, io);
     else if (cmd === 'predict') await predict(sub, io);
     else await convert(sub, io);

@@ -120,7 +120,9 @@ describe('rnn-wasm CLI', () => {
 
   it('bad usage prints the usage to stderr and exits 2', async () => {
     for (const args of [[], ['frobnicate', 'x'], ['summary', seqFile, '--colour'], ['summary'], ['predict', seqFile], ['summary', seqFile, '--input', 'x.json'],
-      ['predict', seqFile, '--input', 'x.json', '--batch-size', '0'], ['convert', seqFile, 'out.keras', '--format', 'onnx']]) {
+      ['predict', seqFile, '--input', 'x.json', '--batch-size', '0'], ['convert', seqFile, 'out.keras', '--format', 'onnx'],
+      ['predict', seqFile, '--input', 'x.json', '--threads', '0'], ['predict', seqFile, '--input', 'x.json', '--threads', 'many'],
+      ['summary', seqFile, '--threads', '2']]) {
       const r = await run(args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr, args.join(' ')).toContain('Usage: rnn-wasm');
@@ -150,6 +152,10 @@ describe('rnn-wasm CLI', () => {
     const got = JSON.parse(r.stdout) as number[][];
     expect(got.length).toBe(3);
     close(got.flat(), want.data);
+    // --threads: the same numbers on any thread count (a batch this small stays on one thread anyway).
+    const t = await run(['predict', seqFile, '--input', 'x.json', '--batch-size', '2', '--threads', '2']);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toBe(r.stdout);
     const w = await run(['predict', seqFile, '-i', 'x.json', '-o', 'y.json']);
     expect(w.code, w.stderr).toBe(0);
     expect(w.stdout).toBe('');
