@@ -28,7 +28,7 @@
 //   --threads N       only the threads comparison (#14): W2-W4 (or --workloads) with ours on 1
 //                     thread, ours-Nt (init({ threads: N }), the CommonJS build beside the ESM one),
 //                     onnxruntime-web with N threads and onnxruntime-node with 1 and N; replaces the
-//                     "## Threads" section of RESULTS.md (or --out); then the training steps of TR2 and TR4
+//                     "## Threads" section of RESULTS.md (or --out); then the training steps of TR2-TR5
 //                     (or --train-workloads LIST) with ours on 1 and N threads (N = 2 or 4)
 //
 // A full run (no --workloads, --peers or --only-*) also appends all three sections.
@@ -578,10 +578,10 @@ async function threadsRun(args) {
   for (const cs of selected) results.push(await runCase(cs, peers, args, true));
   console.log(`\n${renderStdoutTable(results)}`);
   const mine = `ours-${n}t`;
-  // Training steps (bench/train.mjs) of TR2 and TR4, ours on 1 and n threads.
+  // Training steps (bench/train.mjs) of TR2-TR5, ours on 1 and n threads.
   console.log('\n== training with threads (bench/train.mjs)');
   const train = await modelTraining({
-    workloads: args.values['train-workloads'] ? args.values['train-workloads'].split(',') : ['TR2', 'TR4'],
+    workloads: args.values['train-workloads'] ? args.values['train-workloads'].split(',') : ['TR2', 'TR3', 'TR4', 'TR5'],
     peers: ['ours', mine], scale: args.scale, rounds: args.rounds, log: (l) => console.log(l),
   });
   const load = os.loadavg()[0];
