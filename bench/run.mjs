@@ -594,7 +594,9 @@ async function threadsRun(args) {
     '',
     `\`init({ threads: ${n} })\` against our single thread and the peers with ${n} threads; × = the peer's median time / ${mine}'s ` +
       '(> 1: ours with threads is faster). Same checks and timing as the tables above (outputs checked against the float64 ' +
-      `reference and against \`ours\`; ${mine}'s output equals \`ours\` bit for bit, a test in test/threads/).`,
+      `reference and against \`ours\`; ${mine}'s output equals \`ours\` bit for bit, a test in test/threads/). The onnxruntime ` +
+      'peers with threads run with `session.intra_op.allow_spinning` (and inter_op) "0": spinning after each run, their pools took ' +
+      'the cores from the next peer timed in the interleaved rounds.',
     '',
     `| case | ours (1 thread) | ${mine} | ${mine} GFLOP/s | × ours (1 thread) | × ort-web-${n}t | × ort-node (1 thread) | × ort-node-${n}t |`,
     '|---|---:|---:|---:|---:|---:|---:|---:|',
