@@ -594,7 +594,9 @@ export abstract class Optimizer {
     const out: OptimizerVariableValue[] = [{ name: `${this.name}/iteration`, shape: [], dtype: 'int32', data: Int32Array.of(this.iterationCount) }];
     if (!this.schedule) out.push({ name: `${this.name}/learning_rate`, shape: [], dtype: 'float32', data: Float32Array.of(this.lr) });
     const heap = this.rt?.heap;
-    for (const s of this.slotList) out.push({ name: s.path, shape: [...s.shape], dtype: 'float32', data: (heap as Runtime['heap']).f32(s.ptr, s.size) });
+    // Copies, not views of WebAssembly memory: the caller writes them out asynchronously (memory may grow
+    // meanwhile and detach a view), and with init({ threads }) a view would be of a SharedArrayBuffer.
+    for (const s of this.slotList) out.push({ name: s.path, shape: [...s.shape], dtype: 'float32', data: (heap as Runtime['heap']).readF32(s.ptr, s.size) });
     // Restored slots still waiting for build() (a loaded file saved again before any fit): kept as they were.
     (this.pendingSlots ?? []).forEach((s, i) => out.push({ name: `${this.name}/restored_${i}`, shape: [...s.shape], dtype: 'float32', data: Float32Array.from(s.data) }));
     return out;
