@@ -242,4 +242,25 @@ describe('training with threads', () => {
       return model.getWeights().map(bits);
     });
   });
+
+  it('saves a model mid-training and resumes it with the same next steps (optimizer state copied out of shared memory)', async () => {
+    par.setSplitMinMacs(0);
+    const B = 6, T = 7, F = 4;
+    const x = { data: values(B * T * F, 31), shape: [B, T, F] };
+    const y = { data: Float32Array.from({ length: B }, (_, i) => i % 2), shape: [B, 1] };
+    const model = new mt.Sequential({
+      layers: [new mt.layers.GRU({ units: 16, inputShape: [T, F] }), new mt.layers.Dense({ units: 1, activation: 'sigmoid' })],
+    });
+    model.setWeights(model.getWeights().map((t, i) => ({ data: values(t.data.length, 700 + i, 0.5), shape: t.shape })));
+    model.compile({ optimizer: 'adam', loss: 'binary_crossentropy' });
+    for (let i = 0; i < 2; i++) await model.trainOnBatch(x, y);
+    const bytes = await model.save();
+    const resumed = await mt.loadModel(bytes, { name: 'resumed.keras' });
+    const next = async (m: typeof model) => {
+      const out: number[] = [];
+      for (let i = 0; i < 2; i++) out.push(Number(await m.trainOnBatch(x, y)));
+      return out;
+    };
+    expect(await next(resumed as typeof model)).toEqual(await next(model));
+  });
 });
