@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { prng } from '../util';
+import { splitRange } from '../../src/wasm/parallel';
 import { REF } from './f64ref';
 import { BUILDS, KernelHarness } from './harness';
 import {
@@ -212,8 +213,14 @@ interface Grads {
   saved: Float32Array;
 }
 
-/** Runs *_forward_train then *_backward; gradient buffers start at `pre` (accumulation). */
-function runKernel(k: KernelHarness, c: Case, d: Data, opts: { extraFlags?: number; pre?: number; skip?: Set<string> } = {}): Grads {
+/**
+ * Runs *_forward_train then *_backward; gradient buffers start at `pre` (accumulation). With
+ * `split: n`, the threads' phase kernels instead, their ranges one after another:
+ * rnn_forward_train_prepare + *_forward_train_rows over n sample ranges, rnn_backward_prepare +
+ * *_backward_rows over the same ranges, then rnn_backward_weights over n column ranges of the
+ * weight gradients and n row ranges of dX (ranges after the first with their own wscratch).
+ */
+function runKernel(k: KernelHarness, c: Case, d: Data, opts: { extraFlags?: number; pre?: number; skip?: Set<string>; split?: number } = {}): Grads {
   k.reset();
   const e = k.exports;
   const { B, T, F, U } = c;
@@ -241,9 +248,18 @@ function runKernel(k: KernelHarness, c: Case, d: Data, opts: { extraFlags?: numb
   const savedN = e.rnn_saved_floats(cell, B, T, U, flags);
   const sv = k.alloc(savedN);
   const sc = k.alloc(e.rnn_train_scratch_floats(cell, B, T, F, U, flags));
-  if (c.cell === 'simple') e.simple_rnn_forward_train(op, hp, sv, xp, mp, dmp, rdmp, kp, bp, rp, sc, B, T, F, U, flags, act);
+  const rbp = bp && resetAfter ? bp + N * 4 : 0;
+  const rows = opts.split ? splitRange(B, opts.split) : null;
+  if (rows) {
+    e.rnn_forward_train_prepare(cell, Kp, Rp, dmp, rdmp, sc, B, T, F, U, flags);
+    for (const [b0, b1] of rows) {
+      if (c.cell === 'simple') e.simple_rnn_forward_train_rows(op, hp, sv, xp, mp, dmp, rdmp, kp, bp, rp, sc, B, T, F, U, flags, act, b0, b1);
+      else if (c.cell === 'lstm') e.lstm_forward_train_rows(op, hp, cp, sv, xp, mp, dmp, rdmp, kp, bp, rp, sc, B, T, F, U, flags, act, ract, b0, b1);
+      else e.gru_forward_train_rows(op, hp, sv, xp, mp, dmp, rdmp, kp, bp, rp, rhp, rbp, sc, B, T, F, U, flags, act, ract, b0, b1);
+    }
+  } else if (c.cell === 'simple') e.simple_rnn_forward_train(op, hp, sv, xp, mp, dmp, rdmp, kp, bp, rp, sc, B, T, F, U, flags, act);
   else if (c.cell === 'lstm') e.lstm_forward_train(op, hp, cp, sv, xp, mp, dmp, rdmp, kp, Kp, bp, rp, Rp, sc, B, T, F, U, flags, act, ract);
-  else e.gru_forward_train(op, hp, sv, xp, mp, dmp, rdmp, kp, Kp, bp, rp, rhp, Rp, bp && resetAfter ? bp + N * 4 : 0, sc, B, T, F, U, flags, act, ract);
+  else e.gru_forward_train(op, hp, sv, xp, mp, dmp, rdmp, kp, Kp, bp, rp, rhp, Rp, rbp, sc, B, T, F, U, flags, act, ract);
   const out = k.read(op, outN), hT = k.read(hp, B * U), cT = k.read(cp, B * U);
   const pre = opts.pre ?? 0;
   const skip = opts.skip ?? new Set<string>();
@@ -251,7 +267,22 @@ function runKernel(k: KernelHarness, c: Case, d: Data, opts: { extraFlags?: numb
   const dxp = g('dx', B * T * F), dh0p = g('dh0', B * U), dc0p = c.cell === 'lstm' ? g('dc0', B * U) : 0;
   const dKp = g('dK', F * N), dRp = g('dR', U * N), dBp = d.bias ? g('dB', d.bias.length) : 0;
   const doutp = k.put(d.wOut), dhTp = k.put(d.wH), dcTp = k.put(d.wC);
-  if (c.cell === 'simple') {
+  if (rows) {
+    e.rnn_backward_prepare(cell, Rp, rdmp, sc, B, T, F, U, flags);
+    for (const [b0, b1] of rows) {
+      if (c.cell === 'simple') e.simple_rnn_backward_rows(dh0p, doutp, dhTp, sv, mp, rdmp, sc, B, T, F, U, flags, act, b0, b1);
+      else if (c.cell === 'lstm') e.lstm_backward_rows(dh0p, dc0p, doutp, dhTp, dcTp, sv, mp, rdmp, sc, B, T, F, U, flags, act, ract, b0, b1);
+      else e.gru_backward_rows(dh0p, doutp, dhTp, sv, mp, rdmp, sc, B, T, F, U, flags, act, ract, b0, b1);
+    }
+    const cols = splitRange(N, opts.split!, 16);
+    const xrows = splitRange(B * T, opts.split!, 4);
+    for (let i = 0; i < Math.max(cols.length, xrows.length); i++) {
+      const [c0, c1] = cols[i] ?? [0, 0];
+      const [x0, x1] = xrows[i] ?? [0, 0];
+      const ws = i === 0 ? 0 : k.alloc(e.rnn_backward_wscratch_floats(cell, B, T, F, U, flags));
+      e.rnn_backward_weights(cell, dxp, dKp, dRp, dBp, sv, xp, dmp, rdmp, Kp, sc, ws, B, T, F, U, flags, c0, c1, x0, x1);
+    }
+  } else if (c.cell === 'simple') {
     e.simple_rnn_backward(dxp, dh0p, dKp, dRp, dBp, doutp, dhTp, sv, xp, mp, dmp, rdmp, Kp, Rp, sc, B, T, F, U, flags, act);
   } else if (c.cell === 'lstm') {
     e.lstm_backward(dxp, dh0p, dc0p, dKp, dRp, dBp, doutp, dhTp, dcTp, sv, xp, mp, dmp, rdmp, Kp, Rp, sc, B, T, F, U, flags, act, ract);
@@ -298,11 +329,11 @@ function paramsOf(d: Data): Params {
   return { x: f64(d.x), K: f64(d.K), R: f64(d.R), bias: d.bias ? f64(d.bias) : null, h0: f64(d.h0), c0: f64(d.c0) };
 }
 
-function checkCase(k: KernelHarness, c: Case, seed: number): void {
+function checkCase(k: KernelHarness, c: Case, seed: number, split?: number): void {
   const d = makeData(c, seed);
   const P = paramsOf(d);
   // pre = 0.25: gradients must be added to what the buffers hold.
-  const g = runKernel(k, c, d, { pre: 0.25 });
+  const g = runKernel(k, c, d, { pre: 0.25, split });
   checkFd(c, d, P, 'x', g.dx, seed + 1);
   checkFd(c, d, P, 'K', g.dK, seed + 2);
   checkFd(c, d, P, 'R', g.dR, seed + 3);
@@ -381,6 +412,13 @@ for (const build of BUILDS) {
     const k = harness[build];
     CASES.forEach((c, i) => {
       it(caseName(c), () => checkCase(k, c, 1000 + 17 * i));
+    });
+  });
+
+  describe(`BPTT phase kernels (${build}; rnn_forward_train_prepare, *_forward_train_rows, rnn_backward_prepare, *_backward_rows, rnn_backward_weights) in 3 ranges: gradients against float64 finite differences`, () => {
+    const k = harness[build];
+    CASES.forEach((c, i) => {
+      if (i % 3 === 0) it(caseName(c), () => checkCase(k, c, 5000 + 17 * i, 3));
     });
   });
 
