@@ -72,10 +72,7 @@ let poolT = null;
 let poolTSweep = null;
 let libT = null;
 if (THREADS > 1) {
-  const { createRequire } = await import('node:module');
-  libT = createRequire(import.meta.url)(fileURLToPath(new URL(DIST.href.replace(/\.js$/, '.cjs'))));
-  await libT.init({ threads: THREADS });
-  if (libT.threads() !== THREADS) throw new Error(`streams bench: init({ threads: ${THREADS} }) runs ${libT.backend()}`);
+  libT = (await (await import('./peers/ours.mjs')).loadRnnWasm({ threads: THREADS })).lib;
   const modelT = new libT.Sequential({ layers: [new libT.layers.LSTM({ units: U, inputShape: [null, F] })] });
   modelT.layers[modelT.layers.length - 1].setWeights(wlist);
   poolT = await modelT.streams({ capacity: N });

@@ -40,14 +40,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { rng } from './reference.mjs';
+import { loadRnnWasm } from './peers/ours.mjs';
 
 const require = createRequire(import.meta.url);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const DIST = process.env.RNN_WASM_DIST
-  ? pathToFileURL(path.resolve(process.env.RNN_WASM_DIST))
-  : new URL('../dist/index.js', import.meta.url);
 const TORCH_JSON = path.join(HERE, 'torch_train.json');
 
 const TR1_SAMPLES = 64;
@@ -251,13 +249,9 @@ function makeOursPeer({ threads = 1 } = {}) {
   id: threads > 1 ? `ours-${threads}t` : 'ours',
   optional: threads > 1,
   async init() {
-    const file = fileURLToPath(threads > 1 ? new URL(DIST.href.replace(/\.js$/, '.cjs')) : DIST);
-    if (!fs.existsSync(file)) throw new Error(`${file} not found — run \`npm run build\` first (ours skipped)`);
-    lib = threads > 1 ? require(file) : await import(DIST.href);
-    await lib.init(threads > 1 ? { threads } : {});
-    if (threads > 1 && lib.threads() !== threads) throw new Error(`init({ threads: ${threads} }) runs ${lib.backend()}`);
-    const version = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
-    return `rnn-wasm ${version} (${process.env.RNN_WASM_DIST ?? 'dist/'}${threads > 1 ? `, CommonJS build, ${lib.backend()}` : ''})`;
+    const loaded = await loadRnnWasm({ threads });
+    lib = loaded.lib;
+    return loaded.version;
   },
   async prepare(wl, weights, data, { resetAfter = true } = {}) {
     const L = lib.layers;

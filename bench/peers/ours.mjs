@@ -12,6 +12,27 @@ const DIST = process.env.RNN_WASM_DIST
   ? pathToFileURL(path.resolve(process.env.RNN_WASM_DIST))
   : new URL('../../dist/index.js', import.meta.url);
 /**
+ * The built library, initialised: the ESM build with init(), or, with
+ * threads > 1, the CommonJS build (dist/index.cjs, a second instance of the
+ * library in this process, so a single-threaded ESM instance can run beside
+ * it) with init({ threads }). Returns { lib, version } (version: a label for
+ * the reports). bench/train.mjs and bench/streams.mjs load it the same way.
+ */
+export async function loadRnnWasm({ threads = 1 } = {}) {
+  const file = fileURLToPath(threads > 1 ? new URL(DIST.href.replace(/\.js$/, '.cjs')) : DIST);
+  if (!fs.existsSync(file)) throw new Error(`${file} not found — run \`npm run build\` first (ours skipped)`);
+  const lib = threads > 1 ? createRequire(import.meta.url)(file) : await import(DIST.href);
+  await lib.init(threads > 1 ? { threads } : {});
+  if (threads > 1 && lib.threads() !== threads) throw new Error(`init({ threads: ${threads} }) runs ${lib.backend()}`);
+  let version = '?';
+  try {
+    version = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+  } catch { /* ignore */ }
+  const where = process.env.RNN_WASM_DIST ? process.env.RNN_WASM_DIST : 'dist/';
+  return { lib, version: `rnn-wasm ${version} (${where}${threads > 1 ? `, CommonJS build, ${lib.backend()}` : ''})` };
+}
+
+/**
  * The rnn-wasm peer. threads > 1 (`ours-<n>t`): init({ threads }) on the CommonJS
  * build (dist/index.cjs), a second instance of the library in this process
  * (one init per instance: the ESM `ours` stays single-threaded beside it).
@@ -25,19 +46,9 @@ export function makeOurs({ threads = 1 } = {}) {
   streamMode: 'stateful layer (build [1,1,F]), apply once per step',
 
   async init() {
-    const file = fileURLToPath(threads > 1 ? new URL(DIST.href.replace(/\.js$/, '.cjs')) : DIST);
-    if (!fs.existsSync(file)) {
-      throw new Error(`${file} not found — run \`npm run build\` first (ours skipped)`);
-    }
-    lib = threads > 1 ? createRequire(import.meta.url)(file) : await import(DIST.href);
-    await lib.init(threads > 1 ? { threads } : {});
-    if (threads > 1 && lib.threads() !== threads) throw new Error(`init({ threads: ${threads} }) runs ${lib.backend()}`);
-    let version = '?';
-    try {
-      version = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
-    } catch { /* ignore */ }
-    const where = process.env.RNN_WASM_DIST ? process.env.RNN_WASM_DIST : 'dist/';
-    return { version: `rnn-wasm ${version} (${where}${threads > 1 ? `, CommonJS build, ${lib.backend()}` : ''})` };
+    const loaded = await loadRnnWasm({ threads });
+    lib = loaded.lib;
+    return { version: loaded.version };
   },
 
   async prepare(spec) {

@@ -244,10 +244,7 @@ export abstract class CellMath {
     const U = this.units;
     const N = this.gates * U;
     const worth = threads >= 2 && r.gates === 0 && r.scratchFloats !== undefined && r.B * r.T * (r.F + U) * N >= splitMinMacs();
-    if (worth && r.B < threads && this.forwardColsCall(r, 0, U, 0, 1, 0) !== null && U % 8 === 0 && U >= 8 * threads) {
-      this.forwardByUnits(k, r, threads);
-      return;
-    }
+    if (worth && r.B < threads && U % 8 === 0 && U >= 8 * threads && this.forwardByUnits(k, r, threads)) return;
     const parts = worth ? splitRange(r.B, threads) : [];
     // One call: too little work, or a workspace planned for fewer threads (same result either way).
     if (parts.length < 2 || parts.reduce((n, [b0, b1]) => n + k.rnn_scratch_floats(this.id, b1 - b0, r.T, U), 0) > r.scratchFloats!) {
@@ -284,21 +281,24 @@ export abstract class CellMath {
    * Small batches (fewer rows than threads, e.g. one sequence): every thread
    * takes a range of units (multiples of 8) of every gate and the threads
    * meet at a barrier after each step (assembly/rnn_cols.ts); the same bits.
+   * False (nothing run) where the cell has no unit-range kernel or the
+   * workspace has no room for the barrier: the caller splits by rows or not.
    */
-  private forwardByUnits(k: KernelExports, r: ForwardRun, threads: number): void {
+  private forwardByUnits(k: KernelExports, r: ForwardRun, threads: number): boolean {
     const need = k.rnn_scratch_floats(this.id, r.B, r.T, this.units);
-    if (need + 4 > r.scratchFloats!) {
-      runOnThreads(k, [this.forwardCall(r)]);
-      return;
-    }
+    if (need + 4 > r.scratchFloats!) return false; // a workspace planned for one thread
     // The barrier's 16 bytes, zero on entry, after the kernel's scratch (16-byte aligned: need is a multiple of 4).
     const sync = r.scratch + 4 * need;
-    new Int32Array(k.memory.buffer, sync, 4).fill(0);
     const parts = splitRange(this.units, threads, 8);
     // Workers may sleep at the per-step barrier; the caller only where it may block.
     const wait = callerMayBlock() ? 1 : 0;
-    runOnThreads(k, parts.map(([u0, u1], i) => this.forwardColsCall(r, u0, u1, sync, parts.length, i === 0 ? wait : 1)!));
+    const calls = parts.map(([u0, u1], i) => this.forwardColsCall(r, u0, u1, sync, parts.length, i === 0 ? wait : 1));
+    if (calls.some((c) => c === null)) return false; // no unit-range kernel for this cell
+    new Int32Array(k.memory.buffer, sync, 4).fill(0);
+    runOnThreads(k, calls as KernelCall[]);
+    return true;
   }
+
 
   /** Training forward (assembly/rnn.ts *_forward_train); r.flags from trainFlags. */
   abstract forwardTrain(k: KernelExports, r: TrainRun): void;
