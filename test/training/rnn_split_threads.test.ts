@@ -25,7 +25,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  par.setSplitMinMacs(1 << 20);
+  par.setSplitMinMacs(1 << 22);
   par.setActiveThreads(Infinity);
 });
 
