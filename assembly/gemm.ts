@@ -321,11 +321,13 @@ function gemv_rows(c: usize, ldc: i32, a: usize, lda: i32, bp: usize, rows: i32,
 // One row of A x two panels (ps bytes apart), w2 columns of the second.
 // @ts-ignore: decorator
 @inline function kernel_1x16(c: usize, a: usize, bp: usize, ps: usize, kc: i32, w2: i32): void {
-  let p0 = f32x4.splat(0), p1 = f32x4.splat(0);
-  let q0 = f32x4.splat(0), q1 = f32x4.splat(0);
-  let ao = a;
-  let bo = bp;
-  let bq = bp + ps;
+  // k = 0 peeled, as kernel_4x8p (the same sums whichever kernel runs a row).
+  const a0 = v128.load32_splat(a);
+  let p0 = f32x4.mul(a0, v128.load(bp)), p1 = f32x4.mul(a0, v128.load(bp, 16));
+  let q0 = f32x4.mul(a0, v128.load(bp + ps)), q1 = f32x4.mul(a0, v128.load(bp + ps, 16));
+  let ao = a + 4;
+  let bo = bp + 32;
+  let bq = bp + ps + 32;
   const aend = a + (<usize>kc << 2);
   while (ao < aend) {
     const av = v128.load32_splat(ao);
@@ -363,12 +365,20 @@ function gemv_rows(c: usize, ldc: i32, a: usize, lda: i32, bp: usize, rows: i32,
 // constant offsets from one pointer, both pointers bumped (see the top).
 // @ts-ignore: decorator
 @inline function kernel_4x8p(c: usize, ldc: i32, ap: usize, bp: usize, kc: i32, w: i32): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let ao = ap;
-  let bo = bp;
+  // k = 0 peeled: the accumulators start at a·b, not 0 + a·b (the same
+  // values: adding +0 changes nothing but the sign of a zero).
+  const p0 = v128.load(bp);
+  const p1 = v128.load(bp, 16);
+  let s = v128.load32_splat(ap);
+  let c00 = f32x4.mul(s, p0), c01 = f32x4.mul(s, p1);
+  s = v128.load32_splat(ap, 4);
+  let c10 = f32x4.mul(s, p0), c11 = f32x4.mul(s, p1);
+  s = v128.load32_splat(ap, 8);
+  let c20 = f32x4.mul(s, p0), c21 = f32x4.mul(s, p1);
+  s = v128.load32_splat(ap, 12);
+  let c30 = f32x4.mul(s, p0), c31 = f32x4.mul(s, p1);
+  let ao = ap + 16;
+  let bo = bp + 32;
   const aend = ap + (<usize>kc << 4);
   while (ao < aend) {
     const b0 = v128.load(bo);
@@ -404,9 +414,11 @@ function gemv_rows(c: usize, ldc: i32, a: usize, lda: i32, bp: usize, rows: i32,
 // another order).
 // @ts-ignore: decorator
 @inline function kernel_1x8(c: usize, a: usize, bp: usize, k: i32, w: i32): void {
-  let p0 = f32x4.splat(0), p1 = f32x4.splat(0);
-  let ao = a;
-  let bo = bp;
+  // k = 0 peeled, as kernel_4x8p.
+  const a0 = v128.load32_splat(a);
+  let p0 = f32x4.mul(a0, v128.load(bp)), p1 = f32x4.mul(a0, v128.load(bp, 16));
+  let ao = a + 4;
+  let bo = bp + 32;
   const aend = a + (<usize>k << 2);
   while (ao < aend) {
     const av = v128.load32_splat(ao);
