@@ -56,10 +56,28 @@ export function pack_b(dst: usize, src: usize, ld: i32, k: i32, n: i32): void {
   // Whole panels: one row of 8 floats is two 16-byte copies (SIMD) or eight
   // scalar ones, with no per-element column test (10x the tested loop on
   // the (B*T, 4U) dZ matrices the weight gradients pack).
-  for (let p = 0; p < full; p++) {
+  const sl = <usize>ld << 2;
+  let p = 0;
+  if (ASC_FEATURE_SIMD) {
+    // Two panels per pass: each source row gives 64 contiguous bytes (a
+    // whole cache line when aligned) instead of 32 now and 32 a pass later.
+    const ps = (<usize>k * NR) << 2;
+    for (; p + 1 < full; p += 2) {
+      let d = dst + ((<usize>(p * k) * NR) << 2);
+      let s = src + (<usize>(p * NR) << 2);
+      for (let kk = 0; kk < k; kk++) {
+        v128.store(d, v128.load(s));
+        v128.store(d, v128.load(s, 16), 16);
+        v128.store(d + ps, v128.load(s, 32));
+        v128.store(d + ps, v128.load(s, 48), 16);
+        d += NR << 2;
+        s += sl;
+      }
+    }
+  }
+  for (; p < full; p++) {
     let d = dst + ((<usize>(p * k) * NR) << 2);
     let s = src + (<usize>(p * NR) << 2);
-    const sl = <usize>ld << 2;
     for (let kk = 0; kk < k; kk++) {
       if (ASC_FEATURE_SIMD) {
         v128.store(d, v128.load(s));
