@@ -16,6 +16,7 @@ export {
 } from './rnn';
 export {
   vec_add_acc, vec_mul_acc, vec_axpy_acc, col_sum_acc, softmax_backward, log_softmax_backward, embedding_backward, f32_ids,
+  row_sums_f64, sparse_xent_softmax_grad,
 } from './train_ops';
 export { conv1d_backward_scratch_floats, conv1d_backward, max_pool1d_backward, avg_pool1d_backward } from './train_conv';
 export { batch_norm_train_scratch_floats, batch_norm_train_forward, batch_norm_backward, layer_norm_backward } from './train_norm';

@@ -97,3 +97,41 @@ export function f32_ids(dst: usize, src: usize, n: i32, limit: i32): i32 {
   }
   return -1;
 }
+
+// The sparse categorical crossentropy's two loops over (rows, C) probabilities
+// (src/training/losses.ts SparseCategoricalCrossentropy), in float64 exactly
+// as the JavaScript does them (a float32 element read is exact in float64;
+// each float64 operation rounds once; a float32 store rounds the float64
+// result to nearest), so either path gives the same bits. A language model's
+// output is (batch*timesteps, vocabulary): millions of elements a step.
+
+// row_sums_f64 — out[v] (float64) = p[v*C] + p[v*C + 1] + ... in column
+// order from 0, v < rows: the S of clip(p_k / S).
+export function row_sums_f64(out: usize, p: usize, rows: i32, C: i32): void {
+  for (let v = 0; v < rows; v++) {
+    const base = f32p(p, v * C);
+    let s: f64 = 0;
+    for (let c = 0; c < C; c++) s += <f64>load<f32>(base + (<usize>c << 2));
+    store<f64>(out + (<usize>v << 3), s);
+  }
+}
+
+// sparse_xent_softmax_grad — the gradient of the loss through a fused
+// softmax: grad[v*C + c] = f32(grad + ev[v] * (p - (c == k ? 1 : 0))) for
+// the rows whose label k = labels[v] (i32) is >= 0 and whose weight ev[v]
+// (float64: sample weight * reduction scale) is nonzero; other rows are
+// left as they are.
+export function sparse_xent_softmax_grad(grad: usize, p: usize, labels: usize, ev: usize, rows: i32, C: i32): void {
+  for (let v = 0; v < rows; v++) {
+    const k = load<i32>(labels + (<usize>v << 2));
+    const e = load<f64>(ev + (<usize>v << 3));
+    if (k < 0 || e == 0) continue;
+    const g = f32p(grad, v * C);
+    const q = f32p(p, v * C);
+    for (let c = 0; c < C; c++) {
+      const o = <usize>c << 2;
+      const d: f64 = c == k ? 1 : 0;
+      store<f32>(g + o, <f32>(<f64>load<f32>(g + o) + e * (<f64>load<f32>(q + o) - d)));
+    }
+  }
+}

@@ -115,6 +115,24 @@ export interface LossArgs {
    * receives d(loss)/d(logits) (p - y, scaled). Only when canFuse(activation).
    */
   fusedActivation?: FusedActivation | null;
+  /**
+   * @internal The trainer's WebAssembly kernels for the loops of the largest
+   * losses, given when yPred (and grad) are views of its memory.
+   */
+  kernels?: LossKernels | null;
+}
+
+/**
+ * @internal Kernels a loss may run its (rows, classes) loops with: yPred
+ * and grad are then views of the memory they run on (byteOffset = pointer),
+ * and `scratch` is `scratchFloats` float32 of that memory (16-byte aligned)
+ * reserved for this call, as kernelScratchFloats() asked.
+ */
+export interface LossKernels {
+  row_sums_f64(out: number, p: number, rows: number, C: number): void;
+  sparse_xent_softmax_grad(grad: number, p: number, labels: number, ev: number, rows: number, C: number): void;
+  readonly scratch: number;
+  readonly scratchFloats: number;
 }
 
 /** Common options of every loss class. */
@@ -321,6 +339,7 @@ interface CheckedArgs {
   grad: Float32Array | null;
   gradScale: number;
   fused: FusedActivation | null;
+  kernels: LossKernels | null;
   yTrueShape: readonly number[];
   yPredShape: readonly number[];
 }
@@ -413,7 +432,7 @@ export abstract class Loss {
     const L = this.prepare(a.yTrueShape, a.yPredShape, a.yTrue);
     const nV = sizeOf(L.vShape);
     const values = new Float64Array(nV);
-    const outMask = this.forward(a.yTrue, a.yPred, L, values);
+    const outMask = this.forward(a.yTrue, a.yPred, L, values, a.kernels);
     const wt = this.weighting(L.vShape, outMask, a);
 
     let total = 0;
@@ -451,7 +470,7 @@ export abstract class Loss {
       }
       const scale = a.gradScale / divisor;
       for (let i = 0; i < nV; i++) eff[i] *= scale;
-      this.backward(a.yTrue, a.yPred, L, eff, a.grad, a.fused);
+      this.backward(a.yTrue, a.yPred, L, eff, a.grad, a.fused, a.kernels);
     }
     return loss;
   }
@@ -475,6 +494,15 @@ export abstract class Loss {
       out[k++] = values[ia] * wd[ib];
     });
     return { values: out, shape: wt.rShape };
+  }
+
+  /**
+   * @internal Float32 of kernel scratch (LossKernels.scratch) this loss
+   * uses for a yPred of this shape; 0: it runs no kernels.
+   */
+  kernelScratchFloats(yPredShape: readonly number[]): number {
+    void yPredShape;
+    return 0;
   }
 
   /** Whether `fusedActivation: activation` is allowed (crossentropy on that activation's probabilities). */
@@ -519,6 +547,7 @@ export abstract class Loss {
     yPred: Float32Array,
     L: Layout,
     values: Float64Array,
+    kernels?: LossKernels | null,
   ): Uint8Array | null;
   /** grad[yPred index] += sum over values v of eff[v] * d(value v)/d(yPred) (or d/d(logits) when fused). */
   protected abstract backward(
@@ -528,6 +557,7 @@ export abstract class Loss {
     eff: Float64Array,
     grad: Float32Array,
     fused: FusedActivation | null,
+    kernels?: LossKernels | null,
   ): void;
 
   // --- shared machinery ---------------------------------------------------
@@ -608,6 +638,7 @@ export abstract class Loss {
       grad,
       gradScale,
       fused,
+      kernels: args.kernels ?? null,
       yTrueShape: tShape,
       yPredShape,
     };
@@ -1328,9 +1359,29 @@ export class SparseCategoricalCrossentropy extends Loss {
     }
     return k;
   }
-  protected forward(yTrue: Float32Array | Int32Array, yPred: Float32Array, L: Layout, values: Float64Array): Uint8Array | null {
+  /** Rows of yPred (all but the class axis) and where each kernel array lives in the scratch. */
+  private scratchLayout(rows: number, k: LossKernels): { sums: number; ev: number; labels: number } | null {
+    if (5 * rows > k.scratchFloats) return null;
+    // float64 sums and weights (8-byte aligned: scratch is 16-byte aligned), then int32 labels
+    return { sums: k.scratch, ev: k.scratch + 8 * rows, labels: k.scratch + 16 * rows };
+  }
+  override kernelScratchFloats(yPredShape: readonly number[]): number {
+    if (this.fromLogits || yPredShape.length < 1) return 0;
+    const C = yPredShape[yPredShape.length - 1];
+    return C > 0 ? (5 * sizeOf(yPredShape)) / C : 0;
+  }
+  protected forward(
+    yTrue: Float32Array | Int32Array, yPred: Float32Array, L: Layout, values: Float64Array, kernels?: LossKernels | null,
+  ): Uint8Array | null {
     const { outer, C } = L;
     const mask = this.ignoreClass !== null ? new Uint8Array(outer) : null;
+    // The row sums S by the kernel (the same float64 sums as the loop below).
+    const at = kernels && !this.fromLogits ? this.scratchLayout(outer, kernels) : null;
+    let sums: Float64Array | null = null;
+    if (kernels && at) {
+      kernels.row_sums_f64(at.sums, yPred.byteOffset, outer, C);
+      sums = new Float64Array(yPred.buffer, at.sums, outer);
+    }
     for (let v = 0; v < outer; v++) {
       const k = this.label(yTrue, v, C);
       if (k < 0) {
@@ -1347,7 +1398,8 @@ export class SparseCategoricalCrossentropy extends Loss {
         values[v] = m + Math.log(s) - yPred[base + k];
       } else {
         let S = 0;
-        for (let c = 0; c < C; c++) S += yPred[base + c];
+        if (sums) S = sums[v];
+        else for (let c = 0; c < C; c++) S += yPred[base + c];
         const q = Math.min(Math.max(yPred[base + k] / S, EPSILON), ONE_MINUS_EPS);
         values[v] = -Math.log(q);
       }
@@ -1361,8 +1413,22 @@ export class SparseCategoricalCrossentropy extends Loss {
     eff: Float64Array,
     grad: Float32Array,
     fused: FusedActivation | null,
+    kernels?: LossKernels | null,
   ): void {
     const { outer, C } = L;
+    const at = kernels && fused !== null && grad.buffer === yPred.buffer ? this.scratchLayout(outer, kernels) : null;
+    if (kernels && at) {
+      // The fused gradient's loop by the kernel: per row its label (-1: skipped) and weight.
+      const labels = new Int32Array(yPred.buffer, at.labels, outer);
+      const evs = new Float64Array(yPred.buffer, at.ev, outer);
+      for (let v = 0; v < outer; v++) {
+        const ev = eff[v];
+        evs[v] = ev;
+        labels[v] = ev === 0 ? -1 : this.label(yTrue, v, C);
+      }
+      kernels.sparse_xent_softmax_grad(grad.byteOffset, yPred.byteOffset, at.labels, at.ev, outer, C);
+      return;
+    }
     for (let v = 0; v < outer; v++) {
       const ev = eff[v];
       if (ev === 0) continue;

@@ -26,7 +26,7 @@ import { isPlainObject } from '../config';
 import { getRuntime } from '../wasm/module';
 import { type Callback, type CallbackHooks, History, type Logs, toCallbacks } from './callbacks';
 import { modelMetrics } from './callbacks_keras';
-import type { Loss } from './losses';
+import type { Loss, LossKernels } from './losses';
 import { Mean, type Metric, getMetric } from './metrics';
 import type { Optimizer } from './optimizers';
 import { ProgbarLogger } from './progbar';
@@ -346,6 +346,7 @@ export class Trainer {
     const grads = this.grads!;
     const plan = this.plan!;
     const heap = ctx.rt.heap;
+    const k = ctx.rt.exports;
     arena.reset();
     ctx.training = training;
     if (training) grads.zero();
@@ -375,6 +376,11 @@ export class Trainer {
       const entry = fw.tape.find((e) => e.node === this.model.outputs[i].node);
       const fused = training ? this.fusedActivation(entry, loss) : null;
       const g = training && plan.has(this.model.outputs[i].id) ? ctx.buf(out.shape, true) : null;
+      // Scratch for the loss's kernels, allocated before the views below are taken (an allocation may grow memory).
+      const ksFloats = loss.kernelScratchFloats(out.shape);
+      const kernels: LossKernels | null = ksFloats > 0
+        ? { row_sums_f64: k.row_sums_f64, sparse_xent_softmax_grad: k.sparse_xent_softmax_grad, scratch: ctx.alloc(ksFloats), scratchFloats: ksFloats }
+        : null;
       const maskBuf = fw.masks[i];
       const yt = ys[i];
       const v = loss.compute({
@@ -388,6 +394,7 @@ export class Trainer {
         grad: g ? view(ctx, g) : null,
         gradScale: lossWeights[i],
         fusedActivation: g ? fused : null,
+        kernels,
       });
       if (fused && g && entry) layerTraining(entry.layer)!.useLogitsGradient!(entry.layer as never, entry.saved);
       outputLosses.push(v);
