@@ -6,28 +6,19 @@
 // threads a call may split across and setSplitMinMacs(0) makes even the small
 // odd sizes take the split path; layer results are compared bit for bit with
 // `st`, models that load lazy code with `mt` on one thread.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randArray as values } from '../util';
+import { type Lib, type Par, loadGraphs, restoreSplitDefaults } from './graphs';
 
-type Lib = typeof import('../../src/index');
-type Par = typeof import('../../src/wasm/parallel');
 let mt: Lib;
 let par: Par;
 let st: Lib;
 
 beforeAll(async () => {
-  st = await import('../../src/index');
-  await st.init();
-  vi.resetModules();
-  mt = await import('../../src/index');
-  par = await import('../../src/wasm/parallel');
-  await mt.init({ threads: 3 });
+  ({ st, mt, par } = await loadGraphs(3));
 });
 
-afterAll(() => {
-  par.setSplitMinMacs(1 << 22);
-  par.setActiveThreads(Infinity);
-});
+afterAll(() => restoreSplitDefaults(par));
 
 const bits = (t: { data: ArrayLike<number> }) => Array.from(new Uint32Array(new Float32Array(t.data as Float32Array).buffer));
 

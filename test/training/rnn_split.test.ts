@@ -6,14 +6,14 @@
 // dropout and recurrent dropout, the gathered Embedding projection
 // (XW_READY), initial states with gradients, Bidirectional and odd sizes.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Input, Model, init, layers, loadTraining } from '../../src/index';
+import * as lib from '../../src/index';
 import { setRecurrentTrainSplit } from '../../src/training/layers/recurrent_train';
 import { getRuntime } from '../../src/wasm/module';
-import { randArray as values } from '../util';
+import { type Cell, type Spec, trainBits } from './rnn_split_models';
 
 beforeAll(async () => {
-  await init();
-  await loadTraining();
+  await lib.init();
+  await lib.loadTraining();
 });
 afterEach(() => {
   vi.restoreAllMocks();
@@ -21,83 +21,18 @@ afterEach(() => {
 });
 afterAll(() => setRecurrentTrainSplit(0));
 
-/** Deterministic values in (-1, 1). */
-
-type Cell = 'lstm' | 'gru' | 'gru-before' | 'simple';
-const GATES: Record<Cell, number> = { lstm: 4, gru: 3, 'gru-before': 3, simple: 1 };
 const KERNEL: Record<Cell, string> = {
   lstm: 'lstm_forward_train_rows', gru: 'gru_forward_train_rows', 'gru-before': 'gru_forward_train_rows', simple: 'simple_rnn_forward_train_rows',
 };
 
-function rnn(cell: Cell, units: number, name: string, opts: Record<string, unknown>) {
-  if (cell === 'lstm') return new layers.LSTM({ units, name, seed: 3, ...opts });
-  if (cell === 'simple') return new layers.SimpleRNN({ units, name, seed: 3, ...opts });
-  return new layers.GRU({ units, name, seed: 3, resetAfter: cell === 'gru', ...opts });
-}
-
-interface Spec {
-  cell: Cell;
-  B: number;
-  T: number;
-  U: number;
-  /** Embedding input (ids) with maskZero; V small enough (2V <= B*T) for the gathered projection unless `dropout`. */
-  embed?: { V: number; maskZero: boolean };
-  seq?: boolean;
-  back?: boolean;
-  dropout?: number;
-  recurrentDropout?: number;
-  bidi?: boolean;
-  /** A second recurrent layer started from the first one's final states (returnState → initialState). */
-  initState?: boolean;
-}
-
-const F = 5;
-
-function build(s: Spec, tag: string): Model {
-  const x = s.embed ? Input({ shape: [s.T] }) : Input({ shape: [s.T, F] });
-  let h = s.embed ? new layers.Embedding({ inputDim: s.embed.V, outputDim: F, maskZero: s.embed.maskZero, name: `emb_${tag}` }).apply(x) : x;
-  const opts = { goBackwards: s.back ?? false, dropout: s.dropout ?? 0, recurrentDropout: s.recurrentDropout ?? 0 };
-  if (s.initState) {
-    const enc = rnn(s.cell, s.U, `enc_${tag}`, { ...opts, returnSequences: true, returnState: true });
-    const [seq, ...states] = enc.apply(h) as unknown as ReturnType<typeof Input>[];
-    h = rnn(s.cell, s.U, `dec_${tag}`, { returnSequences: s.seq ?? false }).apply(seq, { initialState: states }) as unknown as typeof h;
-  } else {
-    const r = rnn(s.cell, s.U, `rnn_${tag}`, { ...opts, returnSequences: s.seq ?? false });
-    h = (s.bidi ? new layers.Bidirectional({ layer: r, name: `bidi_${tag}` }) : r).apply(h) as unknown as typeof h;
-  }
-  if (s.seq) h = new layers.GlobalAveragePooling1D().apply(h);
-  const y = new layers.Dense({ units: 3, activation: 'softmax', name: `out_${tag}` }).apply(h);
-  return new Model({ inputs: x, outputs: y });
-}
-
-/** Losses and weight bits of 3 trainOnBatch steps of a fresh model with split n (0: whole calls). */
+/** Losses and weight bits of 3 trainOnBatch steps of a fresh model with split n (0: whole calls), and how many rows kernel calls ran. */
 async function trajectory(s: Spec, n: number, tag: string): Promise<{ losses: number[]; weights: Uint32Array[]; splitCalls: number }> {
   setRecurrentTrainSplit(n);
-  const m = build(s, tag);
-  m.setWeights(m.getWeights().map((t, i) => ({ data: values(t.data.length, 100 + i).map((v) => v * 0.5), shape: t.shape })));
-  m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
-  const { B, T } = s;
-  let x: { data: Float32Array; shape: number[] };
-  if (s.embed) {
-    const { V, maskZero } = s.embed;
-    const ids = Float32Array.from({ length: B * T }, (_, i) => {
-      const b = Math.floor(i / T), t = i % T;
-      if (maskZero && (t >= T - (b % 3) || (b === 1 && t > 0))) return 0; // trailing padding; sample 1 mostly padding
-      return (maskZero ? 1 : 0) + ((i * 7 + 3) % (maskZero ? V - 1 : V));
-    });
-    x = { data: ids, shape: [B, T] };
-  } else {
-    x = { data: values(B * T * F, 7), shape: [B, T, F] };
-  }
-  const y = { data: Float32Array.from({ length: B }, (_, i) => i % 3), shape: [B] };
   const k = getRuntime('rnn_split.test').exports as unknown as Record<string, (...a: number[]) => unknown>;
   const spy = vi.spyOn(k, KERNEL[s.cell]);
-  const losses: number[] = [];
-  for (let i = 0; i < 3; i++) losses.push((await m.trainOnBatch(x, y)) as number);
+  const { losses, weights } = await trainBits(lib, s, tag);
   const splitCalls = spy.mock.calls.length;
   spy.mockRestore();
-  const weights = m.getWeights().map((t) => new Uint32Array(Float32Array.from(t.data as Float32Array).buffer));
-  m.dispose();
   setRecurrentTrainSplit(0);
   return { losses, weights, splitCalls };
 }
@@ -144,7 +79,7 @@ describe('recurrent training split into ranges trains to the whole calls\' bits'
     const k = getRuntime('rnn_split.test').exports as unknown as Record<string, (...a: number[]) => unknown>;
     const spy = vi.spyOn(k, 'rnn_backward_weights');
     await trajectory(s, 3, 'cols');
-    const N = GATES.lstm * s.U;
+    const N = 4 * s.U; // LSTM: 4 gates
     const calls = spy.mock.calls.slice(0, 3);
     // Column ranges [c0, c1) (arguments 17, 18) tile [0, N) with inner boundaries at multiples of 16;
     // dX row ranges (19, 20) tile the B*T rows.
