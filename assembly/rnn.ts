@@ -1265,6 +1265,51 @@ function col_sums(dst: usize, dz: usize, NZ: i32, z0: i32, n: i32, rows: i32): v
   col_sums_ld(dst, f32p(dz, z0), NZ, n, rows);
 }
 
+// pack_b_sums — pack_b(dst, src, ld, k, n) and sums[0..n) += the column
+// sums of src's k rows, each column summed from 0 in row order and then
+// added (col_sums_ld's order): the bias gradient read from dZ while the
+// weight gradients pack it, instead of a second pass over dZ.
+function pack_b_sums(dst: usize, src: usize, ld: i32, k: i32, n: i32, sums: usize): void {
+  if (!ASC_FEATURE_SIMD) {
+    pack_b(dst, src, ld, k, n);
+    col_sums_ld(sums, src, ld, n, k);
+    return;
+  }
+  const full = n / NR;
+  const sl = <usize>ld << 2;
+  const ps = (<usize>k * NR) << 2;
+  let p = 0;
+  for (; p + 1 < full; p += 2) {
+    let d = dst + ((<usize>(p * k) * NR) << 2);
+    let q = src + (<usize>(p * NR) << 2);
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (let kk = 0; kk < k; kk++) {
+      const v0 = v128.load(q), v1 = v128.load(q, 16), v2 = v128.load(q, 32), v3 = v128.load(q, 48);
+      v128.store(d, v0);
+      v128.store(d, v1, 16);
+      v128.store(d + ps, v2);
+      v128.store(d + ps, v3, 16);
+      a0 = f32x4.add(a0, v0);
+      a1 = f32x4.add(a1, v1);
+      a2 = f32x4.add(a2, v2);
+      a3 = f32x4.add(a3, v3);
+      d += NR << 2;
+      q += sl;
+    }
+    const so = sums + (<usize>(p * NR) << 2);
+    v128.store(so, f32x4.add(v128.load(so), a0));
+    v128.store(so, f32x4.add(v128.load(so, 16), a1), 16);
+    v128.store(so, f32x4.add(v128.load(so, 32), a2), 32);
+    v128.store(so, f32x4.add(v128.load(so, 48), a3), 48);
+  }
+  // An odd last whole panel and the tail panel: packed by pack_b, summed apart.
+  const c0 = p * NR;
+  if (c0 < n) {
+    pack_b(dst + ((<usize>(p * k) * NR) << 2), src + (<usize>c0 << 2), ld, k, n - c0);
+    col_sums_ld(sums + (<usize>c0 << 2), src + (<usize>c0 << 2), ld, n - c0, k);
+  }
+}
+
 // dst[0..n) += column sums of src (rows, n; leading dim ld), each column
 // summed from 0 in row order and then added. SIMD: strips of 16 columns (4
 // independent accumulator chains: one chain was bound by the add latency),
@@ -1356,7 +1401,8 @@ function mask_rows_acc_chunk(dst: usize, src: usize, m: usize, T: i32, w: i32, r
 // The whole-sequence gradients after the loop, shared by the three cells:
 //   dKernel += X'ᵀ·dZ_in and dRecurrentKernel += H'ᵀ·dZ_rec over all B*T
 //   rows (in chunks of ROW_CHUNK rows: dZ's chunk packed, X and H read as
-//   they lie by sgemm_acc_t), dBias += column sums,
+//   they lie by sgemm_acc_t), dBias += column sums (one per row chunk,
+//   taken while the chunk is packed where the columns are packed whole),
 //   dX += (dZ_in·Kernelᵀ) * dmask with Kernelᵀ packed once per block.
 // The recurrent side: gates [0, recGates) read hprev (* m_g); GRU
 // !resetAfter's candidate block reads the saved rh instead (rhS != 0).
@@ -1385,12 +1431,17 @@ function weight_grads(
   const whole = U % NR == 0 && c0 % NR == 0 && c1 % NR == 0;
   const zb0 = max(c0, 2 * U) + U; // GRU resetAfter: dZ's candidate input columns [zb0, c1 + U)
   const aw = c1 - c0;
+  // The bias gradient while dZ's columns are packed (not GRU resetAfter,
+  // whose two bias rows read other column sets); per row chunk, so with
+  // several chunks dbias receives one sum per chunk.
+  const sumsWhilePacking = whole && dbias != 0 && !gruRA && c0 < c1 && (dkernel != 0 || drkernel != 0);
   if (c0 < c1 && (dkernel || drkernel)) {
     for (let r0 = 0; r0 < rows; r0 += ROW_CHUNK) {
       const kc = min(ROW_CHUNK, rows - r0);
       const dzc = f32p(dz, r0 * NZ);
       if (whole) {
-        pack_b(bp, f32p(dzc, c0), NZ, kc, aw);
+        if (sumsWhilePacking) pack_b_sums(bp, f32p(dzc, c0), NZ, kc, aw, f32p(dbias, c0));
+        else pack_b(bp, f32p(dzc, c0), NZ, kc, aw);
         if (gruRA && dkernel && c1 > 2 * U) pack_b(f32p(bp, aw * kc), f32p(dzc, zb0), NZ, kc, c1 + U - zb0);
       }
       if (dkernel) {
@@ -1424,13 +1475,14 @@ function weight_grads(
       }
     }
   }
-  if (dbias) {
+  if (dbias && !sumsWhilePacking) {
     if (gruRA) {
       col_sums_range(dbias, dz, NZ, 0, 2 * U, rows, c0, c1);
       col_sums_range(f32p(dbias, 2 * U), dz, NZ, 3 * U, U, rows, c0 - 2 * U, c1 - 2 * U);
       col_sums_range(f32p(dbias, N), dz, NZ, 0, 3 * U, rows, c0, c1); // recurrent bias row
     } else {
-      col_sums_range(dbias, dz, NZ, 0, N, rows, c0, c1);
+      // Per row chunk, as pack_b_sums adds them (the same bits whichever runs).
+      for (let r0 = 0; r0 < rows; r0 += ROW_CHUNK) col_sums_range(dbias, f32p(dz, r0 * NZ), NZ, 0, N, min(ROW_CHUNK, rows - r0), c0, c1);
     }
   }
   rx0 = max(rx0, 0);
