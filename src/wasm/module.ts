@@ -12,7 +12,7 @@
 import { SIMD_WASM_BASE64 } from './simd_binary.generated';
 import { type CoreExports, MEMORY_LAYOUT, TRAIN_EXPORT_NAMES, type TrainExports } from './abi.generated';
 import { Heap, type LinearMemory } from './heap';
-import { setThreadPool } from './threads';
+import { setThreadPool, threadPool } from './threads';
 
 /**
  * The raw kernel exports (pointers are byte offsets), generated from
@@ -365,12 +365,18 @@ export function getRuntime(context: string): Runtime {
  * The kernel build once initialised, else undefined: 'simd', 'scalar' or
  * 'relaxed-simd' single-threaded (the default), `'simd, n threads'` with init({ threads: n })
  * running, or `'<build>, 1 thread (threads: n asked; <why>)'` when threads were
- * asked for and could not be used.
+ * asked for and could not be used, or `'<build>, 1 thread (n started; a kernel
+ * worker failed: <why>)'` once a worker has failed (calls then run on the
+ * calling thread).
  */
 export function backend(): Backend | undefined {
   if (!runtime) return undefined;
   const build = runtime.variant.endsWith('relaxed') ? 'relaxed-simd' : runtime.simd ? 'simd' : 'scalar';
-  if (runtime.threads > 1) return `${build}, ${runtime.threads} threads`;
+  if (runtime.threads > 1) {
+    const failed = threadPool()?.failure;
+    if (failed !== undefined) return `${build}, 1 thread (${runtime.threads} started; a kernel worker failed: ${failed})`;
+    return `${build}, ${runtime.threads} threads`;
+  }
   if (threadsNote !== undefined) return `${build}, 1 thread (threads: ${pendingThreads} asked; ${threadsNote})`;
   return build;
 }
@@ -378,7 +384,8 @@ export function backend(): Backend | undefined {
 /** What backend() reports. */
 export type Backend = 'simd' | 'scalar' | 'relaxed-simd' | `${'simd' | 'scalar' | 'relaxed-simd'}, ${string}`;
 
-/** Threads the kernels run on (1 before init or single-threaded). */
+/** Threads the kernels run on (1 before init, single-threaded, or after a kernel worker failed). */
 export function threads(): number {
-  return runtime?.threads ?? 1;
+  if (!runtime) return 1;
+  return runtime.threads > 1 && threadPool()?.failure !== undefined ? 1 : runtime.threads;
 }

@@ -178,6 +178,10 @@ class WorkerPool implements ThreadPool {
     return this.block;
   }
 
+  get failure(): string | undefined {
+    return this.dead;
+  }
+
   constructor(
     private readonly ports: Port[],
     ctrl: SharedArrayBuffer,

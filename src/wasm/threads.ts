@@ -14,6 +14,8 @@ export interface ThreadPool {
   run(calls: readonly KernelCall[]): void;
   /** Whether the calling thread may block in Atomics.wait (not a browser's main thread). */
   readonly callerMayBlock: boolean;
+  /** Why a worker failed, once one has (calls run on the calling thread from then on); else undefined. */
+  readonly failure: string | undefined;
 }
 
 let pool: ThreadPool | undefined;
