@@ -34,11 +34,16 @@ import { MT_RELAXED_WASM_BASE64 } from '../src/wasm/mt_relaxed_binary.generated'
  * (core) imported one byte helper from tfjs.ts and so pulled the model.json
  * reader and the whole config reader (io/config.ts) into the core; with the
  * helper in fetch.ts the file-format readers load with loadModel again and
- * the core measured 77.4 KB. For scale: TensorFlow.js core + layers + wasm
+ * the core measured 77.4 KB. The threaded runtime's host side (variants,
+ * backend() reasons; the pool itself loads lazily) brought it to 83.6 KB, and
+ * model.streams() became synchronous, as issue #14 writes its API
+ * (`const pool = model.streams({ capacity })`; it was an async import()),
+ * which put src/models/streams.ts (+2.9 KB) in the core: 86.5 KB, and the
+ * budget went from 86 to 90 KB. For scale: TensorFlow.js core + layers + wasm
  * backend is ~330 KB min + gzip, onnxruntime-web's wasm EP ~3.5 MB
  * (bench/RESULTS.md).
  */
-const CORE_BUDGET = 86 * 1024;
+const CORE_BUDGET = 90 * 1024;
 
 const ROOT = join(__dirname, '..');
 let core: Uint8Array[]; // the entry and its static imports, minified

@@ -8,7 +8,7 @@ import { type CallOptions, Layer, type Shape, checkTraining } from '../layers/la
 import { Tensor, type TensorLike, formatShape, singleInput, toTensor } from '../tensor';
 import { type PrintFn, printSummary } from './summary';
 import type { LoadWeightsOptions, SaveOptions, TfjsArtifacts, WeightsSource } from '../io/save';
-import type { StreamPool, StreamsOptions } from './streams';
+import { StreamPool, type StreamsOptions } from './streams';
 import type { History, Logs } from '../training/callbacks';
 import type { Loss } from '../training/losses';
 import type { Optimizer } from '../training/optimizers';
@@ -614,11 +614,11 @@ export class Model<SO extends SymbolicTensor | SymbolicTensor[] = SymbolicTensor
    * A pool of streams over this model (one with SimpleRNN/LSTM/GRU layers): each
    * stream behaves as its own stateful copy of the model, and `pool.step(handles, x)`
    * steps many streams in one batched call; `pool.submit(handle, x)` batches the
-   * submissions of one tick. Async: the pool's code loads on first use.
+   * submissions of one tick. Synchronous, as issue #14's API has it
+   * (`const pool = model.streams({ capacity })`); `await` on it works too.
    */
-  async streams(options?: StreamsOptions): Promise<StreamPool> {
-    const { StreamPool: Pool } = await import('./streams');
-    return new Pool(this, options);
+  streams(options?: StreamsOptions): StreamPool {
+    return new StreamPool(this, options);
   }
 
   /** Prints a Keras-style summary table (to console.log unless printFn is given). */
