@@ -13,7 +13,9 @@
 //     run then). Once the code is loaded, `new` returns real instances.
 //   - everything else (methods and fields of a deferred instance, the
 //     functional forms such as losses.meanSquaredError) throws a clear error
-//     naming loadTraining().
+//     naming loadTraining(), except an optimizer's numeric learningRate
+//     (`model.optimizer.learningRate` right after compile), read from its
+//     options or Keras's default.
 import { loadTrainingKernels } from '../wasm/module';
 import type * as LossesModule from './losses';
 import type * as MetricsModule from './metrics';
@@ -98,6 +100,25 @@ function materialize(rec: DeferredRecord): object {
   return real;
 }
 
+/** Keras 3's default learning_rate per optimizer class (keras/src/optimizers/*.py): SGD 0.01, the others 0.001. */
+const DEFAULT_LEARNING_RATE: Readonly<Record<string, number>> = {
+  SGD: 0.01, Adam: 0.001, AdamW: 0.001, RMSprop: 0.001, Adagrad: 0.001, Adadelta: 0.001, Adamax: 0.001, Nadam: 0.001, Lion: 0.001,
+};
+
+/**
+ * What a deferred instance can answer without its code: an optimizer's
+ * `learningRate` when it is a number (its option, or the class's default),
+ * as float32 as the real getter returns it. undefined: not answerable (a
+ * schedule, or any other field).
+ */
+function earlyField(rec: DeferredRecord, prop: PropertyKey): number | undefined {
+  if (rec.ns !== 'optimizers' || prop !== 'learningRate') return undefined;
+  const opts = rec.args[0];
+  const given = opts !== null && typeof opts === 'object' ? (opts as { learningRate?: unknown }).learningRate : undefined;
+  const lr = given === undefined ? DEFAULT_LEARNING_RATE[rec.name] : given;
+  return typeof lr === 'number' && Number.isFinite(lr) && lr >= 0 ? Math.fround(lr) : undefined;
+}
+
 /** A stand-in for `new ns.name(...args)` made before the code loaded. */
 export function deferredInstance(ns: Namespace, name: string, args: unknown[]): object {
   const rec: DeferredRecord = { ns, name, args, real: null, sets: new Map() };
@@ -108,6 +129,8 @@ export function deferredInstance(ns: Namespace, name: string, args: unknown[]): 
         if (prop === Symbol.toStringTag) return `Deferred ${ns}.${name}`;
         if (prop === 'then') return undefined; // not a thenable
         if (rec.sets.has(prop)) return rec.sets.get(prop);
+        const early = earlyField(rec, prop);
+        if (early !== undefined) return early;
         throw notLoaded(`${ns}.${name}`);
       }
       const real = materialize(rec);
