@@ -57,24 +57,7 @@ export function pack_b(dst: usize, src: usize, ld: i32, k: i32, n: i32): void {
   // scalar ones, with no per-element column test (10x the tested loop on
   // the (B*T, 4U) dZ matrices the weight gradients pack).
   const sl = <usize>ld << 2;
-  let p = 0;
-  if (ASC_FEATURE_SIMD) {
-    // Two panels per pass: each source row gives 64 contiguous bytes (a
-    // whole cache line when aligned) instead of 32 now and 32 a pass later.
-    const ps = (<usize>k * NR) << 2;
-    for (; p + 1 < full; p += 2) {
-      let d = dst + ((<usize>(p * k) * NR) << 2);
-      let s = src + (<usize>(p * NR) << 2);
-      for (let kk = 0; kk < k; kk++) {
-        v128.store(d, v128.load(s));
-        v128.store(d, v128.load(s, 16), 16);
-        v128.store(d + ps, v128.load(s, 32));
-        v128.store(d + ps, v128.load(s, 48), 16);
-        d += NR << 2;
-        s += sl;
-      }
-    }
-  }
+  let p = ASC_FEATURE_SIMD ? pack_b_pairs(dst, src, ld, k, full, 0) : 0;
   for (; p < full; p++) {
     let d = dst + ((<usize>(p * k) * NR) << 2);
     let s = src + (<usize>(p * NR) << 2);
@@ -108,6 +91,47 @@ export function pack_b(dst: usize, src: usize, ld: i32, k: i32, n: i32): void {
       }
     }
   }
+}
+
+// The whole panels of pack_b two per pass, from panel 0 (SIMD builds only):
+// each source row gives 64 contiguous bytes (a whole cache line when
+// aligned) instead of 32 now and 32 a pass later. Returns the first panel
+// left (full - 1 or full). With sums != 0 (rnn.ts pack_b_sums) it also adds
+// each packed column's sum over the k rows, summed from 0 in row order, to
+// sums[column]; pack_b passes 0 and the sums fold away when inlined.
+// @ts-ignore: decorator
+@inline export function pack_b_pairs(dst: usize, src: usize, ld: i32, k: i32, full: i32, sums: usize): i32 {
+  const sl = <usize>ld << 2;
+  const ps = (<usize>k * NR) << 2;
+  let p = 0;
+  for (; p + 1 < full; p += 2) {
+    let d = dst + ((<usize>(p * k) * NR) << 2);
+    let s = src + (<usize>(p * NR) << 2);
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (let kk = 0; kk < k; kk++) {
+      const v0 = v128.load(s), v1 = v128.load(s, 16), v2 = v128.load(s, 32), v3 = v128.load(s, 48);
+      v128.store(d, v0);
+      v128.store(d, v1, 16);
+      v128.store(d + ps, v2);
+      v128.store(d + ps, v3, 16);
+      if (sums) {
+        a0 = f32x4.add(a0, v0);
+        a1 = f32x4.add(a1, v1);
+        a2 = f32x4.add(a2, v2);
+        a3 = f32x4.add(a3, v3);
+      }
+      d += NR << 2;
+      s += sl;
+    }
+    if (sums) {
+      const so = sums + (<usize>(p * NR) << 2);
+      v128.store(so, f32x4.add(v128.load(so), a0));
+      v128.store(so, f32x4.add(v128.load(so, 16), a1), 16);
+      v128.store(so, f32x4.add(v128.load(so, 32), a2), 32);
+      v128.store(so, f32x4.add(v128.load(so, 48), a3), 48);
+    }
+  }
+  return p;
 }
 
 // unpack_b — inverse of pack_b: dst (k, n) with leading dimension ld.

@@ -25,7 +25,7 @@
 // not at the initial state. goBackwards reverses input and mask in time and
 // the returned sequence stays in processing order.
 import { ACT_SIGMOID, ACT_TANH, act_backward, act_inplace, sigmoid_s, sigmoid_v, tanh_s, tanh_v } from './activations';
-import { NR, pack_b, pack_bt, packed_size, sgemm_acc, sgemm_acc_t } from './gemm';
+import { NR, pack_b, pack_b_pairs, pack_bt, packed_size, sgemm_acc, sgemm_acc_t } from './gemm';
 
 export const CELL_SIMPLE_RNN: i32 = 0;
 export const CELL_LSTM: i32 = 1;
@@ -1275,33 +1275,7 @@ function pack_b_sums(dst: usize, src: usize, ld: i32, k: i32, n: i32, sums: usiz
     col_sums_ld(sums, src, ld, n, k);
     return;
   }
-  const full = n / NR;
-  const sl = <usize>ld << 2;
-  const ps = (<usize>k * NR) << 2;
-  let p = 0;
-  for (; p + 1 < full; p += 2) {
-    let d = dst + ((<usize>(p * k) * NR) << 2);
-    let q = src + (<usize>(p * NR) << 2);
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    for (let kk = 0; kk < k; kk++) {
-      const v0 = v128.load(q), v1 = v128.load(q, 16), v2 = v128.load(q, 32), v3 = v128.load(q, 48);
-      v128.store(d, v0);
-      v128.store(d, v1, 16);
-      v128.store(d + ps, v2);
-      v128.store(d + ps, v3, 16);
-      a0 = f32x4.add(a0, v0);
-      a1 = f32x4.add(a1, v1);
-      a2 = f32x4.add(a2, v2);
-      a3 = f32x4.add(a3, v3);
-      d += NR << 2;
-      q += sl;
-    }
-    const so = sums + (<usize>(p * NR) << 2);
-    v128.store(so, f32x4.add(v128.load(so), a0));
-    v128.store(so, f32x4.add(v128.load(so, 16), a1), 16);
-    v128.store(so, f32x4.add(v128.load(so, 32), a2), 32);
-    v128.store(so, f32x4.add(v128.load(so, 48), a3), 48);
-  }
+  const p = pack_b_pairs(dst, src, ld, k, n / NR, sums);
   // An odd last whole panel and the tail panel: packed by pack_b, summed apart.
   const c0 = p * NR;
   if (c0 < n) {
