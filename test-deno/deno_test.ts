@@ -12,6 +12,7 @@
 // in its own `deno run --allow-read=model.keras`, the permission the README
 // documents); loading modules and h5wasm's in-memory file system need nothing.
 import { assert, assertEquals } from './assert.ts';
+import { denoRun } from './run.ts';
 import { Sequential, backend, init, layers, loadModel, simdSupported, tensor, type Tensor } from 'npm:rnn-wasm';
 
 const FIXTURE_DIR = new URL('../build/deno-fixture/', import.meta.url);
@@ -43,18 +44,11 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** `deno run --no-prompt <permissions> examples/runtimes/deno.ts` in the directory holding model.keras. */
-async function runSnippet(permissions: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      'run', '--no-prompt', '--config', new URL('deno.json', import.meta.url).pathname,
-      ...permissions, new URL('../examples/runtimes/deno.ts', import.meta.url).pathname,
-    ],
-    cwd: FIXTURE_DIR.pathname,
-    stdout: 'piped',
-    stderr: 'piped',
-  }).output();
-  const text = new TextDecoder();
-  return { code, out: text.decode(stdout), err: text.decode(stderr) };
+function runSnippet(permissions: string[]): Promise<{ code: number; out: string; err: string }> {
+  return denoRun(
+    ['--config', new URL('deno.json', import.meta.url).pathname, ...permissions, new URL('../examples/runtimes/deno.ts', import.meta.url).pathname],
+    FIXTURE_DIR.pathname,
+  );
 }
 
 Deno.test('the built ESM bundle initialises the SIMD build in Deno', async () => {

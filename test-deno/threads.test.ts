@@ -3,21 +3,12 @@
 // realm) with only --allow-read=dist; the 2-thread output must equal the
 // single-threaded one bit for bit.
 import { assertEquals } from './assert.ts';
-
-const root = new URL('../', import.meta.url);
-const path = (p: string) => new URL(p, root).pathname;
+import { denoRun, path } from './run.ts';
 
 async function run(threads: number): Promise<{ backend: string; threads: number; shape: number[]; bits: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ['run', '--no-prompt', `--allow-read=${path('dist')}`, path('test-deno/threads_main.mjs'), String(threads)],
-    cwd: path('.'),
-    stdout: 'piped',
-    stderr: 'piped',
-    env: { NO_COLOR: '1' },
-  }).output();
-  const text = new TextDecoder();
-  assertEquals(code, 0, `exit code (stderr: ${text.decode(stderr)})`);
-  return JSON.parse(text.decode(stdout).trim().split('\n').pop() ?? 'null');
+  const { code, out, err } = await denoRun([`--allow-read=${path('dist')}`, path('test-deno/threads_main.mjs'), String(threads)]);
+  assertEquals(code, 0, `exit code (stderr: ${err})`);
+  return JSON.parse(out.trim().split('\n').pop() ?? 'null');
 }
 
 Deno.test('init({ threads: 2 }) runs two threads in Deno and gives the single-thread bits', async () => {

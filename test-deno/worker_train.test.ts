@@ -3,22 +3,9 @@
 // each case runs in its own `deno run` with the permissions the README documents
 // (--allow-read=examples/worker/train_worker.mjs,dist; the suite itself runs without them).
 import { assert, assertEquals } from './assert.ts';
+import { denoRun, path } from './run.ts';
 
-const root = new URL('../', import.meta.url);
-const path = (p: string) => new URL(p, root).pathname;
 const PERMISSIONS = `--allow-read=${path('examples/worker/train_worker.mjs')},${path('dist')}`;
-
-async function denoRun(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ['run', '--no-prompt', ...args],
-    cwd: path('.'),
-    stdout: 'piped',
-    stderr: 'piped',
-    env: { NO_COLOR: '1' },
-  }).output();
-  const text = new TextDecoder();
-  return { code, out: text.decode(stdout), err: text.decode(stderr) };
-}
 
 interface Run {
   streamed: { epoch: number; logs: Record<string, number> }[];
