@@ -19,14 +19,11 @@ import { splitRange } from '../../src/wasm/parallel';
 import { REF } from './f64ref';
 import { BUILDS, KernelHarness } from './harness';
 import {
-  CELL_GRU, CELL_LSTM, CELL_SIMPLE_RNN, DROPOUT_PER_GATE, GO_BACKWARDS, HAS_BIAS, HAS_MASK, NO_FUSED_STEP, RESET_AFTER,
+  DROPOUT_PER_GATE, GO_BACKWARDS, HAS_BIAS, HAS_MASK, NO_FUSED_STEP, RESET_AFTER,
   RETURN_SEQUENCES, SAVE_PREACT, ZERO_OUTPUT_FOR_MASK,
 } from '../../src/wasm/abi.generated';
 
-const CELL_ID = { simple: CELL_SIMPLE_RNN, lstm: CELL_LSTM, gru: CELL_GRU } as const;
-type Cell = keyof typeof CELL_ID;
-const GATES: Record<Cell, number> = { simple: 1, lstm: 4, gru: 3 };
-const ACT: Record<string, number> = Object.fromEntries(Object.entries(REF).map(([id, r]) => [r.name, Number(id)]));
+import { ACT, CELL_ID, type Cell, GATES } from './rnn_cells';
 
 type MaskKind = 'none' | 'lead' | 'trail' | 'middle' | 'random' | 'empty-row';
 

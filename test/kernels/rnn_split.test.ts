@@ -14,18 +14,14 @@
 //     range of its phase writes (so the ranges may run at once).
 import { describe, expect, it } from 'vitest';
 import { prng } from '../util';
-import { REF } from './f64ref';
 import { BUILDS, KernelHarness } from './harness';
 import {
-  CELL_GRU, CELL_LSTM, CELL_SIMPLE_RNN, DROPOUT_PER_GATE, GO_BACKWARDS, HAS_BIAS, HAS_MASK, NO_FUSED_STEP, RESET_AFTER,
+  DROPOUT_PER_GATE, GO_BACKWARDS, HAS_BIAS, HAS_MASK, NO_FUSED_STEP, RESET_AFTER,
   RETURN_SEQUENCES, SAVE_PREACT, XW_READY, ZERO_OUTPUT_FOR_MASK,
 } from '../../src/wasm/abi.generated';
 import { splitRange as split } from '../../src/wasm/parallel';
 
-type Cell = 'simple' | 'lstm' | 'gru';
-const CELL_ID: Record<Cell, number> = { simple: CELL_SIMPLE_RNN, lstm: CELL_LSTM, gru: CELL_GRU };
-const GATES: Record<Cell, number> = { simple: 1, lstm: 4, gru: 3 };
-const ACT: Record<string, number> = Object.fromEntries(Object.entries(REF).map(([id, r]) => [r.name, Number(id)]));
+import { ACT, CELL_ID, type Cell, GATES } from './rnn_cells';
 
 interface Case {
   cell: Cell;
