@@ -4,7 +4,8 @@
 // own JavaScript loops: the same loss value and the same gradient bits, on
 // both builds, at odd sizes, with sample weights (some zero), ignoreClass, a
 // mask, gradScale and a gradient that already holds values; bad labels
-// throw the same error.
+// throw the same error; and the gradient kernel against float64 finite
+// differences of the crossentropy through softmax.
 import { describe, expect, it } from 'vitest';
 import { type LossArgs, type LossKernels, SparseCategoricalCrossentropy } from '../../src/training/losses';
 import { BUILDS, KernelHarness } from '../kernels/harness';
@@ -96,6 +97,49 @@ describe.each(BUILDS)('sparse categorical crossentropy kernels (%s build)', (bui
     const loss = new SparseCategoricalCrossentropy();
     const args = { yTrue, yTrueShape: [4], yPredShape: [4, 3], fusedActivation: 'softmax' as const };
     expect(() => both(loss, args, yPred, new Float32Array(12))).toThrow(/received a label value of 3 at index 2, outside the valid range \[0, 2\]/);
+  });
+
+  it('sparse_xent_softmax_grad is the gradient of the weighted crossentropy through softmax (float64 central differences)', () => {
+    h.reset();
+    const rows = 5, C = 17;
+    const r = prng(41);
+    const z = Float64Array.from({ length: rows * C }, () => 4 * (r() - 0.5));
+    const labels = Int32Array.from({ length: rows }, (_, v) => (v === 3 ? -1 : Math.floor(r() * C))); // row 3: ignored
+    const ev = Float64Array.from({ length: rows }, (_, v) => (v === 1 ? 0 : 0.2 + r())); // row 1: zero weight
+    const softmax = (zz: Float64Array, v: number): Float64Array => {
+      let m = -Infinity;
+      for (let c = 0; c < C; c++) m = Math.max(m, zz[v * C + c]);
+      const e = Float64Array.from({ length: C }, (_, c) => Math.exp(zz[v * C + c] - m));
+      const s = e.reduce((a, b) => a + b, 0);
+      return e.map((x) => x / s);
+    };
+    // L(z) = sum over rows of ev * -log softmax(z)_label, in float64.
+    const L = (zz: Float64Array): number => {
+      let t = 0;
+      for (let v = 0; v < rows; v++) if (labels[v] >= 0) t += ev[v] * -Math.log(softmax(zz, v)[labels[v]]);
+      return t;
+    };
+    const p = new Float32Array(rows * C);
+    for (let v = 0; v < rows; v++) p.set(softmax(z, v), v * C);
+    const pPtr = h.put(p);
+    const gPtr = h.put(new Float32Array(rows * C));
+    const lPtr = h.alloc(rows);
+    new Int32Array(h.exports.memory.buffer, lPtr, rows).set(labels);
+    const ePtr = h.alloc(2 * rows);
+    new Float64Array(h.exports.memory.buffer, ePtr, rows).set(ev);
+    h.exports.sparse_xent_softmax_grad(gPtr, pPtr, lPtr, ePtr, rows, C);
+    const got = h.read(gPtr, rows * C);
+    const eps = 1e-5;
+    for (let i = 0; i < rows * C; i++) {
+      const zp = z.slice(), zm = z.slice();
+      zp[i] += eps;
+      zm[i] -= eps;
+      const fd = (L(zp) - L(zm)) / (2 * eps);
+      expect(Math.abs(got[i] - fd), `d/dz[${i}]: kernel ${got[i]}, finite difference ${fd}`).toBeLessThan(1e-6);
+    }
+    // Ignored and zero-weight rows are left as they were (zero here), and the check is not vacuous.
+    expect(Array.from(got.subarray(C, 2 * C)).every((g) => g === 0) && Array.from(got.subarray(3 * C, 4 * C)).every((g) => g === 0)).toBe(true);
+    expect(Array.from(got).some((g) => Math.abs(g) > 0.05)).toBe(true);
   });
 
   it('asks for no scratch from logits (no kernel path there)', () => {
