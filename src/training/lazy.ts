@@ -100,7 +100,7 @@ function materialize(rec: DeferredRecord): object {
   return real;
 }
 
-/** Keras 3's default learning_rate per optimizer class (keras/src/optimizers/*.py): SGD 0.01, the others 0.001. */
+/** Keras 3's default learning_rate per optimizer class (keras/src/optimizers/*.py): SGD 0.01, the others 0.001. A copy of the classes' own defaults (optimizers.ts loads later); test/training/lazy.test.ts checks the two agree. */
 const DEFAULT_LEARNING_RATE: Readonly<Record<string, number>> = {
   SGD: 0.01, Adam: 0.001, AdamW: 0.001, RMSprop: 0.001, Adagrad: 0.001, Adadelta: 0.001, Adamax: 0.001, Nadam: 0.001, Lion: 0.001,
 };

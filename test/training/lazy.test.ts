@@ -16,8 +16,12 @@ describe('lazy training namespaces', () => {
     expect(adam instanceof optimizers.SGD).toBe(false);
     expect(() => adam.iterations).toThrow(/optimizers.Adam: the training code is not loaded yet.*await loadTraining\(\)/);
     // A numeric learningRate reads before loading (model.optimizer.learningRate after compile), float32 as the real getter.
-    const early = [new optimizers.SGD(), new optimizers.RMSprop(), new optimizers.Adam({ learningRate: 0.01 })].map((o) => o.learningRate);
-    expect(early).toEqual([Math.fround(0.01), Math.fround(0.001), Math.fround(0.01)]);
+    // Every class's default (lazy.ts keeps its own table of Keras's defaults: checked against the loaded classes below).
+    const CLASSES = ['SGD', 'Adam', 'AdamW', 'RMSprop', 'Adagrad', 'Adadelta', 'Adamax', 'Nadam', 'Lion'] as const;
+    const makeAll = () => [...CLASSES.map((n) => new optimizers[n]()), new optimizers.Adam({ learningRate: 0.01 })].map((o) => o.learningRate);
+    const early = makeAll();
+    expect(early.slice(0, 2)).toEqual([Math.fround(0.01), Math.fround(0.001)]);
+    expect(early[CLASSES.length]).toBe(Math.fround(0.01));
     adam.learningRate = 0.02; // kept, replayed when the real optimizer is built
     expect(() => losses.meanSquaredError([[1]], [[2]])).toThrow(/losses.meanSquaredError: the training code is not loaded yet/);
     await init();
@@ -29,7 +33,7 @@ describe('lazy training namespaces', () => {
     expect(adam.iterations).toBe(1);
     expect(adam.learningRate).toBeCloseTo(0.02, 7);
     // after loading, new gives real instances and the functional forms work
-    expect([new optimizers.SGD(), new optimizers.RMSprop(), new optimizers.Adam({ learningRate: 0.01 })].map((o) => o.learningRate)).toEqual(early);
+    expect(makeAll()).toEqual(early);
     const sgd = new optimizers.SGD({ learningRate: 0.1 });
     expect(sgd instanceof optimizers.SGD).toBe(true);
     expect(sgd.getConfig().learning_rate).toBeCloseTo(0.1, 7);
