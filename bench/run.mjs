@@ -54,6 +54,7 @@ import { makeOrtPeer, ortNode, ortWeb } from './peers/ort.mjs';
 import { sizeAndStartup } from './size.mjs';
 import { modelLoading } from './load.mjs';
 import { modelTraining } from './train.mjs';
+import { cpuLabel } from './machine.mjs';
 
 const require = createRequire(import.meta.url);
 const Benchmark = require('benchmark');
@@ -213,7 +214,7 @@ async function main() {
   const startedAt = new Date();
   const t0 = now();
   const machine = {
-    cpu: os.cpus()[0]?.model ?? '?',
+    cpu: cpuLabel(),
     cores: os.cpus().length,
     node: process.version,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
@@ -567,7 +568,7 @@ async function threadsRun(args) {
   if (!selected.length) throw new Error(`no workload matches ${wanted}`);
   const startedAt = new Date();
   const t0 = now();
-  console.log(`rnn-wasm threads bench — ${os.cpus()[0]?.model ?? '?'}, ${os.cpus().length} cores, Node ${process.version}; ${n} threads`);
+  console.log(`rnn-wasm threads bench — ${cpuLabel()}, ${os.cpus().length} cores, Node ${process.version}; ${n} threads`);
   const peers = [];
   for (const p of [ours, makeOurs({ threads: n }), makeOrtPeer('web', n), ortNode, makeOrtPeer('node', n)]) {
     const info = await p.init();
@@ -589,7 +590,7 @@ async function threadsRun(args) {
     THREADS_HEADING,
     '',
     `\`node bench/run.mjs --threads ${n}\` (after \`npm run build\`), ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, ` +
-      `${os.cpus()[0]?.model ?? '?'} (${os.cpus().length} cores), Node ${process.version}, ${((now() - t0) / 60).toFixed(1)} min, ` +
+      `${cpuLabel()} (${os.cpus().length} cores), Node ${process.version}, ${((now() - t0) / 60).toFixed(1)} min, ` +
       `load average ${load.toFixed(1)} at the end (the machine is shared: ratios come from interleaved rounds in one process).`,
     '',
     `\`init({ threads: ${n} })\` against our single thread and the peers with ${n} threads; × = the peer's median time / ${mine}'s ` +

@@ -27,6 +27,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makeWeights, makeInput } from './reference.mjs';
 import { buildOnnxModel } from './onnx.mjs';
+import { cpuLabel } from './machine.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const { values: opts } = parseArgs({
@@ -173,7 +174,7 @@ const fmtMs = (ms) => (ms >= 1 ? `${ms.toFixed(2)} ms` : `${(ms * 1000).toFixed(
 const L = [];
 L.push(HEADING, '');
 L.push(
-  `${N} streams × 1 step of W1's LSTM (F=${F}, U=${U}, one timestep), each stream with its own state. Time of one sweep over all streams (median of ${ROUNDS} interleaved rounds; pool: mean of ${variants[0].reps} steps per round), throughput in stream-steps per second, and pool's speed-up over each variant. \`node bench/streams.mjs\` after \`npm run build\`; ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, ${lib.backend()} build, load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores at the start (other processes running slow every variant; the ratios are what the interleaved rounds compare).`,
+  `${N} streams × 1 step of W1's LSTM (F=${F}, U=${U}, one timestep), each stream with its own state. Time of one sweep over all streams (median of ${ROUNDS} interleaved rounds; pool: mean of ${variants[0].reps} steps per round), throughput in stream-steps per second, and pool's speed-up over each variant. \`node bench/streams.mjs\` after \`npm run build\`; ${cpuLabel()}, Node ${process.version}, ${lib.backend()} build, load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores at the start (other processes running slow every variant; the ratios are what the interleaved rounds compare).`,
   '',
 );
 L.push(`| variant | per sweep | per stream-step | ±IQR/2 | stream-steps/s | pool speed-up${poolTSweep ? ` (1 thread / ${THREADS} threads)` : ''} |`, '|---|---:|---:|---:|---:|---:|');
@@ -201,7 +202,7 @@ L.push(
     const floor = (mf * 1e3) / 36; // µs per stream-step at 36 GFLOP/s
     const ours1 = (med['ours-twins'] * 1000) / N;
     const ort1 = (med['ort-node'] * 1000) / N;
-    return `Why the targets are out of reach: the step is ${mf.toFixed(2)} MFLOP per stream; at the batched GEMM's ~36 GFLOP/s per thread (an idle machine, see W3/W4) that is ~${floor.toFixed(1)} µs per stream-step on one thread, against ${ours1.toFixed(1)} µs for our per-stream stateful call and ${ort1.toFixed(1)} µs for onnxruntime-node's measured in this run: at best ~${(ours1 / floor).toFixed(1)}× and ~${(ort1 / floor).toFixed(1)}× per thread. 5× ours needs ~${((mf * 1e3) / (ours1 / 5)).toFixed(0)} GFLOP/s and 20× onnxruntime-node ~${((mf * 1e3) / (ort1 / 20)).toFixed(0)} GFLOP/s, beyond WebAssembly SIMD128 on this machine's ${os.cpus().length} cores (~47 GFLOP/s each, register-only).`;
+    return `Why the targets are out of reach: the step is ${mf.toFixed(2)} MFLOP per stream; at the batched GEMM's ~36 GFLOP/s per thread (an idle machine, see W3/W4) that is ~${floor.toFixed(1)} µs per stream-step on one thread, against ${ours1.toFixed(1)} µs for our per-stream stateful call and ${ort1.toFixed(1)} µs for onnxruntime-node's measured in this run: at best ~${(ours1 / floor).toFixed(1)}× and ~${(ort1 / floor).toFixed(1)}× per thread. 5× ours needs ~${((mf * 1e3) / (ours1 / 5)).toFixed(0)} GFLOP/s and 20× onnxruntime-node ~${((mf * 1e3) / (ort1 / 20)).toFixed(0)} GFLOP/s, beyond WebAssembly SIMD128 on this machine's ${os.cpus().length} cores (register-only mul + add chains reach ~47 GFLOP/s per core on the Zen 5 and ~36 on the Zen 3 these benchmarks have run on).`;
   })(),
   '',
 );
