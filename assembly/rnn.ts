@@ -358,6 +358,35 @@ export function lstm_step_tanh_sigmoid_n(z: usize, c: usize, h: usize, U: i32, n
   const zi = z, zf = z + ub, zc = z + 2 * ub, zo = z + 3 * ub;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
+    // Two vectors per iteration first (ten chains overlap and share the
+    // materialised constants; as lstm_step_tanh_sigmoid_train), then one.
+    for (; j + 8 <= n; j += 8) {
+      const o = <usize>j << 2;
+      const i0 = sigmoid_v(v128.load(zi + o));
+      const i1 = sigmoid_v(v128.load(zi + o, 16));
+      const f0 = sigmoid_v(v128.load(zf + o));
+      const f1 = sigmoid_v(v128.load(zf + o, 16));
+      const g0 = tanh_v(v128.load(zc + o));
+      const g1 = tanh_v(v128.load(zc + o, 16));
+      const o0 = sigmoid_v(v128.load(zo + o));
+      const o1 = sigmoid_v(v128.load(zo + o, 16));
+      v128.store(zi + o, i0);
+      v128.store(zi + o, i1, 16);
+      v128.store(zf + o, f0);
+      v128.store(zf + o, f1, 16);
+      v128.store(zc + o, g0);
+      v128.store(zc + o, g1, 16);
+      v128.store(zo + o, o0);
+      v128.store(zo + o, o1, 16);
+      if (valid) {
+        const cn0 = f32x4.add(f32x4.mul(f0, v128.load(c + o)), f32x4.mul(i0, g0));
+        const cn1 = f32x4.add(f32x4.mul(f1, v128.load(c + o, 16)), f32x4.mul(i1, g1));
+        v128.store(c + o, cn0);
+        v128.store(c + o, cn1, 16);
+        v128.store(h + o, f32x4.mul(o0, tanh_v(cn0)));
+        v128.store(h + o, f32x4.mul(o1, tanh_v(cn1)), 16);
+      }
+    }
     for (; j + 4 <= n; j += 4) {
       const o = <usize>j << 2;
       const i = sigmoid_v(v128.load(zi + o));
