@@ -1667,7 +1667,8 @@ export function simple_rnn_backward_rows(
       act_backward(dzb, f32p(dht, b * U), savePre ? f32p(preS, (s * B + b) * N) : 0, g, U, act);
       memory.fill(f32p(dH, b * U), 0, ub);
     }
-    rec_back(f32p(dH, r0), f32p(dzt, b0 * T * NZ), T * NZ, rtp, rdm, f32p(t1, r0), B, nb, U, 1);
+    // dH after the first step is only the initial state's gradient.
+    if (s > 0 || dh0) rec_back(f32p(dH, r0), f32p(dzt, b0 * T * NZ), T * NZ, rtp, rdm, f32p(t1, r0), B, nb, U, 1);
   }
   if (dh0) vadd(f32p(dh0, r0), f32p(dH, r0), nb * U);
 }
@@ -1840,7 +1841,8 @@ export function lstm_backward_rows(
       }
       memory.fill(f32p(dH, b * U), 0, <usize>U << 2);
     }
-    rec_back(f32p(dH, r0), f32p(dzt, b0 * T * NZ), T * NZ, rtp, rdm, t1, B, nb, U, 4);
+    // dH after the first step is only the initial state's gradient.
+    if (s > 0 || dh0) rec_back(f32p(dH, r0), f32p(dzt, b0 * T * NZ), T * NZ, rtp, rdm, t1, B, nb, U, 4);
   }
   if (dh0) vadd(f32p(dh0, r0), f32p(dH, r0), nb * U);
   if (dc0) vadd(f32p(dc0, r0), f32p(dC, r0), nb * U);
@@ -2049,7 +2051,8 @@ export function gru_backward_rows(
       if (resetAfter) gru_back_r_after(dzb, g, f32p(auxS, (s * B + b) * U), pre, U, ract, fused);
     }
     if (resetAfter) {
-      rec_back(f32p(dH, r0), dzt0, T * NZ, rtp, rdm, f32p(t1, r0), B, nb, U, 3);
+      // dH after the first step is only the initial state's gradient.
+      if (s > 0 || dh0) rec_back(f32p(dH, r0), dzt0, T * NZ, rtp, rdm, f32p(t1, r0), B, nb, U, 3);
     } else {
       // d(rh) (B, U) = dhh'·R_hᵀ; masked rows have dhh' = 0.
       memory.fill(f32p(t2, r0), 0, (<usize>nb * U) << 2);
@@ -2060,7 +2063,7 @@ export function gru_backward_rows(
         gru_back_r_before(f32p(dzt, b * T * NZ), f32p(dH, b * U), f32p(t2, b * U), f32p(gatesS, (s * B + b) * N),
           f32p(hprevS, (b * T + t) * U), rdmask ? f32p(rdmask, 2 * B * U + b * U) : 0, pre, U, ract, fused);
       }
-      rec_back(f32p(dH, r0), dzt0, T * NZ, rtp, rdm, f32p(t1, r0), B, nb, U, 2);
+      if (s > 0 || dh0) rec_back(f32p(dH, r0), dzt0, T * NZ, rtp, rdm, f32p(t1, r0), B, nb, U, 2);
     }
   }
   if (dh0) vadd(f32p(dh0, r0), f32p(dH, r0), nb * U);
