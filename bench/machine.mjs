@@ -8,7 +8,7 @@ import os from 'node:os';
 
 let cached = null;
 
-/** "AMD EPYC (x86-64 family 25 model 1, AVX2, no AVX-512), 2 logical cores"-style label; the model name alone off Linux. */
+/** "AMD EPYC (x86-64 family 25 model 1, AVX2, no AVX-512)"-style label; the model name alone off Linux. */
 export function cpuLabel() {
   if (cached) return cached;
   const model = os.cpus()[0]?.model?.trim() || '?';
