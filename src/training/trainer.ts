@@ -44,7 +44,7 @@ export interface CompiledState {
 export interface FitOptions {
   /** Samples per gradient step (default 32). */
   batchSize?: number;
-  /** Epochs to train (default 1). With initialEpoch, the index of the last epoch + 1, as Keras. */
+  /** Epochs to train (default 1; 0 trains nothing). With initialEpoch, the index of the last epoch + 1, as Keras. */
   epochs?: number;
   /** 0 silent, 1 progress bar, 2 one line per epoch, 'auto' = 1 (default). */
   verbose?: 0 | 1 | 2 | 'auto';
@@ -532,9 +532,11 @@ export class Trainer {
     const ctx = this.context;
     checkOptionKeys(options, FIT_KEYS, ctx, 'fit');
     const batchSize = positiveInt(options.batchSize ?? 32, ctx, 'fit batchSize');
-    const epochs = positiveInt(options.epochs ?? 1, ctx, 'fit epochs');
-    const initialEpoch = options.initialEpoch ?? 0;
-    if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new Error(`${ctx}: fit initialEpoch must be a non-negative integer, received ${String(initialEpoch)}.`);
+    // Keras runs range(initial_epoch, epochs): epochs 0 (or <= initialEpoch) trains nothing and
+    // returns an empty History (keras/src/backend/tensorflow/trainer.py fit). A negative count is
+    // refused here as the mistake it is (Keras runs nothing then as well).
+    const epochs = nonNegativeInt(options.epochs ?? 1, ctx, 'fit epochs');
+    const initialEpoch = nonNegativeInt(options.initialEpoch ?? 0, ctx, 'fit initialEpoch');
     const verboseOpt = options.verbose ?? 'auto';
     if (![0, 1, 2, 'auto'].includes(verboseOpt as number)) throw new Error(`${ctx}: fit verbose must be 0, 1, 2 or 'auto', received ${String(verboseOpt)}.`);
     const verbose = verboseOpt === 'auto' ? 1 : (verboseOpt as 0 | 1 | 2);
@@ -708,6 +710,13 @@ function mapWeights(sw: SampleWeights, f: (t: Tensor) => Tensor): SampleWeights 
 
 function isNumberArray(v: unknown[]): boolean {
   return v.length > 0 && typeof v[0] === 'number';
+}
+
+function nonNegativeInt(v: unknown, ctx: string, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+    throw new Error(`${ctx}: ${what} must be a non-negative integer, received ${typeof v === 'string' ? `'${v}' (a string)` : String(v)}.`);
+  }
+  return v;
 }
 
 function positiveInt(v: unknown, ctx: string, what: string): number {

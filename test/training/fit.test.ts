@@ -175,6 +175,66 @@ describe('fit', () => {
     expect(text).toMatch(/Epoch 2\/2\n/);
     m.dispose();
   });
+
+  it('initialEpoch resumes the count as Keras (epochs is the index after the last); epochs 0 or <= initialEpoch trains nothing', async () => {
+    const { x, y } = data(12, 9);
+    const m = tinyModel(5);
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    const before = m.getWeights().map((w) => Array.from(w.data));
+    const events: string[] = [];
+    const hooks = {
+      onTrainBegin: () => void events.push('trainBegin'),
+      onEpochBegin: (e: number) => void events.push(`epochBegin ${e}`),
+      onEpochEnd: (e: number) => void events.push(`epochEnd ${e}`),
+      onTrainEnd: () => void events.push('trainEnd'),
+    };
+    // keras/src/backend/tensorflow/trainer.py fit: `for epoch in range(initial_epoch, epochs)`.
+    for (const opts of [{ epochs: 0 }, { epochs: 3, initialEpoch: 3 }, { epochs: 2, initialEpoch: 5 }]) {
+      events.length = 0;
+      const h = await m.fit(x, y, { batchSize: 4, verbose: 0, callbacks: [hooks], ...opts });
+      expect(h.epoch).toEqual([]);
+      expect(h.history).toEqual({});
+      expect(events).toEqual(['trainBegin', 'trainEnd']);
+    }
+    expect(m.getWeights().map((w) => Array.from(w.data))).toEqual(before);
+
+    // Epochs 2 and 3 of 4: two epochs run, numbered as Keras numbers them, and the progress
+    // lines say "Epoch 3/4" and "Epoch 4/4".
+    events.length = 0;
+    const lines: string[] = [];
+    const orig = process.stdout.write.bind(process.stdout);
+    (process.stdout as { write: unknown }).write = (t: string) => (lines.push(t), true);
+    let h;
+    try {
+      h = await m.fit(x, y, { epochs: 4, initialEpoch: 2, batchSize: 4, verbose: 2, shuffle: false, callbacks: [hooks] });
+    } finally {
+      (process.stdout as { write: unknown }).write = orig;
+    }
+    expect(h.epoch).toEqual([2, 3]);
+    expect(h.history.loss).toHaveLength(2);
+    expect(events).toEqual(['trainBegin', 'epochBegin 2', 'epochEnd 2', 'epochBegin 3', 'epochEnd 3', 'trainEnd']);
+    const text = lines.join('');
+    expect(text).toMatch(/^Epoch 3\/4\n/);
+    expect(text).toMatch(/\nEpoch 4\/4\n/);
+    expect(text).not.toMatch(/Epoch [12]\//);
+    // Those two epochs are the same updates as two epochs from 0 (shuffle off): only the numbering moves.
+    const fresh = tinyModel(5);
+    fresh.compile({ optimizer: 'sgd', loss: 'mse' });
+    const h2 = await fresh.fit(x, y, { epochs: 2, batchSize: 4, verbose: 0, shuffle: false });
+    expect(h.history.loss).toEqual(h2.history.loss);
+    expect(m.getWeights().map((w) => Array.from(w.data))).toEqual(fresh.getWeights().map((w) => Array.from(w.data)));
+    fresh.dispose();
+
+    for (const [opt, msg] of [
+      [{ epochs: -1 }, /fit epochs must be a non-negative integer, received -1\./],
+      [{ epochs: 1.5 }, /fit epochs must be a non-negative integer, received 1\.5\./],
+      [{ epochs: '2' }, /fit epochs must be a non-negative integer, received '2' \(a string\)\./],
+      [{ initialEpoch: -2 }, /fit initialEpoch must be a non-negative integer, received -2\./],
+    ] as const) {
+      await expect(m.fit(x, y, { verbose: 0, ...(opt as object) })).rejects.toThrow(msg);
+    }
+    m.dispose();
+  });
 });
 
 describe('regularizers, constraints, frozen layers', () => {
