@@ -73,8 +73,8 @@ export interface FitOptions {
   initialEpoch?: number;
   /** Batch size of the validation pass (default batchSize). */
   validationBatchSize?: number;
-  /** Run validation every n epochs (default 1). */
-  validationFreq?: number;
+  /** Validate after every n-th epoch (default 1), or after the 1-based epochs listed, as Keras. */
+  validationFreq?: number | number[];
   /** Seed of the shuffling order (not a Keras option; default: random). */
   seed?: number;
 }
@@ -542,7 +542,11 @@ export class Trainer {
     const verbose = verboseOpt === 'auto' ? 1 : (verboseOpt as 0 | 1 | 2);
     const shuffle = options.shuffle ?? true;
     if (typeof shuffle !== 'boolean') throw new Error(`${ctx}: fit shuffle must be a boolean, received ${String(shuffle)}.`);
-    const validationFreq = positiveInt(options.validationFreq ?? 1, ctx, 'fit validationFreq');
+    // Keras Trainer._should_eval: an int n validates after every n-th epoch, a list after the
+    // (1-based) epochs it names (keras/src/trainers/trainer.py).
+    const freq: unknown = options.validationFreq ?? 1;
+    const freqEpochs = Array.isArray(freq) ? new Set(freq.map((v, i) => positiveInt(v, ctx, `fit validationFreq[${i}]`))) : null;
+    const freqEvery = freqEpochs ? 0 : positiveInt(freq, ctx, 'fit validationFreq');
     const split = options.validationSplit ?? 0;
     if (typeof split !== 'number' || !(split >= 0 && split < 1)) throw new Error(`${ctx}: fit validationSplit must be a number in [0, 1), received ${String(split)}.`);
     let { xs, ys, sw, n } = this.normalizeData(x, y, options.sampleWeight, 'fit');
@@ -615,7 +619,7 @@ export class Trainer {
         if (this.model.stopTraining) break;
       }
       const epochLogs: Logs = { ...trainLogs };
-      if (val && (epoch + 1) % validationFreq === 0) {
+      if (val && (freqEpochs ? freqEpochs.has(epoch + 1) : (epoch + 1) % freqEvery === 0)) {
         const vl = await this.runEvaluation(val.xs, val.ys, val.sw, val.n, valBatch, cbs.filter((c) => !(c instanceof ProgbarLogger || c instanceof History)));
         for (const [k, v] of Object.entries(vl)) epochLogs[`val_${k}`] = v;
       }

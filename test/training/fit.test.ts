@@ -176,6 +176,64 @@ describe('fit', () => {
     m.dispose();
   });
 
+  it('validationFreq validates after every n-th epoch or after the listed 1-based epochs; validationBatchSize', async () => {
+    const { x, y } = data(20, 10);
+    const run = async (opts: Record<string, unknown>) => {
+      const m = tinyModel(6);
+      m.compile({ optimizer: 'sgd', loss: 'mse', metrics: ['mae'] });
+      const keys: string[] = [];
+      const h = await m.fit(x, y, {
+        epochs: 4, batchSize: 5, validationSplit: 0.2, verbose: 0, shuffle: false,
+        callbacks: [{ onEpochEnd: (_e: number, logs?: Record<string, number>) => void keys.push(Object.keys(logs ?? {}).join(',')) }],
+        ...opts,
+      });
+      m.dispose();
+      return { h, keys };
+    };
+    const all = await run({});
+    const every2 = await run({ validationFreq: 2 });
+    // keras/src/trainers/trainer.py _should_eval: (epoch + 1) % n == 0, or epoch + 1 in the list.
+    expect(every2.keys).toEqual(['loss,mae', 'loss,mae,val_loss,val_mae', 'loss,mae', 'loss,mae,val_loss,val_mae']);
+    expect(every2.h.history.val_loss).toEqual([all.h.history.val_loss[1], all.h.history.val_loss[3]]);
+    expect(every2.h.history.loss).toEqual(all.h.history.loss);
+    const listed = await run({ validationFreq: [1, 4] });
+    expect(listed.keys).toEqual(['loss,mae,val_loss,val_mae', 'loss,mae', 'loss,mae', 'loss,mae,val_loss,val_mae']);
+    expect(listed.h.history.val_mae).toEqual([all.h.history.val_mae[0], all.h.history.val_mae[3]]);
+    // The validation pass in batches of 1: the same means up to summation order.
+    const small = await run({ validationBatchSize: 1 });
+    small.h.history.val_loss.forEach((v, i) => expect(v).toBeCloseTo(all.h.history.val_loss[i], 6));
+    const m = tinyModel(6);
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    await expect(m.fit(x, y, { verbose: 0, validationFreq: 0 })).rejects.toThrow(/fit validationFreq must be a positive integer, received 0\./);
+    await expect(m.fit(x, y, { verbose: 0, validationFreq: [2, 0] })).rejects.toThrow(/fit validationFreq\[1\] must be a positive integer, received 0\./);
+    await expect(m.fit(x, y, { verbose: 0, validationBatchSize: 0 })).rejects.toThrow(/fit validationBatchSize must be a positive integer/);
+    m.dispose();
+  });
+
+  it('trainOnBatch with resetMetrics: false reports the loss and metrics accumulated since the last reset, as Keras', async () => {
+    const { x, y } = data(8, 11);
+    const a = { x: { data: x.data.slice(0, 12), shape: [4, 3] }, y: { data: y.data.slice(0, 4), shape: [4, 1] } };
+    const b = { x: { data: x.data.slice(12), shape: [4, 3] }, y: { data: y.data.slice(4), shape: [4, 1] } };
+    const make = () => {
+      const m = tinyModel(7);
+      m.compile({ optimizer: 'adam', loss: 'binary_crossentropy', metrics: ['accuracy'] });
+      return m;
+    };
+    const m1 = make();
+    const m2 = make();
+    const [la, aa] = (await m1.trainOnBatch(a.x, a.y)) as number[];
+    const [lb, ab] = (await m1.trainOnBatch(b.x, b.y)) as number[];
+    expect(await m2.trainOnBatch(a.x, a.y)).toEqual([la, aa]);
+    const [lab, aab] = (await m2.trainOnBatch(b.x, b.y, { resetMetrics: false })) as number[];
+    // Both batches in the trackers (Keras: total += value * batch size, count += batch size).
+    expect(lab).toBeCloseTo((la * 4 + lb * 4) / 8, 6);
+    expect(aab).toBeCloseTo((aa * 4 + ab * 4) / 8, 6);
+    // The same updates either way.
+    expect(m2.getWeights().map((w) => Array.from(w.data))).toEqual(m1.getWeights().map((w) => Array.from(w.data)));
+    m1.dispose();
+    m2.dispose();
+  });
+
   it('initialEpoch resumes the count as Keras (epochs is the index after the last); epochs 0 or <= initialEpoch trains nothing', async () => {
     const { x, y } = data(12, 9);
     const m = tinyModel(5);
