@@ -5,7 +5,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Input, Model, Sequential, init, layers } from '../../src/index';
+import { Input, Model, Sequential, callbacks, init, layers } from '../../src/index';
 import { getRuntime } from '../../src/wasm/module';
 import { randArray } from '../util';
 
@@ -173,6 +173,36 @@ describe('fit', () => {
     const text = lines.join('');
     expect(text).toMatch(/Epoch 1\/2\n2\/2 ━+ \d+s \d+(s|ms|us)\/step - loss: \d\.\d{4} - mae: \d\.\d{4}\n/);
     expect(text).toMatch(/Epoch 2\/2\n/);
+    m.dispose();
+  });
+
+  it('every hook of a LambdaCallback fires in Keras 3 order: train batches, then the validation pass as on_test_*, then on_epoch_end', async () => {
+    const m = tinyModel(8);
+    m.compile({ optimizer: 'sgd', loss: 'mse', metrics: ['mae'] });
+    const { x, y } = data(8, 12);
+    const events: string[] = [];
+    const names = ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onTrainBatchBegin', 'onTrainBatchEnd',
+      'onTestBegin', 'onTestEnd', 'onTestBatchBegin', 'onTestBatchEnd'] as const;
+    const hooks = Object.fromEntries(names.map((n) => [n, (...a: unknown[]) => {
+      const i = a.find((v) => typeof v === 'number');
+      const logs = a.find((v) => typeof v === 'object') as Record<string, number> | undefined;
+      events.push(`${n}${i === undefined ? '' : ` ${i}`} [${Object.keys(logs ?? {}).join(',')}]`);
+    }]));
+    // 8 samples, validationSplit 0.25: 6 train in batches of 4 (2 steps), 2 validate (1 step);
+    // keras/src/backend/tensorflow/trainer.py fit runs evaluate(..., callbacks) for the validation.
+    await m.fit(x, y, { epochs: 1, batchSize: 4, validationSplit: 0.25, verbose: 0, shuffle: false, callbacks: [new callbacks.LambdaCallback(hooks)] });
+    expect(events).toEqual([
+      'onTrainBegin []', 'onEpochBegin 0 []',
+      'onTrainBatchBegin 0 []', 'onTrainBatchEnd 0 [loss,mae]', 'onTrainBatchBegin 1 []', 'onTrainBatchEnd 1 [loss,mae]',
+      'onTestBegin []', 'onTestBatchBegin 0 []', 'onTestBatchEnd 0 [loss,mae]', 'onTestEnd [loss,mae]',
+      'onEpochEnd 0 [loss,mae,val_loss,val_mae]', 'onTrainEnd [loss,mae,val_loss,val_mae]',
+    ]);
+    events.length = 0;
+    await m.evaluate(x, y, { batchSize: 4, callbacks: [hooks] });
+    expect(events).toEqual([
+      'onTestBegin []', 'onTestBatchBegin 0 []', 'onTestBatchEnd 0 [loss,mae]', 'onTestBatchBegin 1 []', 'onTestBatchEnd 1 [loss,mae]', 'onTestEnd [loss,mae]',
+    ]);
+    expect(() => new callbacks.LambdaCallback({ onEpochEnds: () => {} } as never)).toThrow(/LambdaCallback: unknown hook 'onEpochEnds'/);
     m.dispose();
   });
 
