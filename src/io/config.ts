@@ -95,6 +95,7 @@ const SPECS = new Map<string, Spec>(Object.entries({
   Masking: spec(L.Masking),
   Dropout: spec(L.Dropout),
   SpatialDropout1D: spec(L.SpatialDropout1D),
+  AlphaDropout: spec(L.AlphaDropout),
   GaussianNoise: spec(L.GaussianNoise),
   GaussianDropout: spec(L.GaussianDropout),
   Conv1D: spec(L.Conv1D),

@@ -524,26 +524,34 @@ export class Dropout extends NoiseLayer {
 
   protected draw(shape: readonly number[]): { mul?: Float32Array } {
     if (this.rate === 0) return {};
-    const ms = this.maskShape(shape);
     const keepScale = 1 / (1 - this.rate);
+    return { mul: this.keptMask(shape, keepScale, 0) };
+  }
+
+  /**
+   * One uniform draw per element of the mask shape (kept where it is >= rate,
+   * as Keras), broadcast over the input's shape: `kept` where kept, else `dropped`.
+   */
+  protected keptMask(shape: readonly number[], kept: number, dropped: number): Float32Array {
+    const ms = this.maskShape(shape);
     const maskSize = ms.reduce((a, b) => a * b, 1);
     const mask = new Float32Array(maskSize);
-    for (let i = 0; i < maskSize; i++) mask[i] = this.state.random.uniform() >= this.rate ? keepScale : 0;
+    for (let i = 0; i < maskSize; i++) mask[i] = this.state.random.uniform() >= this.rate ? kept : dropped;
     // Broadcast the mask over the input.
     const size = shape.reduce((a, b) => a * b, 1);
-    const mul = new Float32Array(size);
+    const out = new Float32Array(size);
     const strides = ms.map((_, i) => ms.slice(i + 1).reduce((a, b) => a * b, 1));
     const idx = new Array(shape.length).fill(0);
     for (let f = 0; f < size; f++) {
       let m = 0;
       for (let d = 0; d < shape.length; d++) m += (ms[d] === 1 ? 0 : idx[d]) * strides[d];
-      mul[f] = mask[m];
+      out[f] = mask[m];
       for (let d = shape.length - 1; d >= 0; d--) {
         if (++idx[d] < shape[d]) break;
         idx[d] = 0;
       }
     }
-    return { mul };
+    return out;
   }
 
   override getConfig(): Record<string, unknown> {
@@ -565,6 +573,40 @@ export class SpatialDropout1D extends Dropout {
       throw new Error(`${this.context}: expected input of rank 3 (batch, timesteps, channels), received shape ${formatShape(shape as number[])}.`);
     }
     return [shape[0], 1, shape[2]];
+  }
+}
+
+/**
+ * Keras AlphaDropout (keras/src/layers/regularization/alpha_dropout.py), for
+ * SELU networks: in training a dropped input becomes SELU's negative
+ * saturation value alpha' = -alpha * scale, then everything goes through
+ * a * x + b chosen so that mean and variance are kept:
+ *   a = ((1 - rate) (1 + rate alpha'^2))^-1/2, b = -a alpha' rate.
+ * The constants are float32 as in Keras (Python floats meet float32
+ * tensors), so a kept x gives a*x + b and a dropped one a*alpha' + b.
+ * `noiseShape` and `seed` as Dropout; identity at inference.
+ */
+export class AlphaDropout extends Dropout {
+  /** `new AlphaDropout(rate, options?)` or `new AlphaDropout({ rate, ... })`. */
+  constructor(rate: number, options?: Omit<DropoutOptions, 'rate'>);
+  constructor(options: DropoutOptions);
+  constructor(rateOrOptions: number | DropoutOptions, moreOptions?: Omit<DropoutOptions, 'rate'>) {
+    super(positionalOptions('AlphaDropout', ['rate'], [rateOrOptions, moreOptions]) as unknown as DropoutOptions, undefined, 'AlphaDropout');
+  }
+
+  protected override draw(shape: readonly number[]): { mul?: Float32Array; add?: Float32Array } {
+    if (this.rate === 0) return {};
+    const r = this.rate;
+    const alphaP = -1.6732632423543772848170429916717 * 1.0507009873554804934193349852946;
+    const a = ((1 - r) * (1 + r * alphaP ** 2)) ** -0.5;
+    const a32 = Math.fround(a);
+    const b32 = Math.fround(-a * alphaP * r);
+    // Kept: x * a + b. Dropped: x * 0 + (a * alpha' + b), each operation in float32.
+    const mul = this.keptMask(shape, a32, 0);
+    const droppedValue = Math.fround(Math.fround(a32 * Math.fround(alphaP)) + b32);
+    const add = new Float32Array(mul.length);
+    for (let i = 0; i < mul.length; i++) add[i] = mul[i] === 0 ? droppedValue : b32;
+    return { mul, add };
   }
 }
 

@@ -6,7 +6,7 @@ export {
   type RNNOutput, type SimpleRNNConstructor, type LSTMConstructor, type GRUConstructor,
 } from './recurrent';
 export {
-  Embedding, Dense, Activation, Masking, Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout,
+  Embedding, Dense, Activation, Masking, Dropout, SpatialDropout1D, AlphaDropout, GaussianNoise, GaussianDropout,
   type EmbeddingOptions, type DenseOptions, type DenseActivation, type ActivationOptions, type MaskingOptions,
   type DropoutOptions, type GaussianNoiseOptions, type GaussianDropoutOptions,
 } from './core';

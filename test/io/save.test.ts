@@ -190,6 +190,23 @@ describe('round trips: load -> save -> load gives identical weights and outputs'
     m.dispose();
   });
 
+  it('the Dropout family with its options (keras): SpatialDropout1D, AlphaDropout, GaussianNoise, GaussianDropout', async () => {
+    const m = new Sequential({ layers: [
+      new L.SpatialDropout1D({ rate: 0.1, inputShape: [5, 3] }),
+      new L.AlphaDropout({ rate: 0.2, noiseShape: [null, 1, null], seed: 4 }),
+      new L.GaussianNoise({ stddev: 0.1, seed: 5 }),
+      new L.GaussianDropout({ rate: 0.15 }),
+      new L.LSTM({ units: 2 }),
+      new L.Dense({ units: 1 }),
+    ] });
+    randomize(m, 6);
+    await roundTrip(m, input([2, 5, 3], 10), ['keras']);
+    const back = await loadModel(await m.save());
+    expect(back.layers[1].getConfig()).toMatchObject({ rate: 0.2, noiseShape: [null, 1, null], seed: 4 });
+    back.dispose();
+    m.dispose();
+  });
+
   it('functional multi-input / multi-output with merge layers (both formats; Subtract keras only)', async () => {
     const x = [input([2, 4, 3], 10), input([2, 4, 3], 11)];
     const m = mergeModel(false);

@@ -167,4 +167,49 @@ describe('Activation and regularisation layers', () => {
     // Keras Dropout with rate 0 in training is the identity
     expect(maxAbsDiff((new layers.Dropout({ rate: 0 }).apply(x, { training: true }) as Tensor).data, x.data)).toBe(0);
   });
+
+  it('AlphaDropout: identity at inference; in training a*x + b where kept and a*alpha\' + b where dropped (float32 constants, as Keras)', () => {
+    const n = 40000;
+    const src = randArray(n, 21);
+    // Standard-normal-ish inputs (the sum of 12 uniforms): AlphaDropout keeps their mean and variance.
+    const u = randArray(n * 12, 7); // uniform in [-1, 1]: variance 1/3 each
+    const g = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      let v = 0;
+      for (let j = 0; j < 12; j++) v += u[i * 12 + j] / 2;
+      g[i] = v;
+    }
+    const rate = 0.2;
+    const ad = new layers.AlphaDropout(rate, { seed: 3 });
+    const xs = { data: src, shape: [200, 200] };
+    expect((ad.apply(xs) as Tensor).data).toBe(src);
+    const y = (ad.apply(xs, { training: true }) as Tensor).data as Float32Array;
+    // keras/src/layers/regularization/alpha_dropout.py in float64, then rounded as TensorFlow's float32 ops round.
+    const alphaP = -1.6732632423543772848170429916717 * 1.0507009873554804934193349852946;
+    const a = Math.fround(((1 - rate) * (1 + rate * alphaP ** 2)) ** -0.5);
+    const b = Math.fround(-(((1 - rate) * (1 + rate * alphaP ** 2)) ** -0.5) * alphaP * rate);
+    const droppedValue = Math.fround(Math.fround(a * Math.fround(alphaP)) + b);
+    let dropped = 0;
+    for (let i = 0; i < n; i++) {
+      const kept = Math.fround(Math.fround(src[i] * a) + b);
+      if (Object.is(y[i], kept) && y[i] !== droppedValue) continue;
+      expect(y[i]).toBe(droppedValue);
+      dropped++;
+    }
+    expect(dropped / n).toBeGreaterThan(0.18);
+    expect(dropped / n).toBeLessThan(0.22);
+    const yg = (new layers.AlphaDropout({ rate: 0.3, seed: 4 }).apply({ data: g, shape: [200, 200] }, { training: true }) as Tensor).data as Float32Array;
+    const mean = yg.reduce((s, v) => s + v, 0) / n;
+    const variance = yg.reduce((s, v) => s + (v - mean) ** 2, 0) / n;
+    expect(Math.abs(mean)).toBeLessThan(0.03);
+    expect(Math.abs(variance - 1)).toBeLessThan(0.05);
+    // noiseShape shares the draw along its 1 axes, as Dropout's.
+    const shared = (new layers.AlphaDropout({ rate: 0.5, noiseShape: [null, 1, null], seed: 5 }).apply({ data: new Float32Array(2 * 30 * 4).fill(1), shape: [2, 30, 4] }, { training: true }) as Tensor).data;
+    for (let bb = 0; bb < 2; bb++) {
+      for (let c = 0; c < 4; c++) for (let t = 1; t < 30; t++) expect(shared[(bb * 30 + t) * 4 + c]).toBe(shared[bb * 120 + c]);
+    }
+    expect(maxAbsDiff((new layers.AlphaDropout({ rate: 0 }).apply(xs, { training: true }) as Tensor).data, src)).toBe(0);
+    expect(() => new layers.AlphaDropout({ rate: 1 })).toThrow(/AlphaDropout 'alpha_dropout(_\d+)?': option rate must be a number in \[0, 1\), received 1/);
+    expect(new layers.AlphaDropout(0.1, { seed: 2, noiseShape: [null, 1] }).getConfig()).toMatchObject({ rate: 0.1, seed: 2, noiseShape: [null, 1] });
+  });
 });

@@ -25,6 +25,7 @@ describe('positional constructors (Keras 3 argument order)', () => {
       [new layers.Embedding(10000, 32, { maskZero: true }), new layers.Embedding({ inputDim: 10000, outputDim: 32, maskZero: true })],
       [new layers.Dropout(0.5), new layers.Dropout({ rate: 0.5 })],
       [new layers.SpatialDropout1D(0.25), new layers.SpatialDropout1D({ rate: 0.25 })],
+      [new layers.AlphaDropout(0.1, { seed: 2 }), new layers.AlphaDropout({ rate: 0.1, seed: 2 })],
       [new layers.GaussianNoise(0.1, { seed: 3 }), new layers.GaussianNoise({ stddev: 0.1, seed: 3 })],
       [new layers.GaussianDropout(0.2), new layers.GaussianDropout({ rate: 0.2 })],
       [new layers.RepeatVector(3), new layers.RepeatVector({ n: 3 })],

@@ -138,6 +138,35 @@ describe('Dropout family in training', () => {
     const dx = rt.heap.readF32((gd as unknown as Trainable).backward(ctx, fw2.saved, [dy]).inputs[0]!.ptr, 10);
     for (let i = 0; i < 10; i++) expect(dx[i]).toBeCloseTo(out[i] / 2, 5);
   });
+  it('AlphaDropout: the training output equals the eager one for the same seed; dX = dY * a where kept, 0 where dropped', () => {
+    const rt = getRuntime('test');
+    const ad = new layers.AlphaDropout({ rate: 0.35, seed: 9 });
+    const eager = new layers.AlphaDropout({ rate: 0.35, seed: 9 });
+    const { ctx } = makeContext(rt, ad);
+    const xs = Float32Array.from({ length: 3 * 41 }, (_, i) => Math.sin(i) * 2);
+    const x = ctx.buf([3, 41]);
+    rt.heap.writeF32(x.ptr, xs);
+    const fw = (ad as unknown as Trainable).forwardTrain(ctx, [x], args);
+    const out = rt.heap.readF32(fw.outputs[0].ptr, xs.length);
+    const want = (eager.apply({ data: xs, shape: [3, 41] }, { training: true }) as { data: Float32Array }).data;
+    expect(Array.from(out)).toEqual(Array.from(want));
+    const dy = ctx.buf([3, 41]);
+    rt.heap.writeF32(dy.ptr, Float32Array.from({ length: xs.length }, (_, i) => 1 + (i % 3)));
+    const dx = rt.heap.readF32((ad as unknown as Trainable).backward(ctx, fw.saved, [dy]).inputs[0]!.ptr, xs.length);
+    const alphaP = -1.6732632423543772848170429916717 * 1.0507009873554804934193349852946;
+    const a = Math.fround(((1 - 0.35) * (1 + 0.35 * alphaP ** 2)) ** -0.5);
+    let kept = 0;
+    for (let i = 0; i < xs.length; i++) {
+      // A dropped output is the same constant for every input; a kept one follows x.
+      const isKept = dx[i] !== 0;
+      if (isKept) {
+        kept++;
+        expect(dx[i]).toBe(Math.fround((1 + (i % 3)) * a));
+      }
+    }
+    expect(kept).toBeGreaterThan(50);
+    expect(kept).toBeLessThan(110);
+  });
 });
 
 describe('reshaping and pooling backward', () => {

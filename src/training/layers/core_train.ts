@@ -63,7 +63,7 @@ interface NoiseInternals {
 /**
  * The Dropout family: the noise of one call from the layer's seeded generator
  * (identity when not training, or when the node was called with
- * training: false); d/dx of x*factor is factor, of x + noise, 1.
+ * training: false); d/dx of x*factor (+ a term) is factor, of x + noise, 1.
  */
 const noiseTraining = {
   forwardTrain(layer: unknown, ctx: TrainContext, inputs: Buf[], args: TrainCallArgs) {
@@ -79,6 +79,12 @@ const noiseTraining = {
       factor = ctx.alloc(size);
       ctx.rt.heap.writeF32(factor, mul);
       k.vec_mul_acc(out.ptr, x.ptr, factor, size);
+      if (add) {
+        // AlphaDropout: x * factor, then + its term (the eager layer's order).
+        const term = ctx.alloc(size);
+        ctx.rt.heap.writeF32(term, add);
+        k.vec_add_acc(out.ptr, term, size);
+      }
     } else {
       ctx.rt.heap.writeF32(out.ptr, add!);
       k.vec_add_acc(out.ptr, x.ptr, size);
@@ -94,7 +100,7 @@ const noiseTraining = {
     return { inputs: [dx] };
   },
 };
-// SpatialDropout1D extends Dropout: the registry finds Dropout's entry for it.
+// SpatialDropout1D and AlphaDropout extend Dropout: the registry finds Dropout's entry for them.
 
 /** Registers these layers' training code (called by loadTraining(); no import side effects: the package is sideEffects: false). */
 export function registerCoreTraining(): void {
