@@ -96,6 +96,7 @@ const SPECS = new Map<string, Spec>(Object.entries({
   Dropout: spec(L.Dropout),
   SpatialDropout1D: spec(L.SpatialDropout1D),
   AlphaDropout: spec(L.AlphaDropout),
+  ActivityRegularization: spec(L.ActivityRegularization),
   GaussianNoise: spec(L.GaussianNoise),
   GaussianDropout: spec(L.GaussianDropout),
   Conv1D: spec(L.Conv1D),

@@ -170,7 +170,7 @@ function k3LayerConfig(layer: Layer, problems: Problems): Json {
  * build_config: Layer.get_build_config returns None without `_build_shapes_dict`.
  */
 const BUILT_AT_INIT = new Set([
-  'Dropout', 'SpatialDropout1D', 'AlphaDropout', 'GaussianNoise', 'GaussianDropout', 'Activation', 'Masking', 'Flatten', 'RepeatVector',
+  'Dropout', 'SpatialDropout1D', 'AlphaDropout', 'ActivityRegularization', 'GaussianNoise', 'GaussianDropout', 'Activation', 'Masking', 'Flatten', 'RepeatVector',
   'Permute', 'MaxPooling1D', 'AveragePooling1D', 'GlobalAveragePooling1D', 'GlobalMaxPooling1D',
 ]);
 

@@ -7,7 +7,7 @@
 import { type Constraint, type ConstraintIdentifier, getConstraint, serializeConstraint } from '../constraints';
 import { type Initializer, type InitializerIdentifier, getInitializer, serializeInitializer } from '../initializers';
 import { Random, seedFromEnvironment } from '../random';
-import { type Regularizer, type RegularizerIdentifier, getRegularizer, serializeRegularizer } from '../regularizers';
+import { L1L2, type Regularizer, type RegularizerIdentifier, getRegularizer, serializeRegularizer } from '../regularizers';
 import { Tensor, type TensorLike, formatShape, singleInput as single } from '../tensor';
 import { type CallOptions, LAYER_ARG_KEYS, Layer, type LayerArgs, type LayerWeight, type Shape } from './layer';
 import {
@@ -607,6 +607,49 @@ export class AlphaDropout extends Dropout {
     const add = new Float32Array(mul.length);
     for (let i = 0; i < mul.length; i++) add[i] = mul[i] === 0 ? droppedValue : b32;
     return { mul, add };
+  }
+}
+
+export interface ActivityRegularizationOptions extends LayerArgs {
+  /** L1 factor (default 0). */
+  l1?: number;
+  /** L2 factor (default 0). */
+  l2?: number;
+}
+
+/**
+ * Keras ActivityRegularization (keras/src/layers/regularization/
+ * activity_regularization.py): the identity, whose output's
+ * L1L2(l1, l2) penalty, divided by the batch size, joins the training loss
+ * (and its gradient the output's), as any layer's `activityRegularizer`.
+ */
+export class ActivityRegularization extends ElementwiseLayer {
+  static override readonly optionKeys: readonly string[] = ['l1', 'l2'];
+  readonly l1: number;
+  readonly l2: number;
+  /** L1L2(l1, l2): what the training loop reads for every layer with an activity regularizer. */
+  readonly activityRegularizer: Regularizer;
+
+  constructor(options: ActivityRegularizationOptions = {}) {
+    super(options, 'ActivityRegularization');
+    checkKeys(options, [...LAYER_ARG_KEYS, ...ActivityRegularization.optionKeys], this.context);
+    const reg = new L1L2({ l1: options.l1 ?? 0, l2: options.l2 ?? 0 }, `${this.context} option`);
+    this.l1 = reg.l1;
+    this.l2 = reg.l2;
+    this.activityRegularizer = reg;
+  }
+
+  call(inputs: TensorLike | TensorLike[], options: CallOptions = {}): Tensor {
+    const ctx = this.context;
+    checkCallKeys(options, ctx);
+    const x = single(inputs, ctx);
+    if (!this.built) this.build();
+    return x;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    // Keras pops activity_regularizer: l1 and l2 rebuild it.
+    return { ...super.getConfig(), l1: this.l1, l2: this.l2 };
   }
 }
 

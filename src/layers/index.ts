@@ -6,9 +6,9 @@ export {
   type RNNOutput, type SimpleRNNConstructor, type LSTMConstructor, type GRUConstructor,
 } from './recurrent';
 export {
-  Embedding, Dense, Activation, Masking, Dropout, SpatialDropout1D, AlphaDropout, GaussianNoise, GaussianDropout,
+  Embedding, Dense, Activation, Masking, Dropout, SpatialDropout1D, AlphaDropout, GaussianNoise, GaussianDropout, ActivityRegularization,
   type EmbeddingOptions, type DenseOptions, type DenseActivation, type ActivationOptions, type MaskingOptions,
-  type DropoutOptions, type GaussianNoiseOptions, type GaussianDropoutOptions,
+  type DropoutOptions, type GaussianNoiseOptions, type GaussianDropoutOptions, type ActivityRegularizationOptions,
 } from './core';
 export {
   Bidirectional, TimeDistributed, type BidirectionalOptions, type TimeDistributedOptions, type MergeMode,

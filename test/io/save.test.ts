@@ -190,12 +190,13 @@ describe('round trips: load -> save -> load gives identical weights and outputs'
     m.dispose();
   });
 
-  it('the Dropout family with its options (keras): SpatialDropout1D, AlphaDropout, GaussianNoise, GaussianDropout', async () => {
+  it('the regularisation layers with their options (keras): SpatialDropout1D, AlphaDropout, GaussianNoise, GaussianDropout, ActivityRegularization', async () => {
     const m = new Sequential({ layers: [
       new L.SpatialDropout1D({ rate: 0.1, inputShape: [5, 3] }),
       new L.AlphaDropout({ rate: 0.2, noiseShape: [null, 1, null], seed: 4 }),
       new L.GaussianNoise({ stddev: 0.1, seed: 5 }),
       new L.GaussianDropout({ rate: 0.15 }),
+      new L.ActivityRegularization({ l1: 0.01, l2: 0.001 }),
       new L.LSTM({ units: 2 }),
       new L.Dense({ units: 1 }),
     ] });
@@ -203,6 +204,7 @@ describe('round trips: load -> save -> load gives identical weights and outputs'
     await roundTrip(m, input([2, 5, 3], 10), ['keras']);
     const back = await loadModel(await m.save());
     expect(back.layers[1].getConfig()).toMatchObject({ rate: 0.2, noiseShape: [null, 1, null], seed: 4 });
+    expect(back.layers[4].getConfig()).toMatchObject({ l1: 0.01, l2: 0.001 });
     back.dispose();
     m.dispose();
   });

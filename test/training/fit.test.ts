@@ -374,6 +374,38 @@ describe('regularizers, constraints, frozen layers', () => {
   });
 });
 
+describe('ActivityRegularization', () => {
+  it('is the identity whose L1L2 penalty joins the loss: the same losses and weights as the activityRegularizer option on the layer before it', async () => {
+    const dense = (seed: number, extra: Record<string, unknown> = {}) =>
+      new layers.Dense({ units: 5, activation: 'tanh', kernelInitializer: { className: 'GlorotUniform', config: { seed } }, ...extra });
+    const out = () => new layers.Dense({ units: 1, kernelInitializer: { className: 'GlorotUniform', config: { seed: 9 } } });
+    const withLayer = new Sequential({ layers: [Input({ shape: [3] }), dense(8), new layers.ActivityRegularization({ l1: 0.01, l2: 0.02 }), out()] });
+    const withOption = new Sequential({ layers: [Input({ shape: [3] }), dense(8, { activityRegularizer: { className: 'L1L2', config: { l1: 0.01, l2: 0.02 } } }), out()] });
+    const plain = new Sequential({ layers: [Input({ shape: [3] }), dense(8), out()] });
+    const { x, y } = data(16, 13);
+    const losses = async (m: Sequential) => {
+      m.compile({ optimizer: 'sgd', loss: 'mse' });
+      const r: number[] = [];
+      for (let i = 0; i < 3; i++) r.push((await m.trainOnBatch(x, y)) as number);
+      return r;
+    };
+    const a = await losses(withLayer);
+    expect(a).toEqual(await losses(withOption));
+    expect(withLayer.getWeights().map((w) => Array.from(w.data))).toEqual(withOption.getWeights().map((w) => Array.from(w.data)));
+    const p = await losses(plain);
+    expect(a[0]).toBeGreaterThan(p[0]); // the penalty is in the reported loss
+    // Eager: the identity; its config is Keras's (l1, l2; no activity_regularizer).
+    const ar = new layers.ActivityRegularization({ l1: 0.5 });
+    const t = { data: Float32Array.from([1, -2, 3]), shape: [1, 3] };
+    expect(Array.from((ar.apply(t) as { data: Float32Array }).data)).toEqual([1, -2, 3]);
+    expect(ar.getConfig()).toMatchObject({ l1: 0.5, l2: 0 });
+    expect(ar.getConfig()).not.toHaveProperty('activityRegularizer');
+    expect(() => new layers.ActivityRegularization({ l1: -1 })).toThrow(/l1/);
+    expect(() => new layers.ActivityRegularization({ l3: 1 } as never)).toThrow(/unknown option 'l3'|l3/);
+    for (const m of [withLayer, withOption, plain]) m.dispose();
+  });
+});
+
 describe('multi-output models', () => {
   it('a loss per output, lossWeights, per-output loss logs, targets by name', async () => {
     const inp = Input({ shape: [3] });

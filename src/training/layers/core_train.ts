@@ -2,7 +2,7 @@
 // Dense, Activation, Masking and the Dropout family. Loaded with the training
 // code (training/lazy.ts) and registered with layers/train_registry.ts.
 import { type Buf, type TrainCallArgs, type TrainContext, bufSize } from '../../engine/train_types';
-import { Activation, Dense, Dropout, Embedding, GaussianDropout, GaussianNoise, Masking } from '../../layers/core';
+import { Activation, ActivityRegularization, Dense, Dropout, Embedding, GaussianDropout, GaussianNoise, Masking } from '../../layers/core';
 import type { LayerWeight } from '../../layers/layer';
 import { LOG_SOFTMAX_ID as LOG_SOFTMAX, SOFTMAX_ID as SOFTMAX } from '../../layers/layer_utils';
 import { registerLayerTraining } from '../../layers/train_registry';
@@ -281,4 +281,9 @@ export function registerCoreTraining(): void {
   registerLayerTraining(Dropout, noiseTraining);
   registerLayerTraining(GaussianNoise, noiseTraining);
   registerLayerTraining(GaussianDropout, noiseTraining);
+  // The identity; its activity penalty and that penalty's gradient are the tape's (engine/tape.ts).
+  registerLayerTraining(ActivityRegularization, {
+    forwardTrain: (_layer: unknown, _ctx: TrainContext, inputs: Buf[]) => ({ outputs: [inputs[0]], saved: null }),
+    backward: (_layer: unknown, _ctx: TrainContext, _saved: unknown, dOutputs: (Buf | null)[]) => ({ inputs: [dOutputs[0] ?? null] }),
+  });
 }
