@@ -267,7 +267,7 @@ export function k3Model(model: Model, problems: Problems): Json {
 /** Layer classes tfjs-layers 4.x can deserialize (tfjs-layers/src/exports_layers.ts), as our loader reads them. */
 const TFJS_CLASSES = new Set([
   'SimpleRNN', 'LSTM', 'GRU', 'Embedding', 'Dense', 'Activation', 'Masking', 'Dropout', 'SpatialDropout1D',
-  'GaussianNoise', 'GaussianDropout', 'Conv1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalAveragePooling1D',
+  'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'Conv1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalAveragePooling1D',
   'GlobalMaxPooling1D', 'BatchNormalization', 'LayerNormalization', 'Flatten', 'Reshape', 'RepeatVector', 'Permute',
   'Concatenate', 'Add', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Bidirectional', 'TimeDistributed',
 ]);

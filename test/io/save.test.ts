@@ -369,6 +369,14 @@ describe('tfjs output loads in @tensorflow/tfjs with the same predictions', () =
     ['Conv1D/BatchNormalization/LayerNormalization', convSequential, () => [input([2, 8, 3], 21)]],
     ['multi-input merges', () => mergeModel(false), () => [input([2, 4, 3], 22), input([2, 4, 3], 23)]],
     ['seq2seq initial_state + shared layer', seq2seq, () => [input([2, 5, 3], 24), input([2, 4, 2], 25)]],
+    ['the noise layers (GaussianNoise, GaussianDropout, AlphaDropout: identity at inference)', () => {
+      const m = new Sequential({ layers: [
+        new L.GaussianNoise({ stddev: 0.2, inputShape: [4, 3] }), new L.GaussianDropout({ rate: 0.1 }), new L.AlphaDropout({ rate: 0.1, noiseShape: [null, 1, null] }),
+        new L.GRU({ units: 2, resetAfter: false }), new L.Dense({ units: 1 }),
+      ] });
+      randomize(m, 27);
+      return m;
+    }, () => [input([2, 4, 3], 28)]],
     ['Embedding maskZero + LSTM', () => {
       const m = new Sequential({ layers: [new L.Embedding({ inputDim: 9, outputDim: 3, maskZero: true, inputShape: [5] }), new L.LSTM({ units: 3 }), new L.Dense({ units: 2 })] });
       randomize(m, 26);
