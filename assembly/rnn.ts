@@ -354,70 +354,90 @@ export function simple_rnn_forward(
 
 // The same for units [0, n) of gate blocks U apart (rnn_cols.ts).
 export function lstm_step_tanh_sigmoid_n(z: usize, c: usize, h: usize, U: i32, n: i32, valid: bool): void {
+  lstm_fused_units(z, z, c, h, 0, U, n, valid);
+}
+
+// The fused LSTM step over units [0, n) of gate blocks U apart, shared by
+// inference (gates back into z, gs == z; tc == 0) and training (gates into
+// the saved row gs, tanh(c_t) into tc): reads the pre-activations z, writes
+// the gates i|f|g|o, and on a valid row c = f*c + i*g, h = o*tanh(c). Two
+// vectors per iteration first (ten chains overlap and share the
+// materialised constants; measured faster than one), then one, then
+// scalars: the same functions and order lane for lane as the general path,
+// so the same bits.
+// @ts-ignore: decorator
+@inline function lstm_fused_units(z: usize, gs: usize, c: usize, h: usize, tc: usize, U: i32, n: i32, valid: bool): void {
   const ub = <usize>U << 2;
-  const zi = z, zf = z + ub, zc = z + 2 * ub, zo = z + 3 * ub;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    // Two vectors per iteration first (ten chains overlap and share the
-    // materialised constants; as lstm_step_tanh_sigmoid_train), then one.
     for (; j + 8 <= n; j += 8) {
       const o = <usize>j << 2;
-      const i0 = sigmoid_v(v128.load(zi + o));
-      const i1 = sigmoid_v(v128.load(zi + o, 16));
-      const f0 = sigmoid_v(v128.load(zf + o));
-      const f1 = sigmoid_v(v128.load(zf + o, 16));
-      const g0 = tanh_v(v128.load(zc + o));
-      const g1 = tanh_v(v128.load(zc + o, 16));
-      const o0 = sigmoid_v(v128.load(zo + o));
-      const o1 = sigmoid_v(v128.load(zo + o, 16));
-      v128.store(zi + o, i0);
-      v128.store(zi + o, i1, 16);
-      v128.store(zf + o, f0);
-      v128.store(zf + o, f1, 16);
-      v128.store(zc + o, g0);
-      v128.store(zc + o, g1, 16);
-      v128.store(zo + o, o0);
-      v128.store(zo + o, o1, 16);
+      const i0 = sigmoid_v(v128.load(z + o));
+      const i1 = sigmoid_v(v128.load(z + o, 16));
+      const f0 = sigmoid_v(v128.load(z + ub + o));
+      const f1 = sigmoid_v(v128.load(z + ub + o, 16));
+      const g0 = tanh_v(v128.load(z + 2 * ub + o));
+      const g1 = tanh_v(v128.load(z + 2 * ub + o, 16));
+      const o0 = sigmoid_v(v128.load(z + 3 * ub + o));
+      const o1 = sigmoid_v(v128.load(z + 3 * ub + o, 16));
+      v128.store(gs + o, i0);
+      v128.store(gs + o, i1, 16);
+      v128.store(gs + ub + o, f0);
+      v128.store(gs + ub + o, f1, 16);
+      v128.store(gs + 2 * ub + o, g0);
+      v128.store(gs + 2 * ub + o, g1, 16);
+      v128.store(gs + 3 * ub + o, o0);
+      v128.store(gs + 3 * ub + o, o1, 16);
       if (valid) {
         const cn0 = f32x4.add(f32x4.mul(f0, v128.load(c + o)), f32x4.mul(i0, g0));
         const cn1 = f32x4.add(f32x4.mul(f1, v128.load(c + o, 16)), f32x4.mul(i1, g1));
         v128.store(c + o, cn0);
         v128.store(c + o, cn1, 16);
-        v128.store(h + o, f32x4.mul(o0, tanh_v(cn0)));
-        v128.store(h + o, f32x4.mul(o1, tanh_v(cn1)), 16);
+        const t0 = tanh_v(cn0);
+        const t1 = tanh_v(cn1);
+        if (tc) {
+          v128.store(tc + o, t0);
+          v128.store(tc + o, t1, 16);
+        }
+        v128.store(h + o, f32x4.mul(o0, t0));
+        v128.store(h + o, f32x4.mul(o1, t1), 16);
       }
     }
     for (; j + 4 <= n; j += 4) {
       const o = <usize>j << 2;
-      const i = sigmoid_v(v128.load(zi + o));
-      const f = sigmoid_v(v128.load(zf + o));
-      const g = tanh_v(v128.load(zc + o));
-      const og = sigmoid_v(v128.load(zo + o));
-      v128.store(zi + o, i);
-      v128.store(zf + o, f);
-      v128.store(zc + o, g);
-      v128.store(zo + o, og);
+      const i = sigmoid_v(v128.load(z + o));
+      const f = sigmoid_v(v128.load(z + ub + o));
+      const g = tanh_v(v128.load(z + 2 * ub + o));
+      const og = sigmoid_v(v128.load(z + 3 * ub + o));
+      v128.store(gs + o, i);
+      v128.store(gs + ub + o, f);
+      v128.store(gs + 2 * ub + o, g);
+      v128.store(gs + 3 * ub + o, og);
       if (valid) {
         const cn = f32x4.add(f32x4.mul(f, v128.load(c + o)), f32x4.mul(i, g));
         v128.store(c + o, cn);
-        v128.store(h + o, f32x4.mul(og, tanh_v(cn)));
+        const t = tanh_v(cn);
+        if (tc) v128.store(tc + o, t);
+        v128.store(h + o, f32x4.mul(og, t));
       }
     }
   }
   for (; j < n; j++) {
     const o = <usize>j << 2;
-    const i = sigmoid_s(load<f32>(zi + o));
-    const f = sigmoid_s(load<f32>(zf + o));
-    const g = tanh_s(load<f32>(zc + o));
-    const og = sigmoid_s(load<f32>(zo + o));
-    store<f32>(zi + o, i);
-    store<f32>(zf + o, f);
-    store<f32>(zc + o, g);
-    store<f32>(zo + o, og);
+    const i = sigmoid_s(load<f32>(z + o));
+    const f = sigmoid_s(load<f32>(z + ub + o));
+    const g = tanh_s(load<f32>(z + 2 * ub + o));
+    const og = sigmoid_s(load<f32>(z + 3 * ub + o));
+    store<f32>(gs + o, i);
+    store<f32>(gs + ub + o, f);
+    store<f32>(gs + 2 * ub + o, g);
+    store<f32>(gs + 3 * ub + o, og);
     if (valid) {
       const cn = f * load<f32>(c + o) + i * g;
       store<f32>(c + o, cn);
-      store<f32>(h + o, og * tanh_s(cn));
+      const t = tanh_s(cn);
+      if (tc) store<f32>(tc + o, t);
+      store<f32>(h + o, og * t);
     }
   }
 }
@@ -832,83 +852,10 @@ export function simple_rnn_forward_train_rows(
   finish_rows(out, prev, h, b0, nb, U, flags);
 }
 
-// lstm_step_tanh_sigmoid for training: reads the pre-activations z, writes
-// the gates i|f|g|o into gs (the saved gates row) and tanh(c_t) into tc
-// (valid rows). Two vectors per iteration (the chains overlap and share the
-// materialised constants, as map_kind); the same functions and order as
-// the general path, so the same bits.
+// The fused step for training (lstm_fused_units): the gates into gs (the
+// saved gates row) and tanh(c_t) into tc for valid rows.
 function lstm_step_tanh_sigmoid_train(z: usize, gs: usize, c: usize, h: usize, tc: usize, U: i32, valid: bool): void {
-  const ub = <usize>U << 2;
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    for (; j + 8 <= U; j += 8) {
-      const o = <usize>j << 2;
-      const i0 = sigmoid_v(v128.load(z + o));
-      const i1 = sigmoid_v(v128.load(z + o, 16));
-      const f0 = sigmoid_v(v128.load(z + ub + o));
-      const f1 = sigmoid_v(v128.load(z + ub + o, 16));
-      const g0 = tanh_v(v128.load(z + 2 * ub + o));
-      const g1 = tanh_v(v128.load(z + 2 * ub + o, 16));
-      const o0 = sigmoid_v(v128.load(z + 3 * ub + o));
-      const o1 = sigmoid_v(v128.load(z + 3 * ub + o, 16));
-      v128.store(gs + o, i0);
-      v128.store(gs + o, i1, 16);
-      v128.store(gs + ub + o, f0);
-      v128.store(gs + ub + o, f1, 16);
-      v128.store(gs + 2 * ub + o, g0);
-      v128.store(gs + 2 * ub + o, g1, 16);
-      v128.store(gs + 3 * ub + o, o0);
-      v128.store(gs + 3 * ub + o, o1, 16);
-      if (valid) {
-        const cn0 = f32x4.add(f32x4.mul(f0, v128.load(c + o)), f32x4.mul(i0, g0));
-        const cn1 = f32x4.add(f32x4.mul(f1, v128.load(c + o, 16)), f32x4.mul(i1, g1));
-        v128.store(c + o, cn0);
-        v128.store(c + o, cn1, 16);
-        const t0 = tanh_v(cn0);
-        const t1 = tanh_v(cn1);
-        v128.store(tc + o, t0);
-        v128.store(tc + o, t1, 16);
-        v128.store(h + o, f32x4.mul(o0, t0));
-        v128.store(h + o, f32x4.mul(o1, t1), 16);
-      }
-    }
-    for (; j + 4 <= U; j += 4) {
-      const o = <usize>j << 2;
-      const i = sigmoid_v(v128.load(z + o));
-      const f = sigmoid_v(v128.load(z + ub + o));
-      const g = tanh_v(v128.load(z + 2 * ub + o));
-      const og = sigmoid_v(v128.load(z + 3 * ub + o));
-      v128.store(gs + o, i);
-      v128.store(gs + ub + o, f);
-      v128.store(gs + 2 * ub + o, g);
-      v128.store(gs + 3 * ub + o, og);
-      if (valid) {
-        const cn = f32x4.add(f32x4.mul(f, v128.load(c + o)), f32x4.mul(i, g));
-        v128.store(c + o, cn);
-        const tcv = tanh_v(cn);
-        v128.store(tc + o, tcv);
-        v128.store(h + o, f32x4.mul(og, tcv));
-      }
-    }
-  }
-  for (; j < U; j++) {
-    const o = <usize>j << 2;
-    const i = sigmoid_s(load<f32>(z + o));
-    const f = sigmoid_s(load<f32>(z + ub + o));
-    const g = tanh_s(load<f32>(z + 2 * ub + o));
-    const og = sigmoid_s(load<f32>(z + 3 * ub + o));
-    store<f32>(gs + o, i);
-    store<f32>(gs + ub + o, f);
-    store<f32>(gs + 2 * ub + o, g);
-    store<f32>(gs + 3 * ub + o, og);
-    if (valid) {
-      const cn = f * load<f32>(c + o) + i * g;
-      store<f32>(c + o, cn);
-      const tcv = tanh_s(cn);
-      store<f32>(tc + o, tcv);
-      store<f32>(h + o, og * tcv);
-    }
-  }
+  lstm_fused_units(z, gs, c, h, tc, U, U, valid);
 }
 
 // lstm_forward_train — lstm_forward (same numbers without dropout) that also
