@@ -17,6 +17,7 @@
 //     (`model.optimizer.learningRate` right after compile), read from its
 //     options or Keras's default.
 import { loadTrainingKernels } from '../wasm/module';
+import { defaultLearningRate } from './optimizer_defaults';
 import type * as LossesModule from './losses';
 import type * as MetricsModule from './metrics';
 import type * as OptimizersModule from './optimizers';
@@ -100,11 +101,6 @@ function materialize(rec: DeferredRecord): object {
   return real;
 }
 
-/** Keras 3's default learning_rate per optimizer class (keras/src/optimizers/*.py): SGD 0.01, the others 0.001. A copy of the classes' own defaults (optimizers.ts loads later); test/training/lazy.test.ts checks the two agree. */
-const DEFAULT_LEARNING_RATE: Readonly<Record<string, number>> = {
-  SGD: 0.01, Adam: 0.001, AdamW: 0.001, RMSprop: 0.001, Adagrad: 0.001, Adadelta: 0.001, Adamax: 0.001, Nadam: 0.001, Lion: 0.001,
-};
-
 /**
  * What a deferred instance can answer without its code: an optimizer's
  * `learningRate` when it is a number (its option, or the class's default),
@@ -115,7 +111,7 @@ function earlyField(rec: DeferredRecord, prop: PropertyKey): number | undefined 
   if (rec.ns !== 'optimizers' || prop !== 'learningRate') return undefined;
   const opts = rec.args[0];
   const given = opts !== null && typeof opts === 'object' ? (opts as { learningRate?: unknown }).learningRate : undefined;
-  const lr = given === undefined ? DEFAULT_LEARNING_RATE[rec.name] : given;
+  const lr = given === undefined ? defaultLearningRate(rec.name) : given;
   return typeof lr === 'number' && Number.isFinite(lr) && lr >= 0 ? Math.fround(lr) : undefined;
 }
 

@@ -36,6 +36,7 @@ import { type KernelCall, type KernelName, runOnThreads, splitRange, threadCount
 import { describeValue, isPlainObject, snakeToCamel } from '../config';
 import { closestName, optionHint } from '../layers/layer_utils';
 import { snakeCaseName, uniqueLayerName } from '../layers/layer';
+import { DEFAULT_LEARNING_RATE, SGD_DEFAULT_LEARNING_RATE } from './optimizer_defaults';
 import { LearningRateSchedule, deserialize as deserializeSchedule, serialize as serializeSchedule } from './schedules';
 
 const f32 = Math.fround;
@@ -285,7 +286,7 @@ export abstract class Optimizer {
   static readonly className: string = 'Optimizer';
   /** Options this class accepts (camelCase). */
   static readonly optionKeys: readonly string[] = BASE_KEYS;
-  protected static readonly defaultLearningRate: number = 0.001;
+  protected static readonly defaultLearningRate: number = DEFAULT_LEARNING_RATE;
   protected static readonly defaultWeightDecay: number | null = null;
 
   /** Keras class name: 'SGD', 'Adam', 'AdamW', 'RMSprop', ... */
@@ -873,7 +874,7 @@ function keys(...extra: string[]): readonly string[] {
 export class SGD extends Optimizer {
   static override readonly className: string = 'SGD';
   static override readonly optionKeys = keys('momentum', 'nesterov');
-  protected static override readonly defaultLearningRate: number = 0.01;
+  protected static override readonly defaultLearningRate: number = SGD_DEFAULT_LEARNING_RATE;
   readonly momentum: number;
   readonly nesterov: boolean;
 

@@ -16,7 +16,7 @@ describe('lazy training namespaces', () => {
     expect(adam instanceof optimizers.SGD).toBe(false);
     expect(() => adam.iterations).toThrow(/optimizers.Adam: the training code is not loaded yet.*await loadTraining\(\)/);
     // A numeric learningRate reads before loading (model.optimizer.learningRate after compile), float32 as the real getter.
-    // Every class's default (lazy.ts keeps its own table of Keras's defaults: checked against the loaded classes below).
+    // Every class's default (lazy.ts and the classes both read optimizer_defaults.ts; checked against the loaded classes below).
     const CLASSES = ['SGD', 'Adam', 'AdamW', 'RMSprop', 'Adagrad', 'Adadelta', 'Adamax', 'Nadam', 'Lion'] as const;
     const makeAll = () => [...CLASSES.map((n) => new optimizers[n]()), new optimizers.Adam({ learningRate: 0.01 })].map((o) => o.learningRate);
     const early = makeAll();
