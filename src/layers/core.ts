@@ -525,18 +525,18 @@ export class Dropout extends NoiseLayer {
   protected draw(shape: readonly number[]): { mul?: Float32Array } {
     if (this.rate === 0) return {};
     const keepScale = 1 / (1 - this.rate);
-    return { mul: this.keptMask(shape, keepScale, 0) };
+    return { mul: this.keptMask(shape, keepScale) };
   }
 
   /**
    * One uniform draw per element of the mask shape (kept where it is >= rate,
-   * as Keras), broadcast over the input's shape: `kept` where kept, else `dropped`.
+   * as Keras), broadcast over the input's shape: `kept` where kept, else 0.
    */
-  protected keptMask(shape: readonly number[], kept: number, dropped: number): Float32Array {
+  protected keptMask(shape: readonly number[], kept: number): Float32Array {
     const ms = this.maskShape(shape);
     const maskSize = ms.reduce((a, b) => a * b, 1);
     const mask = new Float32Array(maskSize);
-    for (let i = 0; i < maskSize; i++) mask[i] = this.state.random.uniform() >= this.rate ? kept : dropped;
+    for (let i = 0; i < maskSize; i++) mask[i] = this.state.random.uniform() >= this.rate ? kept : 0;
     // Broadcast the mask over the input.
     const size = shape.reduce((a, b) => a * b, 1);
     const out = new Float32Array(size);
@@ -602,7 +602,7 @@ export class AlphaDropout extends Dropout {
     const a32 = Math.fround(a);
     const b32 = Math.fround(-a * alphaP * r);
     // Kept: x * a + b. Dropped: x * 0 + (a * alpha' + b), each operation in float32.
-    const mul = this.keptMask(shape, a32, 0);
+    const mul = this.keptMask(shape, a32);
     const droppedValue = Math.fround(Math.fround(a32 * Math.fround(alphaP)) + b32);
     const add = new Float32Array(mul.length);
     for (let i = 0; i < mul.length; i++) add[i] = mul[i] === 0 ? droppedValue : b32;
@@ -633,10 +633,16 @@ export class ActivityRegularization extends ElementwiseLayer {
   constructor(options: ActivityRegularizationOptions = {}) {
     super(options, 'ActivityRegularization');
     checkKeys(options, [...LAYER_ARG_KEYS, ...ActivityRegularization.optionKeys], this.context);
-    const reg = new L1L2({ l1: options.l1 ?? 0, l2: options.l2 ?? 0 }, `${this.context} option`);
-    this.l1 = reg.l1;
-    this.l2 = reg.l2;
-    this.activityRegularizer = reg;
+    // Keras's L1L2 refuses a negative, infinite or NaN factor (regularizers.py validate_float_arg).
+    for (const key of ['l1', 'l2'] as const) {
+      const v = options[key];
+      if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
+        throw new ValueError(`${this.context}: option ${key} must be a non-negative number, received ${fmt(v)}.`);
+      }
+    }
+    this.l1 = options.l1 ?? 0;
+    this.l2 = options.l2 ?? 0;
+    this.activityRegularizer = new L1L2({ l1: this.l1, l2: this.l2 }, this.context);
   }
 
   call(inputs: TensorLike | TensorLike[], options: CallOptions = {}): Tensor {
