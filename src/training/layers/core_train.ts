@@ -73,22 +73,16 @@ const noiseTraining = {
     if (!mul && !add) return { outputs: [x], saved: null };
     const k = ctx.rt.exports;
     const size = bufSize(x);
-    const out = ctx.buf(x.shape, mul !== undefined);
+    // out = term (or 0) + x * factor, or term + x: the eager layer's x * factor + term, as float
+    // addition commutes.
+    const out = ctx.buf(x.shape, add === undefined);
+    if (add) ctx.rt.heap.writeF32(out.ptr, add);
     let factor = 0;
     if (mul) {
       factor = ctx.alloc(size);
       ctx.rt.heap.writeF32(factor, mul);
       k.vec_mul_acc(out.ptr, x.ptr, factor, size);
-      if (add) {
-        // AlphaDropout: x * factor, then + its term (the eager layer's order).
-        const term = ctx.alloc(size);
-        ctx.rt.heap.writeF32(term, add);
-        k.vec_add_acc(out.ptr, term, size);
-      }
-    } else {
-      ctx.rt.heap.writeF32(out.ptr, add!);
-      k.vec_add_acc(out.ptr, x.ptr, size);
-    }
+    } else k.vec_add_acc(out.ptr, x.ptr, size);
     return { outputs: [out], saved: { factor, shape: x.shape } };
   },
   backward(_layer: unknown, ctx: TrainContext, saved: unknown, dOutputs: (Buf | null)[]) {
