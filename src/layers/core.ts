@@ -611,10 +611,10 @@ export class AlphaDropout extends Dropout {
 }
 
 export interface ActivityRegularizationOptions extends LayerArgs {
-  /** L1 factor (default 0). */
-  l1?: number;
-  /** L2 factor (default 0). */
-  l2?: number;
+  /** L1 factor (default 0; null as 0, as Keras). */
+  l1?: number | null;
+  /** L2 factor (default 0; null as 0, as Keras). */
+  l2?: number | null;
 }
 
 /**
@@ -633,10 +633,11 @@ export class ActivityRegularization extends ElementwiseLayer {
   constructor(options: ActivityRegularizationOptions = {}) {
     super(options, 'ActivityRegularization');
     checkKeys(options, [...LAYER_ARG_KEYS, ...ActivityRegularization.optionKeys], this.context);
-    // Keras's L1L2 refuses a negative, infinite or NaN factor (regularizers.py validate_float_arg).
+    // Keras's L1L2 takes None as 0 and refuses a negative, infinite or NaN
+    // factor (keras/src/regularizers/regularizers.py L1L2, validate_float_arg).
     for (const key of ['l1', 'l2'] as const) {
       const v = options[key];
-      if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
+      if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
         throw new ValueError(`${this.context}: option ${key} must be a non-negative number, received ${fmt(v)}.`);
       }
     }

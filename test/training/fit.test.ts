@@ -400,6 +400,7 @@ describe('ActivityRegularization', () => {
     expect(Array.from((ar.apply(t) as { data: Float32Array }).data)).toEqual([1, -2, 3]);
     expect(ar.getConfig()).toMatchObject({ l1: 0.5, l2: 0 });
     expect(ar.getConfig()).not.toHaveProperty('activityRegularizer');
+    expect(new layers.ActivityRegularization({ l1: null, l2: 0.1 }).getConfig()).toMatchObject({ l1: 0, l2: 0.1 });
     expect(() => new layers.ActivityRegularization({ l1: -1 })).toThrow(/ActivityRegularization '.*': option l1 must be a non-negative number, received -1\./);
     expect(() => new layers.ActivityRegularization({ l2: Infinity })).toThrow(/option l2 must be a non-negative number, received Infinity\./);
     expect(() => new layers.ActivityRegularization({ l3: 1 } as never)).toThrow(/ActivityRegularization '.*': unknown option 'l3' \(did you mean 'l1'\?\)/);
