@@ -17,6 +17,7 @@ export * as metrics from './training/metrics_api';
 export { loadTraining } from './training/lazy';
 export * as callbacks from './training/callbacks_index';
 export type { FitOptions, EvaluateOptions, BatchOptions, SampleWeightLike } from './training/trainer';
+export type { Dataset } from './models/dataset_check';
 export { Sequential, type SequentialOptions } from './models/sequential';
 export {
   Tokenizer, TokenizerMap, tokenizerFromJson, textToWordSequence, padSequences, DEFAULT_FILTERS,

@@ -15,7 +15,10 @@ import type { Optimizer } from '../training/optimizers';
 import { deferredInstance, isDeferred, loadTraining, resolveDeferred, trainingImpl } from '../training/lazy';
 import { LOSS_NAME_SET, METRIC_NAME_SET, type NameSet, OPTIMIZER_CLASS, OPTIMIZER_NAME_SET } from '../training/names';
 import type { BatchOptions, CompiledState, EvaluateOptions, FitOptions, Trainer } from '../training/trainer';
+import type { BatchDataset } from '../training/dataset';
+import { type Dataset, isDataset } from './dataset_check';
 import { camelHint, fmt } from '../layers/layer_utils';
+import { isPlainObject } from '../config';
 import { ValueError } from '../errors';
 
 /** model.compile's arguments (Keras 3 compile, camelCase). */
@@ -388,20 +391,70 @@ export class Model<SO extends SymbolicTensor | SymbolicTensor[] = SymbolicTensor
     return (await this.getTrainer(x, 'testOnBatch')).testOnBatch(x, y, options);
   }
 
-  /** Loss and metrics over a dataset, batch by batch (Keras evaluate); results as trainOnBatch. */
-  evaluate(x: TensorLike | TensorLike[], y: unknown, options: EvaluateOptions & { returnDict: true }): Promise<Logs>;
-  evaluate(x: TensorLike | TensorLike[], y: unknown, options?: EvaluateOptions & { returnDict?: false }): Promise<number | number[]>;
-  evaluate(x: TensorLike | TensorLike[], y: unknown, options?: EvaluateOptions): Promise<number | number[] | Logs>;
-  async evaluate(x: TensorLike | TensorLike[], y: unknown, options?: EvaluateOptions): Promise<number | number[] | Logs> {
+  /**
+   * Loss and metrics over data, batch by batch (Keras evaluate); results as
+   * trainOnBatch. x and y are arrays, or x is a dataset (an iterable or async
+   * iterable of [x, y] / [x, y, sampleWeight] batches) and y is left out.
+   */
+  evaluate(x: Dataset, options: EvaluateOptions & { returnDict: true }): Promise<Logs>;
+  evaluate(x: Dataset, options?: EvaluateOptions & { returnDict?: false }): Promise<number | number[]>;
+  evaluate(x: TensorLike | TensorLike[] | Dataset, y: unknown, options: EvaluateOptions & { returnDict: true }): Promise<Logs>;
+  evaluate(x: TensorLike | TensorLike[] | Dataset, y: unknown, options?: EvaluateOptions & { returnDict?: false }): Promise<number | number[]>;
+  evaluate(x: TensorLike | TensorLike[] | Dataset, y?: unknown, options?: EvaluateOptions): Promise<number | number[] | Logs>;
+  async evaluate(x: TensorLike | TensorLike[] | Dataset, y?: unknown, options?: EvaluateOptions): Promise<number | number[] | Logs> {
+    if (isDataset(x)) {
+      const { opts, ds, trainer } = await this.openDataset(x, y, options, 'evaluate');
+      return trainer.evaluate(ds, undefined, opts);
+    }
     return (await this.getTrainer(x, 'evaluate')).evaluate(x, y, options);
   }
 
   /**
    * Trains for a number of epochs (Keras fit). Async: it yields to the event
    * loop between batches, and awaits async callbacks. Resolves with a History.
+   * x and y are arrays, or x is a dataset (an iterable or async iterable of
+   * [x, y] / [x, y, sampleWeight] batches: a generator, an async generator,
+   * or an object whose iterator method starts a new pass) and y is left out.
    */
-  async fit(x: TensorLike | TensorLike[], y: unknown, options?: FitOptions): Promise<History> {
+  fit(x: Dataset, options?: FitOptions): Promise<History>;
+  fit(x: TensorLike | TensorLike[] | Dataset, y: unknown, options?: FitOptions): Promise<History>;
+  async fit(x: TensorLike | TensorLike[] | Dataset, y?: unknown, options?: FitOptions): Promise<History> {
+    if (isDataset(x)) {
+      const { opts, ds, trainer } = await this.openDataset(x, y, options, 'fit');
+      return trainer.fit(ds, undefined, opts);
+    }
     return (await this.getTrainer(x, 'fit')).fit(x, y, options);
+  }
+
+  /**
+   * fit/evaluate on a dataset: the second argument is the options (or y,
+   * which must then be absent); the options are checked before the dataset's
+   * first batch is read (that batch builds a deferred model).
+   */
+  private async openDataset<O extends object>(
+    x: Dataset,
+    y: unknown,
+    options: O | undefined,
+    what: 'fit' | 'evaluate',
+  ): Promise<{ opts: O; ds: BatchDataset; trainer: Trainer }> {
+    const ctx = this.context;
+    let opts = options;
+    if (y !== undefined && y !== null) {
+      if (opts !== undefined || !isPlainObject(y) || y instanceof Tensor || 'data' in y) {
+        throw new Error(
+          `${ctx}: ${what}: when x is a dataset, \`y\` should not be passed; the targets belong in the dataset's batches ([x, y] or [x, y, sampleWeight]).`,
+        );
+      }
+      opts = y as O;
+    }
+    const checked = opts ?? ({} as O);
+    this.runtime();
+    if (!this.compiledArgs) throw new Error(`${ctx}: ${what} needs a compiled model; call model.compile({ optimizer, loss }) first.`);
+    await loadTraining();
+    const [{ checkDataOptions }, { BatchDataset: Opened }] = await Promise.all([import('../training/trainer'), import('../training/dataset')]);
+    checkDataOptions(checked, what, ctx);
+    const ds = await Opened.open(x, `${what} x (a dataset)`, ctx);
+    return { opts: checked, ds, trainer: await this.getTrainer(ds.firstBatch.x, what) };
   }
 
   /** Input tensors as a list, one per model input (validated, shapes included, as predict checks them). Internal. */

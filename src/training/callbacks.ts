@@ -10,7 +10,8 @@ export type Logs = Record<string, number>;
 /** What fit tells callbacks about the run (Keras callback.params). */
 export interface CallbackParams {
   epochs: number;
-  steps: number;
+  /** Batches per epoch; null when unknown (a dataset without stepsPerEpoch, as Keras's None). */
+  steps: number | null;
   verbose: number;
 }
 

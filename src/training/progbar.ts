@@ -51,7 +51,9 @@ export class ProgbarLogger extends Callback {
   private readonly out: Out | null;
   private readonly print: PrintFn;
   private epochs = 1;
-  private steps = 0;
+  /** Batches per epoch; null while unknown (a dataset without stepsPerEpoch: its first epoch sets it, as Keras). */
+  private steps: number | null = 0;
+  private seen = 0;
   private start = 0;
   private lastDraw = 0;
   private prevWidth = 0;
@@ -76,12 +78,13 @@ export class ProgbarLogger extends Callback {
   override onTrainBegin(): void {
     this.verbose = this.verboseArg ?? ((this.params?.verbose ?? 1) as 0 | 1 | 2);
     this.epochs = this.params?.epochs ?? 1;
-    this.steps = this.params?.steps ?? 0;
+    this.steps = this.params ? this.params.steps : 0;
   }
 
   override onEpochBegin(epoch: number): void {
     if (this.verbose === 0) return;
     this.epoch = epoch;
+    this.seen = 0;
     this.start = now();
     this.lastDraw = 0;
     this.prevWidth = 0;
@@ -89,15 +92,18 @@ export class ProgbarLogger extends Callback {
   }
 
   override onBatchEnd(batch: number, logs: Logs = {}): void {
+    this.seen = batch + 1;
     if (!this.dynamic) return;
     const t = now();
-    if (t - this.lastDraw < 50 && batch + 1 < this.steps) return;
+    if (t - this.lastDraw < 50 && (this.steps === null || batch + 1 < this.steps)) return;
     this.lastDraw = t;
     this.draw(batch + 1, logs, false);
   }
 
   override onEpochEnd(_epoch: number, logs: Logs = {}): void {
     if (this.verbose === 0) return;
+    // keras/src/callbacks/progbar_logger.py _finalize_progbar: an unknown target becomes the batches seen.
+    if (this.steps === null) this.steps = this.seen;
     const line = this.line(this.steps, logs, true);
     if (this.dynamic) {
       this.out!.write(`\r${line}${' '.repeat(Math.max(0, this.prevWidth - line.length))}\n`);
@@ -118,18 +124,24 @@ export class ProgbarLogger extends Callback {
     const color = this.dynamic;
     let s = '';
     const width = 20;
-    const digits = String(this.steps).length;
-    const counter = `${String(current).padStart(digits)}/${this.steps}`;
-    const done = this.steps > 0 ? Math.floor((width * current) / this.steps) : width;
-    if (color) {
-      s += `\x1b[1m${counter}\x1b[0m `;
-      if (done > 0) s += `\x1b[32m${'━'.repeat(done)}\x1b[0m`;
-      s += `\x1b[37m${'━'.repeat(width - done)}\x1b[0m`;
+    const steps = this.steps;
+    if (steps === null) {
+      // keras/src/utils/progbar.py: an unknown target shows the count only.
+      s += `${color ? '\x1b[1m' : ''}${String(current).padStart(7)}/Unknown${color ? '\x1b[0m' : ''}`;
     } else {
-      s += `${counter} ${'━'.repeat(width)}`;
+      const digits = String(steps).length;
+      const counter = `${String(current).padStart(digits)}/${steps}`;
+      const done = steps > 0 ? Math.floor((width * current) / steps) : width;
+      if (color) {
+        s += `\x1b[1m${counter}\x1b[0m `;
+        if (done > 0) s += `\x1b[32m${'━'.repeat(done)}\x1b[0m`;
+        s += `\x1b[37m${'━'.repeat(width - done)}\x1b[0m`;
+      } else {
+        s += `${counter} ${'━'.repeat(width)}`;
+      }
     }
-    if (!final && this.steps > 0) {
-      const eta = perStep * (this.steps - current);
+    if (!final && steps !== null && steps > 0) {
+      const eta = perStep * (steps - current);
       s += ` ${color ? '\x1b[1m' : ''}${eta > 60 ? `${Math.floor(eta / 60)}:${String(Math.floor(eta % 60)).padStart(2, '0')}` : `${Math.floor(eta)}s`}${color ? '\x1b[0m' : ''}`;
     } else {
       s += ` ${color ? '\x1b[1m' : ''}${Math.round(elapsed)}s${color ? '\x1b[0m' : ''}`;

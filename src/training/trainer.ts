@@ -30,6 +30,8 @@ import type { Loss, LossKernels } from './losses';
 import { Mean, type Metric, getMetric } from './metrics';
 import type { Optimizer } from './optimizers';
 import { ProgbarLogger } from './progbar';
+import { BatchDataset, ranOutWarning, unpackBatch } from './dataset';
+import { type Dataset, isDataset } from '../models/dataset_check';
 
 /** What compile() resolved, per model output. */
 export interface CompiledState {
@@ -52,8 +54,8 @@ export interface FitOptions {
   callbacks?: (Callback | CallbackHooks)[];
   /** Fraction of the samples (the last ones, before shuffling) held out for validation. */
   validationSplit?: number;
-  /** [x, y] or [x, y, sampleWeight] evaluated at the end of each epoch. */
-  validationData?: unknown[];
+  /** [x, y] or [x, y, sampleWeight], or a dataset of such batches, evaluated at the end of each epoch. */
+  validationData?: unknown[] | Dataset;
   /** Shuffle the training samples before each epoch (default true). */
   shuffle?: boolean;
   /**
@@ -77,6 +79,16 @@ export interface FitOptions {
   validationFreq?: number | number[];
   /** Seed of the shuffling order (not a Keras option; default: random). */
   seed?: number;
+  /**
+   * Batches per epoch (Keras steps_per_epoch). The pass over the data (a
+   * dataset's iterator, or the arrays' batches) then carries over from one
+   * epoch to the next and starts again once it ends; with arrays and no
+   * batchSize, the batch size is ceil(samples / stepsPerEpoch). Without it,
+   * an epoch is one whole pass.
+   */
+  stepsPerEpoch?: number;
+  /** At most this many batches per validation (Keras validation_steps); with arrays and no batch size, it sets ceil(samples / validationSteps). */
+  validationSteps?: number;
 }
 
 /** A sample weight array, or one per output (a list in output order, or keyed by output name). */
@@ -89,6 +101,8 @@ export interface EvaluateOptions {
   callbacks?: (Callback | CallbackHooks)[];
   /** Return { loss, accuracy, ... } instead of a list. */
   returnDict?: boolean;
+  /** At most this many batches (Keras steps; default: all); with arrays and no batchSize, the batch size is ceil(samples / steps). */
+  steps?: number;
 }
 
 export interface BatchOptions {
@@ -102,20 +116,24 @@ export interface BatchOptions {
 
 const FIT_KEYS = [
   'batchSize', 'epochs', 'verbose', 'callbacks', 'validationSplit', 'validationData', 'shuffle', 'sampleWeight',
-  'initialEpoch', 'validationBatchSize', 'validationFreq', 'seed', 'classWeight',
+  'initialEpoch', 'validationBatchSize', 'validationFreq', 'seed', 'classWeight', 'stepsPerEpoch', 'validationSteps',
 ];
-const NOT_YET: Record<string, string> = {
-  stepsPerEpoch: 'stepsPerEpoch needs a dataset generator, which fit does not take yet; pass arrays',
-  validationSteps: 'validationSteps needs a dataset generator, which fit does not take yet; pass arrays',
-};
+const EVALUATE_KEYS = ['batchSize', 'verbose', 'sampleWeight', 'callbacks', 'returnDict', 'steps'];
 
 function checkOptionKeys(options: object, allowed: readonly string[], context: string, what: string): void {
   if (options === null || typeof options !== 'object') throw new TypeError(`${context}: ${what} options must be an object, received ${String(options)}.`);
   for (const k of Object.keys(options)) {
     if (allowed.includes(k)) continue;
-    if (NOT_YET[k]) throw new Error(`${context}: ${what} option ${k}: ${NOT_YET[k]}.`);
     throw new Error(`${context}: unknown ${what} option '${k}'${camelHint(k, allowed)}; supported: ${allowed.join(', ')}.`);
   }
+}
+
+/**
+ * fit's and evaluate's option names, checked before a dataset's first batch
+ * is read (Model opens the dataset; a bad option must not consume it).
+ */
+export function checkDataOptions(options: object, what: 'fit' | 'evaluate', context: string): void {
+  checkOptionKeys(options, what === 'fit' ? FIT_KEYS : EVALUATE_KEYS, context, what);
 }
 
 /** A view of a Buf's floats (valid until the next allocation). */
@@ -503,22 +521,34 @@ export class Trainer {
   }
 
   async evaluate(x: unknown, y: unknown, options: EvaluateOptions = {}): Promise<number | number[] | Logs> {
-    checkOptionKeys(options, ['batchSize', 'verbose', 'sampleWeight', 'callbacks', 'returnDict'], this.context, 'evaluate');
-    const batchSize = positiveInt(options.batchSize ?? 32, this.context, 'evaluate batchSize');
-    const { xs, ys, sw, n } = this.normalizeData(x, y, options.sampleWeight, 'evaluate');
-    const cbs = toCallbacks(options.callbacks, `${this.context}: evaluate`);
-    const logs = await this.runEvaluation(xs, ys, sw, n, batchSize, cbs);
+    const ctx = this.context;
+    checkOptionKeys(options, EVALUATE_KEYS, ctx, 'evaluate');
+    const steps = options.steps === undefined || options.steps === null ? null : positiveInt(options.steps, ctx, 'evaluate steps');
+    let feed: Feed;
+    if (x instanceof BatchDataset) {
+      if (y !== undefined && y !== null) throw new Error(datasetArgError(ctx, 'evaluate', 'y', 'the targets'));
+      if (options.sampleWeight !== undefined && options.sampleWeight !== null) throw new Error(datasetArgError(ctx, 'evaluate', 'sampleWeight', 'the sample weights'));
+      feed = this.datasetPass(x, 'evaluate');
+    } else {
+      const data = this.normalizeData(x, y, options.sampleWeight, 'evaluate');
+      // keras/src/trainers/data_adapters/array_data_adapter.py: without a batch size, steps sets it.
+      const batchSize = positiveInt(options.batchSize ?? (steps !== null ? Math.ceil(data.n / steps) : 32), ctx, 'evaluate batchSize');
+      feed = arrayPass(data, batchSize, null);
+    }
+    const cbs = toCallbacks(options.callbacks, `${ctx}: evaluate`);
+    const warn = onceWarning();
+    const logs = await this.runEvaluation(limitSteps(feed, steps, () => warn(ranOutWarning(ctx, 'evaluate', steps!, 1))), cbs);
     return options.returnDict ? logs : this.flatten(logs);
   }
 
-  private async runEvaluation(xs: Tensor[], ys: Tensor[], sw: SampleWeights, n: number, batchSize: number, cbs: Callback[]): Promise<Logs> {
+  /** Evaluates the feed's batches (callbacks get Keras's test hooks). */
+  private async runEvaluation(feed: Feed, cbs: Callback[]): Promise<Logs> {
     this.resetMetrics();
     for (const c of cbs) await c.onTestBegin({});
     let b = 0;
-    for (let start = 0; start < n; start += batchSize, b++) {
-      const end = Math.min(n, start + batchSize);
+    for (let d = await feed.next(); d; d = await feed.next(), b++) {
       for (const c of cbs) await c.onTestBatchBegin(b, {});
-      this.step(xs.map((t) => sliceBatch(t, start, end)), ys.map((t) => sliceBatch(t, start, end)), mapWeights(sw, (t) => sliceBatch(t, start, end)), false);
+      this.step(d.xs, d.ys, d.sw, false);
       const logs = this.results();
       for (const c of cbs) await c.onTestBatchEnd(b, logs);
       if (cbs.length > 0) await yieldNow();
@@ -528,10 +558,31 @@ export class Trainer {
     return logs;
   }
 
+  /** A pass over a dataset's batches, each checked as normalizeData checks arrays. */
+  private datasetPass(ds: BatchDataset, what: string): Feed {
+    const pass = ds.pass(`${this.context}: ${what}`);
+    let b = 0;
+    return {
+      next: async () => {
+        const r = await pass.next();
+        if (r.done) return null;
+        const label = `${what} (dataset batch ${b})`;
+        const p = unpackBatch(r.value, b++, `${this.context}: ${what}`);
+        try {
+          return this.normalizeData(p.x, p.y, p.sampleWeight, label);
+        } catch (e) {
+          // The input checks (Model.toInputList) name the input, not the batch: add it.
+          if (e instanceof Error && !e.message.includes(label)) e.message = `${this.context}: ${label}: ${e.message}`;
+          throw e;
+        }
+      },
+    };
+  }
+
   async fit(x: unknown, y: unknown, options: FitOptions = {}): Promise<History> {
     const ctx = this.context;
     checkOptionKeys(options, FIT_KEYS, ctx, 'fit');
-    const batchSize = positiveInt(options.batchSize ?? 32, ctx, 'fit batchSize');
+    const dataset = x instanceof BatchDataset ? x : null;
     // Keras runs range(initial_epoch, epochs): epochs 0 (or <= initialEpoch) trains nothing and
     // returns an empty History (keras/src/backend/tensorflow/trainer.py fit). A negative count is
     // refused here as the mistake it is (Keras runs nothing then as well).
@@ -549,33 +600,62 @@ export class Trainer {
     const freqEvery = freqEpochs ? 0 : positiveInt(freq, ctx, 'fit validationFreq');
     const split = options.validationSplit ?? 0;
     if (typeof split !== 'number' || !(split >= 0 && split < 1)) throw new Error(`${ctx}: fit validationSplit must be a number in [0, 1), received ${String(split)}.`);
-    let { xs, ys, sw, n } = this.normalizeData(x, y, options.sampleWeight, 'fit');
-    let val: { xs: Tensor[]; ys: Tensor[]; sw: SampleWeights; n: number } | null = null;
+    const stepsPerEpoch = options.stepsPerEpoch === undefined || options.stepsPerEpoch === null ? null : positiveInt(options.stepsPerEpoch, ctx, 'fit stepsPerEpoch');
+    const validationSteps = options.validationSteps === undefined || options.validationSteps === null ? null : positiveInt(options.validationSteps, ctx, 'fit validationSteps');
+    const hasClassWeight = options.classWeight !== undefined && options.classWeight !== null;
+    if (dataset) {
+      // keras/src/trainers/data_adapters/__init__.py (generators): the batches carry targets and weights.
+      if (y !== undefined && y !== null) throw new Error(datasetArgError(ctx, 'fit', 'y', 'the targets'));
+      if (options.sampleWeight !== undefined && options.sampleWeight !== null) throw new Error(datasetArgError(ctx, 'fit', 'sampleWeight', 'the sample weights'));
+      if (hasClassWeight) throw new Error(`${ctx}: fit: classWeight is not supported when x is a dataset (as Keras for generators); give each batch its sample weights ([x, y, sampleWeight]) instead.`);
+      if (split > 0) throw new Error(`${ctx}: fit: validationSplit is only supported for arrays; with a dataset, pass validationData.`);
+    }
+    const batchSizeDefault = stepsPerEpoch !== null && !dataset && options.batchSize === undefined ? null : 32;
+    let train: { xs: Tensor[]; ys: Tensor[]; sw: SampleWeights; n: number } | null = null;
+    let val: { xs: Tensor[]; ys: Tensor[]; sw: SampleWeights; n: number } | BatchDataset | null = null;
+    if (!dataset) {
+      let { xs, ys, sw, n } = this.normalizeData(x, y, options.sampleWeight, 'fit');
+      if (options.validationData === undefined || options.validationData === null) {
+        if (split > 0) {
+          // keras/src/trainers/data_adapters/array_slicing.py train_validation_split: the last samples, before shuffling.
+          const at = Math.floor(n * (1 - split));
+          if (at === 0 || at === n) {
+            throw new Error(`${ctx}: fit validationSplit ${split} of ${n} samples leaves ${at === 0 ? 'no training' : 'no validation'} samples.`);
+          }
+          val = { xs: xs.map((t) => sliceBatch(t, at, n)), ys: ys.map((t) => sliceBatch(t, at, n)), sw: mapWeights(sw, (t) => sliceBatch(t, at, n)), n: n - at };
+          xs = xs.map((t) => sliceBatch(t, 0, at));
+          ys = ys.map((t) => sliceBatch(t, 0, at));
+          sw = mapWeights(sw, (t) => sliceBatch(t, 0, at));
+          n = at;
+        }
+      }
+      if (hasClassWeight) {
+        // keras/src/trainers/data_adapters/array_data_adapter.py: after the validation split, training data only.
+        if (sw) throw new Error(`${ctx}: fit: you cannot pass classWeight and sampleWeight at the same time.`);
+        if (ys.length !== 1) throw new Error(`${ctx}: fit: classWeight is only supported for models with a single output (this one has ${ys.length}); pass sampleWeight instead.`);
+        sw = [classWeightToSampleWeights(ys[0], options.classWeight, `${ctx}: fit`)];
+      }
+      train = { xs, ys, sw, n };
+    }
     if (options.validationData !== undefined && options.validationData !== null) {
-      const vd = options.validationData;
-      if (!Array.isArray(vd) || vd.length < 2 || vd.length > 3) {
-        throw new Error(`${ctx}: fit validationData must be [x, y] or [x, y, sampleWeight], received ${Array.isArray(vd) ? `a list of ${vd.length}` : String(vd)}.`);
+      const vd: unknown = options.validationData;
+      if (isDataset(vd)) {
+        val = await BatchDataset.open(vd, 'fit validationData (a dataset)', ctx);
+      } else if (!Array.isArray(vd) || vd.length < 2 || vd.length > 3) {
+        throw new Error(
+          `${ctx}: fit validationData must be [x, y], [x, y, sampleWeight] or a dataset of such batches, received ${Array.isArray(vd) ? `a list of ${vd.length}` : String(vd)}.`,
+        );
+      } else {
+        val = this.normalizeData(vd[0], vd[1], vd[2], 'fit validationData');
       }
-      val = this.normalizeData(vd[0], vd[1], vd[2], 'fit validationData');
-    } else if (split > 0) {
-      // keras/src/trainers/data_adapters/array_slicing.py train_validation_split: the last samples, before shuffling.
-      const at = Math.floor(n * (1 - split));
-      if (at === 0 || at === n) {
-        throw new Error(`${ctx}: fit validationSplit ${split} of ${n} samples leaves ${at === 0 ? 'no training' : 'no validation'} samples.`);
-      }
-      val = { xs: xs.map((t) => sliceBatch(t, at, n)), ys: ys.map((t) => sliceBatch(t, at, n)), sw: mapWeights(sw, (t) => sliceBatch(t, at, n)), n: n - at };
-      xs = xs.map((t) => sliceBatch(t, 0, at));
-      ys = ys.map((t) => sliceBatch(t, 0, at));
-      sw = mapWeights(sw, (t) => sliceBatch(t, 0, at));
-      n = at;
     }
-    if (options.classWeight !== undefined && options.classWeight !== null) {
-      // keras/src/trainers/data_adapters/array_data_adapter.py: after the validation split, training data only.
-      if (sw) throw new Error(`${ctx}: fit: you cannot pass classWeight and sampleWeight at the same time.`);
-      if (ys.length !== 1) throw new Error(`${ctx}: fit: classWeight is only supported for models with a single output (this one has ${ys.length}); pass sampleWeight instead.`);
-      sw = [classWeightToSampleWeights(ys[0], options.classWeight, `${ctx}: fit`)];
-    }
-    const valBatch = positiveInt(options.validationBatchSize ?? batchSize, ctx, 'fit validationBatchSize');
+    // keras/src/trainers/data_adapters/array_data_adapter.py: without a batch size, stepsPerEpoch sets it.
+    const batchSize = positiveInt(options.batchSize ?? batchSizeDefault ?? Math.ceil(train!.n / stepsPerEpoch!), ctx, 'fit batchSize');
+    const valBatch = positiveInt(
+      options.validationBatchSize ?? options.batchSize ?? (validationSteps !== null && val && !(val instanceof BatchDataset) ? Math.ceil(val.n / validationSteps) : 32),
+      ctx,
+      'fit validationBatchSize',
+    );
     const history = new History();
     // A callback made before the training code loaded is a stand-in forwarding to the real one (instanceof works through it).
     const cbs: Callback[] = [...toCallbacks(options.callbacks, `${ctx}: fit`)];
@@ -583,45 +663,70 @@ export class Trainer {
     if (verbose > 0 && !cbs.some((c) => c instanceof ProgbarLogger)) cbs.push(new ProgbarLogger(verbose as 1 | 2));
     cbs.push(history);
     modelMetrics.set(this.model, () => (this.metrics ?? []).flat());
-    const steps = Math.ceil(n / batchSize);
+    // Keras params['steps'] (EpochIterator.num_batches): stepsPerEpoch, else the batches of an array pass, else unknown (null).
+    const steps = stepsPerEpoch ?? (train ? Math.ceil(train.n / batchSize) : null);
     for (const c of cbs) {
       c.setModel(this.model);
       c.setParams({ epochs, steps, verbose });
     }
     const random = new Random(options.seed);
-    const order = new Int32Array(n);
+    const newPass = (): Feed => (dataset ? this.datasetPass(dataset, 'fit') : arrayPass(train!, batchSize, shuffle ? random : null));
+    const warn = onceWarning();
+    // keras/src/trainers/epoch_iterator.py: with stepsPerEpoch the pass carries over from one epoch to
+    // the next (a new one starts once it ends); without, every epoch is a new pass.
+    let pass: Feed | null = null;
+    const nextOfEpoch = async (got: number): Promise<BatchData | null> => {
+      if (stepsPerEpoch !== null && got >= stepsPerEpoch) return null;
+      const d = await pass!.next();
+      if (d) return d;
+      if (stepsPerEpoch !== null) warn(ranOutWarning(ctx, 'fit', stepsPerEpoch, epochs - initialEpoch));
+      pass = null;
+      return null;
+    };
     this.model.stopTraining = false;
     for (const c of cbs) await c.onTrainBegin({});
     let trainLogs: Logs = {};
     let trainingLogs: Logs = {}; // the last epoch's logs, for onTrainEnd (Keras training_logs)
     for (let epoch = initialEpoch; epoch < epochs; epoch++) {
+      // The epoch's first batch is read before it begins: an epoch with no data is not started.
+      if (pass === null || stepsPerEpoch === null || pass.exhausted) pass = newPass();
+      let batch = await nextOfEpoch(0);
+      if (!batch && stepsPerEpoch !== null) {
+        pass = newPass(); // the carried-over pass had ended: start the next one
+        batch = await nextOfEpoch(0);
+      }
+      if (!batch) {
+        // Only a dataset can come back empty (a generator is consumed by its first pass).
+        warn(
+          `${ctx}: fit: the dataset yielded no batches for epoch ${epoch + 1}/${epochs}; training stops. A generator can be ` +
+            'iterated once: pass stepsPerEpoch (and a generator that does not end), or an iterable whose iterator method starts a new pass.',
+        );
+        break;
+      }
       this.resetMetrics();
       for (const c of cbs) await c.onEpochBegin(epoch, {});
-      for (let i = 0; i < n; i++) order[i] = i;
-      if (shuffle) {
-        for (let i = n - 1; i > 0; i--) {
-          const j = Math.floor(random.uniform() * (i + 1));
-          const t = order[i];
-          order[i] = order[j];
-          order[j] = t;
-        }
-      }
-      for (let b = 0; b < steps; b++) {
-        const start = b * batchSize;
-        const end = Math.min(n, start + batchSize);
+      for (let b = 0; batch; b++) {
         for (const c of cbs) await c.onBatchBegin(b, {});
-        const idx = order.subarray(start, end);
-        const pick = (t: Tensor): Tensor => (shuffle ? gather(t, idx) : sliceBatch(t, start, end));
-        this.step(xs.map(pick), ys.map(pick), mapWeights(sw, pick), true);
+        this.step(batch.xs, batch.ys, batch.sw, true);
         trainLogs = this.results();
         for (const c of cbs) await c.onBatchEnd(b, trainLogs);
         await yieldNow();
         if (this.model.stopTraining) break;
+        batch = await nextOfEpoch(b + 1);
       }
       const epochLogs: Logs = { ...trainLogs };
       if (val && (freqEpochs ? freqEpochs.has(epoch + 1) : (epoch + 1) % freqEvery === 0)) {
-        const vl = await this.runEvaluation(val.xs, val.ys, val.sw, val.n, valBatch, cbs.filter((c) => !(c instanceof ProgbarLogger || c instanceof History)));
-        for (const [k, v] of Object.entries(vl)) epochLogs[`val_${k}`] = v;
+        // Keras evaluates with a new pass each time (evaluate resets its epoch iterator), at most validationSteps batches.
+        const feed = val instanceof BatchDataset ? this.datasetPass(val, 'fit validationData') : arrayPass(val, valBatch, null);
+        let seen = 0;
+        const counted: Feed = { next: async () => { const d = await feed.next(); if (d) seen++; return d; } };
+        const vcbs = cbs.filter((c) => !(c instanceof ProgbarLogger || c instanceof History));
+        const vl = await this.runEvaluation(limitSteps(counted, validationSteps, () => warn(ranOutWarning(ctx, 'fit validationData', validationSteps!, 1))), vcbs);
+        if (seen > 0) {
+          for (const [k, v] of Object.entries(vl)) epochLogs[`val_${k}`] = v;
+        } else {
+          warn(`${ctx}: fit: validationData (a dataset) yielded no batches after epoch ${epoch + 1}: a generator can be iterated once; pass an iterable whose iterator method starts a new pass.`);
+        }
       }
       for (const c of cbs) await c.onEpochEnd(epoch, epochLogs);
       trainingLogs = epochLogs;
@@ -642,6 +747,81 @@ export class Trainer {
     this.arena?.dispose();
     this.grads?.dispose();
   }
+}
+
+/** The arrays (or one batch) of fit / evaluate, checked. */
+interface BatchData {
+  xs: Tensor[];
+  ys: Tensor[];
+  sw: SampleWeights;
+}
+
+/** One pass over the data, batch by batch: null at its end. */
+interface Feed {
+  next(): Promise<BatchData | null>;
+  /** Array passes: true once the last batch was handed out. */
+  readonly exhausted?: boolean;
+}
+
+/** A pass over arrays in batches of batchSize, shuffled (Fisher-Yates with `random`) unless random is null. */
+function arrayPass(d: BatchData & { n: number }, batchSize: number, random: Random | null): Feed {
+  const n = d.n;
+  let order: Int32Array | null = null;
+  if (random) {
+    order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(random.uniform() * (i + 1));
+      const t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+  }
+  let start = 0;
+  return {
+    get exhausted() {
+      return start >= n;
+    },
+    next: async () => {
+      if (start >= n) return null;
+      const s = start;
+      const end = Math.min(n, s + batchSize);
+      start = end;
+      const idx = order?.subarray(s, end);
+      const pick = (t: Tensor): Tensor => (idx ? gather(t, idx) : sliceBatch(t, s, end));
+      return { xs: d.xs.map(pick), ys: d.ys.map(pick), sw: mapWeights(d.sw, pick) };
+    },
+  };
+}
+
+/** At most `steps` batches of the feed (all when null); onRanOut when it ends before. */
+function limitSteps(feed: Feed, steps: number | null, onRanOut: () => void): Feed {
+  if (steps === null) return feed;
+  let got = 0;
+  return {
+    next: async () => {
+      if (got >= steps) return null;
+      const d = await feed.next();
+      if (d) got++;
+      else onRanOut();
+      return d;
+    },
+  };
+}
+
+/** console.warn, each distinct message once (Python's warnings show a warning once per place). */
+function onceWarning(): (message: string) => void {
+  const seen = new Set<string>();
+  return (message) => {
+    if (seen.has(message)) return;
+    seen.add(message);
+    console.warn(message);
+  };
+}
+
+/** Keras's raise_unsupported_arg (keras/src/trainers/data_adapters/__init__.py). */
+function datasetArgError(ctx: string, what: string, arg: string, description: string): string {
+  return `${ctx}: ${what}: when x is a dataset, \`${arg}\` should not be passed; ${description} belong in the dataset's batches ([x, y] or [x, y, sampleWeight]).`;
 }
 
 /** Python's round (half to even), as np.round. */
