@@ -199,10 +199,15 @@ L.push(
     : []),
   (() => {
     const mf = (2 * (F + U) * 4 * U) / 1e6;
-    const floor = (mf * 1e3) / 36; // µs per stream-step at 36 GFLOP/s
+    const gf1 = (mf * 1e3) / ((med.pool * 1000) / N); // the batched step's GFLOP/s on one thread, this run
     const ours1 = (med['ours-twins'] * 1000) / N;
     const ort1 = (med['ort-node'] * 1000) / N;
-    return `Why the targets are out of reach: the step is ${mf.toFixed(2)} MFLOP per stream; at the batched GEMM's ~36 GFLOP/s per thread (an idle machine, see W3/W4) that is ~${floor.toFixed(1)} µs per stream-step on one thread, against ${ours1.toFixed(1)} µs for our per-stream stateful call and ${ort1.toFixed(1)} µs for onnxruntime-node's measured in this run: at best ~${(ours1 / floor).toFixed(1)}× and ~${(ort1 / floor).toFixed(1)}× per thread. 5× ours needs ~${((mf * 1e3) / (ours1 / 5)).toFixed(0)} GFLOP/s and 20× onnxruntime-node ~${((mf * 1e3) / (ort1 / 20)).toFixed(0)} GFLOP/s, beyond WebAssembly SIMD128 on this machine's ${os.cpus().length} cores (register-only mul + add chains reach ~47 GFLOP/s per core on the Zen 5 and ~36 on the Zen 3 these benchmarks have run on).`;
+    const cores = os.cpus().length;
+    return `Why the targets are out of reach: the step is ${mf.toFixed(2)} MFLOP per stream; the batched step ran at ${gf1.toFixed(1)} GFLOP/s on one thread in this run, ` +
+      `against ${ours1.toFixed(1)} µs for our per-stream stateful call and ${ort1.toFixed(1)} µs for onnxruntime-node's. ` +
+      `5× ours needs ~${((mf * 1e3) / (ours1 / 5)).toFixed(0)} GFLOP/s and 20× onnxruntime-node ~${((mf * 1e3) / (ort1 / 20)).toFixed(0)} GFLOP/s. ` +
+      `Our GEMM micro-kernel alone peaks at ~58 GFLOP/s per core on the Zen 5 (operands in L1, a quiet machine; bench/README.md, "Relaxed SIMD") and ~36 on the Zen 3 ` +
+      `these benchmarks have run on: ~${58 * cores} and ~${36 * cores} on ${cores} cores, before the gate math, gathering the states and moving the weights from L2.`;
   })(),
   '',
 );
