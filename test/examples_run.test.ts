@@ -19,7 +19,8 @@ function run(name: string): Promise<{ code: number; stdout: string; stderr: stri
 }
 
 /** The output without the wall-clock times ("in 0.3 s"). */
-const untimed = (s: string) => s.replace(/ in \d+\.\d s/g, ' in # s');
+// Wall-clock figures vary between runs: "in 1.2 s" and a progress bar's "0s 10ms/step".
+const untimed = (s: string) => s.replace(/ in \d+\.\d s/g, ' in # s').replace(/ \d+s \d+(?:\.\d+)?(?:us|ms|s)\/step/g, ' #s #/step');
 
 const EXPECTED: Record<string, RegExp[]> = {
   spam: [

@@ -54,6 +54,8 @@ export class ProgbarLogger extends Callback {
   /** Batches per epoch; null while unknown (a dataset without stepsPerEpoch: its first epoch sets it, as Keras). */
   private steps: number | null = 0;
   private seen = 0;
+  /** Between onTrainBegin and onTrainEnd: the test hooks are fit's validation, which prints nothing. */
+  private inFit = false;
   private start = 0;
   private lastDraw = 0;
   private prevWidth = 0;
@@ -76,19 +78,48 @@ export class ProgbarLogger extends Callback {
   }
 
   override onTrainBegin(): void {
-    this.verbose = this.verboseArg ?? ((this.params?.verbose ?? 1) as 0 | 1 | 2);
+    this.inFit = true;
+    this.configure();
     this.epochs = this.params?.epochs ?? 1;
+  }
+
+  override onTrainEnd(): void {
+    this.inFit = false;
+  }
+
+  private configure(): void {
+    this.verbose = this.verboseArg ?? ((this.params?.verbose ?? 1) as 0 | 1 | 2);
     this.steps = this.params ? this.params.steps : 0;
+  }
+
+  private restart(): void {
+    this.seen = 0;
+    this.start = now();
+    this.lastDraw = 0;
+    this.prevWidth = 0;
   }
 
   override onEpochBegin(epoch: number): void {
     if (this.verbose === 0) return;
     this.epoch = epoch;
-    this.seen = 0;
-    this.start = now();
-    this.lastDraw = 0;
-    this.prevWidth = 0;
+    this.restart();
     this.print(`Epoch ${epoch + 1}/${this.epochs}`);
+  }
+
+  // evaluate's bar (keras/src/callbacks/progbar_logger.py on_test_*): one bar for the whole
+  // evaluation; silent during fit's validation (Keras's _called_in_fit).
+  override onTestBegin(): void {
+    if (this.inFit) return;
+    this.configure();
+    this.restart();
+  }
+
+  override onTestBatchEnd(batch: number, logs: Logs = {}): void {
+    if (!this.inFit) this.onBatchEnd(batch, logs);
+  }
+
+  override onTestEnd(logs: Logs = {}): void {
+    if (!this.inFit) this.onEpochEnd(0, logs);
   }
 
   override onBatchEnd(batch: number, logs: Logs = {}): void {

@@ -96,7 +96,8 @@ export type SampleWeightLike = TensorLike | (TensorLike | null)[] | Record<strin
 
 export interface EvaluateOptions {
   batchSize?: number;
-  verbose?: 0 | 1 | 'auto';
+  /** 0 silent, 1 Keras's progress bar (default 'auto' = 1), 2 its final line only. */
+  verbose?: 0 | 1 | 2 | 'auto';
   sampleWeight?: SampleWeightLike;
   callbacks?: (Callback | CallbackHooks)[];
   /** Return { loss, accuracy, ... } instead of a list. */
@@ -535,7 +536,17 @@ export class Trainer {
       const batchSize = positiveInt(options.batchSize ?? (steps !== null ? Math.ceil(data.n / steps) : 32), ctx, 'evaluate batchSize');
       feed = arrayPass(data, batchSize, null);
     }
-    const cbs = toCallbacks(options.callbacks, `${ctx}: evaluate`);
+    const verboseOpt = options.verbose ?? 'auto';
+    if (![0, 1, 2, 'auto'].includes(verboseOpt as number)) throw new Error(`${ctx}: evaluate verbose must be 0, 1, 2 or 'auto', received ${String(verboseOpt)}.`);
+    const verbose = verboseOpt === 'auto' ? 1 : (verboseOpt as 0 | 1 | 2);
+    const cbs: Callback[] = [...toCallbacks(options.callbacks, `${ctx}: evaluate`)];
+    // As Keras's evaluate: a progress bar unless verbose 0 (or the caller gave a ProgbarLogger), and
+    // params { epochs: 1, steps } for every callback (keras/src/backend/tensorflow/trainer.py evaluate).
+    if (verbose > 0 && !cbs.some((c) => c instanceof ProgbarLogger)) cbs.push(new ProgbarLogger(verbose));
+    for (const c of cbs) {
+      c.setModel(this.model);
+      c.setParams({ epochs: 1, steps: feed.batches === undefined ? steps : Math.min(feed.batches, steps ?? Infinity), verbose });
+    }
     const warn = onceWarning();
     const logs = await this.runEvaluation(limitSteps(feed, steps, () => warn(ranOutWarning(ctx, 'evaluate', steps!, 1))), cbs);
     return options.returnDict ? logs : this.flatten(logs);
@@ -761,6 +772,8 @@ interface Feed {
   next(): Promise<BatchData | null>;
   /** Array passes: true once the last batch was handed out. */
   readonly exhausted?: boolean;
+  /** Array passes: the number of batches of the whole pass. */
+  readonly batches?: number;
 }
 
 /** A pass over arrays in batches of batchSize, shuffled (Fisher-Yates with `random`) unless random is null. */
@@ -779,6 +792,7 @@ function arrayPass(d: BatchData & { n: number }, batchSize: number, random: Rand
   }
   let start = 0;
   return {
+    batches: Math.ceil(n / batchSize),
     get exhausted() {
       return start >= n;
     },

@@ -376,6 +376,73 @@ describe('ProgbarLogger', () => {
   });
 });
 
+describe("evaluate's progress bar (Keras ProgbarLogger's on_test_* hooks)", () => {
+  /** process.stdout's writes during f (the default ProgbarLogger's output). */
+  async function stdoutOf(f: () => Promise<unknown>): Promise<string> {
+    const out: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
+    try {
+      await f();
+    } finally {
+      process.stdout.write = write;
+    }
+    return out.join('');
+  }
+
+  it("prints one bar for the whole evaluation by default ('auto' = 1), its final line with verbose 2, nothing with 0", async () => {
+    await init();
+    const m = new Sequential({ layers: [Input({ shape: [2] }), new layers.Dense({ units: 1, activation: 'sigmoid' })] });
+    m.compile({ optimizer: 'sgd', loss: 'binary_crossentropy', metrics: ['accuracy'] });
+    const x = [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]];
+    const y = [[1], [0], [1], [0], [1]];
+    const line = /^2\/2 ━{20} \d+s \d+(?:us|ms)\/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}$/;
+    // Not a terminal here: verbose 1 writes the bar once, at the end.
+    for (const verbose of [undefined, 'auto', 1, 2] as const) {
+      const text = await stdoutOf(() => m.evaluate(x, y, { batchSize: 3, ...(verbose === undefined ? {} : { verbose }) }));
+      const lines = text.split('\n').filter((l) => l !== '');
+      expect(lines, `verbose ${verbose}`).toHaveLength(1);
+      expect(lines[0], `verbose ${verbose}`).toMatch(line);
+    }
+    expect(await stdoutOf(() => m.evaluate(x, y, { batchSize: 3, verbose: 0 }))).toBe('');
+    await expect(m.evaluate(x, y, { verbose: 3 as never })).rejects.toThrow(/evaluate verbose must be 0, 1, 2 or 'auto', received 3/);
+    m.dispose();
+  });
+
+  it("a ProgbarLogger in evaluate's callbacks replaces the default one; callbacks get Keras's params { epochs: 1, steps }; fit's validation prints no bar", async () => {
+    await init();
+    const m = new Sequential({ layers: [Input({ shape: [2] }), new layers.Dense({ units: 1 })] });
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    const x = [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]];
+    const y = [[1], [0], [1], [0], [1]];
+    const lines: string[] = [];
+    let params: unknown = null;
+    class Probe extends callbacks.Callback {
+      override onTestBegin(): void {
+        params = { ...this.params };
+      }
+    }
+    const bar = new callbacks.ProgbarLogger(2, (s) => void lines.push(s));
+    const text = await stdoutOf(() => m.evaluate(x, y, { batchSize: 2, steps: 2, callbacks: [bar, new Probe()] }));
+    expect(text).toBe('');
+    expect(params).toEqual({ epochs: 1, steps: 2, verbose: 1 });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^2\/2 ━{20} .* - loss: \d+\.\d{4}$/);
+    // The same logger in fit: epoch lines only, none for the validation it runs.
+    lines.length = 0;
+    await m.fit(x, y, { epochs: 2, batchSize: 2, validationData: [x, y], callbacks: [bar] });
+    expect(lines.filter((l) => l.startsWith('Epoch '))).toHaveLength(2);
+    expect(lines).toHaveLength(4);
+    expect(lines[1]).toMatch(/ - val_loss: \d+\.\d{4}$/);
+    // ... and after fit, evaluate prints through it again.
+    lines.length = 0;
+    await m.evaluate(x, y, { batchSize: 5, callbacks: [bar] });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^1\/1 /);
+    m.dispose();
+  });
+});
+
 describe('the end of fit', () => {
   it("useEma: fit ends with the weights' moving averages, before onTrainEnd (Keras 3 fit's finalize_variable_values)", async () => {
     let atTrainEnd: number[] = [];
