@@ -19,6 +19,7 @@ import type { BatchDataset } from '../training/dataset';
 import { type Dataset, isDataset } from './dataset_check';
 import { camelHint, fmt } from '../layers/layer_utils';
 import { isPlainObject } from '../config';
+import { ProgbarLogger } from '../training/progbar';
 import { ValueError } from '../errors';
 
 /** model.compile's arguments (Keras 3 compile, camelCase). */
@@ -46,7 +47,7 @@ export interface ModelOptions {
 export type ModelExtraOptions = Omit<ModelOptions, 'inputs' | 'outputs'>;
 
 const MODEL_KEYS = ['inputs', 'outputs', 'name', 'trainable'];
-const PREDICT_KEYS = ['batchSize'];
+const PREDICT_KEYS = ['batchSize', 'verbose'];
 
 /**
  * Marks the options a subclass (Sequential) passes to Model's constructor: its class name, and
@@ -60,6 +61,12 @@ export interface PredictOptions {
    * have a fixed batch size (Input({ batchShape: [1, ...] })) runs batches of that size.
    */
   batchSize?: number;
+  /**
+   * 1 or 'auto': Keras's progress bar over the batches; 2: its final line; 0 (the default here)
+   * silent. Keras's default is 'auto', a bar on every call; a library inside services and pages
+   * stays quiet unless asked.
+   */
+  verbose?: 0 | 1 | 2 | 'auto';
 }
 
 interface Stateful {
@@ -569,6 +576,8 @@ export class Model<SO extends SymbolicTensor | SymbolicTensor[] = SymbolicTensor
     if (!Number.isInteger(batchSize) || batchSize <= 0) {
       throw new ValueError(`${ctx}: predict batchSize must be a positive integer, received ${fmt(batchSize)}.`);
     }
+    const verbose = options.verbose ?? 0;
+    if (![0, 1, 2, 'auto'].includes(verbose as number)) throw new ValueError(`${ctx}: predict verbose must be 0, 1, 2 or 'auto', received ${fmt(verbose)}.`);
     this.runtime();
     const list = this.normalizeInputs(inputs);
     const n = list[0].rank > 0 ? list[0].shape[0] : 0;
@@ -590,11 +599,16 @@ export class Model<SO extends SymbolicTensor | SymbolicTensor[] = SymbolicTensor
       batchSize = fixed;
     }
     const chunks: Tensor[][] = [];
-    for (let start = 0; start < n; start += batchSize) {
+    const bar = verbose === 0 ? null : new ProgbarLogger(verbose === 2 ? 2 : 1);
+    bar?.setParams({ epochs: 1, steps: Math.ceil(n / batchSize), verbose: verbose === 2 ? 2 : 1 });
+    bar?.onPredictBegin();
+    for (let start = 0, b = 0; start < n; start += batchSize, b++) {
       const end = Math.min(n, start + batchSize);
       const batch = start === 0 && end === n ? list : list.map((t) => sliceBatch(t, start, end));
       chunks.push(this.runGraph(batch, false).outputs);
+      bar?.onPredictBatchEnd(b);
     }
+    bar?.onPredictEnd();
     const outs = chunks[0].map((_, j) => concatBatch(chunks.map((c) => c[j])));
     return this.singleOutput ? outs[0] : outs;
   }

@@ -1,4 +1,5 @@
-// Keras 3's progress bar (keras/src/utils/progbar.py) as fit's verbose output:
+// Keras 3's progress bar (keras/src/utils/progbar.py) as fit's verbose output
+// (and evaluate's and predict's, one bar for the whole call):
 //   Epoch 1/10
 //   32/32 ━━━━━━━━━━━━━━━━━━━━ 1s 12ms/step - accuracy: 0.5000 - loss: 0.6931
 // On a terminal (Node/Deno stdout is a TTY) the line is redrawn in place;
@@ -120,6 +121,20 @@ export class ProgbarLogger extends Callback {
 
   override onTestEnd(logs: Logs = {}): void {
     if (!this.inFit) this.onEpochEnd(0, logs);
+  }
+
+  /** predict's bar (Keras's on_predict_* hooks, which Model.predict calls here): counts and time, no logs. */
+  onPredictBegin(): void {
+    this.configure();
+    this.restart();
+  }
+
+  onPredictBatchEnd(batch: number): void {
+    this.onBatchEnd(batch, {});
+  }
+
+  onPredictEnd(): void {
+    this.onEpochEnd(0, {});
   }
 
   override onBatchEnd(batch: number, logs: Logs = {}): void {

@@ -126,7 +126,7 @@ describe('unknown option names: the closest name, Python spellings mapped (#12 i
     const m = new Sequential([new layers.Dense({ units: 1, inputShape: [2] })]);
     const x = X([4, 2], 1);
     const y = X([4, 1], 2);
-    expect(() => m.predict(x, { batch_size: 2 } as never)).toThrow(/unknown predict option 'batch_size' \(did you mean 'batchSize'\?\); supported: batchSize\./);
+    expect(() => m.predict(x, { batch_size: 2 } as never)).toThrow(/unknown predict option 'batch_size' \(did you mean 'batchSize'\?\); supported: batchSize, verbose\./);
     expect(() => m.predict(x, { batchsize: 2 } as never)).toThrow(/unknown predict option 'batchsize' \(did you mean 'batchSize'\?\)/);
     expect(() => m.compile({ optimizer: 'sgd', loss: 'mse', loss_weights: [1] } as never)).toThrow(/unknown compile option 'loss_weights' \(did you mean 'lossWeights'\?\)/);
     m.compile({ optimizer: 'sgd', loss: 'mse' });
@@ -134,6 +134,37 @@ describe('unknown option names: the closest name, Python spellings mapped (#12 i
     await expect(m.fit(x, y, { batch_size: 2 } as never)).rejects.toThrow(/unknown fit option 'batch_size' \(did you mean 'batchSize'\?\)/);
     await expect(m.evaluate(x, y, { batch_size: 2 } as never)).rejects.toThrow(/unknown evaluate option 'batch_size' \(did you mean 'batchSize'\?\)/);
     await expect(m.trainOnBatch(x, y, { sample_weight: null } as never)).rejects.toThrow(/unknown trainOnBatch option 'sample_weight' \(did you mean 'sampleWeight'\?\)/);
+    m.dispose();
+  });
+});
+
+describe("predict's verbose (Keras's progress bar, silent by default here)", () => {
+  it('0 (the default) prints nothing; 1, auto and 2 print one bar line over the batches (no logs); other values fail', () => {
+    const m = new Sequential([new layers.Dense({ units: 3, inputShape: [2] })]);
+    const x = X([5, 2], 1);
+    const quiet = m.predict(x, { batchSize: 2 }) as Tensor;
+    const out: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
+    const printed: string[][] = [];
+    try {
+      m.predict(x, { batchSize: 2, verbose: 0 });
+      printed.push(out.splice(0));
+      for (const verbose of [1, 'auto', 2] as const) {
+        const y = m.predict(x, { batchSize: 2, verbose }) as Tensor;
+        expect(Array.from(y.data)).toEqual(Array.from(quiet.data));
+        printed.push(out.splice(0));
+      }
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(printed[0]).toEqual([]);
+    for (const p of printed.slice(1)) {
+      const lines = p.join('').split('\n').filter((l) => l !== '');
+      expect(lines).toHaveLength(1); // not a terminal: written once, at the end
+      expect(lines[0]).toMatch(/^3\/3 ━{20} \d+s \d+(?:us|ms)\/step$/);
+    }
+    expect(() => m.predict(x, { verbose: true } as never)).toThrow(/predict verbose must be 0, 1, 2 or 'auto', received true/);
     m.dispose();
   });
 });
