@@ -68,6 +68,7 @@ export async function compileStateOf(model: Model, label: string): Promise<Saved
     const single = args.losses.length === 1;
     const losses = args.losses.map((l) => (l === null ? null : serializeId(l, 'keras.losses', 'loss', label)));
     const metrics = args.metricIds.map((list) => list.map((m) => serializeId(m, 'keras.metrics', 'metric', label)));
+    const weightedMetrics = args.weightedMetricIds.map((list) => list.map((m) => serializeId(m, 'keras.metrics', 'metric', label)));
     const weighted = args.lossWeights.some((w) => w !== 1);
     // keras/src/trainers/trainer.py compile(): the arguments as given, in this order.
     const compileConfig: Json = {
@@ -75,7 +76,7 @@ export async function compileStateOf(model: Model, label: string): Promise<Saved
       loss: single ? losses[0] : losses,
       loss_weights: weighted ? [...args.lossWeights] : null,
       metrics: metrics.every((m) => m.length === 0) ? null : single ? metrics[0] : metrics,
-      weighted_metrics: null,
+      weighted_metrics: weightedMetrics.every((m) => m.length === 0) ? null : single ? weightedMetrics[0] : weightedMetrics,
       run_eagerly: false,
       steps_per_execution: 1,
       jit_compile: false,
@@ -132,11 +133,6 @@ export async function compileFromConfig(
   const uncompiled = (why: string): void => {
     console.warn(`${file}: loaded without compiling it: compile_config ${why}. Compile it yourself, or pass { compile: false } to load it uncompiled without this warning.`);
   };
-  const wm = cc.weighted_metrics;
-  if (wm !== null && wm !== undefined && !(Array.isArray(wm) && wm.length === 0)) {
-    uncompiled(`has weighted_metrics ${describeValue(wm)} (metrics that receive sample weights are not supported yet)`);
-    return;
-  }
   const args: Json = { loss: plainIds(cc.loss) };
   let opt = cc.optimizer;
   if (isObj(opt) && isObj(opt.config)) {
@@ -146,11 +142,12 @@ export async function compileFromConfig(
   }
   if (opt !== null && opt !== undefined) args.optimizer = opt;
   if (cc.loss_weights !== null && cc.loss_weights !== undefined) args.lossWeights = cc.loss_weights;
-  if (cc.metrics !== null && cc.metrics !== undefined) {
-    let m = plainIds(cc.metrics);
+  for (const [key, arg] of [['metrics', 'metrics'], ['weighted_metrics', 'weightedMetrics']] as const) {
+    if (cc[key] === null || cc[key] === undefined) continue;
+    let m = plainIds(cc[key]);
     // A single output's metrics may be nested once ([["mae"]]).
     if (model.outputs.length === 1 && Array.isArray(m) && m.length === 1 && Array.isArray(m[0])) m = m[0];
-    args.metrics = m;
+    args[arg] = m;
   }
   try {
     await loadTraining();

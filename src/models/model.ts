@@ -32,9 +32,15 @@ export interface CompileArgs {
   metrics?: unknown;
   /** Weights of the outputs' losses in the total loss: a list or { outputName: weight }. */
   lossWeights?: number[] | Record<string, number>;
+  /**
+   * Metrics that receive the sample weights (sampleWeight, or classWeight's), as Keras's
+   * weighted_metrics; the same forms as `metrics`. A name also in `metrics` is logged as
+   * weighted_<name>.
+   */
+  weightedMetrics?: unknown;
 }
 
-const COMPILE_KEYS = ['optimizer', 'loss', 'metrics', 'lossWeights'];
+const COMPILE_KEYS = ['optimizer', 'loss', 'metrics', 'lossWeights', 'weightedMetrics'];
 
 export interface ModelOptions {
   inputs: SymbolicTensor | SymbolicTensor[];
@@ -268,12 +274,6 @@ export class Model<SO extends SymbolicTensor | SymbolicTensor[] = SymbolicTensor
     if (args === null || typeof args !== 'object') throw new TypeError(`${ctx}: compile expects an options object { optimizer, loss, metrics }, received ${String(args)}.`);
     for (const k of Object.keys(args)) {
       if (COMPILE_KEYS.includes(k)) continue;
-      if (k === 'weightedMetrics' || k === 'weighted_metrics') {
-        throw new Error(
-          `${ctx}: compile option weightedMetrics (metrics that receive sampleWeight) is not supported yet; ` +
-            `metrics given as metrics are computed without sample weights, as in Keras.`,
-        );
-      }
       throw new Error(`${ctx}: unknown compile option '${k}'${camelHint(k, COMPILE_KEYS)}; supported: ${COMPILE_KEYS.join(', ')}.`);
     }
     const names = this.outputNamesForCompile();
@@ -310,15 +310,20 @@ export class Model<SO extends SymbolicTensor | SymbolicTensor[] = SymbolicTensor
         return x;
       }, (x) => typeof x === 'number');
     }
-    let metricIds: unknown[][] = names.map(() => []);
-    if (args.metrics !== undefined && args.metrics !== null) {
-      const m = args.metrics;
+    // keras/src/trainers/compile_utils.py CompileMetrics: metrics and weighted_metrics take the same forms.
+    const metricLists = (m: unknown, what: 'metrics' | 'weightedMetrics'): unknown[][] => {
+      if (m === undefined || m === null) return names.map(() => []);
       const asList = (x: unknown): unknown[] => (x === undefined || x === null ? [] : Array.isArray(x) ? x : [x]);
-      if (Array.isArray(m) && n > 1 && m.length === n && m.every((e) => Array.isArray(e) || e === null)) metricIds = m.map(asList);
-      else if (m !== null && typeof m === 'object' && !Array.isArray(m) && !isIdentifier(m)) metricIds = perOutput(m, 'metrics', asList, () => false);
-      else metricIds = names.map(() => asList(m));
-      metricIds.forEach((list, i) => list.forEach((id) => checkName(id, METRIC_NAME_SET, `${ctx}: compile metric of output '${names[i]}'`, 'metric')));
-    }
+      let lists: unknown[][];
+      if (Array.isArray(m) && n > 1 && m.length === n && m.every((e) => Array.isArray(e) || e === null)) lists = m.map(asList);
+      else if (typeof m === 'object' && !Array.isArray(m) && !isIdentifier(m)) lists = perOutput(m, what, asList, () => false);
+      else lists = names.map(() => asList(m));
+      const label = what === 'metrics' ? 'metric' : 'weighted metric';
+      lists.forEach((list, i) => list.forEach((id) => checkName(id, METRIC_NAME_SET, `${ctx}: compile ${label} of output '${names[i]}'`, 'metric')));
+      return lists;
+    };
+    const metricIds = metricLists(args.metrics, 'metrics');
+    const weightedMetricIds = metricLists(args.weightedMetrics, 'weightedMetrics');
     let optimizer = args.optimizer ?? 'rmsprop';
     checkName(optimizer, OPTIMIZER_NAME_SET, `${ctx}: compile optimizer`, 'optimizer');
     // A name becomes an instance now, so model.optimizer is there after compile, as in Keras
@@ -326,7 +331,7 @@ export class Model<SO extends SymbolicTensor | SymbolicTensor[] = SymbolicTensor
     if (typeof optimizer === 'string' && !trainingImpl()) {
       optimizer = deferredInstance('optimizers', OPTIMIZER_CLASS.get(optimizer.toLowerCase()) ?? optimizer, [{}]);
     }
-    const ids: CompiledIds = { optimizer, losses, lossWeights, metricIds };
+    const ids: CompiledIds = { optimizer, losses, lossWeights, metricIds, weightedMetricIds };
     // With the training code loaded, resolve now (errors surface here, as in Keras);
     // otherwise on the first fit/evaluate/trainOnBatch, which loads it.
     const state = trainingImpl() ? this.resolveCompiled(ids) : null;
@@ -348,7 +353,8 @@ export class Model<SO extends SymbolicTensor | SymbolicTensor[] = SymbolicTensor
     );
     const optimizer = impl.optimizers.getOptimizer(resolveDeferred(ids.optimizer), `${ctx}: compile optimizer`);
     const metricIds = ids.metricIds.map((list) => list.map((m) => resolveDeferred(m)));
-    return { optimizer, losses, lossWeights: ids.lossWeights, metricIds };
+    const weightedMetricIds = ids.weightedMetricIds.map((list) => list.map((m) => resolveDeferred(m)));
+    return { optimizer, losses, lossWeights: ids.lossWeights, metricIds, weightedMetricIds };
   }
 
   /** Output names as Keras names them (the output layers' names); an unbuilt Sequential has one output. */
@@ -790,6 +796,8 @@ export interface CompiledIds {
   losses: unknown[];
   lossWeights: number[];
   metricIds: unknown[][];
+  /** compile's weightedMetrics per output (updated with the sample weights). */
+  weightedMetricIds: unknown[][];
 }
 
 /**

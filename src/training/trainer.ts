@@ -41,6 +41,8 @@ export interface CompiledState {
   lossWeights: number[];
   /** Metric identifiers per output, resolved on the first batch (Keras builds metrics from the first batch's shapes). */
   metricIds: unknown[][];
+  /** compile's weightedMetrics per output: updated with the sample weights. */
+  weightedMetricIds: unknown[][];
 }
 
 export interface FitOptions {
@@ -195,6 +197,7 @@ export class Trainer {
   private grads: GradientBuffers | null = null;
   private ctx: StepContext | null = null;
   private metrics: Metric[][] | null = null;
+  private weightedMetrics: Metric[][] | null = null;
   private readonly lossTracker = new Mean({ name: 'loss' });
   private readonly outputLossTrackers: Mean[];
   private readonly outputNames: string[];
@@ -332,21 +335,42 @@ export class Trainer {
     return { xs, ys, sw, n };
   }
 
-  private resolveMetrics(ys: Tensor[], outs: Buf[]): Metric[][] {
-    if (this.metrics) return this.metrics;
+  /**
+   * The metrics and weighted metrics per output, built on the first batch, logged under Keras 3's
+   * names (keras/src/trainers/compile_utils.py CompileMetrics.result): the output's name first on
+   * multi-output models; a repeated metric name gets _1, _2, ...; a weighted metric whose name is
+   * taken becomes weighted_<name>.
+   */
+  private resolveMetrics(ys: Tensor[], outs: Buf[]): { plain: Metric[][]; weighted: Metric[][] } {
+    if (this.metrics && this.weightedMetrics) return { plain: this.metrics, weighted: this.weightedMetrics };
     const multi = this.model.outputs.length > 1;
-    this.metrics = this.compiled.metricIds.map((ids, i) =>
-      ids.map((id) => {
-        const m = getMetric(id, {
-          loss: this.compiled.losses[i],
-          yTrueShape: ys[i].shape,
-          yPredShape: outs[i].shape,
-          context: `${this.context}: metric of output '${this.outputNames[i]}'`,
-        });
-        return multi ? renamed(m, `${this.outputNames[i]}_${m.name}`) : m;
-      }),
-    );
-    return this.metrics;
+    const taken = new Map<string, number>();
+    const build = (lists: unknown[][], weighted: boolean): Metric[][] =>
+      lists.map((ids, i) =>
+        ids.map((id) => {
+          const m = getMetric(id, {
+            loss: this.compiled.losses[i],
+            yTrueShape: ys[i].shape,
+            yPredShape: outs[i].shape,
+            context: `${this.context}: ${weighted ? 'weighted metric' : 'metric'} of output '${this.outputNames[i]}'`,
+          });
+          const prefix = multi ? `${this.outputNames[i]}_` : '';
+          let name = `${prefix}${m.name}`;
+          if (taken.has(name)) {
+            if (weighted) name = `${prefix}weighted_${m.name}`;
+            const count = taken.get(name);
+            if (count !== undefined) {
+              taken.set(name, count + 1);
+              name = `${name}_${count}`;
+            }
+          }
+          if (!taken.has(name)) taken.set(name, 1);
+          return name !== m.name ? renamed(m, name) : m;
+        }),
+      );
+    this.metrics = build(this.compiled.metricIds, false);
+    this.weightedMetrics = build(this.compiled.weightedMetricIds, true);
+    return { plain: this.metrics, weighted: this.weightedMetrics };
   }
 
   /** Which activation the loss of output i differentiates through, if fused. */
@@ -432,19 +456,23 @@ export class Trainer {
     for (let i = 0; i < fw.outputs.length; i++) {
       const out = fw.outputs[i];
       const maskBuf = fw.masks[i];
-      for (const m of metrics[i]) {
-        const yt = ys[i];
-        // compile's `metrics` are unweighted: Keras 3 passes sample_weight only to
-        // `weighted_metrics` (keras/src/trainers/compile_utils.py CompileMetrics.update_state);
-        // an output mask still applies (MeanMetricWrapper reads it from y_pred).
-        m.update({
-          yTrue: yTrues[i],
-          yTrueShape: yt.shape,
-          yPred: view(ctx, out),
-          yPredShape: out.shape,
-          sampleWeight: null,
-          mask: maskBuf ? view(ctx, maskBuf) : null,
-        });
+      // compile's `metrics` are unweighted: Keras 3 passes sample_weight only to
+      // `weighted_metrics` (keras/src/trainers/compile_utils.py CompileMetrics.update_state, the
+      // one weight array of a multi-output model repeated for every output); an output mask
+      // applies to both (MeanMetricWrapper reads it from y_pred).
+      for (const [list, weighted] of [[metrics.plain[i], false], [metrics.weighted[i], true]] as const) {
+        for (const m of list) {
+          const yt = ys[i];
+          m.update({
+            yTrue: yTrues[i],
+            yTrueShape: yt.shape,
+            yPred: view(ctx, out),
+            yPredShape: out.shape,
+            sampleWeight: weighted && swData ? swData[i] : null,
+            ...(weighted && sw?.[i] ? { sampleWeightShape: sw[i]!.shape } : {}),
+            mask: maskBuf ? view(ctx, maskBuf) : null,
+          });
+        }
       }
     }
     if (training) {
@@ -462,14 +490,14 @@ export class Trainer {
   private results(): Logs {
     const logs: Logs = { loss: this.lossTracker.result() };
     if (this.outputNames.length > 1) for (const t of this.outputLossTrackers) logs[t.name] = t.result();
-    for (const list of this.metrics ?? []) for (const m of list) logs[m.name] = m.result();
+    for (const list of [...(this.metrics ?? []), ...(this.weightedMetrics ?? [])]) for (const m of list) logs[m.name] = m.result();
     return logs;
   }
 
   private resetMetrics(): void {
     this.lossTracker.reset();
     for (const t of this.outputLossTrackers) t.reset();
-    for (const list of this.metrics ?? []) for (const m of list) m.reset();
+    for (const list of [...(this.metrics ?? []), ...(this.weightedMetrics ?? [])]) for (const m of list) m.reset();
   }
 
   /**
@@ -478,20 +506,17 @@ export class Trainer {
    * the names Keras tracks that appear in the logs as they are — 'loss', the
    * metrics' own names (a single-output model's metrics, in compile order), the
    * per-output losses — then every other entry sorted by name (a multi-output
-   * model's metrics, whose logged names carry the output prefix).
+   * model's metrics, whose logged names carry the output prefix; a repeated or
+   * weighted_ metric). As Keras, a metric name listed twice (in metrics and
+   * weightedMetrics) gives its logged value twice.
    */
   private flatten(logs: Logs): number | number[] {
-    const tracked = ['loss', ...(this.metrics ?? []).flat().map((m) => baseNames.get(m) ?? m.name)];
+    const tracked = ['loss', ...[...(this.metrics ?? []), ...(this.weightedMetrics ?? [])].flat().map((m) => baseNames.get(m) ?? m.name)];
     if (this.outputNames.length > 1) tracked.push(...this.outputLossTrackers.map((t) => t.name));
-    const used = new Set<string>();
     const v: number[] = [];
-    for (const name of tracked) {
-      if (name in logs && !used.has(name)) {
-        used.add(name);
-        v.push(logs[name]);
-      }
-    }
-    for (const k of Object.keys(logs).sort()) if (!used.has(k)) v.push(logs[k]);
+    for (const name of tracked) if (name in logs) v.push(logs[name]);
+    const listed = new Set(tracked);
+    for (const k of Object.keys(logs).sort()) if (!listed.has(k)) v.push(logs[k]);
     return v.length === 1 ? v[0] : v;
   }
 
@@ -673,7 +698,7 @@ export class Trainer {
     // As Keras's CallbackList: a ProgbarLogger given by the caller replaces the default one.
     if (verbose > 0 && !cbs.some((c) => c instanceof ProgbarLogger)) cbs.push(new ProgbarLogger(verbose as 1 | 2));
     cbs.push(history);
-    modelMetrics.set(this.model, () => (this.metrics ?? []).flat());
+    modelMetrics.set(this.model, () => [...(this.metrics ?? []), ...(this.weightedMetrics ?? [])].flat());
     // Keras params['steps'] (EpochIterator.num_batches): stepsPerEpoch, else the batches of an array pass, else unknown (null).
     const steps = stepsPerEpoch ?? (train ? Math.ceil(train.n / batchSize) : null);
     for (const c of cbs) {

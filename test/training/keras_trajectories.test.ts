@@ -567,12 +567,6 @@ describe('Keras training features that are refused with a clear error', () => {
   const y2 = { data: new Float32Array([0, 1]), shape: [2, 1] };
   const x3 = { data: new Float32Array(24).fill(0.5), shape: [2, 4, 3] };
 
-  it('compile weightedMetrics (Keras weights only these by sample_weight)', () => {
-    const m = new Sequential({ layers: [Input({ shape: [3] }), new layers.Dense({ units: 1 })] });
-    expect(() => m.compile({ optimizer: 'sgd', loss: 'mse', weightedMetrics: ['mae'] } as never)).toThrow(/compile option weightedMetrics .* is not supported yet/);
-    m.dispose();
-  });
-
   it('fit classWeight together with sampleWeight (Keras refuses it; classWeight alone: class_weight.test.ts)', async () => {
     const m = new Sequential({ layers: [Input({ shape: [3] }), new layers.Dense({ units: 1, activation: 'sigmoid' })] });
     m.compile({ optimizer: 'sgd', loss: 'binary_crossentropy' });

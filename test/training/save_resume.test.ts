@@ -264,11 +264,11 @@ describe("model.weights.h5 of a compiled model: the layout Keras 3 writes (savin
 });
 
 describe('compile_config problems', () => {
-  it('a compile_config this library cannot use (weighted_metrics, an unknown loss) loads uncompiled with a warning naming it; compile: false loads without one', async () => {
+  it('a compile_config this library cannot use (an unknown metric or loss) loads uncompiled with a warning naming it; compile: false loads without one', async () => {
     const z = unzipSync(new Uint8Array(readFileSync(join(DIR, 'adam.keras'))));
     const cfg = JSON.parse(strFromU8(z['config.json']));
     const variants: [string, (cc: Record<string, unknown>) => void, string][] = [
-      ['weighted.keras', (cc) => { cc.weighted_metrics = ['mae']; }, 'weighted_metrics'],
+      ['custom-metric.keras', (cc) => { cc.weighted_metrics = ['my_custom_metric']; }, "unknown metric 'my_custom_metric'"],
       ['custom-loss.keras', (cc) => { cc.loss = 'my_custom_loss'; }, "unknown loss 'my_custom_loss'"],
     ];
     for (const [file, edit, fragment] of variants) {
