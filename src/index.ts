@@ -18,6 +18,7 @@ export { loadTraining } from './training/lazy';
 export * as callbacks from './training/callbacks_index';
 export type { FitOptions, EvaluateOptions, BatchOptions, SampleWeightLike } from './training/trainer';
 export type { Dataset } from './models/dataset_check';
+export * as utils from './utils';
 export { Sequential, type SequentialOptions } from './models/sequential';
 export {
   Tokenizer, TokenizerMap, tokenizerFromJson, textToWordSequence, padSequences, DEFAULT_FILTERS,
