@@ -236,6 +236,8 @@ export class Model<SO extends SymbolicTensor | SymbolicTensor[] = SymbolicTensor
 
   /** Set to true (e.g. in a callback) to end fit after the current batch, as Keras. */
   stopTraining = false;
+  /** The History of the latest fit (Keras model.history), set at the end of each of its epochs; null before. */
+  history: History | null = null;
   private compiledArgs: CompiledIds | null = null;
   private compiledState: CompiledState | null = null;
   private trainer: Trainer | null = null;

@@ -18,6 +18,8 @@ export interface CallbackParams {
 /** The model as callbacks see it. */
 export interface CallbackModel {
   stopTraining: boolean;
+  /** The History of the latest fit (History sets it at each epoch's end, as Keras). */
+  history?: History | null;
 }
 
 /** Base class of callbacks; override the hooks you need. */
@@ -119,6 +121,8 @@ export class History extends Callback {
   override onEpochEnd(epoch: number, logs: Logs = {}): void {
     this.epoch.push(epoch);
     for (const [k, v] of Object.entries(logs)) (this.history[k] ??= []).push(v);
+    // keras/src/callbacks/history.py: the model's history attribute is the latest epoch's History.
+    if (this.model) this.model.history = this;
   }
 }
 

@@ -460,3 +460,20 @@ describe('memory', () => {
     m.dispose();
   });
 });
+
+describe('model.history (Keras sets it from History at each epoch end)', () => {
+  it('is null before fit, then the History the latest fit returned, with its params', async () => {
+    const m = tinyModel();
+    m.compile({ optimizer: 'sgd', loss: 'binary_crossentropy' });
+    const { x, y } = data(10);
+    expect(m.history).toBeNull();
+    const h1 = await m.fit(x, y, { epochs: 2, batchSize: 4, verbose: 0 });
+    expect(m.history).toBe(h1);
+    expect(h1.params).toEqual({ epochs: 2, steps: 3, verbose: 0 });
+    const h2 = await m.fit(x, y, { epochs: 1, batchSize: 5, verbose: 0 });
+    expect(m.history).toBe(h2);
+    expect(h2.epoch).toEqual([0]);
+    expect(h1.epoch).toEqual([0, 1]);
+    m.dispose();
+  });
+});
