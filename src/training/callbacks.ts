@@ -113,9 +113,10 @@ export class History extends Callback {
   /** Per-metric lists of epoch-end values: loss, accuracy, val_loss, ... */
   history: Record<string, number[]> = {};
 
+  // keras/src/callbacks/history.py: each fit starts a new epoch list; the dict keeps what an
+  // earlier fit with this same History recorded (fit makes a new History unless given one).
   override onTrainBegin(): void {
     this.epoch = [];
-    this.history = {};
   }
 
   override onEpochEnd(epoch: number, logs: Logs = {}): void {

@@ -692,12 +692,14 @@ export class Trainer {
       ctx,
       'fit validationBatchSize',
     );
-    const history = new History();
     // A callback made before the training code loaded is a stand-in forwarding to the real one (instanceof works through it).
     const cbs: Callback[] = [...toCallbacks(options.callbacks, `${ctx}: fit`)];
-    // As Keras's CallbackList: a ProgbarLogger given by the caller replaces the default one.
+    // As Keras's CallbackList (keras/src/callbacks/callback_list.py _add_default_callbacks): a History
+    // or ProgbarLogger given by the caller replaces the default one, and fit returns that History.
+    const given = cbs.find((c): c is History => c instanceof History);
+    const history = given ?? new History();
+    if (!given) cbs.push(history);
     if (verbose > 0 && !cbs.some((c) => c instanceof ProgbarLogger)) cbs.push(new ProgbarLogger(verbose as 1 | 2));
-    cbs.push(history);
     modelMetrics.set(this.model, () => [...(this.metrics ?? []), ...(this.weightedMetrics ?? [])].flat());
     // Keras params['steps'] (EpochIterator.num_batches): stepsPerEpoch, else the batches of an array pass, else unknown (null).
     const steps = stepsPerEpoch ?? (train ? Math.ceil(train.n / batchSize) : null);

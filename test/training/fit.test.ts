@@ -477,3 +477,25 @@ describe('model.history (Keras sets it from History at each epoch end)', () => {
     m.dispose();
   });
 });
+
+describe('a History given in callbacks (Keras CallbackList: it replaces the default one)', () => {
+  it('fit returns it; a second fit with it starts a new epoch list and appends to its history, as Keras', async () => {
+    const m = tinyModel();
+    m.compile({ optimizer: 'sgd', loss: 'binary_crossentropy' });
+    const { x, y } = data(8);
+    const mine = new callbacks.History();
+    const h1 = await m.fit(x, y, { epochs: 2, batchSize: 4, verbose: 0, callbacks: [mine] });
+    expect(h1).toBe(mine);
+    expect(m.history).toBe(mine);
+    expect(mine.history.loss).toHaveLength(2);
+    const h2 = await m.fit(x, y, { epochs: 1, batchSize: 4, verbose: 0, callbacks: [mine] });
+    expect(h2).toBe(mine);
+    expect(mine.epoch).toEqual([0]);
+    expect(mine.history.loss).toHaveLength(3);
+    // Without one, every fit gets a fresh History.
+    const h3 = await m.fit(x, y, { epochs: 1, batchSize: 4, verbose: 0 });
+    expect(h3).not.toBe(mine);
+    expect(h3.history.loss).toHaveLength(1);
+    m.dispose();
+  });
+});
