@@ -9,7 +9,7 @@ export * as regularizers from './regularizers';
 export * as constraints from './constraints';
 export { Input, InputLayer, type InputOptions } from './layers/input_layer';
 export { SymbolicTensor } from './engine/symbolic';
-export { Model, type ModelOptions, type PredictOptions, type CompileArgs } from './models/model';
+export { Model, type ModelOptions, type ModelInputs, type PredictOptions, type CompileArgs } from './models/model';
 export type { StreamPool, StreamHandle, StreamsOptions } from './models/streams';
 export * as optimizers from './training/optimizers_api';
 export * as losses from './training/losses_api';

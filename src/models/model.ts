@@ -56,6 +56,20 @@ const MODEL_KEYS = ['inputs', 'outputs', 'name', 'trainable'];
 const PREDICT_KEYS = ['batchSize', 'verbose'];
 
 /**
+ * A model's inputs: one tensor, a list in input order, or a plain object keyed
+ * by the Input layers' names (Keras's dict of inputs).
+ */
+export type ModelInputs = TensorLike | TensorLike[] | Record<string, TensorLike>;
+
+/** A plain object of input tensors keyed by input name (not a `{ data, shape }` tensor-like, not a Tensor). */
+export function isNamedInputs(v: unknown): v is Record<string, TensorLike> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || ArrayBuffer.isView(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return false;
+  return !('data' in v && 'shape' in v);
+}
+
+/**
  * Marks the options a subclass (Sequential) passes to Model's constructor: its class name, and
  * no graph yet. Internal.
  */
@@ -391,18 +405,18 @@ export class Model<SO extends SymbolicTensor | SymbolicTensor[] = SymbolicTensor
    * model has metrics, or with `returnDict: true` a dict ({ loss, accuracy,
    * ... }: typed as such, where the list form's length depends on compile).
    */
-  trainOnBatch(x: TensorLike | TensorLike[], y: unknown, options: BatchOptions & { returnDict: true }): Promise<Logs>;
-  trainOnBatch(x: TensorLike | TensorLike[], y: unknown, options?: BatchOptions & { returnDict?: false }): Promise<number | number[]>;
-  trainOnBatch(x: TensorLike | TensorLike[], y: unknown, options?: BatchOptions): Promise<number | number[] | Logs>;
-  async trainOnBatch(x: TensorLike | TensorLike[], y: unknown, options?: BatchOptions): Promise<number | number[] | Logs> {
+  trainOnBatch(x: ModelInputs, y: unknown, options: BatchOptions & { returnDict: true }): Promise<Logs>;
+  trainOnBatch(x: ModelInputs, y: unknown, options?: BatchOptions & { returnDict?: false }): Promise<number | number[]>;
+  trainOnBatch(x: ModelInputs, y: unknown, options?: BatchOptions): Promise<number | number[] | Logs>;
+  async trainOnBatch(x: ModelInputs, y: unknown, options?: BatchOptions): Promise<number | number[] | Logs> {
     return (await this.getTrainer(x, 'trainOnBatch')).trainOnBatch(x, y, options);
   }
 
   /** Loss (and metrics) of one batch without updating anything (Keras test_on_batch); results as trainOnBatch. */
-  testOnBatch(x: TensorLike | TensorLike[], y: unknown, options: BatchOptions & { returnDict: true }): Promise<Logs>;
-  testOnBatch(x: TensorLike | TensorLike[], y: unknown, options?: BatchOptions & { returnDict?: false }): Promise<number | number[]>;
-  testOnBatch(x: TensorLike | TensorLike[], y: unknown, options?: BatchOptions): Promise<number | number[] | Logs>;
-  async testOnBatch(x: TensorLike | TensorLike[], y: unknown, options?: BatchOptions): Promise<number | number[] | Logs> {
+  testOnBatch(x: ModelInputs, y: unknown, options: BatchOptions & { returnDict: true }): Promise<Logs>;
+  testOnBatch(x: ModelInputs, y: unknown, options?: BatchOptions & { returnDict?: false }): Promise<number | number[]>;
+  testOnBatch(x: ModelInputs, y: unknown, options?: BatchOptions): Promise<number | number[] | Logs>;
+  async testOnBatch(x: ModelInputs, y: unknown, options?: BatchOptions): Promise<number | number[] | Logs> {
     return (await this.getTrainer(x, 'testOnBatch')).testOnBatch(x, y, options);
   }
 
@@ -413,10 +427,10 @@ export class Model<SO extends SymbolicTensor | SymbolicTensor[] = SymbolicTensor
    */
   evaluate(x: Dataset, options: EvaluateOptions & { returnDict: true }): Promise<Logs>;
   evaluate(x: Dataset, options?: EvaluateOptions & { returnDict?: false }): Promise<number | number[]>;
-  evaluate(x: TensorLike | TensorLike[] | Dataset, y: unknown, options: EvaluateOptions & { returnDict: true }): Promise<Logs>;
-  evaluate(x: TensorLike | TensorLike[] | Dataset, y: unknown, options?: EvaluateOptions & { returnDict?: false }): Promise<number | number[]>;
-  evaluate(x: TensorLike | TensorLike[] | Dataset, y?: unknown, options?: EvaluateOptions): Promise<number | number[] | Logs>;
-  async evaluate(x: TensorLike | TensorLike[] | Dataset, y?: unknown, options?: EvaluateOptions): Promise<number | number[] | Logs> {
+  evaluate(x: ModelInputs | Dataset, y: unknown, options: EvaluateOptions & { returnDict: true }): Promise<Logs>;
+  evaluate(x: ModelInputs | Dataset, y: unknown, options?: EvaluateOptions & { returnDict?: false }): Promise<number | number[]>;
+  evaluate(x: ModelInputs | Dataset, y?: unknown, options?: EvaluateOptions): Promise<number | number[] | Logs>;
+  async evaluate(x: ModelInputs | Dataset, y?: unknown, options?: EvaluateOptions): Promise<number | number[] | Logs> {
     if (isDataset(x)) {
       const { opts, ds, trainer } = await this.openDataset(x, y, options, 'evaluate');
       return trainer.evaluate(ds, undefined, opts);
@@ -432,8 +446,8 @@ export class Model<SO extends SymbolicTensor | SymbolicTensor[] = SymbolicTensor
    * or an object whose iterator method starts a new pass) and y is left out.
    */
   fit(x: Dataset, options?: FitOptions): Promise<History>;
-  fit(x: TensorLike | TensorLike[] | Dataset, y: unknown, options?: FitOptions): Promise<History>;
-  async fit(x: TensorLike | TensorLike[] | Dataset, y?: unknown, options?: FitOptions): Promise<History> {
+  fit(x: ModelInputs | Dataset, y: unknown, options?: FitOptions): Promise<History>;
+  async fit(x: ModelInputs | Dataset, y?: unknown, options?: FitOptions): Promise<History> {
     if (isDataset(x)) {
       const { opts, ds, trainer } = await this.openDataset(x, y, options, 'fit');
       return trainer.fit(ds, undefined, opts);
@@ -473,7 +487,7 @@ export class Model<SO extends SymbolicTensor | SymbolicTensor[] = SymbolicTensor
   }
 
   /** Input tensors as a list, one per model input (validated, shapes included, as predict checks them). Internal. */
-  toInputList(inputs: TensorLike | TensorLike[]): Tensor[] {
+  toInputList(inputs: ModelInputs): Tensor[] {
     this.ensureBuiltFor(inputs);
     const list = this.normalizeInputs(inputs);
     this.graphInputs.forEach((s, i) => {
@@ -546,9 +560,22 @@ export class Model<SO extends SymbolicTensor | SymbolicTensor[] = SymbolicTensor
     return this.singleOutput ? outputs[0] : outputs;
   }
 
-  protected normalizeInputs(inputs: TensorLike | TensorLike[]): Tensor[] {
+  protected normalizeInputs(inputs: ModelInputs): Tensor[] {
     const ctx = this.context;
     const n = this.inputs.length;
+    if (isNamedInputs(inputs)) {
+      // Keras 3 Functional._standardize_inputs: a dict keyed by the Input layers' names (keys
+      // beyond them are ignored, as there).
+      const names = this.inputs.map((s) => s.node.layer.name);
+      const missing = names.filter((k) => !(k in inputs));
+      if (missing.length > 0) {
+        throw new ValueError(
+          `${ctx}: inputs given by name need ${names.map((k) => `'${k}'`).join(', ')}; missing ${missing.map((k) => `'${k}'`).join(', ')} ` +
+            `(received the keys ${Object.keys(inputs).map((k) => `'${k}'`).join(', ') || 'none'}).`,
+        );
+      }
+      return names.map((k, i) => toTensor(inputs[k], `${ctx}: input ${i} ('${k}')`));
+    }
     // A one-element list is accepted for a single-input model, as in Keras.
     if (n === 1) {
       const many = Array.isArray(inputs) && inputs.length > 1 && inputs.every((t) => t instanceof Tensor || (typeof t === 'object' && t !== null && !Array.isArray(t) && 'shape' in t));
@@ -569,10 +596,10 @@ export class Model<SO extends SymbolicTensor | SymbolicTensor[] = SymbolicTensor
    * Runs the model on inputs of any batch size, `batchSize` samples per call,
    * and returns the outputs (an array for multi-output models), as Keras predict.
    */
-  predict(this: Model<SymbolicTensor>, inputs: TensorLike | TensorLike[], options?: PredictOptions): Tensor;
-  predict(this: Model<SymbolicTensor[]>, inputs: TensorLike | TensorLike[], options?: PredictOptions): Tensor[];
-  predict(inputs: TensorLike | TensorLike[], options?: PredictOptions): Tensor | Tensor[];
-  predict(inputs: TensorLike | TensorLike[], options: PredictOptions = {}): Tensor | Tensor[] {
+  predict(this: Model<SymbolicTensor>, inputs: ModelInputs, options?: PredictOptions): Tensor;
+  predict(this: Model<SymbolicTensor[]>, inputs: ModelInputs, options?: PredictOptions): Tensor[];
+  predict(inputs: ModelInputs, options?: PredictOptions): Tensor | Tensor[];
+  predict(inputs: ModelInputs, options: PredictOptions = {}): Tensor | Tensor[] {
     const ctx = this.context;
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
       throw new TypeError(`${ctx}: predict options must be an object such as { batchSize: 32 }, received ${fmt(options)}.`);

@@ -9,7 +9,7 @@ import { SymbolicTensor } from '../engine/symbolic';
 import { Input, InputLayer } from '../layers/input_layer';
 import { type CallOptions, Layer, type Shape } from '../layers/layer';
 import { type Tensor, type TensorLike, toTensor } from '../tensor';
-import { Model, type PredictOptions, SUBCLASS_INIT } from './model';
+import { Model, type ModelInputs, type PredictOptions, SUBCLASS_INIT, isNamedInputs } from './model';
 import { type PrintFn, printSummary } from './summary';
 import { camelHint, fmt } from '../layers/layer_utils';
 
@@ -199,12 +199,17 @@ export class Sequential extends Model<SymbolicTensor> {
   }
 
   protected override ensureBuiltFor(inputs: unknown): void {
-    this.ensureBuilt(inputs as TensorLike | TensorLike[]);
+    this.ensureBuilt(inputs as ModelInputs);
   }
 
-  private ensureBuilt(inputs: TensorLike | TensorLike[]): void {
+  private ensureBuilt(inputs: ModelInputs): void {
     if (this.built) return;
     if (this.stack.length === 0) throw new Error(`${this.context}: the model has no layers.`);
+    if (isNamedInputs(inputs)) {
+      throw new Error(
+        `${this.context}: a Sequential without an input shape has no named input yet; pass its first input as a tensor (it builds the model), not by name.`,
+      );
+    }
     const t: Tensor = toTensor(inputs as TensorLike, `${this.context}: input`);
     if (t.rank === 0) throw new Error(`${this.context}: the input must have a batch dimension, received a scalar.`);
     // Built from the first data with an unknown batch dimension; later calls may have any shape
@@ -220,10 +225,10 @@ export class Sequential extends Model<SymbolicTensor> {
   }
 
   // Model's overloads (one output: a Tensor), which a Sequential always has.
-  override predict(this: Model<SymbolicTensor>, inputs: TensorLike | TensorLike[], options?: PredictOptions): Tensor;
-  override predict(this: Model<SymbolicTensor[]>, inputs: TensorLike | TensorLike[], options?: PredictOptions): Tensor[];
-  override predict(inputs: TensorLike | TensorLike[], options?: PredictOptions): Tensor | Tensor[];
-  override predict(inputs: TensorLike | TensorLike[], options: PredictOptions = {}): Tensor | Tensor[] {
+  override predict(this: Model<SymbolicTensor>, inputs: ModelInputs, options?: PredictOptions): Tensor;
+  override predict(this: Model<SymbolicTensor[]>, inputs: ModelInputs, options?: PredictOptions): Tensor[];
+  override predict(inputs: ModelInputs, options?: PredictOptions): Tensor | Tensor[];
+  override predict(inputs: ModelInputs, options: PredictOptions = {}): Tensor | Tensor[] {
     this.ensureBuilt(inputs);
     return super.predict(inputs, options);
   }

@@ -168,3 +168,33 @@ describe("predict's verbose (Keras's progress bar, silent by default here)", () 
     m.dispose();
   });
 });
+
+describe('inputs by name (Keras: a dict keyed by the Input layers\' names)', () => {
+  it('predict, fit, evaluate and trainOnBatch take { inputName: x } as the list in input order; keys beyond the inputs are ignored, a missing one is named', async () => {
+    const a = Input({ shape: [2], name: 'title' });
+    const b = Input({ shape: [3], name: 'body' });
+    const c = new layers.Concatenate().apply([a, b]) as SymbolicTensor;
+    const out = new layers.Dense({ units: 1, kernelInitializer: { className: 'GlorotUniform', config: { seed: 3 } } }).apply(c) as SymbolicTensor;
+    const m = new Model({ inputs: [a, b], outputs: out });
+    const xa = X([4, 2], 1);
+    const xb = X([4, 3], 2);
+    const byList = m.predict([xa, xb]) as Tensor;
+    expect(Array.from((m.predict({ body: xb, title: xa }) as Tensor).data)).toEqual(Array.from(byList.data));
+    expect(Array.from((m.predict({ title: xa, body: xb, extra: xa }) as Tensor).data)).toEqual(Array.from(byList.data));
+    expect(() => m.predict({ title: xa, bdy: xb })).toThrow(/inputs given by name need 'title', 'body'; missing 'body' \(received the keys 'title', 'bdy'\)/);
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    const y = X([4, 1], 3);
+    const named = (await m.evaluate({ title: xa, body: xb }, y, { verbose: 0 })) as number;
+    expect(named).toBe((await m.evaluate([xa, xb], y, { verbose: 0 })) as number);
+    await m.fit({ title: xa, body: xb }, y, { epochs: 2, batchSize: 2, shuffle: false, verbose: 0 });
+    const l = (await m.trainOnBatch({ title: xa, body: xb }, y)) as number;
+    expect(Number.isFinite(l)).toBe(true);
+    m.dispose();
+  });
+
+  it('a Sequential without an input shape cannot build from inputs by name, and says so', () => {
+    const s = new Sequential([new layers.Dense({ units: 1 })]);
+    expect(() => s.predict({ x: X([2, 3], 1) })).toThrow(/a Sequential without an input shape has no named input yet; pass its first input as a tensor/);
+    s.dispose();
+  });
+});
