@@ -104,7 +104,8 @@ export class ProgbarLogger extends Callback {
     if (this.verbose === 0) return;
     this.epoch = epoch;
     this.restart();
-    this.print(`Epoch ${epoch + 1}/${this.epochs}`);
+    // keras/src/callbacks/progbar_logger.py on_epoch_begin: the header only when there are several epochs.
+    if (this.epochs > 1) this.print(`Epoch ${epoch + 1}/${this.epochs}`);
   }
 
   // evaluate's bar (keras/src/callbacks/progbar_logger.py on_test_*): one bar for the whole

@@ -376,6 +376,21 @@ describe('ProgbarLogger', () => {
   });
 });
 
+describe("ProgbarLogger's epoch header (Keras on_epoch_begin)", () => {
+  it("writes 'Epoch i/N' only when fit runs several epochs: one epoch prints its bar line alone", async () => {
+    await init();
+    const m = new Sequential({ layers: [Input({ shape: [2] }), new layers.Dense({ units: 1 })] });
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    for (const [epochs, expected] of [[1, [/^1\/1 ━{20} /]], [2, [/^Epoch 1\/2$/, /^1\/1 /, /^Epoch 2\/2$/, /^1\/1 /]]] as const) {
+      const lines: string[] = [];
+      await m.fit([[1, 2], [3, 4]], [[1], [0]], { epochs, callbacks: [new callbacks.ProgbarLogger(2, (s) => void lines.push(s))] });
+      expect(lines, `epochs ${epochs}`).toHaveLength(expected.length);
+      expected.forEach((re, i) => expect(lines[i], `epochs ${epochs} line ${i}`).toMatch(re));
+    }
+    m.dispose();
+  });
+});
+
 describe("evaluate's progress bar (Keras ProgbarLogger's on_test_* hooks)", () => {
   /** process.stdout's writes during f (the default ProgbarLogger's output). */
   async function stdoutOf(f: () => Promise<unknown>): Promise<string> {
