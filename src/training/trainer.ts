@@ -552,7 +552,7 @@ export class Trainer {
     const steps = options.steps === undefined || options.steps === null ? null : positiveInt(options.steps, ctx, 'evaluate steps');
     let feed: Feed;
     if (x instanceof BatchDataset) {
-      if (y !== undefined && y !== null) throw new Error(datasetArgError(ctx, 'evaluate', 'y', 'the targets'));
+      // (Model.evaluate refuses y with a dataset before the dataset is opened.)
       if (options.sampleWeight !== undefined && options.sampleWeight !== null) throw new Error(datasetArgError(ctx, 'evaluate', 'sampleWeight', 'the sample weights'));
       feed = this.datasetPass(x, 'evaluate');
     } else {
@@ -573,12 +573,12 @@ export class Trainer {
       c.setParams({ epochs: 1, steps: feed.batches === undefined ? steps : Math.min(feed.batches, steps ?? Infinity), verbose });
     }
     const warn = onceWarning();
-    const logs = await this.runEvaluation(limitSteps(feed, steps, () => warn(ranOutWarning(ctx, 'evaluate', steps!, 1))), cbs);
+    const { logs } = await this.runEvaluation(limitSteps(feed, steps, () => warn(ranOutWarning(ctx, 'evaluate', steps!, 1))), cbs);
     return options.returnDict ? logs : this.flatten(logs);
   }
 
-  /** Evaluates the feed's batches (callbacks get Keras's test hooks). */
-  private async runEvaluation(feed: Feed, cbs: Callback[]): Promise<Logs> {
+  /** Evaluates the feed's batches (callbacks get Keras's test hooks); also returns how many there were. */
+  private async runEvaluation(feed: Feed, cbs: Callback[]): Promise<{ logs: Logs; batches: number }> {
     this.resetMetrics();
     for (const c of cbs) await c.onTestBegin({});
     let b = 0;
@@ -591,7 +591,7 @@ export class Trainer {
     }
     const logs = this.results();
     for (const c of cbs) await c.onTestEnd(logs);
-    return logs;
+    return { logs, batches: b };
   }
 
   /** A pass over a dataset's batches, each checked as normalizeData checks arrays. */
@@ -641,12 +641,11 @@ export class Trainer {
     const hasClassWeight = options.classWeight !== undefined && options.classWeight !== null;
     if (dataset) {
       // keras/src/trainers/data_adapters/__init__.py (generators): the batches carry targets and weights.
-      if (y !== undefined && y !== null) throw new Error(datasetArgError(ctx, 'fit', 'y', 'the targets'));
+      // (Model.fit refuses y with a dataset before the dataset is opened.)
       if (options.sampleWeight !== undefined && options.sampleWeight !== null) throw new Error(datasetArgError(ctx, 'fit', 'sampleWeight', 'the sample weights'));
       if (hasClassWeight) throw new Error(`${ctx}: fit: classWeight is not supported when x is a dataset (as Keras for generators); give each batch its sample weights ([x, y, sampleWeight]) instead.`);
       if (split > 0) throw new Error(`${ctx}: fit: validationSplit is only supported for arrays; with a dataset, pass validationData.`);
     }
-    const batchSizeDefault = stepsPerEpoch !== null && !dataset && options.batchSize === undefined ? null : 32;
     let train: { xs: Tensor[]; ys: Tensor[]; sw: SampleWeights; n: number } | null = null;
     let val: { xs: Tensor[]; ys: Tensor[]; sw: SampleWeights; n: number } | BatchDataset | null = null;
     if (!dataset) {
@@ -686,7 +685,7 @@ export class Trainer {
       }
     }
     // keras/src/trainers/data_adapters/array_data_adapter.py: without a batch size, stepsPerEpoch sets it.
-    const batchSize = positiveInt(options.batchSize ?? batchSizeDefault ?? Math.ceil(train!.n / stepsPerEpoch!), ctx, 'fit batchSize');
+    const batchSize = positiveInt(options.batchSize ?? (train && stepsPerEpoch !== null ? Math.ceil(train.n / stepsPerEpoch) : 32), ctx, 'fit batchSize');
     const valBatch = positiveInt(
       options.validationBatchSize ?? options.batchSize ?? (validationSteps !== null && val && !(val instanceof BatchDataset) ? Math.ceil(val.n / validationSteps) : 32),
       ctx,
@@ -756,11 +755,12 @@ export class Trainer {
       if (val && (freqEpochs ? freqEpochs.has(epoch + 1) : (epoch + 1) % freqEvery === 0)) {
         // Keras evaluates with a new pass each time (evaluate resets its epoch iterator), at most validationSteps batches.
         const feed = val instanceof BatchDataset ? this.datasetPass(val, 'fit validationData') : arrayPass(val, valBatch, null);
-        let seen = 0;
-        const counted: Feed = { next: async () => { const d = await feed.next(); if (d) seen++; return d; } };
         const vcbs = cbs.filter((c) => !(c instanceof ProgbarLogger || c instanceof History));
-        const vl = await this.runEvaluation(limitSteps(counted, validationSteps, () => warn(ranOutWarning(ctx, 'fit validationData', validationSteps!, 1))), vcbs);
-        if (seen > 0) {
+        const { logs: vl, batches } = await this.runEvaluation(
+          limitSteps(feed, validationSteps, () => warn(ranOutWarning(ctx, 'fit validationData', validationSteps!, 1))),
+          vcbs,
+        );
+        if (batches > 0) {
           for (const [k, v] of Object.entries(vl)) epochLogs[`val_${k}`] = v;
         } else {
           warn(`${ctx}: fit: validationData (a dataset) yielded no batches after epoch ${epoch + 1}: a generator can be iterated once; pass an iterable whose iterator method starts a new pass.`);

@@ -69,6 +69,13 @@ class ParamsProbe extends callbacks.Callback {
   }
 }
 
+/** counts[e]: the batches fit ran in its e-th epoch (cb goes in fit's callbacks). */
+function batchesPerEpoch() {
+  const counts: number[] = [];
+  const cb = new callbacks.LambdaCallback({ onEpochBegin: () => void counts.push(0), onBatchEnd: () => void counts[counts.length - 1]++ });
+  return { counts, cb };
+}
+
 describe('fit on a dataset', () => {
   it('a generator of batches trains exactly as the same batches given as arrays (shuffle false)', async () => {
     const d = data(23);
@@ -160,8 +167,7 @@ describe('fit on a dataset', () => {
     function* five() {
       for (const bt of batches(d, 3)) yield [bt.x, bt.y];
     }
-    const counts: number[] = [];
-    const cb = new callbacks.LambdaCallback({ onEpochBegin: () => void counts.push(0), onBatchEnd: () => void counts[counts.length - 1]++ });
+    const { counts, cb } = batchesPerEpoch();
     const h = await a.fit(five(), { epochs: 4, stepsPerEpoch: 2, verbose: 0, callbacks: [cb] });
     expect(counts).toEqual([2, 2, 1]);
     expect(h.epoch).toEqual([0, 1, 2]);
@@ -276,8 +282,7 @@ describe('stepsPerEpoch and steps with arrays (Keras ArrayDataAdapter)', () => {
     const d = data(10);
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const [a, b] = twins();
-    const counts: number[] = [];
-    const cb = new callbacks.LambdaCallback({ onEpochBegin: () => void counts.push(0), onBatchEnd: () => void counts[counts.length - 1]++ });
+    const { counts, cb } = batchesPerEpoch();
     await a.fit(d.x, d.y, { batchSize: 4, stepsPerEpoch: 2, epochs: 3, shuffle: false, verbose: 0, callbacks: [cb] });
     expect(counts).toEqual([2, 1, 2]);
     expect(warn).toHaveBeenCalledTimes(1);
