@@ -24,10 +24,16 @@ function defaultOut(): Out | null {
   return null;
 }
 
-/** Keras formats metric values with 4 decimals, or in exponent form below 1e-3. */
-export function formatValue(v: number): string {
-  if (!Number.isFinite(v)) return String(v).toLowerCase();
-  if (Math.abs(v) > 1e-3) return v.toFixed(4);
+/**
+ * Keras formats metric values with 4 decimals, or in exponent form at or below
+ * 1e-3: in absolute value on the bar (verbose 1), as a signed value on
+ * verbose 2's line (keras/src/utils/progbar.py). Non-finite values as Python
+ * prints them: nan, inf, -inf.
+ */
+export function formatValue(v: number, signed = false): string {
+  if (Number.isNaN(v)) return 'nan';
+  if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
+  if ((signed ? v : Math.abs(v)) > 1e-3) return v.toFixed(4);
   // Python's '%.4e': mantissa with 4 decimals, exponent with a sign and at least two digits.
   const [m, e] = v.toExponential(4).split('e');
   const exp = Number(e);
@@ -168,6 +174,13 @@ export class ProgbarLogger extends Callback {
   private line(current: number, logs: Logs, final: boolean): string {
     const elapsed = (now() - this.start) / 1000;
     const perStep = current > 0 ? elapsed / current : 0;
+    if (this.verbose === 2) {
+      // keras/src/utils/progbar.py, verbose 2 (written once, at the end): no bar, " - " between fields.
+      const target = this.steps ?? current;
+      let line = `${String(current).padStart(String(target).length)}/${target} - ${Math.round(elapsed)}s -${formatTime(perStep)}`;
+      for (const [k, v] of Object.entries(logs)) line += ` - ${k}: ${formatValue(v, true)}`;
+      return line;
+    }
     const color = this.dynamic;
     let s = '';
     const width = 20;

@@ -381,7 +381,7 @@ describe("ProgbarLogger's epoch header (Keras on_epoch_begin)", () => {
     await init();
     const m = new Sequential({ layers: [Input({ shape: [2] }), new layers.Dense({ units: 1 })] });
     m.compile({ optimizer: 'sgd', loss: 'mse' });
-    for (const [epochs, expected] of [[1, [/^1\/1 ━{20} /]], [2, [/^Epoch 1\/2$/, /^1\/1 /, /^Epoch 2\/2$/, /^1\/1 /]]] as const) {
+    for (const [epochs, expected] of [[1, [/^1\/1 - \d+s - \d+(?:us|ms|s)\/step - loss: /]], [2, [/^Epoch 1\/2$/, /^1\/1 /, /^Epoch 2\/2$/, /^1\/1 /]]] as const) {
       const lines: string[] = [];
       await m.fit([[1, 2], [3, 4]], [[1], [0]], { epochs, callbacks: [new callbacks.ProgbarLogger(2, (s) => void lines.push(s))] });
       expect(lines, `epochs ${epochs}`).toHaveLength(expected.length);
@@ -411,13 +411,14 @@ describe("evaluate's progress bar (Keras ProgbarLogger's on_test_* hooks)", () =
     m.compile({ optimizer: 'sgd', loss: 'binary_crossentropy', metrics: ['accuracy'] });
     const x = [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]];
     const y = [[1], [0], [1], [0], [1]];
-    const line = /^2\/2 ━{20} \d+s \d+(?:us|ms)\/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}$/;
-    // Not a terminal here: verbose 1 writes the bar once, at the end.
+    // Not a terminal here: verbose 1 writes the bar once, at the end; verbose 2 Keras's barless line.
+    const bar = /^2\/2 ━{20} \d+s \d+(?:us|ms)\/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}$/;
+    const plain = /^2\/2 - \d+s - \d+(?:us|ms)\/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}$/;
     for (const verbose of [undefined, 'auto', 1, 2] as const) {
       const text = await stdoutOf(() => m.evaluate(x, y, { batchSize: 3, ...(verbose === undefined ? {} : { verbose }) }));
       const lines = text.split('\n').filter((l) => l !== '');
       expect(lines, `verbose ${verbose}`).toHaveLength(1);
-      expect(lines[0], `verbose ${verbose}`).toMatch(line);
+      expect(lines[0], `verbose ${verbose}`).toMatch(verbose === 2 ? plain : bar);
     }
     expect(await stdoutOf(() => m.evaluate(x, y, { batchSize: 3, verbose: 0 }))).toBe('');
     await expect(m.evaluate(x, y, { verbose: 3 as never })).rejects.toThrow(/evaluate verbose must be 0, 1, 2 or 'auto', received 3/);
@@ -442,7 +443,7 @@ describe("evaluate's progress bar (Keras ProgbarLogger's on_test_* hooks)", () =
     expect(text).toBe('');
     expect(params).toEqual({ epochs: 1, steps: 2, verbose: 1 });
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^2\/2 ━{20} .* - loss: \d+\.\d{4}$/);
+    expect(lines[0]).toMatch(/^2\/2 - \d+s - \d+(?:us|ms|s)\/step - loss: \d+\.\d{4}$/);
     // The same logger in fit: epoch lines only, none for the validation it runs.
     lines.length = 0;
     await m.fit(x, y, { epochs: 2, batchSize: 2, validationData: [x, y], callbacks: [bar] });
@@ -486,5 +487,18 @@ describe('the end of fit', () => {
     expect(end).toEqual(last);
     expect(Object.keys(end).sort()).toEqual(['loss', 'val_loss']);
     m.dispose();
+  });
+});
+
+describe("the progress line's values (keras/src/utils/progbar.py)", () => {
+  it('4 decimals above 1e-3, else %.4e; verbose 2 compares the signed value; nan, inf and -inf as Python prints them', async () => {
+    const { formatValue } = await import('../../src/training/progbar');
+    expect(formatValue(0.5)).toBe('0.5000');
+    expect(formatValue(-0.5)).toBe('-0.5000');
+    expect(formatValue(-0.5, true)).toBe('-5.0000e-01');
+    expect(formatValue(2.5e-5)).toBe('2.5000e-05');
+    expect(formatValue(NaN)).toBe('nan');
+    expect(formatValue(Infinity)).toBe('inf');
+    expect(formatValue(-Infinity, true)).toBe('-inf');
   });
 });

@@ -207,7 +207,7 @@ describe('fit on a dataset', () => {
     };
     await a.fit(reiterable, { epochs: 2, callbacks: [new callbacks.ProgbarLogger(2, (s: string) => lines.push(s))] });
     expect(lines[0]).toBe('Epoch 1/2');
-    expect(lines[1]).toMatch(/^3\/3 ━+ \d+s \d+us\/step - loss: [\d.]+ - accuracy: [\d.]+$/);
+    expect(lines[1]).toMatch(/^3\/3 - \d+s - \d+(?:us|ms|s)\/step - loss: [\d.]+ - accuracy: [\d.]+$/);
     expect(lines[3]).toMatch(/^3\/3 /);
     a.dispose();
   });
